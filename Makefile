@@ -1,0 +1,50 @@
+# tinydbg — `make` builds build/tinydbg; `make check` runs every test.
+PKGS     := libdw libelf libpcre2-8 capstone json-c
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ifdef CI
+WARN     += -Werror
+endif
+CPPFLAGS := -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++
+B        := build
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/cli/%,$(SRCS))
+CLI_SRCS := $(filter src/cli/%,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+
+.PHONY: all check unit e2e clean fixtures bench
+all: $(B)/tinydbg
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(B)/libtinydbg.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tinydbg: $(CLI_OBJS) $(B)/libtinydbg.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) $(B)/libtinydbg.a $(LDLIBS)
+
+$(B)/unit/%: tests/unit/%.c tests/unit/check.h $(B)/libtinydbg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -o $@ $< $(B)/libtinydbg.a $(LDLIBS)
+
+unit: $(UNIT_BINS) $(B)/tinydbg
+
+check: all $(UNIT_BINS)
+	bash tests/run.sh
+
+bench: all
+	bash bench/run.sh
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

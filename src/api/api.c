@@ -1,0 +1,37 @@
+#include "api/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void api_breakpoint_release(struct api_breakpoint *bp)
+{
+	free(bp->name);
+	free(bp->addrs);
+	free(bp->file);
+	free(bp->function_name);
+	free(bp->root_func_name);
+	memset(bp, 0, sizeof(*bp));
+}
+
+void api_frame_release(struct api_frame *f)
+{
+	free(f->function);
+	free(f->file);
+	memset(f, 0, sizeof(*f));
+}
+
+void api_tracepoint_result_release(struct api_tracepoint_result *r)
+{
+	for (size_t i = 0; i < r->ninput; i++)
+		value_release(&r->input_params[i]);
+	for (size_t i = 0; i < r->nreturn; i++)
+		value_release(&r->return_params[i]);
+	for (size_t i = 0; i < r->nstack; i++)
+		api_frame_release(&r->stack[i]);
+	free(r->input_params);
+	free(r->return_params);
+	free(r->stack);
+	free(r->file);
+	free(r->function_name);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,73 @@
+/* api: the data that crosses between frontend and backend, in the shapes of
+ * Delve's service/api (Breakpoint, TracepointResult, DebuggerState), so that
+ * the JSON-RPC layer can carry it unchanged and Delve clients understand it.
+ * Every struct owns its strings and arrays; _release frees them. */
+#ifndef TINYDBG_API_API_H
+#define TINYDBG_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value/value.h"
+
+/* api.Breakpoint, the fields a trace uses. */
+struct api_breakpoint {
+	int id;
+	char *name;
+	uint64_t addr;
+	uint64_t *addrs;
+	size_t naddrs;
+	char *file;
+	int line;
+	char *function_name;
+	bool tracepoint;   /* "Tracepoint": report and go on */
+	bool trace_return; /* "TraceReturn": a return tracepoint */
+	bool load_args;    /* "LoadArgs" non-null */
+	int stacktrace;    /* "Stacktrace": frames to collect */
+	int trace_follow_calls;
+	char *root_func_name;
+};
+
+/* One frame of a stack, api.Stackframe reduced. */
+struct api_frame {
+	uint64_t pc;
+	char *function;
+	char *file;
+	int line;
+};
+
+/* api.TracepointResult: one event of a trace, plus what tinydbg adds (the
+ * thread, the time, the stack, the depth). */
+struct api_tracepoint_result {
+	uint64_t addr;
+	char *file;
+	int line;
+	bool is_ret;
+	char *function_name;
+	int64_t goroutine_id; /* -1: not a Go target */
+	int thread_id;
+	uint64_t time_ns;     /* CLOCK_REALTIME of the hit */
+	struct value *input_params;
+	size_t ninput;
+	struct value *return_params;
+	size_t nreturn;
+	struct api_frame *stack;
+	size_t nstack;
+};
+
+/* api.DebuggerState, reduced. exit_signal is ours: Delve has no way to say
+ * the process was killed by a signal. */
+struct api_state {
+	int pid;
+	bool running;
+	bool exited;
+	int exit_status;
+	int exit_signal; /* 0, or the signal that killed the process */
+};
+
+void api_breakpoint_release(struct api_breakpoint *bp);
+void api_tracepoint_result_release(struct api_tracepoint_result *r);
+void api_frame_release(struct api_frame *f);
+
+#endif

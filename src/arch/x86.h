@@ -1,0 +1,67 @@
+/* x86: x86-64 instruction facts the tracer needs, decoded with Capstone, and
+ * the System V calling convention's rules for results.
+ *
+ * Thread-safe: each call uses its own decoder state. */
+#ifndef TINYDBG_ARCH_X86_H
+#define TINYDBG_ARCH_X86_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sym/ctype.h"
+#include "sym/loc.h"
+
+enum insn_class {
+	INSN_OTHER,        /* runs anywhere: can be executed out of line */
+	INSN_RIPREL,       /* like OTHER but has a rip-relative operand:
+	                    * out of line it needs its disp32 fixed up */
+	INSN_RET,          /* ret / ret imm16 (imm in .imm) / repz ret */
+	INSN_JMP,          /* jmp rel8/rel32: .target */
+	INSN_JCC,          /* jcc rel8/rel32: .target, condition in .cond */
+	INSN_JMP_IND,      /* jmp r/m64 */
+	INSN_CALL,         /* call rel32: .target */
+	INSN_CALL_IND,     /* call r/m64 */
+	INSN_LOOP,         /* loop/jrcxz and friends: .target */
+	INSN_INT3,         /* int3 */
+	INSN_UNSUPPORTED,  /* syscall, privileged, or undecodable */
+};
+
+/* Memory or register operand of an indirect jmp/call, in DWARF numbering
+ * (-1: none). The effective value is mem ? *(base + index*scale + disp) :
+ * reg(base). For a rip-relative operand base is DREG_RIP, and rip means the
+ * address of the next instruction. */
+struct insn_operand {
+	bool mem;
+	int base, index;
+	int scale;
+	int64_t disp;
+};
+
+struct insn {
+	uint64_t addr;
+	uint8_t len;
+	uint8_t bytes[16];
+	enum insn_class cls;
+	uint64_t target;   /* JMP, JCC, CALL, LOOP */
+	int cond;          /* JCC: the low nibble of the opcode (0x0..0xf) */
+	uint16_t imm;      /* RET imm16 */
+	uint8_t disp_off;  /* RIPREL: offset of the disp32 within bytes */
+	struct insn_operand op; /* JMP_IND, CALL_IND */
+};
+
+/* Decodes the instruction at code[0..n) that lives at address addr.
+ * Returns 0, or -EINVAL when the bytes are not a valid instruction. */
+int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
+
+/* True when a jcc with condition code cond (0..15) is taken under rflags. */
+bool x86_cond_taken(int cond, uint64_t rflags);
+
+/* The System V x86-64 rules for a function result of type t (void: NULL):
+ * fills *out with where the caller finds it right after the ret — rax:rdx,
+ * xmm0:xmm1, st0(:st1), a mix for small structs, or memory at the address
+ * returned in rax for MEMORY-class results. Returns 0, -ENOTSUP for a type
+ * it cannot place. out->pieces is malloc'd (loc_release). */
+int x86_sysv_result_loc(const struct ctype *t, struct loc *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* debugger: one target process, its tracepoints, and the queue of trace
+ * events they produce.
+ *
+ * The debugger owns a worker thread that launches or attaches the target and
+ * makes every engine call (ptrace binds a tracee to one tracer thread). The
+ * functions below may be called from any thread; they hand work to the worker
+ * and wait for it. While the target runs (debugger_continue), the calls that
+ * need the worker fail with -EBUSY; debugger_take_events, debugger_halt and
+ * debugger_detach work at any time. */
+#ifndef TINYDBG_DEBUGGER_DEBUGGER_H
+#define TINYDBG_DEBUGGER_DEBUGGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "api/api.h"
+#include "base/errbuf.h"
+
+struct debugger_config {
+	char *const *argv;   /* launch argv (argv[0]: the executable), or NULL */
+	pid_t attach_pid;    /* attach instead, when argv is NULL */
+	const char *engine;  /* "ptrace" (default when NULL) */
+	bool disable_aslr;
+};
+
+struct debugger;
+
+/* Opens the executable's symbols and launches or attaches the target; the
+ * target is left stopped. Errors: -ENOENT (no such file), -ENOEXEC (not an
+ * executable ELF), -ESRCH (no such process), ... with a message in eb. */
+int debugger_new(struct debugger **out, const struct debugger_config *cfg,
+		 struct errbuf *eb);
+/* Detaches (or kills a launched target) if still attached, and frees. */
+void debugger_free(struct debugger *d);
+
+pid_t debugger_pid(const struct debugger *d);
+/* True when the executable has DWARF; otherwise only names are known. */
+bool debugger_has_dwarf(const struct debugger *d);
+
+/* Names of the functions matching the regexp filter (Delve's
+ * ListFunctions): sorted, unique. *names is a malloc'd array of malloc'd
+ * strings. follow_calls > 0 adds the functions they call, that deep. */
+int debugger_list_functions(struct debugger *d, const char *filter,
+			    int follow_calls, char ***names, size_t *n,
+			    struct errbuf *eb);
+
+/* Creates a tracepoint from req: by req->function_name (an entry tracepoint
+ * on every function of that name) or by req->addr (a return location from
+ * debugger_return_locations, with trace_return). Fills *out with what was
+ * created (caller releases). */
+int debugger_create_breakpoint(struct debugger *d,
+			       const struct api_breakpoint *req,
+			       struct api_breakpoint *out, struct errbuf *eb);
+
+/* Run-time addresses of every way out of every function named fn. */
+int debugger_return_locations(struct debugger *d, const char *fn,
+			      uint64_t **addrs, size_t *n, struct errbuf *eb);
+
+/* Resumes the target and blocks until it exits, is halted or detached.
+ * Tracepoints do not stop it: their events go to the queue. */
+int debugger_continue(struct debugger *d, struct api_state *st,
+		      struct errbuf *eb);
+/* Makes a debugger_continue in progress return (target left stopped). */
+void debugger_halt(struct debugger *d);
+/* Removes every tracepoint and detaches, or kills the target (kill). */
+int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb);
+void debugger_state(struct debugger *d, struct api_state *st);
+
+/* Moves queued events to *out (malloc'd array; caller releases each and
+ * frees it). Waits up to wait_ms for at least one event, returning early
+ * when the target is no longer running. Returns the count. *lost receives
+ * the number of events dropped since the last call (0 unless memory ran
+ * short). */
+size_t debugger_take_events(struct debugger *d, int wait_ms,
+			    struct api_tracepoint_result **out,
+			    uint64_t *lost);
+
+#endif

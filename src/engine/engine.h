@@ -1,0 +1,107 @@
+/* engine: makes tracepoints real in one target process.
+ *
+ * An engine is one `const struct engine_ops` table; the debugger picks one by
+ * name (engine_find). The ptrace engine is the default; an eBPF engine comes
+ * later and consumes the same probes.
+ *
+ * Threading: launch/attach, insert_probe, run, detach and close must all be
+ * called from the one thread that created the engine (ptrace ties a tracee to
+ * its tracer thread). request_stop may be called from any thread. */
+#ifndef TINYDBG_ENGINE_ENGINE_H
+#define TINYDBG_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/errbuf.h"
+#include "sym/symtab.h"
+#include "value/value.h"
+
+struct engine;
+
+enum probe_kind {
+	PROBE_ENTRY,   /* reported when a thread reaches addr */
+	PROBE_RETURN,  /* addr is a ret: reported before it returns */
+	PROBE_TAILJMP, /* addr is a jmp/jcc that may leave the function: when it
+	                * does (target outside ranges), the function's return is
+	                * reported when the callee returns */
+};
+
+/* One tracepoint. Addresses are run-time addresses. The engine keeps the
+ * pointer: the probe must outlive the engine (the debugger owns it). */
+struct probe {
+	uint64_t addr;
+	enum probe_kind kind;
+	const struct addr_range *ranges; /* TAILJMP: the function's run-time
+	                                  * ranges */
+	size_t nranges;
+	void *cookie; /* the debugger's (its tracepoint) */
+};
+
+/* A hit, valid only during the on_hit callback. acc reads registers as they
+ * were at the hit (for a return: just before the ret executes, so results
+ * are in rax/xmm0/...; for a tail call: as the callee returns) and memory as
+ * it is now (the thread is stopped). */
+struct hit {
+	const struct probe *probe;
+	bool is_return;     /* RETURN and TAILJMP probes report returns */
+	pid_t tid;
+	uint64_t time_ns;   /* CLOCK_REALTIME when the engine saw the stop */
+	uint64_t sp;        /* stack pointer at the hit (matching entries to
+	                     * returns, detecting re-entry) */
+	const struct target_access *acc;
+};
+
+enum exit_kind { EXIT_NONE, EXIT_STATUS, EXIT_SIGNAL, EXIT_DETACHED };
+
+struct exit_info {
+	enum exit_kind kind;
+	int code; /* exit status, or signal number */
+};
+
+struct engine_callbacks {
+	void *ctx;
+	/* Called on the engine thread for every hit. Returning non-zero stops
+	 * the run (the target stays stopped). */
+	int (*on_hit)(void *ctx, const struct hit *h);
+	/* Thread started (started=true) or ended. May be NULL. */
+	void (*on_thread)(void *ctx, pid_t tid, bool started);
+};
+
+struct launch_opts {
+	char *const *argv; /* argv[0] is the path to exec */
+	bool disable_aslr; /* like gdb and Delve: stable addresses */
+};
+
+struct engine_ops {
+	const char *name;
+	/* Starts argv[0] stopped at its first instruction (after exec). */
+	int (*launch)(struct engine **out, const struct launch_opts *o,
+		      struct errbuf *eb);
+	int (*attach)(struct engine **out, pid_t pid, struct errbuf *eb);
+	pid_t (*pid)(const struct engine *e);
+	/* The load bias of the main executable (0 for non-PIE). */
+	uint64_t (*load_bias)(const struct engine *e);
+	/* Reads target memory (any stopped or running state). */
+	int (*read_mem)(struct engine *e, uint64_t addr, void *buf, size_t len);
+	int (*insert_probe)(struct engine *e, const struct probe *p,
+			    struct errbuf *eb);
+	/* Runs the target until it exits, request_stop is called, or on_hit
+	 * asks to stop. Fills *ex when the process is gone. */
+	int (*run)(struct engine *e, const struct engine_callbacks *cb,
+		   struct exit_info *ex, struct errbuf *eb);
+	/* Thread-safe: makes a run in progress return soon. */
+	void (*request_stop)(struct engine *e);
+	/* Removes every probe, and kills (kill=true) or detaches the target. */
+	int (*detach)(struct engine *e, bool kill, struct exit_info *ex,
+		      struct errbuf *eb);
+	void (*close)(struct engine *e);
+};
+
+extern const struct engine_ops ptrace_engine_ops;
+
+/* The engine named name ("ptrace"), or NULL. */
+const struct engine_ops *engine_find(const char *name);
+
+#endif

@@ -1,0 +1,106 @@
+/* symtab: one ELF executable's functions, their parameters and types.
+ *
+ * Built once from DWARF (DW_TAG_subprogram with code, concrete out-of-line
+ * instances included) and, for functions DWARF does not describe or when
+ * there is no DWARF at all, from .symtab/.dynsym. All addresses here are
+ * link-time (file) addresses; the debugger adds the load bias.
+ *
+ * A symtab owns every string, type and array it hands out; they stay valid
+ * until symtab_close(). Not thread-safe for concurrent use. */
+#ifndef TINYDBG_SYM_SYMTAB_H
+#define TINYDBG_SYM_SYMTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/errbuf.h"
+#include "sym/ctype.h"
+#include "sym/loc.h"
+
+enum sym_lang { LANG_UNKNOWN, LANG_C, LANG_CPP, LANG_GO };
+
+struct addr_range {
+	uint64_t lo, hi; /* [lo, hi) */
+};
+
+struct param {
+	char *name;               /* "" when DWARF gives none */
+	const struct ctype *type; /* never NULL (CT_UNKNOWN when unknown) */
+	struct loc loc;           /* where it is at the func's entry_pc */
+};
+
+enum ret_site_kind {
+	RET_SITE_RET,     /* a ret instruction */
+	RET_SITE_TAILJMP, /* a jmp/jcc that may leave the function: a tail call
+	                   * when its target at run time is outside .ranges */
+};
+
+struct ret_site {
+	uint64_t addr;
+	enum ret_site_kind kind;
+};
+
+struct func {
+	char *name;         /* qualified display name: "add", "ns::Klass::method" */
+	char *linkage_name; /* mangled/ELF symbol name, or NULL */
+	uint64_t low_pc;    /* first instruction */
+	uint64_t entry_pc;  /* where the entry tracepoint goes (see below) */
+	struct addr_range *ranges; /* all code ranges (.cold parts included) */
+	size_t nranges;
+	struct param *params;
+	size_t nparams;
+	bool has_dwarf;     /* false: from the symbol table only (args unknown) */
+	bool variadic;
+	const struct ctype *ret_type; /* NULL: void (or unknown without DWARF) */
+	enum sym_lang lang;
+	const char *file;   /* declaring source file, or NULL */
+	int line;
+};
+/* entry_pc: the address where every param's loc is valid. It is low_pc (after
+ * an endbr64, if any) whenever the locations allow it; at -O0 the params live
+ * in the frame only after the prologue stored them, and entry_pc is then the
+ * address where the prologue ends. */
+
+struct symtab;
+
+/* Opens the ELF file at path and reads its symbols and DWARF. Fails (returning
+ * a negative errno, message in eb) when the file is missing, unreadable, not an
+ * ELF, not x86-64, or has neither DWARF nor a symbol table. */
+int symtab_open(struct symtab **out, const char *path, struct errbuf *eb);
+void symtab_close(struct symtab *st);
+
+bool symtab_has_dwarf(const struct symtab *st);
+bool symtab_is_pie(const struct symtab *st);   /* ET_DYN */
+uint64_t symtab_entry(const struct symtab *st); /* e_entry */
+const char *symtab_path(const struct symtab *st);
+
+size_t symtab_nfuncs(const struct symtab *st);
+const struct func *symtab_func(const struct symtab *st, size_t i);
+
+/* Every function whose name matches the PCRE2 regexp (unanchored, like
+ * Delve's; RE2-style syntax such as (?i) and \. works). Appends indexes
+ * (ascending by name, then address) to *idx (a malloc'd array the caller
+ * frees) and sets *n. Returns 0, or -EINVAL with the compiler's message when
+ * the regexp does not compile. */
+int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
+		 size_t *n, struct errbuf *eb);
+
+/* The function whose ranges contain addr (link-time), or NULL. */
+const struct func *symtab_func_at(const struct symtab *st, uint64_t addr);
+
+/* The name of the function or ELF symbol containing addr, or NULL. Used to
+ * print function pointers. */
+const char *symtab_name_at(const struct symtab *st, uint64_t addr);
+
+/* The ways out of f: every ret, and every jump that may leave its ranges
+ * (tail calls), decoded from the code. Returns a count, fills a malloc'd
+ * array the caller frees; negative errno on failure. */
+int symtab_return_sites(const struct symtab *st, const struct func *f,
+			struct ret_site **sites, size_t *n, struct errbuf *eb);
+
+/* Reads len bytes of the file image at link-time address addr (code, data).
+ * Returns 0 or -EFAULT when addr is not in a loaded section. */
+int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len);
+
+#endif
