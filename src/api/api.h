@@ -64,6 +64,8 @@ struct api_state {
 	bool exited;
 	int exit_status;
 	int exit_signal; /* 0, or the signal that killed the process */
+	bool no_debug_info; /* ours: the executable has no DWARF, so arguments
+	                     * and results are unknown */
 };
 
 void api_breakpoint_release(struct api_breakpoint *bp);

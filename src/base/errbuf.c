@@ -27,6 +27,15 @@ int errbuf_prefix(struct errbuf *eb, int err, const char *fmt, ...)
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, eb->msg, sizeof(old));
-	snprintf(eb->msg, sizeof(eb->msg), "%s: %s", prefix, old);
+	/* Truncation is fine: the message stays a readable prefix. */
+	size_t n = strlen(prefix);
+	if (n > sizeof(eb->msg) - 3)
+		n = sizeof(eb->msg) - 3;
+	memcpy(eb->msg, prefix, n);
+	memcpy(eb->msg + n, ": ", 2);
+	size_t rest = sizeof(eb->msg) - n - 3;
+	size_t m = strnlen(old, rest);
+	memcpy(eb->msg + n + 2, old, m);
+	eb->msg[n + 2 + m] = 0;
 	return err;
 }

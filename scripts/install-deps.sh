@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what tinydbg needs to build and test, from Debian 12's packages.
+# Run as root. Set WITH_BENCH=1 to add the peers the benchmarks compare with.
+set -euo pipefail
+pkgs=(
+	build-essential gcc g++ clang make pkg-config
+	libelf-dev libdw-dev libpcre2-dev libcapstone-dev libjson-c-dev
+	gawk procps binutils
+)
+if [[ ${WITH_BENCH:-0} == 1 ]]; then
+	pkgs+=(ltrace uftrace bpftrace)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}"
+fi

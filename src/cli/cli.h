@@ -1,0 +1,39 @@
+/* cli: the frontend. It parses commands, talks to a backend only through
+ * the client (JSON-RPC), and is the only layer that prints. */
+#ifndef TINYDBG_CLI_CLI_H
+#define TINYDBG_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "api/api.h"
+
+/* Exit codes of tinydbg itself; otherwise it exits with the target's status
+ * (128+N when a signal N killed it), as strace does. */
+enum {
+	EXIT_ERROR = 1,     /* an unexpected failure */
+	EXIT_USAGE = 2,     /* bad flags, missing or invalid regexp */
+	EXIT_NOMATCH = 3,   /* the regexp matches no function */
+	EXIT_NOTARGET = 4,  /* the target cannot be started or attached */
+};
+
+int cmd_trace(int argc, char **argv);
+void trace_usage(FILE *f);
+
+/* Printing trace events (print.c). */
+struct printer {
+	FILE *out;
+	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
+	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
+	/* tid → sequential number, in order of appearance */
+	int *tids;
+	size_t ntids, cap;
+};
+
+void printer_init(struct printer *p, FILE *out);
+void printer_release(struct printer *p);
+void printer_event(struct printer *p, const struct api_tracepoint_result *ev);
+/* The id shown for a kernel tid (itself, or its number with --seq-ids). */
+int printer_thread_id(struct printer *p, int tid);
+
+#endif

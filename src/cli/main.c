@@ -1,0 +1,71 @@
+/* tinydbg's entry point: the command table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"trace", cmd_trace, trace_usage, "Compile and begin tracing program."},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fputs("tinydbg: a function tracer for Linux x86-64 programs (C, C++, Go).\n\n"
+	      "Usage:\n  tinydbg [command]\n\nAvailable Commands:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+			commands[i].summary);
+	fputs("  help       Help about any command\n\n"
+	      "Use \"tinydbg help [command]\" for more information about a command.\n",
+	      f);
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		c = find(argv[2]);
+		if (!c) {
+			fprintf(stderr, "tinydbg: unknown help topic \"%s\"\n",
+				argv[2]);
+			return EXIT_USAGE;
+		}
+		c->usage(stdout);
+		return 0;
+	}
+	c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr,
+			"tinydbg: unknown command \"%s\" (see tinydbg help)\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	return c->run(argc - 1, argv + 1);
+}

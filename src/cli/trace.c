@@ -1,0 +1,400 @@
+/* tinydbg trace: the flags, then the seed's flow — ListFunctions,
+ * CreateBreakpoint on each entry and each return location, continue — all
+ * through the client, and printing the events as they arrive. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/errbuf.h"
+#include "base/xalloc.h"
+#include "cli/cli.h"
+#include "client/client.h"
+#include "server/server.h"
+
+void trace_usage(FILE *f)
+{
+	fputs("Trace program execution.\n"
+	      "\n"
+	      "The trace sub command will set a tracepoint on every function matching the\n"
+	      "provided regular expression and output information when tracepoint is hit. This\n"
+	      "is useful if you do not want to begin an entire debug session, but merely want\n"
+	      "to know what functions your process is executing.\n"
+	      "\n"
+	      "The output of the trace sub command is printed to stderr, so if you would like to\n"
+	      "only see the output of the trace operations you can redirect stdout.\n"
+	      "\n"
+	      "Usage:\n"
+	      "  tinydbg trace -e BIN regexp [flags] [-- args...]\n"
+	      "  tinydbg trace -p PID regexp [flags]\n"
+	      "\n"
+	      "The regexp is a PCRE2 pattern, unanchored (like Delve's): 'add' matches\n"
+	      "every function whose name contains add, '^add$' only add.\n"
+	      "\n"
+	      "Flags:\n"
+	      "  -e, --exec string   Binary file to exec and trace.\n"
+	      "  -p, --pid int       Pid to attach to.\n"
+	      "      --timestamp     Show timestamp in the output\n"
+	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
+	      "                      of showing kernel thread ids (deterministic output).\n"
+	      "  -h, --help          help for trace\n"
+	      "\n"
+	      "Exit status: the traced program's own (128+N when signal N killed it);\n"
+	      "1 on an internal error, 2 on a usage error or an invalid regexp, 3 when no\n"
+	      "function matches, 4 when the target cannot be started or attached.\n",
+	      f);
+}
+
+struct trace_opts {
+	const char *exec;
+	int pid;
+	const char *regexp;
+	char **target_args;
+	int ntarget_args;
+	bool timestamp;
+	bool seq_ids;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocking read in the client returns EINTR and the
+	 * loop notices the request at once. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A pid is a positive decimal number and nothing else ("123x" is not). */
+static int parse_pid(const char *s, int *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v <= 0 || v > 4194304)
+		return -1;
+	*pid = (int)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct trace_opts *o)
+{
+	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS };
+	static const struct option longopts[] = {
+		{"exec", required_argument, NULL, 'e'},
+		{"pid", required_argument, NULL, 'p'},
+		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
+		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int dashdash = argc, c;
+
+	/* Everything after "--" belongs to the target, untouched. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	}
+	o->target_args = argv + (dashdash < argc ? dashdash + 1 : argc);
+	o->ntarget_args = dashdash < argc ? argc - dashdash - 1 : 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(dashdash, argv, ":e:p:h", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'e':
+			o->exec = optarg;
+			break;
+		case 'p':
+			if (parse_pid(optarg, &o->pid)) {
+				fprintf(stderr,
+					"tinydbg: invalid pid \"%s\": a pid is a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_TIMESTAMP:
+			o->timestamp = true;
+			break;
+		case OPT_SEQ_IDS:
+			o->seq_ids = true;
+			break;
+		case 'h':
+			trace_usage(stdout);
+			return -1;
+		case ':':
+			fprintf(stderr, "tinydbg: flag needs an argument: %s\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr,
+				"tinydbg: unknown flag: %s (see tinydbg help trace)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < dashdash)
+		o->regexp = argv[optind++];
+	if (optind < dashdash) {
+		fprintf(stderr,
+			"tinydbg: trace takes one regexp; building a package is not supported yet (got \"%s\")\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!o->exec && !o->pid) {
+		fprintf(stderr,
+			"tinydbg: trace needs a target: -e BIN or -p PID (see tinydbg help trace)\n");
+		return EXIT_USAGE;
+	}
+	if (o->exec && o->pid) {
+		fprintf(stderr, "tinydbg: -e and -p cannot be used together\n");
+		return EXIT_USAGE;
+	}
+	if (o->pid && o->ntarget_args) {
+		fprintf(stderr,
+			"tinydbg: arguments after -- are for a program to launch, not with -p\n");
+		return EXIT_USAGE;
+	}
+	if (!o->regexp) {
+		fprintf(stderr,
+			"tinydbg: trace needs a regexp naming the functions to trace (see tinydbg help trace)\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Sets an entry tracepoint on fn and one on each of its return locations.
+ * Returns the number of tracepoints set. */
+static int trace_function(struct client *c, const char *fn)
+{
+	struct api_breakpoint req, out;
+	struct errbuf eb;
+	uint64_t *addrs = NULL;
+	size_t naddrs = 0;
+	int set = 0;
+
+	memset(&req, 0, sizeof(req));
+	req.function_name = (char *)fn;
+	req.tracepoint = true;
+	req.load_args = true;
+	req.line = -1;
+	if (client_create_breakpoint(c, &req, &out, &eb)) {
+		fprintf(stderr, "tinydbg: unable to set tracepoint on function %s: %s\n",
+			fn, eb.msg);
+		return 0;
+	}
+	api_breakpoint_release(&out);
+	set++;
+	if (client_function_return_locations(c, fn, &addrs, &naddrs, &eb)) {
+		fprintf(stderr, "tinydbg: unable to set tracepoint on function %s: %s\n",
+			fn, eb.msg);
+		return set;
+	}
+	for (size_t i = 0; i < naddrs; i++) {
+		memset(&req, 0, sizeof(req));
+		req.addr = addrs[i];
+		req.tracepoint = true;
+		req.trace_return = true;
+		req.load_args = true;
+		req.line = -1;
+		if (client_create_breakpoint(c, &req, &out, &eb)) {
+			fprintf(stderr,
+				"tinydbg: unable to set return tracepoint on function %s at %#llx: %s\n",
+				fn, (unsigned long long)addrs[i], eb.msg);
+			continue;
+		}
+		api_breakpoint_release(&out);
+		set++;
+	}
+	free(addrs);
+	return set;
+}
+
+static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
+{
+	struct api_tracepoint_result *evs = NULL;
+	size_t n = 0;
+	uint64_t lost = 0;
+	struct errbuf eb;
+
+	if (client_get_buffered_tracepoints(c, wait_ms, &evs, &n, &lost, &eb))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		printer_event(pr, &evs[i]);
+		api_tracepoint_result_release(&evs[i]);
+	}
+	free(evs);
+	if (lost)
+		fprintf(pr->out, "tinydbg: %llu events lost\n",
+			(unsigned long long)lost);
+	fflush(pr->out);
+	return n;
+}
+
+static int exit_line(struct printer *pr, const struct api_state *st,
+		     bool launched)
+{
+	int pid = printer_thread_id(pr, st->pid);
+
+	if (st->exit_signal) {
+		const char *name = sigabbrev_np(st->exit_signal);
+		fprintf(pr->out, "Process %d was killed by signal SIG%s\n", pid,
+			name ? name : "?");
+		return 128 + st->exit_signal;
+	}
+	if (st->exited) {
+		fprintf(pr->out, "Process %d has exited with status %d\n", pid,
+			st->exit_status);
+		return st->exit_status;
+	}
+	fprintf(pr->out, "Process %d has been %s\n", pid,
+		launched ? "killed" : "detached");
+	return 0;
+}
+
+static int run_trace(struct client *c, const struct trace_opts *o)
+{
+	struct printer pr;
+	struct api_state st;
+	struct errbuf eb;
+	char **funcs = NULL;
+	size_t nfuncs = 0;
+	int ret, set = 0;
+	uint64_t cid;
+	bool launched = o->exec != NULL, detached = false;
+
+	printer_init(&pr, stderr);
+	pr.timestamp = o->timestamp;
+	pr.seq_ids = o->seq_ids;
+	if (client_state(c, &st, &eb)) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	printer_thread_id(&pr, st.pid); /* the main thread is thread 1 */
+	if (st.no_debug_info)
+		fprintf(stderr,
+			"tinydbg: warning: %s has no DWARF debug info: arguments and results are shown as ?\n",
+			o->exec ? o->exec : "the program");
+
+	if (client_list_functions(c, o->regexp, 0, &funcs, &nfuncs, &eb)) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (!nfuncs) {
+		fprintf(stderr, "tinydbg: no function matches '%s'\n",
+			o->regexp);
+		ret = EXIT_NOMATCH;
+		goto out;
+	}
+	for (size_t i = 0; i < nfuncs; i++)
+		set += trace_function(c, funcs[i]);
+	if (!set) {
+		fprintf(stderr, "tinydbg: no tracepoint could be set\n");
+		ret = EXIT_ERROR;
+		goto out;
+	}
+
+	if (client_continue_start(c, &cid, &eb)) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	for (;;) {
+		if (stop_signal && !detached) {
+			detached = true;
+			/* A launched target ends with us; an attached one is
+			 * left running as it was. */
+			client_detach(c, launched, &eb);
+		}
+		print_batch(c, &pr, 100);
+		ret = client_command_result(c, cid, false, &st, &eb);
+		if (ret != -EAGAIN)
+			break;
+	}
+	while (print_batch(c, &pr, 0))
+		;
+	if (ret && !st.exited && !detached) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (client_state(c, &st, &eb) == 0 || st.exited)
+		ret = exit_line(&pr, &st, launched);
+	else
+		ret = EXIT_ERROR;
+	fflush(stderr);
+out:
+	for (size_t i = 0; i < nfuncs; i++)
+		free(funcs[i]);
+	free(funcs);
+	printer_release(&pr);
+	return ret;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_opts o;
+	struct debugger_config cfg;
+	struct server *srv = NULL;
+	struct client *c;
+	struct errbuf eb;
+	char **targv = NULL;
+	int fd, ret;
+
+	memset(&o, 0, sizeof(o));
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (o.exec) {
+		targv = xcalloc((size_t)o.ntarget_args + 2, sizeof(*targv));
+		targv[0] = (char *)o.exec;
+		for (int i = 0; i < o.ntarget_args; i++)
+			targv[i + 1] = o.target_args[i];
+		cfg.argv = targv;
+		cfg.disable_aslr = true;
+	} else {
+		cfg.attach_pid = o.pid;
+	}
+	install_signals();
+	/* Full buffering: events are written in batches, flushed per batch. */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+
+	if (server_start_local(&cfg, &fd, &srv, &eb)) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		fflush(stderr);
+		free(targv);
+		return EXIT_NOTARGET;
+	}
+	c = client_new(fd);
+	ret = run_trace(c, &o);
+	client_free(c); /* closes the connection: the server ends */
+	server_wait(srv);
+	fflush(stderr);
+	free(targv);
+	return ret;
+}

@@ -1,0 +1,332 @@
+/* The debugger's life: its worker thread, launch/attach, continue, halt,
+ * detach. Tracepoints are in tracepoints.c, events in events.c. */
+#include "debugger/internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *worker_main(void *arg)
+{
+	struct debugger *d = arg;
+	sigset_t set;
+
+	/* The frontend's signals (Ctrl-C, a closed pipe) are for the frontend
+	 * thread: keep them off the thread that waits on the target. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGPIPE);
+	sigaddset(&set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->job && !d->quit)
+			pthread_cond_wait(&d->job_cv, &d->mu);
+		if (!d->job)
+			break;
+		struct job *j = d->job;
+		pthread_mutex_unlock(&d->mu);
+		j->ret = j->fn(d, j->arg, j->eb);
+		pthread_mutex_lock(&d->mu);
+		j->done = true;
+		d->job = NULL;
+		pthread_cond_broadcast(&d->job_cv);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+int debugger_run_job(struct debugger *d,
+		     int (*fn)(struct debugger *d, void *arg, struct errbuf *eb),
+		     void *arg, struct errbuf *eb)
+{
+	struct job j = {.fn = fn, .arg = arg, .eb = eb};
+
+	pthread_mutex_lock(&d->mu);
+	if (d->running) {
+		pthread_mutex_unlock(&d->mu);
+		return errbuf_set(eb, -EBUSY, "the target is running");
+	}
+	while (d->job)
+		pthread_cond_wait(&d->job_cv, &d->mu);
+	d->job = &j;
+	pthread_cond_broadcast(&d->job_cv);
+	while (!j.done)
+		pthread_cond_wait(&d->job_cv, &d->mu);
+	pthread_mutex_unlock(&d->mu);
+	return j.ret;
+}
+
+static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	const struct debugger_config *cfg = arg;
+	int err;
+
+	if (cfg->argv) {
+		struct launch_opts o = {.argv = cfg->argv,
+					.disable_aslr = cfg->disable_aslr};
+		err = d->ops->launch(&d->eng, &o, eb);
+		d->launched = true;
+	} else {
+		err = d->ops->attach(&d->eng, cfg->attach_pid, eb);
+	}
+	if (err)
+		return err;
+	d->pid = d->ops->pid(d->eng);
+	d->bias = d->ops->load_bias(d->eng);
+	return 0;
+}
+
+int debugger_new(struct debugger **out, const struct debugger_config *cfg,
+		 struct errbuf *eb)
+{
+	struct debugger *d;
+	char exe[64];
+	const char *path;
+	int err;
+
+	*out = NULL;
+	d = xcalloc(1, sizeof(*d));
+	d->ops = engine_find(cfg->engine ? cfg->engine : "ptrace");
+	if (!d->ops) {
+		free(d);
+		return errbuf_set(eb, -EINVAL, "unknown engine '%s'",
+				  cfg->engine);
+	}
+	if (cfg->argv) {
+		path = cfg->argv[0];
+	} else {
+		if (cfg->attach_pid <= 0) {
+			free(d);
+			return errbuf_set(eb, -ESRCH, "invalid pid %d",
+					  (int)cfg->attach_pid);
+		}
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)cfg->attach_pid);
+		if (access(exe, F_OK) && errno == ENOENT) {
+			free(d);
+			return errbuf_set(eb, -ESRCH, "no process with pid %d",
+					  (int)cfg->attach_pid);
+		}
+		path = exe;
+	}
+	err = symtab_open(&d->st, path, eb);
+	if (err) {
+		free(d);
+		return err;
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->job_cv, NULL);
+	pthread_cond_init(&d->ev_cv, NULL);
+	pthread_cond_init(&d->room_cv, NULL);
+	d->next_bp_id = 1;
+	if (pthread_create(&d->worker, NULL, worker_main, d)) {
+		symtab_close(d->st);
+		free(d);
+		return errbuf_set(eb, -EAGAIN, "cannot start a thread");
+	}
+	err = debugger_run_job(d, job_start, (void *)cfg, eb);
+	if (err) {
+		d->gone = true;
+		debugger_free(d);
+		return err;
+	}
+	*out = d;
+	return 0;
+}
+
+pid_t debugger_pid(const struct debugger *d)
+{
+	return d->pid;
+}
+
+bool debugger_has_dwarf(const struct debugger *d)
+{
+	return symtab_has_dwarf(d->st);
+}
+
+static void set_gone(struct debugger *d, const struct exit_info *ex)
+{
+	pthread_mutex_lock(&d->mu);
+	d->gone = true;
+	d->exit = *ex;
+	pthread_cond_broadcast(&d->ev_cv);
+	pthread_cond_broadcast(&d->room_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static int do_detach(struct debugger *d, bool kill, struct errbuf *eb)
+{
+	struct exit_info ex = {.kind = EXIT_DETACHED};
+	int err;
+
+	if (!d->eng || d->gone)
+		return 0;
+	err = d->ops->detach(d->eng, kill, &ex, eb);
+	if (kill && ex.kind == EXIT_DETACHED) {
+		ex.kind = EXIT_SIGNAL;
+		ex.code = SIGKILL;
+	}
+	set_gone(d, &ex);
+	return err;
+}
+
+static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct engine_callbacks cb = {
+		.ctx = d,
+		.on_hit = debugger_on_hit,
+		.on_thread = debugger_on_thread,
+	};
+	struct exit_info ex = {.kind = EXIT_NONE};
+	bool detach, kill;
+	int err;
+
+	err = d->ops->run(d->eng, &cb, &ex, eb);
+	if (ex.kind == EXIT_STATUS || ex.kind == EXIT_SIGNAL) {
+		set_gone(d, &ex);
+		err = 0;
+	}
+	pthread_mutex_lock(&d->mu);
+	detach = d->detach_pending;
+	kill = d->detach_kill;
+	d->detach_pending = false;
+	pthread_mutex_unlock(&d->mu);
+	if (detach)
+		err = do_detach(d, kill, eb);
+	return err;
+}
+
+int debugger_continue(struct debugger *d, struct api_state *st,
+		      struct errbuf *eb)
+{
+	struct job j = {.fn = job_continue, .eb = eb};
+
+	pthread_mutex_lock(&d->mu);
+	if (d->gone) {
+		pthread_mutex_unlock(&d->mu);
+		debugger_state(d, st);
+		return errbuf_set(eb, -ESRCH, "Process %d has exited",
+				  (int)d->pid);
+	}
+	if (d->running) {
+		pthread_mutex_unlock(&d->mu);
+		return errbuf_set(eb, -EBUSY, "the target is already running");
+	}
+	while (d->job)
+		pthread_cond_wait(&d->job_cv, &d->mu);
+	d->running = true;
+	d->job = &j;
+	pthread_cond_broadcast(&d->job_cv);
+	while (!j.done)
+		pthread_cond_wait(&d->job_cv, &d->mu);
+	d->running = false;
+	pthread_cond_broadcast(&d->ev_cv);
+	pthread_mutex_unlock(&d->mu);
+	debugger_state(d, st);
+	return j.ret;
+}
+
+void debugger_halt(struct debugger *d)
+{
+	pthread_mutex_lock(&d->mu);
+	if (d->running && d->eng)
+		d->ops->request_stop(d->eng);
+	pthread_mutex_unlock(&d->mu);
+}
+
+static int job_detach(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	return do_detach(d, *(bool *)arg, eb);
+}
+
+int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb)
+{
+	pthread_mutex_lock(&d->mu);
+	if (d->gone) {
+		pthread_mutex_unlock(&d->mu);
+		return 0;
+	}
+	if (d->running) {
+		/* The run owns the engine: ask it to stop and detach on its way
+		 * out, and wait for that. */
+		d->detach_pending = true;
+		d->detach_kill = kill;
+		d->ops->request_stop(d->eng);
+		while (d->running)
+			pthread_cond_wait(&d->job_cv, &d->mu);
+		pthread_mutex_unlock(&d->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return debugger_run_job(d, job_detach, &kill, eb);
+}
+
+void debugger_state(struct debugger *d, struct api_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&d->mu);
+	st->pid = d->pid;
+	st->running = d->running;
+	st->no_debug_info = !symtab_has_dwarf(d->st);
+	if (d->gone) {
+		st->exited = true;
+		if (d->exit.kind == EXIT_STATUS)
+			st->exit_status = d->exit.code;
+		else if (d->exit.kind == EXIT_SIGNAL) {
+			st->exit_signal = d->exit.code;
+			st->exit_status = 128 + d->exit.code;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+static int job_close(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	if (d->eng && !d->gone) {
+		struct exit_info ex;
+		d->ops->detach(d->eng, d->launched, &ex, NULL);
+	}
+	if (d->eng)
+		d->ops->close(d->eng);
+	d->eng = NULL;
+	return 0;
+}
+
+void debugger_free(struct debugger *d)
+{
+	if (!d)
+		return;
+	debugger_detach(d, d->launched, NULL);
+	debugger_run_job(d, job_close, NULL, NULL);
+	pthread_mutex_lock(&d->mu);
+	d->quit = true;
+	pthread_cond_broadcast(&d->job_cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->worker, NULL);
+
+	for (size_t i = 0; i < d->tps.len; i++) {
+		struct tracepoint *tp = d->tps.items[i];
+		loc_release(&tp->ret_loc);
+		free(tp->rt_ranges);
+		free(tp);
+	}
+	VEC_FREE(&d->tps);
+	for (size_t i = 0; i < d->events.len; i++)
+		api_tracepoint_result_release(&d->events.items[i]);
+	VEC_FREE(&d->events);
+	for (size_t i = 0; i < d->threads.len; i++)
+		VEC_FREE(&d->threads.items[i].stack);
+	VEC_FREE(&d->threads);
+	symtab_close(d->st);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->job_cv);
+	pthread_cond_destroy(&d->ev_cv);
+	pthread_cond_destroy(&d->room_cv);
+	free(d);
+}

@@ -1,0 +1,219 @@
+/* Trace events: what a hit becomes, and the queue the frontend drains.
+ *
+ * A hit is turned into data at once (the values are read while the thread is
+ * stopped, since memory changes as soon as it runs) and queued; the engine
+ * never waits for the frontend unless the queue is full, and then it waits
+ * rather than drop: a slower target beats a lost event. */
+#include "debugger/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Events held before the engine waits for the frontend to catch up. */
+#define QUEUE_MAX (1u << 18)
+
+/* The debugger whose hit is being handled, for name_at (which only gets the
+ * engine's ctx). Hits are handled on the worker thread only. */
+static __thread struct debugger *hit_dbg;
+
+static const char *name_at(void *ctx, uint64_t addr)
+{
+	struct debugger *d = hit_dbg;
+
+	if (!d || addr < d->bias)
+		return NULL;
+	return symtab_name_at(d->st, addr - d->bias);
+}
+
+static struct thread_state *thread_get(struct debugger *d, pid_t tid)
+{
+	static __thread size_t last;
+
+	if (last < d->threads.len && d->threads.items[last].tid == tid)
+		return &d->threads.items[last];
+	for (size_t i = 0; i < d->threads.len; i++)
+		if (d->threads.items[i].tid == tid)
+			return &d->threads.items[last = i];
+	struct thread_state ts = {.tid = tid};
+	VEC_PUSH(&d->threads, ts);
+	last = d->threads.len - 1;
+	return &d->threads.items[last];
+}
+
+void debugger_on_thread(void *ctx, pid_t tid, bool started)
+{
+	struct debugger *d = ctx;
+
+	if (started)
+		return;
+	for (size_t i = 0; i < d->threads.len; i++) {
+		if (d->threads.items[i].tid != tid)
+			continue;
+		VEC_FREE(&d->threads.items[i].stack);
+		d->threads.items[i] = d->threads.items[--d->threads.len];
+		return;
+	}
+}
+
+/* Entry: false when this is not a new call but a jump back to the entry
+ * address inside the same activation (a loop at the top of an -O0 body). */
+static bool note_entry(struct thread_state *ts, const struct func *fn,
+		       uint64_t sp)
+{
+	struct frame_mark m = {.fn = fn, .sp = sp};
+
+	/* Activations whose frames lie below this stack pointer are gone
+	 * (longjmp, exceptions): forget them. */
+	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].sp < sp)
+		ts->stack.len--;
+	if (ts->stack.len) {
+		struct frame_mark *top = &ts->stack.items[ts->stack.len - 1];
+		if (top->fn == fn && top->sp == sp)
+			return false;
+	}
+	VEC_PUSH(&ts->stack, m);
+	return true;
+}
+
+static void note_return(struct thread_state *ts, const struct func *fn)
+{
+	for (size_t i = ts->stack.len; i-- > 0;) {
+		if (ts->stack.items[i].fn == fn) {
+			ts->stack.len = i;
+			return;
+		}
+	}
+}
+
+/* A function without DWARF: we know its name, not its arguments. */
+static void unknown_value(struct value *v, uint32_t flags)
+{
+	memset(v, 0, sizeof(*v));
+	v->name = xstrdup("");
+	v->type = xstrdup("");
+	v->value = xstrdup("?");
+	v->flags = flags | VF_C;
+}
+
+static void load_event(struct debugger *d, const struct tracepoint *tp,
+		       const struct hit *h, const struct target_access *acc,
+		       struct api_tracepoint_result *ev)
+{
+	const struct func *fn = tp->fn;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->addr = h->probe->addr;
+	ev->is_ret = h->is_return;
+	ev->function_name = xstrdup(fn->name);
+	if (fn->file)
+		ev->file = xstrdup(fn->file);
+	ev->line = fn->line;
+	ev->goroutine_id = -1;
+	ev->thread_id = h->tid;
+	ev->time_ns = h->time_ns;
+
+	if (!h->is_return) {
+		if (!fn->has_dwarf) {
+			ev->input_params = xcalloc(1, sizeof(struct value));
+			unknown_value(&ev->input_params[0], VF_ARGUMENT);
+			ev->ninput = 1;
+			return;
+		}
+		ev->input_params = xcalloc(fn->nparams ? fn->nparams : 1,
+					   sizeof(struct value));
+		for (size_t i = 0; i < fn->nparams; i++) {
+			const struct param *p = &fn->params[i];
+			value_load(&ev->input_params[i], p->name, p->type,
+				   &p->loc, acc, &LOAD_SHORT);
+			ev->input_params[i].flags |= VF_ARGUMENT;
+		}
+		ev->ninput = fn->nparams;
+		return;
+	}
+	if (!fn->has_dwarf || (!tp->ret_known && fn->ret_type)) {
+		ev->return_params = xcalloc(1, sizeof(struct value));
+		unknown_value(&ev->return_params[0], VF_RETURN);
+		ev->nreturn = 1;
+		return;
+	}
+	if (!fn->ret_type)
+		return;
+	ev->return_params = xcalloc(1, sizeof(struct value));
+	value_load(&ev->return_params[0], "", fn->ret_type, &tp->ret_loc, acc,
+		   &LOAD_SHORT);
+	ev->return_params[0].flags |= VF_RETURN;
+	ev->nreturn = 1;
+}
+
+static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
+{
+	pthread_mutex_lock(&d->mu);
+	while (d->events.len >= QUEUE_MAX && !d->quit) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
+	}
+	VEC_PUSH(&d->events, *ev);
+	/* Wake the reader on the first event of a batch only: it drains all. */
+	if (d->events.len == 1)
+		pthread_cond_broadcast(&d->ev_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+int debugger_on_hit(void *ctx, const struct hit *h)
+{
+	struct debugger *d = ctx;
+	const struct tracepoint *tp = h->probe->cookie;
+	struct thread_state *ts = thread_get(d, h->tid);
+	struct api_tracepoint_result ev;
+	struct target_access acc = *h->acc;
+
+	if (!h->is_return) {
+		if (!note_entry(ts, tp->fn, h->sp))
+			return 0;
+	} else {
+		note_return(ts, tp->fn);
+	}
+	hit_dbg = d;
+	acc.name_at = name_at;
+	acc.bias = d->bias;
+	load_event(d, tp, h, &acc, &ev);
+	enqueue(d, &ev);
+	return 0;
+}
+
+size_t debugger_take_events(struct debugger *d, int wait_ms,
+			    struct api_tracepoint_result **out,
+			    uint64_t *lost)
+{
+	struct timespec until;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (!d->events.len && !d->gone && wait_ms > 0) {
+		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
+	n = d->events.len;
+	*out = d->events.items;
+	d->events.items = NULL;
+	d->events.len = d->events.cap = 0;
+	if (lost) {
+		*lost = d->lost;
+		d->lost = 0;
+	}
+	pthread_cond_broadcast(&d->room_cv);
+	pthread_mutex_unlock(&d->mu);
+	return n;
+}

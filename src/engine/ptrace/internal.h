@@ -1,0 +1,184 @@
+/* The ptrace engine's private state, shared by its files.
+ *
+ * Files: ptrace.c (the ops table, threads, memory access), launch.c (launch,
+ * attach, load bias), probe.c (inserting probes, the out-of-line page and the
+ * syscall injection that maps it), run.c (the wait loop, hits, emulation,
+ * tail calls), detach.c (stopping everything and putting the code back).
+ *
+ * How a hit is handled: every probe is an int3. When a thread stops on one
+ * we report it, then move the thread past the displaced instruction without
+ * a second stop: either by emulating it (ret, jumps, calls, push, nops) or by
+ * sending the thread to a copy of it in the out-of-line page, followed by a
+ * jmp back. Other threads keep running through the int3 all the while, so
+ * no hit is ever lost and none is reported twice. */
+#ifndef TINYDBG_ENGINE_PTRACE_INTERNAL_H
+#define TINYDBG_ENGINE_PTRACE_INTERNAL_H
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "arch/x86.h"
+#include "base/errbuf.h"
+#include "base/xalloc.h"
+#include "engine/engine.h"
+
+#define INT3 0xcc
+
+/* How a thread gets past the instruction an int3 displaced. */
+enum pt_how {
+	HOW_XOL,      /* execute the copy in the out-of-line page */
+	HOW_RET,      /* rip = [rsp], rsp += 8 + imm */
+	HOW_JMP,      /* direct jmp */
+	HOW_JCC,      /* conditional jump (insn.cond) */
+	HOW_JMP_IND,  /* jmp r/m64 */
+	HOW_CALL,     /* call rel32 */
+	HOW_CALL_IND, /* call r/m64 */
+	HOW_LOOP,     /* loop/loope/loopne/jrcxz */
+	HOW_PUSH,     /* push %reg (reg in .push_reg, DWARF number) */
+	HOW_MOVRBP,   /* mov %rsp,%rbp */
+	HOW_SKIP,     /* nop, endbr64: just go on */
+};
+
+struct pt_probe {
+	const struct probe *p; /* NULL: a free hash slot */
+	uint64_t addr;
+	uint8_t orig;          /* the byte the int3 replaced */
+	enum pt_how how;
+	int push_reg;
+	uint64_t slot;         /* HOW_XOL: the copy's address */
+	struct insn insn;
+};
+
+/* A return address we replaced with the trampoline (tail calls). */
+struct pt_shadow {
+	uint64_t slot;     /* where on the stack the return address lives */
+	uint64_t orig_ret; /* what was there */
+	const struct probe *probe;
+};
+
+enum pt_tstate {
+	TS_RUNNING,  /* resumed; its next stop comes from waitpid */
+	TS_HELD,     /* in a ptrace-stop we have not resumed yet */
+	TS_STARTING, /* announced by a clone event, first stop not yet seen */
+	TS_LISTEN,   /* in a group-stop, parked with PTRACE_LISTEN */
+};
+
+struct pt_thread {
+	pid_t tid;
+	enum pt_tstate state;
+	int resume_sig;      /* TS_HELD: the signal to deliver when resumed */
+	bool has_stash;      /* a wait status taken early (by an injection)
+	                      * that the run loop has yet to handle */
+	int stash;
+	bool foreign;        /* a vfork child: shares our memory, traced
+	                      * until it execs or exits */
+	/* detach's bookkeeping */
+	bool want;           /* interrupted, its stop not yet seen */
+	uint8_t trapped;     /* our int3 trapped it: 1 reported, 2 queued */
+	VEC(struct pt_shadow) shadow;
+};
+
+/* How the engine thread and the target share the CPUs (see ptrace.c). */
+enum pt_pin { PIN_NONE, PIN_TRACER, PIN_BOTH, PIN_AUTO };
+
+struct engine {
+	pid_t pid;
+	bool launched;    /* our child: kill it rather than leave it behind */
+	bool gone;        /* the process has exited (or we detached) */
+	uint64_t bias;
+	int memfd;        /* /proc/PID/mem of the current image */
+
+	VEC(struct pt_thread) threads;
+	VEC(pid_t) orphans; /* stopped tids whose clone/fork event is not
+	                     * yet seen */
+
+	struct pt_probe *probes; /* open-addressed hash by addr */
+	size_t probe_cap;        /* a power of two (0: none yet) */
+	size_t nprobes;
+
+	uint64_t xol;            /* the out-of-line area (0: not mapped) */
+	size_t xol_size, xol_used;
+	uint64_t tramp;          /* the tail-call trampoline: an int3 */
+
+	/* request_stop */
+	pthread_t runner;
+	atomic_bool in_run;
+	atomic_bool stop;
+
+	/* CPU placement */
+	enum pt_pin pin;
+	bool pinned;             /* the target's threads are pinned */
+	cpu_set_t orig_cpus;     /* the affinity the tracer thread had */
+	int cpu;                 /* the CPU we pin to */
+};
+
+/* ptrace.c */
+struct pt_thread *pt_thread_find(struct engine *e, pid_t tid);
+struct pt_thread *pt_thread_add(struct engine *e, pid_t tid,
+				enum pt_tstate st);
+void pt_thread_remove(struct engine *e, pid_t tid);
+/* Reads/writes target memory of process pid (any state); 0 or -errno. */
+int pt_mem_read(struct engine *e, uint64_t addr, void *buf, size_t len);
+int pt_mem_write(struct engine *e, uint64_t addr, const void *buf,
+		 size_t len);
+/* Write through ptrace, for a process (a fork child) that has no memfd:
+ * tid must be ptrace-stopped. */
+int pt_poke(pid_t tid, uint64_t addr, const void *buf, size_t len);
+int pt_memfd_open(struct engine *e, struct errbuf *eb);
+struct engine *pt_engine_new(pid_t pid);
+void pt_pin_setup(struct engine *e);
+void pt_pin_widen(struct engine *e);
+
+/* probe.c */
+struct pt_probe *pt_probe_find(struct engine *e, uint64_t addr);
+/* Drops every probe (the image they lived in is gone). */
+void pt_probes_forget(struct engine *e);
+int pt_insert_probe(struct engine *e, const struct probe *p,
+		    struct errbuf *eb);
+
+/* run.c */
+int pt_run(struct engine *e, const struct engine_callbacks *cb,
+	   struct exit_info *ex, struct errbuf *eb);
+void pt_request_stop(struct engine *e);
+/* Reads an indirect jmp/call operand's value from regs and memory. */
+int pt_operand(struct engine *e, const struct user_regs_struct *r,
+	       const struct insn *in, uint64_t *out);
+/* A fork child's stop arrived: put the original code back in it and let it
+ * go. parent: the thread that forked (its hijacked return addresses are in
+ * the child's stack too), or NULL. */
+void pt_release_child(struct engine *e, pid_t child,
+		      const struct pt_thread *parent);
+/* A thread stopped at the trampoline or sent there: pops its shadow stack
+ * into regs (rip = the real return address). Calls on_hit for each return
+ * when cb is non-NULL. Returns 0, the callback's non-zero, or -errno. */
+int pt_tramp_pop(struct engine *e, struct pt_thread *t,
+		 struct user_regs_struct *r, const struct engine_callbacks *cb,
+		 uint64_t time_ns);
+
+/* The thread group of tid (from /proc), or -1. */
+pid_t pt_tgid_of(pid_t tid);
+/* Takes tid off the orphan list; false when it was not there. */
+bool pt_orphan_take(struct engine *e, pid_t tid);
+/* A clone/fork/vfork event of tid: follows the new thread, or releases
+ * the new process. */
+void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
+		    pid_t tid, int event);
+
+/* detach.c */
+int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
+	      struct errbuf *eb);
+
+/* launch.c */
+int pt_launch(struct engine **out, const struct launch_opts *o,
+	      struct errbuf *eb);
+int pt_attach(struct engine **out, pid_t pid, struct errbuf *eb);
+/* Computes e->bias from /proc/PID/auxv and /proc/PID/exe. */
+int pt_read_bias(struct engine *e, struct errbuf *eb);
+
+#endif

@@ -1,0 +1,723 @@
+/* The run loop: one waitpid for every event of every thread, a hit handled
+ * in one stop, and the thread, clone, fork and exec events around it. */
+#include "engine/ptrace/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* run's answers to the loop: go on, stop (a callback asked, or we were
+ * asked), or the process is gone. */
+enum { RUN_GO = 0, RUN_STOP = 1, RUN_EXITED = 2 };
+
+/* The signal request_stop sends the engine thread: its handler does
+ * nothing, and it is installed without SA_RESTART, so that a waitpid in
+ * progress fails with EINTR and the loop looks at the stop flag. */
+static int stop_signal(void)
+{
+	return SIGRTMIN + 6;
+}
+
+static void stop_handler(int sig)
+{
+	(void)sig;
+}
+
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void stop_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = stop_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;
+	sigaction(stop_signal(), &sa, NULL);
+}
+
+void pt_request_stop(struct engine *e)
+{
+	atomic_store(&e->stop, true);
+	/* The engine thread may test the flag just before it blocks in
+	 * waitpid: signal it again until it has seen the flag (it clears it)
+	 * or the run is over. */
+	for (int i = 0; i < 5000; i++) {
+		if (!atomic_load(&e->in_run) || !atomic_load(&e->stop))
+			return;
+		pthread_kill(e->runner, stop_signal());
+		usleep(i < 10 ? 100 : 1000);
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A general register by its DWARF number, or NULL. */
+static unsigned long long *reg_slot(struct user_regs_struct *r, int reg)
+{
+	switch (reg) {
+	case DREG_RAX: return &r->rax;
+	case DREG_RDX: return &r->rdx;
+	case DREG_RCX: return &r->rcx;
+	case DREG_RBX: return &r->rbx;
+	case DREG_RSI: return &r->rsi;
+	case DREG_RDI: return &r->rdi;
+	case DREG_RBP: return &r->rbp;
+	case DREG_RSP: return &r->rsp;
+	case DREG_R8: return &r->r8;
+	case DREG_R9: return &r->r9;
+	case DREG_R10: return &r->r10;
+	case DREG_R11: return &r->r11;
+	case DREG_R12: return &r->r12;
+	case DREG_R13: return &r->r13;
+	case DREG_R14: return &r->r14;
+	case DREG_R15: return &r->r15;
+	case DREG_RIP: return &r->rip;
+	default: return NULL;
+	}
+}
+
+/* What the callback reads through: the registers of the hit, with the FP
+ * state fetched only when a float is asked for. */
+struct hit_ctx {
+	struct engine *e;
+	pid_t tid;
+	struct user_regs_struct *r;
+	bool fp_loaded;
+	struct user_fpregs_struct fp;
+};
+
+static int acc_read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct hit_ctx *h = ctx;
+
+	return pt_mem_read(h->e, addr, buf, len);
+}
+
+static int acc_read_reg(void *ctx, int reg, void *buf, size_t len)
+{
+	struct hit_ctx *h = ctx;
+	const void *src;
+	size_t size;
+
+	if (reg >= DREG_XMM0 && reg < DREG_XMM0 + 16) {
+		if (!h->fp_loaded) {
+			if (ptrace(PTRACE_GETFPREGS, h->tid, NULL, &h->fp) < 0)
+				return -errno;
+			h->fp_loaded = true;
+		}
+		src = &h->fp.xmm_space[(reg - DREG_XMM0) * 4];
+		size = 16;
+	} else if (reg >= DREG_ST0 && reg < DREG_ST0 + 8) {
+		if (!h->fp_loaded) {
+			if (ptrace(PTRACE_GETFPREGS, h->tid, NULL, &h->fp) < 0)
+				return -errno;
+			h->fp_loaded = true;
+		}
+		/* st_space holds st(i) in 16-byte slots, as fxsave does:
+		 * st(i) is the i-th from the top, which is what DWARF
+		 * means. */
+		src = &h->fp.st_space[(reg - DREG_ST0) * 4];
+		size = 10;
+	} else {
+		unsigned long long *p = reg_slot(h->r, reg);
+		if (!p)
+			return -EINVAL;
+		src = p;
+		size = 8;
+	}
+	memcpy(buf, src, len < size ? len : size);
+	if (len > size)
+		memset((uint8_t *)buf + size, 0, len - size);
+	return 0;
+}
+
+static int call_hit(struct engine *e, const struct engine_callbacks *cb,
+		    pid_t tid, struct user_regs_struct *r,
+		    const struct probe *p, bool is_return, uint64_t sp,
+		    uint64_t time_ns)
+{
+	struct hit_ctx hc = {.e = e, .tid = tid, .r = r};
+	struct target_access acc = {
+		.ctx = &hc,
+		.read_mem = acc_read_mem,
+		.read_reg = acc_read_reg,
+		.bias = e->bias,
+	};
+	struct hit h = {
+		.probe = p,
+		.is_return = is_return,
+		.tid = tid,
+		.time_ns = time_ns,
+		.sp = sp,
+		.acc = &acc,
+	};
+
+	if (!cb || !cb->on_hit)
+		return 0;
+	return cb->on_hit(cb->ctx, &h);
+}
+
+int pt_operand(struct engine *e, const struct user_regs_struct *r,
+	       const struct insn *in, uint64_t *out)
+{
+	struct user_regs_struct rr = *r;
+	uint64_t a = 0;
+
+	/* rip in an operand means the next instruction. */
+	rr.rip = in->addr + in->len;
+	if (in->op.base >= 0) {
+		unsigned long long *p = reg_slot(&rr, in->op.base);
+		if (!p)
+			return -EINVAL;
+		a = *p;
+	}
+	if (!in->op.mem) {
+		*out = a;
+		return 0;
+	}
+	if (in->op.index >= 0) {
+		unsigned long long *p = reg_slot(&rr, in->op.index);
+		if (!p)
+			return -EINVAL;
+		a += *p * (uint64_t)in->op.scale;
+	}
+	a += (uint64_t)in->op.disp;
+	return pt_mem_read(e, a, out, 8);
+}
+
+int pt_tramp_pop(struct engine *e, struct pt_thread *t,
+		 struct user_regs_struct *r, const struct engine_callbacks *cb,
+		 uint64_t time_ns)
+{
+	int stop = 0;
+
+	while (e->tramp && r->rip == e->tramp) {
+		/* The ret that brought us here popped the slot just below
+		 * rsp. Records below it belong to frames a longjmp (or an
+		 * exception) skipped: they will never return. */
+		uint64_t slot = r->rsp - 8;
+		struct pt_shadow rec;
+
+		while (t->shadow.len &&
+		       t->shadow.items[t->shadow.len - 1].slot < slot)
+			t->shadow.len--;
+		if (!t->shadow.len)
+			return -EFAULT;
+		rec = t->shadow.items[--t->shadow.len];
+		r->rip = rec.orig_ret;
+		if (cb) {
+			struct user_regs_struct at = *r;
+			at.rip = e->tramp;
+			if (call_hit(e, cb, t->tid, &at, rec.probe, true, slot,
+				     time_ns))
+				stop = RUN_STOP;
+		}
+	}
+	return stop;
+}
+
+static bool in_ranges(const struct probe *p, uint64_t a)
+{
+	for (size_t i = 0; i < p->nranges; i++)
+		if (a >= p->ranges[i].lo && a < p->ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* Moves a thread stopped on pp's int3 (regs with rip = pp->addr) past the
+ * displaced instruction, in the registers (and the stack) only. */
+static int step_past(struct engine *e, struct pt_thread *t,
+		     const struct pt_probe *pp, struct user_regs_struct *r)
+{
+	const struct insn *in = &pp->insn;
+	uint64_t next = pp->addr + in->len, v;
+	unsigned long long *reg;
+	int err;
+
+	switch (pp->how) {
+	case HOW_XOL:
+		r->rip = pp->slot;
+		return 0;
+	case HOW_SKIP:
+		r->rip = next;
+		return 0;
+	case HOW_MOVRBP:
+		r->rbp = r->rsp;
+		r->rip = next;
+		return 0;
+	case HOW_PUSH:
+		reg = reg_slot(r, pp->push_reg);
+		v = reg ? *reg : 0;
+		err = pt_mem_write(e, r->rsp - 8, &v, 8);
+		if (err)
+			return err;
+		r->rsp -= 8;
+		r->rip = next;
+		return 0;
+	case HOW_RET:
+		err = pt_mem_read(e, r->rsp, &v, 8);
+		if (err)
+			return err;
+		r->rsp += 8 + in->imm;
+		r->rip = v;
+		return 0;
+	case HOW_CALL:
+	case HOW_CALL_IND:
+		if (pp->how == HOW_CALL)
+			v = in->target;
+		else if ((err = pt_operand(e, r, in, &v)))
+			return err;
+		err = pt_mem_write(e, r->rsp - 8, &next, 8);
+		if (err)
+			return err;
+		r->rsp -= 8;
+		r->rip = v;
+		return 0;
+	case HOW_LOOP: {
+		uint8_t op = in->bytes[0];
+		bool taken, zf = r->eflags & 0x40;
+
+		if (op == 0xe3) {
+			taken = r->rcx == 0;
+		} else {
+			r->rcx--;
+			taken = r->rcx != 0;
+			if (op == 0xe1)
+				taken = taken && zf;
+			else if (op == 0xe0)
+				taken = taken && !zf;
+		}
+		r->rip = taken ? in->target : next;
+		return 0;
+	}
+	case HOW_JMP:
+	case HOW_JCC:
+	case HOW_JMP_IND:
+		if (pp->how == HOW_JMP)
+			v = in->target;
+		else if (pp->how == HOW_JCC)
+			v = x86_cond_taken(in->cond, r->eflags) ? in->target
+								: next;
+		else if ((err = pt_operand(e, r, in, &v)))
+			return err;
+		/* A jump that leaves its function is a tail call: the
+		 * callee returns to our caller. Catch that return with the
+		 * trampoline in place of the return address. */
+		if (pp->p->kind == PROBE_TAILJMP && v != next &&
+		    !in_ranges(pp->p, v) && e->tramp) {
+			struct pt_shadow rec = {.slot = r->rsp,
+						.probe = pp->p};
+			err = pt_mem_read(e, r->rsp, &rec.orig_ret, 8);
+			if (!err)
+				err = pt_mem_write(e, r->rsp, &e->tramp, 8);
+			if (err)
+				return err;
+			VEC_PUSH(&t->shadow, rec);
+		}
+		r->rip = v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Our process's id for tid, from /proc (a clone may start a thread or, without
+ * CLONE_THREAD, another process). */
+pid_t pt_tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+bool pt_orphan_take(struct engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->orphans.len; i++) {
+		if (e->orphans.items[i] != tid)
+			continue;
+		e->orphans.items[i] = e->orphans.items[--e->orphans.len];
+		return true;
+	}
+	return false;
+}
+
+/* Waits for the first stop of an auto-attached child. False when it died. */
+static bool wait_first_stop(struct engine *e, pid_t child)
+{
+	int st;
+
+	if (pt_orphan_take(e, child))
+		return true;
+	while (waitpid(child, &st, __WALL) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFSTOPPED(st);
+}
+
+void pt_release_child(struct engine *e, pid_t child,
+		      const struct pt_thread *parent)
+{
+	for (size_t i = 0; i < e->probe_cap; i++) {
+		const struct pt_probe *pp = &e->probes[i];
+		if (pp->p)
+			pt_poke(child, pp->addr, &pp->orig, 1);
+	}
+	/* Newest first, so that a slot hijacked twice (nested tail calls)
+	 * ends with the oldest, real return address. */
+	if (parent)
+		for (size_t i = parent->shadow.len; i-- > 0;)
+			pt_poke(child, parent->shadow.items[i].slot,
+				&parent->shadow.items[i].orig_ret, 8);
+	if (e->pinned)
+		sched_setaffinity(child, sizeof(e->orig_cpus), &e->orig_cpus);
+	ptrace(PTRACE_DETACH, child, NULL, NULL);
+}
+
+void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
+			pid_t tid, int event)
+{
+	unsigned long msg = 0;
+	pid_t child;
+
+	if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) < 0 || !msg)
+		return;
+	child = (pid_t)msg;
+	if (event == PTRACE_EVENT_CLONE && pt_tgid_of(child) == e->pid) {
+		struct pt_thread *nt;
+		if (pt_orphan_take(e, child)) {
+			nt = pt_thread_add(e, child, TS_RUNNING);
+			ptrace(PTRACE_CONT, child, NULL, NULL);
+		} else {
+			nt = pt_thread_add(e, child, TS_STARTING);
+		}
+		(void)nt;
+		if (e->pinned && e->pin == PIN_AUTO)
+			pt_pin_widen(e);
+		if (cb && cb->on_thread)
+			cb->on_thread(cb->ctx, child, true);
+		return;
+	}
+	if (event == PTRACE_EVENT_VFORK) {
+		/* It shares our memory: restoring code in it would remove
+		 * the probes from us too. Keep it traced until its exec. */
+		struct pt_thread *nt;
+		if (pt_orphan_take(e, child)) {
+			nt = pt_thread_add(e, child, TS_RUNNING);
+			ptrace(PTRACE_CONT, child, NULL, NULL);
+		} else {
+			nt = pt_thread_add(e, child, TS_STARTING);
+		}
+		nt->foreign = true;
+		return;
+	}
+	if (wait_first_stop(e, child))
+		pt_release_child(e, child, pt_thread_find(e, tid));
+}
+
+static void on_exec(struct engine *e, const struct engine_callbacks *cb,
+		    pid_t tid)
+{
+	/* The image the probes lived in is gone, and so are the other
+	 * threads. The process goes on without probes: still traced, so
+	 * that its end is seen. */
+	for (size_t i = e->threads.len; i-- > 0;) {
+		struct pt_thread *t = &e->threads.items[i];
+		if (t->tid == e->pid || t->foreign)
+			continue;
+		pid_t gone = t->tid;
+		pt_thread_remove(e, gone);
+		if (cb && cb->on_thread)
+			cb->on_thread(cb->ctx, gone, false);
+	}
+	pt_thread_add(e, e->pid, TS_RUNNING);
+	pt_probes_forget(e);
+	pt_memfd_open(e, NULL);
+	pt_read_bias(e, NULL);
+	(void)tid;
+}
+
+/* Writes back the registers that differ from old: one PTRACE_POKEUSER per
+ * register for the usual one or two (rip, rsp), all at once otherwise. */
+static int put_regs(pid_t tid, const struct user_regs_struct *r,
+		    const struct user_regs_struct *old)
+{
+	const unsigned long long *n = (const void *)r, *o = (const void *)old;
+	size_t cnt = sizeof(*r) / sizeof(*n), diff = 0;
+
+	for (size_t i = 0; i < cnt; i++)
+		diff += n[i] != o[i];
+	if (diff > 2)
+		return (int)ptrace(PTRACE_SETREGS, tid, NULL, r);
+	for (size_t i = 0; i < cnt; i++) {
+		if (n[i] == o[i])
+			continue;
+		if (ptrace(PTRACE_POKEUSER, tid,
+			   (void *)(offsetof(struct user, regs) + i * 8),
+			   (void *)n[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int on_trap(struct engine *e, const struct engine_callbacks *cb,
+		   struct pt_thread *t, uint64_t time_ns, struct errbuf *eb)
+{
+	struct user_regs_struct r, r0;
+	const struct pt_probe *pp;
+	pid_t tid = t->tid;
+	int stop = 0, err;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0) {
+		/* It died under us (killed): its exit is on the way. */
+		t->state = TS_RUNNING;
+		return 0;
+	}
+	r0 = r;
+	if (e->tramp && r.rip - 1 == e->tramp) {
+		r.rip = e->tramp;
+		err = pt_tramp_pop(e, t, &r, cb, time_ns);
+		if (err < 0)
+			goto lost_return;
+		stop = err;
+		goto resume;
+	}
+	pp = pt_probe_find(e, r.rip - 1);
+	if (!pp) {
+		/* Not ours: the program's own SIGTRAP. */
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGTRAP);
+		return 0;
+	}
+	r.rip = pp->addr;
+	/* A tail-call probe reports nothing here: the return it stands for
+	 * comes through the trampoline, or through the function's rets
+	 * when the jump stays inside. */
+	if (pp->p->kind != PROBE_TAILJMP &&
+	    call_hit(e, cb, tid, &r, pp->p, pp->p->kind == PROBE_RETURN,
+		     r.rsp, time_ns))
+		stop = RUN_STOP;
+	err = step_past(e, t, pp, &r);
+	if (err) {
+		/* Leave the thread at the probe: it is consistent there,
+		 * and detach will rewind cleanly. */
+		ptrace(PTRACE_SETREGS, tid, NULL, &r);
+		t->state = TS_HELD;
+		return errbuf_set(eb, err, "thread %d at 0x%" PRIx64 ": "
+				  "cannot emulate the instruction: %s",
+				  (int)tid, pp->addr, strerror(-err));
+	}
+	/* An emulated ret into the trampoline: its return now, without
+	 * another stop. */
+	if (e->tramp && r.rip == e->tramp) {
+		err = pt_tramp_pop(e, t, &r, cb, time_ns);
+		if (err < 0)
+			goto lost_return;
+		stop |= err;
+	}
+resume:
+	if (put_regs(tid, &r, &r0) < 0) {
+		t->state = TS_RUNNING;
+		return 0;
+	}
+	if (stop) {
+		t->state = TS_HELD;
+		t->resume_sig = 0;
+		return RUN_STOP;
+	}
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
+	t->state = TS_RUNNING;
+	return 0;
+
+lost_return:
+	/* Nowhere to send it: keep it stopped (a detach must not wait for
+	 * a stop it will never report again). */
+	t->state = TS_HELD;
+	return errbuf_set(eb, err, "thread %d returned through the tail-call "
+			  "trampoline with no saved return address", (int)tid);
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	       sig == SIGTTOU;
+}
+
+/* One wait status. Returns RUN_GO, RUN_STOP, RUN_EXITED or -errno. */
+static int on_status(struct engine *e, const struct engine_callbacks *cb,
+		     pid_t tid, int st, uint64_t time_ns, struct exit_info *ex,
+		     struct errbuf *eb)
+{
+	struct pt_thread *t = pt_thread_find(e, tid);
+	int event, sig;
+
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		if (tid == e->pid) {
+			ex->kind = WIFEXITED(st) ? EXIT_STATUS : EXIT_SIGNAL;
+			ex->code = WIFEXITED(st) ? WEXITSTATUS(st)
+						 : WTERMSIG(st);
+			e->gone = true;
+			return RUN_EXITED;
+		}
+		if (t) {
+			bool foreign = t->foreign;
+			pt_thread_remove(e, tid);
+			if (!foreign && cb && cb->on_thread)
+				cb->on_thread(cb->ctx, tid, false);
+		} else {
+			pt_orphan_take(e, tid);
+		}
+		return RUN_GO;
+	}
+	if (!WIFSTOPPED(st))
+		return RUN_GO;
+	if (!t) {
+		/* A new thread or child whose parent's event is still
+		 * queued: it waits until that event names it. */
+		VEC_PUSH(&e->orphans, tid);
+		return RUN_GO;
+	}
+	event = st >> 16;
+	sig = WSTOPSIG(st);
+	switch (event) {
+	case 0:
+		if (sig == SIGTRAP)
+			return on_trap(e, cb, t, time_ns, eb);
+		if (sig == (SIGTRAP | 0x80))
+			sig = 0;
+		t->state = TS_RUNNING;
+		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+		return RUN_GO;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		pt_on_new_task(e, cb, tid, event);
+		break;
+	case PTRACE_EVENT_EXEC:
+		if (t->foreign) {
+			/* The vfork child became another program: it is
+			 * none of ours, and gets the CPUs it had. */
+			if (e->pinned)
+				sched_setaffinity(tid, sizeof(e->orig_cpus),
+						  &e->orig_cpus);
+			ptrace(PTRACE_DETACH, tid, NULL, NULL);
+			pt_thread_remove(e, tid);
+			return RUN_GO;
+		}
+		on_exec(e, cb, tid);
+		break;
+	case PTRACE_EVENT_STOP:
+		if (is_stop_signal(sig)) {
+			/* A group-stop: stay stopped the way the program
+			 * asked, until a SIGCONT, without holding up the
+			 * other threads or us. */
+			t->state = TS_LISTEN;
+			ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+			return RUN_GO;
+		}
+		/* A new thread's first stop, a stale interrupt, or the
+		 * wake-up of a listening thread. */
+		break;
+	default:
+		break;
+	}
+	t = pt_thread_find(e, tid);
+	if (t)
+		t->state = TS_RUNNING;
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
+	return RUN_GO;
+}
+
+int pt_run(struct engine *e, const struct engine_callbacks *cb,
+	   struct exit_info *ex, struct errbuf *eb)
+{
+	sigset_t set, old;
+	int ret = 0, st;
+	pid_t tid;
+
+	ex->kind = EXIT_NONE;
+	ex->code = 0;
+	if (e->gone)
+		return errbuf_set(eb, -ESRCH, "process %d is gone",
+				  (int)e->pid);
+	pthread_once(&stop_once, stop_install);
+	e->runner = pthread_self();
+	sigemptyset(&set);
+	sigaddset(&set, stop_signal());
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	atomic_store(&e->in_run, true);
+
+	for (size_t i = 0; i < e->threads.len; i++) {
+		struct pt_thread *t = &e->threads.items[i];
+		if (t->state != TS_HELD || t->has_stash)
+			continue;
+		t->state = TS_RUNNING;
+		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->resume_sig);
+		t->resume_sig = 0;
+	}
+
+	for (;;) {
+		struct pt_thread *stashed = NULL;
+
+		if (atomic_load(&e->stop)) {
+			atomic_store(&e->stop, false);
+			break;
+		}
+		for (size_t i = 0; i < e->threads.len; i++) {
+			if (e->threads.items[i].has_stash) {
+				stashed = &e->threads.items[i];
+				break;
+			}
+		}
+		if (stashed) {
+			stashed->has_stash = false;
+			tid = stashed->tid;
+			st = stashed->stash;
+		} else {
+			tid = waitpid(-1, &st, __WALL | __WNOTHREAD);
+			if (tid < 0) {
+				if (errno == EINTR)
+					continue;
+				ret = errbuf_set(eb, -errno, "waiting for "
+						 "process %d: %s", (int)e->pid,
+						 strerror(errno));
+				if (errno == ECHILD)
+					e->gone = true;
+				break;
+			}
+		}
+		ret = on_status(e, cb, tid, st, now_ns(), ex, eb);
+		if (ret == RUN_GO)
+			continue;
+		if (ret > 0)
+			ret = 0;
+		break;
+	}
+
+	atomic_store(&e->in_run, false);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
+}

@@ -1,0 +1,654 @@
+#include "rpc/wire.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/xalloc.h"
+
+/* ---- field readers ---- */
+
+/* The JSON name of what came, as Go's encoding/json says it. */
+static const char *wire_jtype(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "bool";
+	case json_type_double:
+	case json_type_int: return "number";
+	case json_type_string: return "string";
+	case json_type_array: return "array";
+	case json_type_object: return "object";
+	}
+	return "value";
+}
+
+static int wire_bad(struct errbuf *eb, struct json_object *v, const char *key,
+		    const char *want)
+{
+	return errbuf_set(eb, -EINVAL,
+			  "json: cannot unmarshal %s into field \"%s\" of type %s",
+			  wire_jtype(v), key, want);
+}
+
+/* Looks key up in o. Returns 1 with *v when present and not null, 0 when
+ * absent or null (Go leaves the field alone then), or -EINVAL when o itself
+ * is not an object. */
+static int wire_field(struct json_object *o, const char *key,
+		      struct json_object **v, struct errbuf *eb)
+{
+	*v = NULL;
+	if (!o)
+		return 0;
+	if (!json_object_is_type(o, json_type_object))
+		return errbuf_set(eb, -EINVAL,
+				  "json: cannot unmarshal %s into an object with field \"%s\"",
+				  wire_jtype(o), key);
+	if (!json_object_object_get_ex(o, key, v) || !*v)
+		return 0;
+	return 1;
+}
+
+int wire_get_bool(struct json_object *o, const char *key, bool *out,
+		  struct errbuf *eb)
+{
+	struct json_object *v;
+	int r = wire_field(o, key, &v, eb);
+
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_boolean))
+		return wire_bad(eb, v, key, "bool");
+	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+/* A signed integer field, in [min, max]; want names the Go type. */
+static int wire_get_signed(struct json_object *o, const char *key,
+			   int64_t *out, int64_t min, int64_t max,
+			   const char *want, struct errbuf *eb)
+{
+	struct json_object *v;
+	int r = wire_field(o, key, &v, eb);
+	int64_t i;
+
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_int))
+		return wire_bad(eb, v, key, want);
+	/* json-c keeps integers above INT64_MAX as uint64 and clamps them
+	 * when read as int64: tell the two apart. */
+	i = json_object_get_int64(v);
+	if ((i == INT64_MAX &&
+	     json_object_get_uint64(v) > (uint64_t)INT64_MAX) ||
+	    i < min || i > max)
+		return errbuf_set(eb, -EINVAL,
+				  "json: number out of range for field \"%s\"",
+				  key);
+	*out = i;
+	return 1;
+}
+
+int wire_get_i64(struct json_object *o, const char *key, int64_t *out,
+		 struct errbuf *eb)
+{
+	int r = wire_get_signed(o, key, out, INT64_MIN, INT64_MAX, "int64", eb);
+
+	return r < 0 ? r : 0;
+}
+
+int wire_get_int(struct json_object *o, const char *key, int *out,
+		 struct errbuf *eb)
+{
+	int64_t i;
+	int r = wire_get_signed(o, key, &i, INT_MIN, INT_MAX, "int", eb);
+
+	if (r > 0)
+		*out = (int)i;
+	return r < 0 ? r : 0;
+}
+
+int wire_get_u64(struct json_object *o, const char *key, uint64_t *out,
+		 struct errbuf *eb)
+{
+	struct json_object *v;
+	int r = wire_field(o, key, &v, eb);
+
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_int))
+		return wire_bad(eb, v, key, "uint64");
+	if (json_object_get_int64(v) < 0)
+		return errbuf_set(eb, -EINVAL,
+				  "json: number out of range for field \"%s\"",
+				  key);
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+int wire_get_str(struct json_object *o, const char *key, char **out,
+		 struct errbuf *eb)
+{
+	struct json_object *v;
+	int r = wire_field(o, key, &v, eb);
+
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_string))
+		return wire_bad(eb, v, key, "string");
+	free(*out);
+	*out = xstrndup(json_object_get_string(v),
+			(size_t)json_object_get_string_len(v));
+	return 0;
+}
+
+int wire_get_obj(struct json_object *o, const char *key,
+		 struct json_object **out, struct errbuf *eb)
+{
+	struct json_object *v;
+	int r = wire_field(o, key, &v, eb);
+
+	*out = NULL;
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(v, json_type_object))
+		return wire_bad(eb, v, key, "object");
+	*out = v;
+	return 0;
+}
+
+/* Finds array field key: 1 with *arr, 0 when missing or null. */
+static int wire_get_arr(struct json_object *o, const char *key,
+			struct json_object **arr, const char *want,
+			struct errbuf *eb)
+{
+	int r = wire_field(o, key, arr, eb);
+
+	if (r <= 0)
+		return r;
+	if (!json_object_is_type(*arr, json_type_array))
+		return wire_bad(eb, *arr, key, want);
+	return 1;
+}
+
+int wire_get_u64_array(struct json_object *o, const char *key,
+		       uint64_t **out, size_t *n, struct errbuf *eb)
+{
+	struct json_object *arr;
+	uint64_t *a = NULL;
+	size_t len, i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = wire_get_arr(o, key, &arr, "[]uint64", eb);
+	if (r <= 0)
+		return r;
+	len = json_object_array_length(arr);
+	if (len)
+		a = xcalloc(len, sizeof(*a));
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(e, json_type_int) ||
+		    json_object_get_int64(e) < 0) {
+			free(a);
+			return wire_bad(eb, e, key, "[]uint64");
+		}
+		a[i] = json_object_get_uint64(e);
+	}
+	*out = a;
+	*n = len;
+	return 0;
+}
+
+int wire_get_str_array(struct json_object *o, const char *key, char ***out,
+		       size_t *n, struct errbuf *eb)
+{
+	struct json_object *arr;
+	char **a = NULL;
+	size_t len, i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = wire_get_arr(o, key, &arr, "[]string", eb);
+	if (r <= 0)
+		return r;
+	len = json_object_array_length(arr);
+	if (len)
+		a = xcalloc(len, sizeof(*a));
+	for (i = 0; i < len; i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(e, json_type_string)) {
+			while (i--)
+				free(a[i]);
+			free(a);
+			return wire_bad(eb, e, key, "[]string");
+		}
+		a[i] = xstrndup(json_object_get_string(e),
+				(size_t)json_object_get_string_len(e));
+	}
+	*out = a;
+	*n = len;
+	return 0;
+}
+
+/* ---- builders ---- */
+
+struct json_object *wire_str(const char *s)
+{
+	return json_object_new_string(s ? s : "");
+}
+
+struct json_object *wire_u64_array(const uint64_t *a, size_t n)
+{
+	struct json_object *arr = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_uint64(a[i]));
+	return arr;
+}
+
+struct json_object *wire_str_array(char *const *a, size_t n)
+{
+	struct json_object *arr = json_object_new_array_ext((int)n);
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, wire_str(a[i]));
+	return arr;
+}
+
+static void add(struct json_object *o, const char *key, struct json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static void add_str(struct json_object *o, const char *key, const char *s)
+{
+	add(o, key, wire_str(s));
+}
+
+static void add_int(struct json_object *o, const char *key, int64_t i)
+{
+	add(o, key, json_object_new_int64(i));
+}
+
+static void add_u64(struct json_object *o, const char *key, uint64_t u)
+{
+	add(o, key, json_object_new_uint64(u));
+}
+
+static void add_bool(struct json_object *o, const char *key, bool b)
+{
+	add(o, key, json_object_new_boolean(b));
+}
+
+/* ---- api.Breakpoint ---- */
+
+/* Delve's ShortLoadConfig, what `dlv trace` asks for. Our struct says only
+ * whether arguments are loaded; the backend picks its own limits. */
+static struct json_object *wire_short_load_config(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_bool(o, "FollowPointers", false);
+	add_int(o, "MaxVariableRecurse", 0);
+	add_int(o, "MaxStringLen", 64);
+	add_int(o, "MaxArrayValues", 0);
+	add_int(o, "MaxStructFields", 3);
+	return o;
+}
+
+struct json_object *wire_breakpoint_to_json(const struct api_breakpoint *bp)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "id", bp->id);
+	add_str(o, "name", bp->name);
+	add_u64(o, "addr", bp->addr);
+	add(o, "addrs", bp->naddrs ? wire_u64_array(bp->addrs, bp->naddrs)
+				   : NULL);
+	add(o, "addrpid", NULL);
+	add_str(o, "file", bp->file);
+	add_int(o, "line", bp->line);
+	if (bp->function_name && *bp->function_name)
+		add_str(o, "functionName", bp->function_name);
+	add_str(o, "ExprString", "");
+	add_str(o, "Cond", "");
+	add_str(o, "HitCond", "");
+	add_bool(o, "HitCondPerG", false);
+	add_bool(o, "continue", bp->tracepoint);
+	add_bool(o, "traceReturn", bp->trace_return);
+	add_bool(o, "goroutine", false);
+	add_int(o, "stacktrace", bp->stacktrace);
+	add(o, "LoadArgs", bp->load_args ? wire_short_load_config() : NULL);
+	add(o, "LoadLocals", NULL);
+	add_str(o, "WatchExpr", "");
+	add_int(o, "WatchType", 0);
+	add(o, "hitCount", json_object_new_object());
+	add_u64(o, "totalHitCount", 0);
+	add_bool(o, "disabled", false);
+	add_str(o, "RootFuncName", bp->root_func_name);
+	add_int(o, "TraceFollowCalls", bp->trace_follow_calls);
+	return o;
+}
+
+int wire_breakpoint_from_json(struct json_object *o, struct api_breakpoint *bp,
+			      struct errbuf *eb)
+{
+	struct json_object *load = NULL;
+	int err;
+
+	memset(bp, 0, sizeof(*bp));
+	if ((err = wire_get_int(o, "id", &bp->id, eb)) ||
+	    (err = wire_get_str(o, "name", &bp->name, eb)) ||
+	    (err = wire_get_u64(o, "addr", &bp->addr, eb)) ||
+	    (err = wire_get_u64_array(o, "addrs", &bp->addrs, &bp->naddrs,
+				      eb)) ||
+	    (err = wire_get_str(o, "file", &bp->file, eb)) ||
+	    (err = wire_get_int(o, "line", &bp->line, eb)) ||
+	    (err = wire_get_str(o, "functionName", &bp->function_name, eb)) ||
+	    (err = wire_get_bool(o, "continue", &bp->tracepoint, eb)) ||
+	    (err = wire_get_bool(o, "traceReturn", &bp->trace_return, eb)) ||
+	    (err = wire_get_int(o, "stacktrace", &bp->stacktrace, eb)) ||
+	    (err = wire_get_obj(o, "LoadArgs", &load, eb)) ||
+	    (err = wire_get_int(o, "TraceFollowCalls", &bp->trace_follow_calls,
+				eb)) ||
+	    (err = wire_get_str(o, "RootFuncName", &bp->root_func_name, eb))) {
+		api_breakpoint_release(bp);
+		return err;
+	}
+	bp->load_args = load != NULL;
+	return 0;
+}
+
+/* ---- api.Variable ---- */
+
+/* Delve's VariableFlags is a uint16: bits above travel in "tinydbgFlags". */
+#define WIRE_DELVE_FLAGS 0xffffu
+
+struct json_object *wire_value_to_json(const struct value *v)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *kids = json_object_new_array_ext((int)v->nchildren);
+
+	add_str(o, "name", v->name);
+	add_u64(o, "addr", v->addr);
+	add_bool(o, "onlyAddr", false);
+	add_str(o, "type", v->type);
+	add_str(o, "realType", v->type);
+	add_int(o, "flags", v->flags & WIRE_DELVE_FLAGS);
+	add_int(o, "kind", v->kind);
+	add_str(o, "value", v->value);
+	add_int(o, "len", v->len);
+	add_int(o, "cap", v->cap);
+	for (size_t i = 0; i < v->nchildren; i++)
+		json_object_array_add(kids, wire_value_to_json(&v->children[i]));
+	add(o, "children", kids);
+	add_u64(o, "base", 0);
+	add_str(o, "unreadable", v->unreadable);
+	add_str(o, "LocationExpr", "");
+	add_int(o, "DeclLine", 0);
+	if (v->flags & ~WIRE_DELVE_FLAGS)
+		add_u64(o, "tinydbgFlags", v->flags & ~WIRE_DELVE_FLAGS);
+	return o;
+}
+
+/* Frees what wire_value_from_json filled. The decoder undoes its own
+ * partial work, so that what it leaves behind on failure is plain zeroes
+ * whatever value_release does with them. */
+static void wire_value_undo(struct value *v)
+{
+	for (size_t i = 0; i < v->nchildren; i++)
+		wire_value_undo(&v->children[i]);
+	free(v->children);
+	free(v->name);
+	free(v->type);
+	free(v->value);
+	free(v->unreadable);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Decodes array field key of o into a malloc'd array of values. */
+static int wire_values_from_json(struct json_object *o, const char *key,
+				 struct value **out, size_t *n,
+				 struct errbuf *eb)
+{
+	struct json_object *arr;
+	struct value *a = NULL;
+	size_t len, i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = wire_get_arr(o, key, &arr, "[]Variable", eb);
+	if (r <= 0)
+		return r;
+	len = json_object_array_length(arr);
+	if (len)
+		a = xcalloc(len, sizeof(*a));
+	for (i = 0; i < len; i++) {
+		r = wire_value_from_json(json_object_array_get_idx(arr, i),
+					 &a[i], eb);
+		if (r) {
+			while (i--)
+				wire_value_undo(&a[i]);
+			free(a);
+			return errbuf_prefix(eb, r, "%s[%zu]", key, i);
+		}
+	}
+	*out = a;
+	*n = len;
+	return 0;
+}
+
+int wire_value_from_json(struct json_object *o, struct value *v,
+			 struct errbuf *eb)
+{
+	uint64_t xflags = 0, flags = 0;
+	int kind = 0, err;
+
+	memset(v, 0, sizeof(*v));
+	if ((err = wire_get_str(o, "name", &v->name, eb)) ||
+	    (err = wire_get_str(o, "realType", &v->type, eb)) ||
+	    (err = wire_get_str(o, "type", &v->type, eb)) ||
+	    (err = wire_get_int(o, "kind", &kind, eb)) ||
+	    (err = wire_get_u64(o, "flags", &flags, eb)) ||
+	    (err = wire_get_u64(o, "tinydbgFlags", &xflags, eb)) ||
+	    (err = wire_get_u64(o, "addr", &v->addr, eb)) ||
+	    (err = wire_get_str(o, "value", &v->value, eb)) ||
+	    (err = wire_get_i64(o, "len", &v->len, eb)) ||
+	    (err = wire_get_i64(o, "cap", &v->cap, eb)) ||
+	    (err = wire_get_str(o, "unreadable", &v->unreadable, eb)) ||
+	    (err = wire_values_from_json(o, "children", &v->children,
+					 &v->nchildren, eb))) {
+		wire_value_undo(v);
+		return err;
+	}
+	v->kind = kind >= VK_INVALID && kind <= VK_UNSAFEPTR ? (enum vkind)kind
+							    : VK_INVALID;
+	v->flags = (uint32_t)((flags & WIRE_DELVE_FLAGS) |
+			      (xflags & ~(uint64_t)WIRE_DELVE_FLAGS));
+	/* Go has no NULL string: "" means "no text", except for a string,
+	 * where it is the (empty) text. */
+	if (v->value && !*v->value && v->kind != VK_STRING) {
+		free(v->value);
+		v->value = NULL;
+	}
+	if (v->unreadable && !*v->unreadable) {
+		free(v->unreadable);
+		v->unreadable = NULL;
+	}
+	return 0;
+}
+
+/* ---- api.TracepointResult ---- */
+
+static struct json_object *wire_frame_to_json(const struct api_frame *f)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_u64(o, "pc", f->pc);
+	if (f->function) {
+		struct json_object *fn = json_object_new_object();
+
+		add_str(fn, "name", f->function);
+		add(o, "function", fn);
+	}
+	add_str(o, "file", f->file);
+	add_int(o, "line", f->line);
+	return o;
+}
+
+static int wire_frame_from_json(struct json_object *o, struct api_frame *f,
+				struct errbuf *eb)
+{
+	struct json_object *fn = NULL;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if ((err = wire_get_u64(o, "pc", &f->pc, eb)) ||
+	    (err = wire_get_obj(o, "function", &fn, eb)) ||
+	    (err = wire_get_str(fn, "name", &f->function, eb)) ||
+	    (err = wire_get_str(o, "file", &f->file, eb)) ||
+	    (err = wire_get_int(o, "line", &f->line, eb))) {
+		api_frame_release(f);
+		return err;
+	}
+	return 0;
+}
+
+static void wire_add_values(struct json_object *o, const char *key,
+			    const struct value *a, size_t n)
+{
+	struct json_object *arr;
+
+	/* omitempty, as Delve does for inputParams/returnParams. */
+	if (!n)
+		return;
+	arr = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, wire_value_to_json(&a[i]));
+	add(o, key, arr);
+}
+
+struct json_object *
+wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_u64(o, "addr", r->addr);
+	add_str(o, "file", r->file);
+	add_int(o, "line", r->line);
+	add_bool(o, "is_ret", r->is_ret);
+	if (r->function_name && *r->function_name)
+		add_str(o, "functionName", r->function_name);
+	add_int(o, "goroutineID", r->goroutine_id);
+	wire_add_values(o, "inputParams", r->input_params, r->ninput);
+	wire_add_values(o, "returnParams", r->return_params, r->nreturn);
+	add_int(o, "threadID", r->thread_id);
+	add_u64(o, "timeNs", r->time_ns);
+	if (r->nstack) {
+		struct json_object *st = json_object_new_array_ext((int)r->nstack);
+
+		for (size_t i = 0; i < r->nstack; i++)
+			json_object_array_add(st,
+					      wire_frame_to_json(&r->stack[i]));
+		add(o, "stacktrace", st);
+	}
+	return o;
+}
+
+static void wire_result_undo(struct api_tracepoint_result *r)
+{
+	for (size_t i = 0; i < r->ninput; i++)
+		wire_value_undo(&r->input_params[i]);
+	for (size_t i = 0; i < r->nreturn; i++)
+		wire_value_undo(&r->return_params[i]);
+	r->ninput = r->nreturn = 0;
+	api_tracepoint_result_release(r);
+}
+
+int wire_tracepoint_result_from_json(struct json_object *o,
+				     struct api_tracepoint_result *r,
+				     struct errbuf *eb)
+{
+	struct json_object *arr = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	if ((err = wire_get_u64(o, "addr", &r->addr, eb)) ||
+	    (err = wire_get_str(o, "file", &r->file, eb)) ||
+	    (err = wire_get_int(o, "line", &r->line, eb)) ||
+	    (err = wire_get_bool(o, "is_ret", &r->is_ret, eb)) ||
+	    (err = wire_get_str(o, "functionName", &r->function_name, eb)) ||
+	    (err = wire_get_i64(o, "goroutineID", &r->goroutine_id, eb)) ||
+	    (err = wire_get_int(o, "threadID", &r->thread_id, eb)) ||
+	    (err = wire_get_u64(o, "timeNs", &r->time_ns, eb)) ||
+	    (err = wire_values_from_json(o, "inputParams", &r->input_params,
+					 &r->ninput, eb)) ||
+	    (err = wire_values_from_json(o, "returnParams", &r->return_params,
+					 &r->nreturn, eb)) ||
+	    (err = wire_get_arr(o, "stacktrace", &arr, "[]Stackframe", eb)) < 0)
+		goto fail;
+	if (arr) {
+		size_t n = json_object_array_length(arr);
+
+		r->stack = n ? xcalloc(n, sizeof(*r->stack)) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			err = wire_frame_from_json(json_object_array_get_idx(arr, i),
+						   &r->stack[i], eb);
+			if (err) {
+				errbuf_prefix(eb, err, "stacktrace[%zu]", i);
+				goto fail;
+			}
+			r->nstack = i + 1;
+		}
+	}
+	return 0;
+fail:
+	wire_result_undo(r);
+	return err;
+}
+
+/* ---- api.DebuggerState ---- */
+
+struct json_object *wire_state_to_json(const struct api_state *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_int(o, "Pid", st->pid);
+	add_bool(o, "Running", st->running);
+	add_bool(o, "Recording", false);
+	add_bool(o, "CoreDumping", false);
+	add(o, "Threads", NULL);
+	add_bool(o, "NextInProgress", false);
+	add(o, "WatchOutOfScope", NULL);
+	add_bool(o, "exited", st->exited);
+	add_int(o, "exitStatus", st->exit_status);
+	add_str(o, "When", "");
+	add_int(o, "exitSignal", st->exit_signal);
+	add_bool(o, "NoDebugInfo", st->no_debug_info);
+	return o;
+}
+
+int wire_state_from_json(struct json_object *o, struct api_state *st,
+			 struct errbuf *eb)
+{
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	if ((err = wire_get_int(o, "Pid", &st->pid, eb)) ||
+	    (err = wire_get_bool(o, "Running", &st->running, eb)) ||
+	    (err = wire_get_bool(o, "exited", &st->exited, eb)) ||
+	    (err = wire_get_int(o, "exitStatus", &st->exit_status, eb)) ||
+	    (err = wire_get_int(o, "exitSignal", &st->exit_signal, eb)) ||
+	    (err = wire_get_bool(o, "NoDebugInfo", &st->no_debug_info, eb))) {
+		memset(st, 0, sizeof(*st));
+		return err;
+	}
+	return 0;
+}

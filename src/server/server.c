@@ -1,0 +1,591 @@
+#include "server/server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "base/xalloc.h"
+#include "rpc/conn.h"
+#include "rpc/msg.h"
+#include "rpc/wire.h"
+
+/* A handler's answer will be sent later, by a thread it started. */
+#define SERVER_DEFERRED 1
+
+/* Answers owed by threads at once, at most: a client that floods us with
+ * long polls gets errors, not a thread each. */
+#define SERVER_MAX_INFLIGHT 32
+
+/* One connection being served. */
+struct session {
+	struct debugger *d;
+	struct conn *conn;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	int inflight;    /* answers owed by threads still running */
+	bool continuing; /* a Command continue is pending */
+};
+
+/* One request. id and params borrow from req, which the call owns. */
+struct call {
+	struct session *s;
+	struct json_object *req;
+	struct json_object *id;
+	struct json_object *params;
+};
+
+/* A handler fills *result (a new object, sent as "result") and returns 0,
+ * or returns a negative errno with eb's message sent as "error", or
+ * SERVER_DEFERRED when a thread of its own will answer. */
+typedef int (*server_handler)(struct call *c, struct json_object **result,
+			      struct errbuf *eb);
+
+struct server {
+	struct debugger *d;
+	int fd;
+	pthread_t thread;
+};
+
+static void server_answer(struct call *c, int err, struct json_object *result,
+			  struct errbuf *eb)
+{
+	struct json_object *a;
+
+	if (err < 0) {
+		json_object_put(result);
+		a = msg_error_new(c->id, eb->msg[0] ? eb->msg : strerror(-err));
+	} else {
+		a = msg_result_new(c->id, result);
+	}
+	/* A failed write means the peer has gone: the reading loop sees the
+	 * end of the stream and ends the session, nothing to do here. */
+	conn_write(c->s->conn, a, NULL);
+	json_object_put(a);
+}
+
+/* ---- answering from a thread ---- */
+
+struct job {
+	struct call call;
+	server_handler fn;
+};
+
+static void *server_job_main(void *arg)
+{
+	struct job *j = arg;
+	struct session *s = j->call.s;
+	struct json_object *result = NULL;
+	struct errbuf eb = { "" };
+	int err;
+
+	err = j->fn(&j->call, &result, &eb);
+	server_answer(&j->call, err, result, &eb);
+	json_object_put(j->call.req);
+	free(j);
+	/* Last: once inflight drops, the session may be freed. */
+	pthread_mutex_lock(&s->lock);
+	s->inflight--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Runs fn(c) on a thread of its own, which answers; the call's request
+ * moves to it. fn must not return SERVER_DEFERRED. */
+static int server_defer(struct call *c, server_handler fn, struct errbuf *eb)
+{
+	struct job *j = xmalloc(sizeof(*j));
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	pthread_mutex_lock(&c->s->lock);
+	if (c->s->inflight >= SERVER_MAX_INFLIGHT) {
+		pthread_mutex_unlock(&c->s->lock);
+		free(j);
+		return errbuf_set(eb, -EBUSY, "too many requests in progress");
+	}
+	c->s->inflight++;
+	pthread_mutex_unlock(&c->s->lock);
+	j->call = *c;
+	j->fn = fn;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&t, &attr, server_job_main, j);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		pthread_mutex_lock(&c->s->lock);
+		c->s->inflight--;
+		pthread_mutex_unlock(&c->s->lock);
+		free(j);
+		return errbuf_set(eb, -err, "cannot start a thread: %s",
+				  strerror(err));
+	}
+	c->req = NULL; /* the job's now */
+	return SERVER_DEFERRED;
+}
+
+/* ---- methods ---- */
+
+static int m_set_api_version(struct call *c, struct json_object **result,
+			     struct errbuf *eb)
+{
+	int v = 0, err;
+
+	err = wire_get_int(c->params, "APIVersion", &v, eb);
+	if (err)
+		return err;
+	/* Delve turns anything below 2 into v1, which we do not speak. */
+	if (v != 2)
+		return errbuf_set(eb, -EINVAL, "unknown API version");
+	*result = json_object_new_object();
+	return 0;
+}
+
+static int m_get_version(struct call *c, struct json_object **result,
+			 struct errbuf *eb)
+{
+	*result = json_object_new_object();
+	json_object_object_add(*result, "DelveVersion",
+			       json_object_new_string("tinydbg"));
+	json_object_object_add(*result, "APIVersion", json_object_new_int(2));
+	return 0;
+}
+
+static int m_is_multiclient(struct call *c, struct json_object **result,
+			    struct errbuf *eb)
+{
+	*result = json_object_new_object();
+	json_object_object_add(*result, "IsMulticlient",
+			       json_object_new_boolean(0));
+	return 0;
+}
+
+static int m_process_pid(struct call *c, struct json_object **result,
+			 struct errbuf *eb)
+{
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Pid",
+			       json_object_new_int(debugger_pid(c->s->d)));
+	return 0;
+}
+
+static struct json_object *server_state_out(const struct api_state *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "State", wire_state_to_json(st));
+	return o;
+}
+
+static int m_state(struct call *c, struct json_object **result,
+		   struct errbuf *eb)
+{
+	struct api_state st;
+	bool nonblocking = false;
+	int err;
+
+	/* Read to refuse a mistyped one; our state never blocks. */
+	err = wire_get_bool(c->params, "NonBlocking", &nonblocking, eb);
+	if (err)
+		return err;
+	debugger_state(c->s->d, &st);
+	*result = server_state_out(&st);
+	return 0;
+}
+
+static int m_list_functions(struct call *c, struct json_object **result,
+			    struct errbuf *eb)
+{
+	char *filter = NULL, **names = NULL;
+	int follow = 0, err;
+	size_t n = 0;
+
+	if ((err = wire_get_str(c->params, "Filter", &filter, eb)) ||
+	    (err = wire_get_int(c->params, "FollowCalls", &follow, eb)))
+		goto out;
+	err = debugger_list_functions(c->s->d, filter ? filter : "", follow,
+				      &names, &n, eb);
+	if (err)
+		goto out;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Funcs", wire_str_array(names, n));
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+out:
+	free(filter);
+	return err;
+}
+
+static int m_create_breakpoint(struct call *c, struct json_object **result,
+			       struct errbuf *eb)
+{
+	struct api_breakpoint req, out;
+	struct json_object *o;
+	char *locexpr = NULL;
+	int err;
+
+	memset(&out, 0, sizeof(out));
+	err = wire_get_obj(c->params, "Breakpoint", &o, eb);
+	if (err)
+		return err;
+	err = wire_get_str(c->params, "LocExpr", &locexpr, eb);
+	if (err)
+		return err;
+	err = wire_breakpoint_from_json(o, &req, eb);
+	if (err)
+		goto out;
+	/* Delve clients may name the place only in Addrs, or only in LocExpr
+	 * (when it is a function name): bring both to what we take. */
+	if (!req.addr && req.naddrs)
+		req.addr = req.addrs[0];
+	if (!req.addr && !(req.function_name && *req.function_name) &&
+	    locexpr && *locexpr) {
+		free(req.function_name);
+		req.function_name = locexpr;
+		locexpr = NULL;
+	}
+	if (!req.addr && !(req.function_name && *req.function_name)) {
+		err = errbuf_set(eb, -EINVAL,
+				 "breakpoint has neither a function name nor an address");
+		goto out;
+	}
+	err = debugger_create_breakpoint(c->s->d, &req, &out, eb);
+	if (!err) {
+		*result = json_object_new_object();
+		json_object_object_add(*result, "Breakpoint",
+				       wire_breakpoint_to_json(&out));
+	}
+	api_breakpoint_release(&out);
+out:
+	api_breakpoint_release(&req);
+	free(locexpr);
+	return err;
+}
+
+static int m_function_return_locations(struct call *c,
+				       struct json_object **result,
+				       struct errbuf *eb)
+{
+	uint64_t *addrs = NULL;
+	char *fn = NULL;
+	size_t n = 0;
+	int err;
+
+	err = wire_get_str(c->params, "FnName", &fn, eb);
+	if (err)
+		return err;
+	if (!fn || !*fn) {
+		err = errbuf_set(eb, -EINVAL, "no function name (FnName)");
+		goto out;
+	}
+	err = debugger_return_locations(c->s->d, fn, &addrs, &n, eb);
+	if (err)
+		goto out;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Addrs", wire_u64_array(addrs, n));
+	free(addrs);
+out:
+	free(fn);
+	return err;
+}
+
+/* On a job thread: blocks until the target exits or is halted. */
+static int server_run_continue(struct call *c, struct json_object **result,
+			       struct errbuf *eb)
+{
+	struct session *s = c->s;
+	struct api_state st;
+	int err;
+
+	memset(&st, 0, sizeof(st));
+	err = debugger_continue(s->d, &st, eb);
+	pthread_mutex_lock(&s->lock);
+	s->continuing = false;
+	pthread_mutex_unlock(&s->lock);
+	if (err)
+		return err;
+	*result = server_state_out(&st);
+	return 0;
+}
+
+static int m_command(struct call *c, struct json_object **result,
+		     struct errbuf *eb)
+{
+	struct session *s = c->s;
+	struct api_state st;
+	char *name = NULL;
+	int err;
+
+	err = wire_get_str(c->params, "name", &name, eb);
+	if (err)
+		return err;
+	if (name && !strcmp(name, "continue")) {
+		pthread_mutex_lock(&s->lock);
+		if (s->continuing)
+			err = errbuf_set(eb, -EBUSY,
+					 "a continue is already in progress");
+		else
+			s->continuing = true;
+		pthread_mutex_unlock(&s->lock);
+		if (!err) {
+			err = server_defer(c, server_run_continue, eb);
+			if (err < 0) {
+				pthread_mutex_lock(&s->lock);
+				s->continuing = false;
+				pthread_mutex_unlock(&s->lock);
+			}
+		}
+	} else if (name && !strcmp(name, "halt")) {
+		debugger_halt(s->d);
+		debugger_state(s->d, &st);
+		*result = server_state_out(&st);
+	} else {
+		err = errbuf_set(eb, -EINVAL, "unsupported command \"%s\"",
+				 name ? name : "");
+	}
+	free(name);
+	return err;
+}
+
+/* Inline, or on a job thread when it may wait. */
+static int server_take_events(struct call *c, struct json_object **result,
+			      struct errbuf *eb)
+{
+	struct api_tracepoint_result *evs = NULL;
+	struct json_object *arr;
+	uint64_t lost = 0;
+	int wait = 0;
+	size_t n;
+
+	wire_get_int(c->params, "WaitMs", &wait, NULL); /* checked already */
+	if (wait < 0)
+		wait = 0;
+	if (wait > SERVER_MAX_WAIT_MS)
+		wait = SERVER_MAX_WAIT_MS;
+	n = debugger_take_events(c->s->d, wait, &evs, &lost);
+	arr = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(arr, wire_tracepoint_result_to_json(&evs[i]));
+		api_tracepoint_result_release(&evs[i]);
+	}
+	free(evs);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "TracepointResults", arr);
+	json_object_object_add(*result, "Lost", json_object_new_uint64(lost));
+	return 0;
+}
+
+static int m_get_buffered_tracepoints(struct call *c,
+				      struct json_object **result,
+				      struct errbuf *eb)
+{
+	int wait = 0, err;
+
+	err = wire_get_int(c->params, "WaitMs", &wait, eb);
+	if (err)
+		return err;
+	if (wait > 0)
+		return server_defer(c, server_take_events, eb);
+	return server_take_events(c, result, eb);
+}
+
+static int m_detach(struct call *c, struct json_object **result,
+		    struct errbuf *eb)
+{
+	bool kill = false;
+	int err;
+
+	err = wire_get_bool(c->params, "Kill", &kill, eb);
+	if (err)
+		return err;
+	err = debugger_detach(c->s->d, kill, eb);
+	if (err)
+		return err;
+	*result = json_object_new_object();
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	server_handler fn;
+} server_methods[] = {
+	{ "RPCServer.SetApiVersion", m_set_api_version },
+	{ "RPCServer.GetVersion", m_get_version },
+	{ "RPCServer.IsMulticlient", m_is_multiclient },
+	{ "RPCServer.ProcessPid", m_process_pid },
+	{ "RPCServer.State", m_state },
+	{ "RPCServer.ListFunctions", m_list_functions },
+	{ "RPCServer.CreateBreakpoint", m_create_breakpoint },
+	{ "RPCServer.FunctionReturnLocations", m_function_return_locations },
+	{ "RPCServer.Command", m_command },
+	{ "RPCServer.GetBufferedTracepoints", m_get_buffered_tracepoints },
+	{ "RPCServer.Detach", m_detach },
+};
+
+/* ---- the loop ---- */
+
+/* Serves one request; takes v. Returns 0, or -EPROTO when v cannot be
+ * answered at all (the connection should end). */
+static int server_dispatch(struct session *s, struct json_object *v)
+{
+	struct json_object *result = NULL;
+	struct msg_request req;
+	struct errbuf eb = { "" };
+	struct call c = { s, v, NULL, NULL };
+	server_handler fn = NULL;
+	int err;
+
+	err = msg_request_parse(v, &req, &eb);
+	c.id = req.id;
+	c.params = req.params;
+	if (err) {
+		/* Like Go's codec: a value that is not even an object ends
+		 * the connection; an object gets an answer (id null when it
+		 * had none). */
+		if (!json_object_is_type(v, json_type_object)) {
+			json_object_put(v);
+			return -EPROTO;
+		}
+		goto answer;
+	}
+	for (size_t i = 0; i < sizeof(server_methods) / sizeof(*server_methods); i++)
+		if (!strcmp(server_methods[i].name, req.method))
+			fn = server_methods[i].fn;
+	if (!fn) {
+		err = errbuf_set(&eb, -ENOSYS, "rpc: can't find method %s",
+				 req.method);
+		goto answer;
+	}
+	err = fn(&c, &result, &eb);
+	if (err == SERVER_DEFERRED)
+		return 0; /* the job owns v now */
+answer:
+	server_answer(&c, err, result, &eb);
+	json_object_put(v);
+	return 0;
+}
+
+/* Waits until no job thread is left. A continue still pending is halted,
+ * again and again: a halt that came before the continue reached the
+ * debugger may have been missed. */
+static void server_drain(struct session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->inflight) {
+		struct timespec ts;
+
+		if (s->continuing)
+			debugger_halt(s->d);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->idle, &s->lock, &ts);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+int server_serve_fd(struct debugger *d, int fd)
+{
+	struct session s = { .d = d };
+	struct errbuf eb;
+	int ret = 0;
+
+	s.conn = conn_new(fd);
+	if (!s.conn) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.idle, NULL);
+	for (;;) {
+		struct json_object *v;
+		int r = conn_read(s.conn, -1, &v, &eb);
+
+		if (r <= 0) {
+			ret = r;
+			break;
+		}
+		r = server_dispatch(&s, v);
+		if (r < 0) {
+			ret = r;
+			break;
+		}
+	}
+	/* Answers still owed go out (or fail) before the fd closes. */
+	server_drain(&s);
+	conn_free(s.conn);
+	close(fd);
+	pthread_cond_destroy(&s.idle);
+	pthread_mutex_destroy(&s.lock);
+	return ret;
+}
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+
+	server_serve_fd(s->d, s->fd);
+	return NULL;
+}
+
+int server_start_local(const struct debugger_config *cfg, int *client_fd,
+		       struct server **out, struct errbuf *eb)
+{
+	struct debugger *d = NULL;
+	struct server *s;
+	sigset_t all, old;
+	int fds[2], err;
+
+	*out = NULL;
+	*client_fd = -1;
+	err = debugger_new(&d, cfg, eb);
+	if (err)
+		return err;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+		err = errbuf_set(eb, -errno, "socketpair: %s", strerror(errno));
+		debugger_free(d);
+		return err;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->d = d;
+	s->fd = fds[1];
+	/* Our threads take no signals (their mask is inherited by the job
+	 * threads): ^C and friends go to the frontend's thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&s->thread, NULL, server_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		close(fds[0]);
+		close(fds[1]);
+		debugger_free(d);
+		free(s);
+		return errbuf_set(eb, -err, "cannot start the server thread: %s",
+				  strerror(err));
+	}
+	*client_fd = fds[0];
+	*out = s;
+	return 0;
+}
+
+void server_wait(struct server *s)
+{
+	if (!s)
+		return;
+	pthread_join(s->thread, NULL);
+	debugger_free(s->d);
+	free(s);
+}

@@ -1,0 +1,617 @@
+/* dwfunc: functions from DWARF subprograms.
+ *
+ * A function is a DW_TAG_subprogram with code. Its name, type and declared
+ * parameters may live elsewhere (DW_AT_abstract_origin for out-of-line
+ * copies and gcc's .constprop/.isra clones, DW_AT_specification for C++
+ * methods); its own DIE holds the code ranges, the frame base and the
+ * parameters' locations.
+ *
+ * The entry tracepoint goes where every parameter can be read: the first
+ * instruction when the locations say so (-O2 location lists, registers),
+ * after the prologue when a parameter lives in the frame the prologue
+ * builds (-O0's DW_OP_fbreg). */
+#include "sym/internal.h"
+
+#include <dwarf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/strbuf.h"
+
+/* What we keep of one compile unit while walking it. */
+struct cu_ctx {
+	Dwarf_Die cudie;
+	enum sym_lang lang;
+	Dwarf_Lines *lines;
+	size_t nlines;
+	bool lines_tried;
+};
+
+static enum sym_lang lang_of(int l)
+{
+	switch (l) {
+	case DW_LANG_C89:
+	case DW_LANG_C:
+	case DW_LANG_C99:
+	case DW_LANG_C11:
+	case 0x2c: /* DW_LANG_C17 */
+		return LANG_C;
+	case DW_LANG_C_plus_plus:
+	case DW_LANG_C_plus_plus_03:
+	case DW_LANG_C_plus_plus_11:
+	case DW_LANG_C_plus_plus_14:
+	case 0x2a: /* DW_LANG_C_plus_plus_17 */
+	case 0x2b: /* DW_LANG_C_plus_plus_20 */
+		return LANG_CPP;
+	case DW_LANG_Go:
+		return LANG_GO;
+	default:
+		return LANG_UNKNOWN;
+	}
+}
+
+static bool flag(Dwarf_Die *die, unsigned int at)
+{
+	Dwarf_Attribute a;
+	bool b = false;
+
+	if (!dwarf_attr_integrate(die, at, &a) || dwarf_formflag(&a, &b))
+		return false;
+	return b;
+}
+
+uint64_t dwfunc_skip_endbr(const struct symtab *st, uint64_t addr)
+{
+	static const uint8_t endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+	uint8_t b[4];
+
+	if (symtab_read(st, addr, b, sizeof(b)) == 0 &&
+	    !memcmp(b, endbr64, sizeof(b)))
+		return addr + 4;
+	return addr;
+}
+
+/* The end of the prologue of the function at [low, hi): the line-table row
+ * marked prologue_end, else (second_row) the first row after low. */
+static bool prologue_end(struct cu_ctx *cu, uint64_t low, uint64_t hi,
+			 bool second_row, uint64_t *out)
+{
+	size_t lo = 0, h, i;
+	bool have2 = false;
+	uint64_t cand = 0;
+
+	if (!cu->lines_tried) {
+		cu->lines_tried = true;
+		if (dwarf_getsrclines(&cu->cudie, &cu->lines, &cu->nlines))
+			cu->nlines = 0;
+	}
+	/* libdw sorts the rows by address: find the first at >= low. */
+	h = cu->nlines;
+	while (lo < h) {
+		size_t mid = lo + (h - lo) / 2;
+		Dwarf_Addr a = 0;
+
+		dwarf_lineaddr(dwarf_onesrcline(cu->lines, mid), &a);
+		if (a < low)
+			lo = mid + 1;
+		else
+			h = mid;
+	}
+	for (i = lo; i < cu->nlines; i++) {
+		Dwarf_Line *l = dwarf_onesrcline(cu->lines, i);
+		Dwarf_Addr a;
+		bool pe = false, end = false;
+
+		if (!l || dwarf_lineaddr(l, &a) || a >= hi)
+			break;
+		dwarf_lineendsequence(l, &end);
+		if (end)
+			continue;
+		if (dwarf_lineprologueend(l, &pe) == 0 && pe) {
+			*out = a;
+			return true;
+		}
+		if (!have2 && a > low) {
+			have2 = true;
+			cand = a;
+		}
+	}
+	if (second_row && have2) {
+		*out = cand;
+		return true;
+	}
+	return false;
+}
+
+/* die's DW_AT_decl_file. libdw 0.188's dwarf_decl_file refuses index 0,
+ * which DWARF 5 makes valid and clang uses for the primary source file. */
+static const char *decl_file(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Files *files;
+	size_t nfiles;
+	Dwarf_Die cu;
+
+	if (!dwarf_attr_integrate(die, DW_AT_decl_file, &a) ||
+	    dwarf_formudata(&a, &idx) != 0)
+		return NULL;
+	if (!dwarf_cu_die(a.cu, &cu, NULL, NULL, NULL, NULL, NULL, NULL) ||
+	    dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* Appends "ns::Klass::" for the scopes around die (the DIE that carries
+ * the name, which for a method is its declaration inside the class). */
+static void scope_prefix(Dwarf_Die *die, struct strbuf *sb)
+{
+	Dwarf_Die *scopes = NULL;
+	int n = dwarf_getscopes_die(die, &scopes);
+
+	for (int i = n - 1; i >= 1; i--) {
+		const char *name;
+
+		switch (dwarf_tag(&scopes[i])) {
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			name = dwarf_diename(&scopes[i]);
+			strbuf_adds(sb, name ? name : "(anonymous namespace)");
+			strbuf_adds(sb, "::");
+			break;
+		default:
+			break;
+		}
+	}
+	free(scopes);
+}
+
+/* The DIE that carries die's DW_AT_name, through origins and
+ * specifications. */
+static bool named_die(Dwarf_Die *die, Dwarf_Die *out)
+{
+	*out = *die;
+	for (int hop = 0; hop < 8; hop++) {
+		Dwarf_Attribute a;
+
+		if (dwarf_hasattr(out, DW_AT_name))
+			return true;
+		if (!dwarf_attr(out, DW_AT_abstract_origin, &a) &&
+		    !dwarf_attr(out, DW_AT_specification, &a))
+			return false;
+		if (!dwarf_formref_die(&a, out))
+			return false;
+	}
+	return false;
+}
+
+static char *func_name(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
+		       const char *scope, const char *link,
+		       const struct elfsym *sym)
+{
+	const char *dn;
+	char *name = NULL;
+
+	if (link && (cu->lang == LANG_CPP || !strncmp(link, "_Z", 2)))
+		name = cxxname_display(&st->arena, link);
+	if (name)
+		return name;
+	dn = dwarf_diename(die);
+	if (dn && cu->lang == LANG_CPP) {
+		struct strbuf sb = STRBUF_INIT;
+		Dwarf_Die nd;
+
+		strbuf_init(&sb);
+		if (named_die(die, &nd) && dwarf_dieoffset(&nd) !=
+						   dwarf_dieoffset(die))
+			scope_prefix(&nd, &sb);
+		else
+			strbuf_adds(&sb, scope);
+		strbuf_adds(&sb, dn);
+		name = arena_strdup(&st->arena, sb.buf);
+		strbuf_release(&sb);
+		return name;
+	}
+	if (dn)
+		return arena_strdup(&st->arena, dn);
+	if (sym) {
+		name = cxxname_display(&st->arena, sym->name);
+		return name ? name : arena_strdup(&st->arena, sym->name);
+	}
+	return NULL;
+}
+
+/* One parameter while the function is being read. */
+struct pdesc {
+	Dwarf_Die decl;     /* name and type */
+	Dwarf_Die conc;     /* location; valid when has_conc */
+	bool has_conc;
+};
+
+struct pdesc_vec {
+	struct pdesc *items;
+	size_t len, cap;
+};
+
+static bool is_result(struct cu_ctx *cu, Dwarf_Die *p)
+{
+	/* Go lists its results as parameters marked variable_parameter:
+	 * they have no value at entry. */
+	return cu->lang == LANG_GO && flag(p, DW_AT_variable_parameter);
+}
+
+/* The declared parameters of die, each paired with the DIE that holds its
+ * location in this instance. */
+static void collect_params(struct cu_ctx *cu, Dwarf_Die *die,
+			   struct pdesc_vec *out, bool *variadic)
+{
+	Dwarf_Die abs = *die, c;
+	bool concrete = false;
+
+	for (int hop = 0; hop < 8; hop++) {
+		Dwarf_Attribute a;
+		Dwarf_Die o;
+
+		if (!dwarf_attr(&abs, DW_AT_abstract_origin, &a) ||
+		    !dwarf_formref_die(&a, &o))
+			break;
+		abs = o;
+		concrete = true;
+	}
+	if (dwarf_child(&abs, &c) == 0) {
+		do {
+			struct pdesc p = {.decl = c};
+
+			if (dwarf_tag(&c) == DW_TAG_unspecified_parameters)
+				*variadic = true;
+			if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
+			    is_result(cu, &c))
+				continue;
+			if (!concrete) {
+				p.conc = c;
+				p.has_conc = true;
+			}
+			VEC_PUSH(out, p);
+		} while (dwarf_siblingof(&c, &c) == 0);
+	}
+	if (!concrete || dwarf_child(die, &c) != 0)
+		return;
+	/* Match the instance's parameters to the declared ones. A clone
+	 * may lack some: those stay without location (optimized out). */
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Die o;
+		Dwarf_Off off;
+
+		if (dwarf_tag(&c) == DW_TAG_unspecified_parameters)
+			*variadic = true;
+		if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
+		    !dwarf_attr(&c, DW_AT_abstract_origin, &a) ||
+		    !dwarf_formref_die(&a, &o))
+			continue;
+		off = dwarf_dieoffset(&o);
+		for (size_t i = 0; i < out->len; i++) {
+			if (dwarf_dieoffset(&out->items[i].decl) == off) {
+				out->items[i].conc = c;
+				out->items[i].has_conc = true;
+				break;
+			}
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+static bool is_single_expr(Dwarf_Attribute *a)
+{
+	switch (dwarf_whatform(a)) {
+	case DW_FORM_exprloc:
+	case DW_FORM_block:
+	case DW_FORM_block1:
+	case DW_FORM_block2:
+	case DW_FORM_block4:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool readable_at(Dwarf_Attribute *a, uint64_t pc)
+{
+	Dwarf_Op *ops;
+	size_t n;
+
+	return dwarf_getlocation_addr(a, pc, &ops, &n, 1) > 0 && n > 0;
+}
+
+/* Chooses f->entry_pc from the parameters' locations (see symtab.h). */
+static void choose_entry(struct cu_ctx *cu, Dwarf_Die *die, struct func *f,
+			 struct pdesc_vec *ps)
+{
+	uint64_t first = f->entry_pc, pe, hi = f->low_pc + 1;
+	bool frame = false, cfa = dwloc_frame_is_cfa(die);
+	size_t late = 0, late_ok = 0;
+
+	for (size_t i = 0; i < f->nranges; i++)
+		if (f->low_pc >= f->ranges[i].lo && f->low_pc < f->ranges[i].hi)
+			hi = f->ranges[i].hi;
+	if (cu->lang == LANG_GO) {
+		/* After the stack-growth check: at the first address a
+		 * stack growth would run the prologue, and report the
+		 * call, twice. */
+		if (prologue_end(cu, f->low_pc, hi, false, &pe) && pe > first)
+			f->entry_pc = pe;
+		return;
+	}
+	for (size_t i = 0; i < ps->len; i++) {
+		Dwarf_Attribute a;
+		Dwarf_Op *ops;
+		size_t n;
+
+		if (!ps->items[i].has_conc ||
+		    !dwarf_attr(&ps->items[i].conc, DW_AT_location, &a))
+			continue;
+		if (is_single_expr(&a)) {
+			if (dwarf_getlocation(&a, &ops, &n) == 0 &&
+			    dwloc_in_frame(ops, n, cfa))
+				frame = true;
+		} else if (!readable_at(&a, first)) {
+			late++;
+		}
+	}
+	if (!frame && !late)
+		return;
+	if (!prologue_end(cu, f->low_pc, hi, true, &pe) || pe <= first)
+		return;
+	if (!frame) {
+		/* Lists that start after the prologue: move only when that
+		 * makes them readable. */
+		for (size_t i = 0; i < ps->len; i++) {
+			Dwarf_Attribute a;
+
+			if (ps->items[i].has_conc &&
+			    dwarf_attr(&ps->items[i].conc, DW_AT_location, &a) &&
+			    !is_single_expr(&a) && readable_at(&a, pe))
+				late_ok++;
+		}
+		if (!late_ok)
+			return;
+	}
+	f->entry_pc = pe;
+}
+
+static void param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
+		      struct pdesc *pd, const struct ctype *t, struct loc *l)
+{
+	Dwarf_Attribute a;
+	Dwarf_Op *ops;
+	size_t n;
+	struct frame_base fb = {.reg = -1};
+	bool at_entry = f->entry_pc == f->low_pc ||
+			f->entry_pc == dwfunc_skip_endbr(st, f->low_pc);
+
+	l->pieces = NULL;
+	l->npieces = 0;
+	if (!pd->has_conc)
+		return;
+	if (dwarf_attr(&pd->conc, DW_AT_location, &a)) {
+		if (dwarf_getlocation_addr(&a, f->entry_pc, &ops, &n, 1) <= 0 ||
+		    !n) {
+			/* Not available here. */
+			l->pieces = xcalloc(1, sizeof(*l->pieces));
+			l->pieces[0].kind = LOC_OPTIMIZED;
+			l->pieces[0].reg = -1;
+			l->npieces = 1;
+			return;
+		}
+		if (dwloc_uses_fbreg(ops, n))
+			dwloc_frame_base(st, fn, f->entry_pc, &fb);
+		dwloc_translate(&a, ops, n, &fb, at_entry, l);
+		return;
+	}
+	if (dwarf_attr_integrate(&pd->conc, DW_AT_const_value, &a))
+		dwloc_const(&a, t, l);
+}
+
+static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
+			struct func *f)
+{
+	struct pdesc_vec ps = {0};
+
+	collect_params(cu, die, &ps, &f->variadic);
+	choose_entry(cu, die, f, &ps);
+	if (ps.len) {
+		f->params = arena_alloc(&st->arena, ps.len * sizeof(*f->params));
+		f->nparams = ps.len;
+	}
+	for (size_t i = 0; i < ps.len; i++) {
+		struct param *p = &f->params[i];
+		const char *name = dwarf_diename(&ps.items[i].decl);
+
+		p->name = arena_strdup(&st->arena, name ? name : "");
+		p->type = dwtype_of(st, &ps.items[i].decl, cu->lang);
+		if (!p->type)
+			p->type = dwtype_unknown(st);
+		param_loc(st, die, f, &ps.items[i], p->type, &p->loc);
+	}
+	free(ps.items);
+}
+
+struct range_vec {
+	struct addr_range *items;
+	size_t len, cap;
+};
+
+static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
+		     const char *scope)
+{
+	struct range_vec rv = {0};
+	struct func f = {0};
+	const struct elfsym *sym;
+	Dwarf_Addr base, lo, hi, pc;
+	Dwarf_Attribute a;
+	const char *link = NULL;
+	ptrdiff_t off = 0;
+	int line;
+
+	/* Not flag(): that would follow DW_AT_specification to the
+	 * declaration every C++ definition points at. */
+	if (dwarf_hasattr(die, DW_AT_declaration))
+		return;
+	/* Discarded copies (COMDAT, --gc-sections) keep their DIEs with
+	 * addresses 0 or -1: only code in executable segments counts. */
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
+		if (hi > lo && symtab_addr_exec(st, lo))
+			VEC_PUSH(&rv, ((struct addr_range){lo, hi}));
+	if (!rv.len)
+		return;
+	/* The entry: low_pc, else the first range listed (gcc lists the hot
+	 * part first; the .cold part may sit at a lower address). */
+	if (dwarf_entrypc(die, &pc) != 0 || !symtab_addr_exec(st, pc))
+		pc = rv.items[0].lo;
+	if (!elfsym_at(st, pc)) {
+		for (size_t i = 0; i < rv.len; i++) {
+			if (elfsym_at(st, rv.items[i].lo)) {
+				pc = rv.items[i].lo;
+				break;
+			}
+		}
+	}
+	sym = elfsym_at(st, pc);
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		link = dwarf_formstring(&a);
+	f.name = func_name(st, cu, die, scope, link, sym);
+	if (!f.name) {
+		free(rv.items);
+		return;
+	}
+	if (link)
+		f.linkage_name = arena_strdup(&st->arena, link);
+	else if (sym)
+		f.linkage_name = arena_strdup(&st->arena, sym->name);
+	f.low_pc = pc;
+	f.entry_pc = dwfunc_skip_endbr(st, pc);
+	f.ranges = arena_alloc(&st->arena, rv.len * sizeof(*rv.items));
+	memcpy(f.ranges, rv.items, rv.len * sizeof(*rv.items));
+	f.nranges = rv.len;
+	free(rv.items);
+	f.has_dwarf = true;
+	f.lang = cu->lang;
+	f.file = decl_file(die);
+	if (dwarf_decl_line(die, &line) == 0)
+		f.line = line;
+	if (cu->lang != LANG_GO)
+		f.ret_type = dwtype_of(st, die, cu->lang);
+	read_params(st, cu, die, &f);
+	VEC_PUSH(&st->funcs, f);
+}
+
+static void walk(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *parent,
+		 struct strbuf *scope, int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > 64 || dwarf_child(parent, &c) != 0)
+		return;
+	do {
+		size_t mark = scope->len;
+		const char *name;
+
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_subprogram:
+			add_func(st, cu, &c, scope->buf);
+			/* GNU C nested functions, C++ local classes. Go
+			 * has neither, and many functions. */
+			if (cu->lang != LANG_GO && dwarf_haschildren(&c))
+				walk(st, cu, &c, scope, depth + 1);
+			break;
+		case DW_TAG_lexical_block:
+			walk(st, cu, &c, scope, depth + 1);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+		case DW_TAG_module:
+			if (cu->lang != LANG_CPP || !dwarf_haschildren(&c))
+				break;
+			name = dwarf_diename(&c);
+			strbuf_adds(scope, name ? name
+						: "(anonymous namespace)");
+			strbuf_adds(scope, "::");
+			walk(st, cu, &c, scope, depth + 1);
+			scope->len = mark;
+			scope->buf[mark] = 0;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+static int cmp_low(const void *a, const void *b)
+{
+	const struct func *x = a, *y = b;
+
+	if (x->low_pc != y->low_pc)
+		return x->low_pc < y->low_pc ? -1 : 1;
+	/* The same code described twice: keep the richer description. */
+	if (x->nparams != y->nparams)
+		return x->nparams > y->nparams ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* One function per entry address. */
+static void dedupe(struct symtab *st)
+{
+	size_t k = 0;
+
+	if (!st->funcs.len)
+		return;
+	qsort(st->funcs.items, st->funcs.len, sizeof(struct func), cmp_low);
+	for (size_t i = 0; i < st->funcs.len; i++) {
+		struct func *f = &st->funcs.items[i];
+
+		if (k && st->funcs.items[k - 1].low_pc == f->low_pc) {
+			for (size_t j = 0; j < f->nparams; j++)
+				loc_release(&f->params[j].loc);
+			continue;
+		}
+		st->funcs.items[k++] = *f;
+	}
+	st->funcs.len = k;
+}
+
+int dwfunc_load(struct symtab *st, struct errbuf *eb)
+{
+	struct strbuf scope = STRBUF_INIT;
+	Dwarf_CU *cu = NULL, *next;
+	Dwarf_Half ver;
+	uint8_t ut;
+	Dwarf_Die cudie, sub;
+	int rc, units = 0;
+
+	strbuf_init(&scope);
+	while ((rc = dwarf_get_units(st->dw, cu, &next, &ver, &ut, &cudie,
+				     &sub)) == 0) {
+		struct cu_ctx ctx = {.cudie = cudie};
+
+		cu = next;
+		units++;
+		if (ut != DW_UT_compile && ut != DW_UT_partial)
+			continue;
+		if (dwarf_tag(&cudie) != DW_TAG_compile_unit &&
+		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
+			continue;
+		ctx.lang = lang_of(dwarf_srclang(&cudie));
+		walk(st, &ctx, &cudie, &scope, 0);
+	}
+	strbuf_release(&scope);
+	if (rc < 0 && !st->funcs.len)
+		return errbuf_set(eb, -ENOEXEC, "%s: corrupt DWARF: %s",
+				  st->path, dwarf_errmsg(-1));
+	dedupe(st);
+	return (int)st->funcs.len;
+}

@@ -1,0 +1,413 @@
+/* dwloc: DWARF location expressions, compiled into loc pieces.
+ *
+ * We do not run a DWARF stack machine at each hit: the expressions real
+ * compilers emit for parameters are a handful of shapes (a register, a
+ * register plus offset in memory, a value computed from one register, a
+ * constant), and each has a direct loc piece. Shapes we do not recognise
+ * become LOC_OPTIMIZED: printing "optimized out" beats printing garbage. */
+#include "sym/internal.h"
+
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* DW_OP_reg0..31 / regx: the register number. */
+static bool reg_op(const Dwarf_Op *o, int *reg)
+{
+	if (o->atom >= DW_OP_reg0 && o->atom <= DW_OP_reg31) {
+		*reg = o->atom - DW_OP_reg0;
+		return true;
+	}
+	if (o->atom == DW_OP_regx && o->number < 128) {
+		*reg = (int)o->number;
+		return true;
+	}
+	return false;
+}
+
+/* DW_OP_breg0..31 / bregx: register and offset. */
+static bool breg_op(const Dwarf_Op *o, int *reg, int64_t *off)
+{
+	if (o->atom >= DW_OP_breg0 && o->atom <= DW_OP_breg31) {
+		*reg = o->atom - DW_OP_breg0;
+		*off = (int64_t)o->number;
+		return true;
+	}
+	if (o->atom == DW_OP_bregx && o->number < 128) {
+		*reg = (int)o->number;
+		*off = (int64_t)o->number2;
+		return true;
+	}
+	return false;
+}
+
+/* Ops that push one constant. */
+static bool const_op(Dwarf_Attribute *attr, const Dwarf_Op *o, int64_t *v)
+{
+	Dwarf_Attribute res;
+	Dwarf_Addr a;
+
+	if (o->atom >= DW_OP_lit0 && o->atom <= DW_OP_lit31) {
+		*v = o->atom - DW_OP_lit0;
+		return true;
+	}
+	switch (o->atom) {
+	case DW_OP_const1u:
+	case DW_OP_const2u:
+	case DW_OP_const4u:
+	case DW_OP_const8u:
+	case DW_OP_constu:
+	case DW_OP_const1s:
+	case DW_OP_const2s:
+	case DW_OP_const4s:
+	case DW_OP_const8s:
+	case DW_OP_consts:
+		/* libdw stores signed operands sign-extended already. */
+		*v = (int64_t)o->number;
+		return true;
+	case DW_OP_constx:
+	case DW_OP_GNU_addr_index:
+	case DW_OP_addrx:
+		if (!attr || dwarf_getlocation_attr(attr, o, &res) != 0 ||
+		    dwarf_formaddr(&res, &a) != 0)
+			return false;
+		*v = (int64_t)a;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* DW_OP_addr / addrx: a link-time address. */
+static bool addr_op(Dwarf_Attribute *attr, const Dwarf_Op *o, uint64_t *a)
+{
+	int64_t v;
+
+	if (o->atom == DW_OP_addr) {
+		*a = o->number;
+		return true;
+	}
+	if ((o->atom == DW_OP_addrx || o->atom == DW_OP_GNU_addr_index) &&
+	    const_op(attr, o, &v)) {
+		*a = (uint64_t)v;
+		return true;
+	}
+	return false;
+}
+
+/* DW_OP_entry_value(DW_OP_regN): the register whose value at entry the
+ * expression means. */
+static bool entry_value_op(Dwarf_Attribute *attr, const Dwarf_Op *o,
+			   int *reg)
+{
+	Dwarf_Attribute res;
+	Dwarf_Op *sub;
+	size_t n;
+
+	if (o->atom != DW_OP_entry_value && o->atom != DW_OP_GNU_entry_value)
+		return false;
+	if (!attr || dwarf_getlocation_attr(attr, o, &res) != 0 ||
+	    dwarf_getlocation(&res, &sub, &n) != 0 || n != 1)
+		return false;
+	return reg_op(&sub[0], reg);
+}
+
+enum base_kind { BASE_NONE, BASE_MEM, BASE_CONST };
+
+/* One piece's ops (without the DW_OP_piece) into p. p->size is set. */
+static void piece_from(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
+		       const struct frame_base *fb, bool at_entry,
+		       struct loc_piece *p)
+{
+	enum base_kind base = BASE_NONE;
+	bool entry = false;
+	int reg = -1;
+	int64_t off = 0, c;
+	uint64_t a;
+	size_t i = 1;
+
+	p->kind = LOC_OPTIMIZED;
+	if (!n)
+		return;
+	if (n == 1 && reg_op(&o[0], &reg)) {
+		p->kind = LOC_REG;
+		p->reg = reg;
+		return;
+	}
+	if (n == 1 && o[0].atom == DW_OP_implicit_value) {
+		Dwarf_Block b;
+
+		if (!attr || dwarf_getlocation_implicit_value(attr, &o[0], &b))
+			return;
+		if (b.length > sizeof(p->bytes))
+			return;
+		memcpy(p->bytes, b.data, b.length);
+		p->kind = LOC_BYTES;
+		if (!p->size)
+			p->size = (uint32_t)b.length;
+		return;
+	}
+	if (n == 1 && addr_op(attr, &o[0], &a)) {
+		p->kind = LOC_MEM_ADDR;
+		p->off = (int64_t)a;
+		return;
+	}
+	if (breg_op(&o[0], &reg, &off)) {
+		base = BASE_MEM;
+	} else if (o[0].atom == DW_OP_fbreg) {
+		if (!fb || !fb->known)
+			return;
+		reg = fb->reg;
+		off = fb->off + (int64_t)o[0].number;
+		base = BASE_MEM;
+	} else if (entry_value_op(attr, &o[0], &reg)) {
+		/* The register's value at entry is the register itself
+		 * only at the function's first instruction. */
+		if (!at_entry)
+			return;
+		entry = true;
+		base = BASE_MEM;
+	} else if (const_op(attr, &o[0], &off)) {
+		base = BASE_CONST;
+	} else {
+		return;
+	}
+	/* Offsets added to the base: plus_uconst, or const; plus/minus. */
+	while (i < n) {
+		if (o[i].atom == DW_OP_plus_uconst) {
+			off += (int64_t)o[i].number;
+			i++;
+		} else if (i + 1 < n && const_op(attr, &o[i], &c) &&
+			   (o[i + 1].atom == DW_OP_plus ||
+			    o[i + 1].atom == DW_OP_minus)) {
+			off += o[i + 1].atom == DW_OP_plus ? c : -c;
+			i += 2;
+		} else {
+			break;
+		}
+	}
+	if (i == n) {
+		/* The stack holds an address: the value is in memory. */
+		p->kind = base == BASE_CONST ? LOC_MEM_ADDR : LOC_MEM;
+		p->reg = base == BASE_CONST ? -1 : reg;
+		p->off = off;
+		return;
+	}
+	if (o[i].atom == DW_OP_stack_value && i + 1 == n) {
+		if (base == BASE_CONST) {
+			p->kind = LOC_CONST;
+			p->off = off;
+		} else if (entry && !off) {
+			p->kind = LOC_REG;
+			p->reg = reg;
+		} else {
+			p->kind = LOC_VALUE_REG;
+			p->reg = reg;
+			p->off = off;
+		}
+		return;
+	}
+	if (base == BASE_MEM && o[i].atom == DW_OP_deref) {
+		if (i + 1 == n) {
+			/* An object passed by invisible reference. */
+			p->kind = LOC_MEM_DEREF;
+			p->reg = reg;
+			p->off = off;
+		} else if (i + 2 == n && o[i + 1].atom == DW_OP_stack_value) {
+			/* The value is the word stored at reg + off. */
+			p->kind = LOC_MEM;
+			p->reg = reg;
+			p->off = off;
+		}
+		return;
+	}
+}
+
+void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
+		     const struct frame_base *fb, bool at_entry,
+		     struct loc *out)
+{
+	VEC(struct loc_piece) v = {0};
+	size_t start = 0;
+	bool pieces = false;
+
+	out->pieces = NULL;
+	out->npieces = 0;
+	if (!ops || !n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct loc_piece p = {.reg = -1};
+
+		if (ops[i].atom != DW_OP_piece &&
+		    ops[i].atom != DW_OP_bit_piece)
+			continue;
+		pieces = true;
+		if (ops[i].atom == DW_OP_piece) {
+			p.size = (uint32_t)ops[i].number;
+			piece_from(attr, ops + start, i - start, fb, at_entry,
+				   &p);
+		} else {
+			/* Sub-byte pieces: we cannot place them. */
+			p.size = (uint32_t)((ops[i].number + 7) / 8);
+			p.kind = LOC_OPTIMIZED;
+			if (ops[i].number % 8 == 0 && ops[i].number2 == 0)
+				piece_from(attr, ops + start, i - start, fb,
+					   at_entry, &p);
+		}
+		VEC_PUSH(&v, p);
+		start = i + 1;
+	}
+	if (!pieces) {
+		struct loc_piece p = {.reg = -1};
+
+		piece_from(attr, ops, n, fb, at_entry, &p);
+		VEC_PUSH(&v, p);
+	}
+	out->pieces = v.items;
+	out->npieces = v.len;
+}
+
+bool dwloc_in_frame(const Dwarf_Op *ops, size_t n, bool cfa_base)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].atom == DW_OP_fbreg &&
+		    (!cfa_base || (int64_t)ops[i].number < 0))
+			return true;
+	return false;
+}
+
+bool dwloc_frame_is_cfa(Dwarf_Die *fn)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Op *ops;
+	size_t n;
+
+	return dwarf_attr_integrate(fn, DW_AT_frame_base, &attr) &&
+	       dwarf_getlocation(&attr, &ops, &n) == 0 && n == 1 &&
+	       ops[0].atom == DW_OP_call_frame_cfa;
+}
+
+bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].atom == DW_OP_fbreg)
+			return true;
+	return false;
+}
+
+/* The CFA rule at pc, from .eh_frame or .debug_frame. */
+static void cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb)
+{
+	Dwarf_CFI *cfis[2] = {st->cfi_eh, st->cfi_dbg};
+
+	for (int k = 0; k < 2; k++) {
+		Dwarf_Frame *frame = NULL;
+		Dwarf_Op *ops;
+		size_t n;
+		int reg;
+		int64_t off;
+
+		if (!cfis[k] || dwarf_cfi_addrframe(cfis[k], pc, &frame) != 0)
+			continue;
+		if (dwarf_frame_cfa(frame, &ops, &n) == 0 && n == 1 &&
+		    breg_op(&ops[0], &reg, &off)) {
+			fb->known = true;
+			fb->reg = reg;
+			fb->off = off;
+		}
+		free(frame);
+		if (fb->known)
+			return;
+	}
+}
+
+void dwloc_frame_base(struct symtab *st, Dwarf_Die *fn, uint64_t pc,
+		      struct frame_base *fb)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Op *ops;
+	size_t n;
+	int reg;
+	int64_t off;
+
+	memset(fb, 0, sizeof(*fb));
+	fb->reg = -1;
+	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &attr))
+		return;
+	if (dwarf_getlocation_addr(&attr, pc, &ops, &n, 1) != 1 || n != 1)
+		return;
+	if (ops[0].atom == DW_OP_call_frame_cfa) {
+		cfa_at(st, pc, fb);
+	} else if (reg_op(&ops[0], &reg)) {
+		fb->known = true;
+		fb->reg = reg;
+	} else if (breg_op(&ops[0], &reg, &off)) {
+		fb->known = true;
+		fb->reg = reg;
+		fb->off = off;
+	}
+}
+
+static int form_size(unsigned int form)
+{
+	switch (form) {
+	case DW_FORM_data1: return 1;
+	case DW_FORM_data2: return 2;
+	case DW_FORM_data4: return 4;
+	default: return 8;
+	}
+}
+
+void dwloc_const(Dwarf_Attribute *attr, const struct ctype *t,
+		 struct loc *out)
+{
+	struct loc_piece p = {.kind = LOC_OPTIMIZED, .reg = -1};
+	unsigned int form = dwarf_whatform(attr);
+	Dwarf_Block b;
+	Dwarf_Sword s;
+	Dwarf_Word u;
+
+	t = ctype_strip(t);
+	switch (form) {
+	case DW_FORM_sdata:
+	case DW_FORM_implicit_const:
+		if (dwarf_formsdata(attr, &s) == 0) {
+			p.kind = LOC_CONST;
+			p.off = s;
+		}
+		break;
+	case DW_FORM_udata:
+	case DW_FORM_data1:
+	case DW_FORM_data2:
+	case DW_FORM_data4:
+	case DW_FORM_data8:
+		if (dwarf_formudata(attr, &u) != 0)
+			break;
+		p.kind = LOC_CONST;
+		p.off = (int64_t)u;
+		/* dataN is just bits: the type says whether to extend. */
+		if (t && t->is_signed && form_size(form) < 8) {
+			int sh = 64 - 8 * form_size(form);
+
+			p.off = (int64_t)(u << sh) >> sh;
+		}
+		break;
+	case DW_FORM_block:
+	case DW_FORM_block1:
+	case DW_FORM_block2:
+	case DW_FORM_block4:
+	case DW_FORM_data16:
+		if (dwarf_formblock(attr, &b) == 0 &&
+		    b.length <= sizeof(p.bytes)) {
+			p.kind = LOC_BYTES;
+			memcpy(p.bytes, b.data, b.length);
+			p.size = (uint32_t)b.length;
+		}
+		break;
+	default:
+		break;
+	}
+	out->pieces = xmalloc(sizeof(p));
+	out->pieces[0] = p;
+	out->npieces = 1;
+}

@@ -1,0 +1,217 @@
+/* elfsym: the function symbols of .symtab and .dynsym.
+ *
+ * They name what DWARF does not describe (crt code, assembly, libraries
+ * built without -g) and everything in a stripped binary. */
+#include "sym/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct elfsym *x = a, *y = b;
+	int c;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* At one address, the real name before its .cold alias (there are
+	 * none in practice) and otherwise by name, for determinism. */
+	if ((c = elfsym_is_cold(x->name) - elfsym_is_cold(y->name)))
+		return c;
+	return strcmp(x->name, y->name);
+}
+
+bool elfsym_is_cold(const char *name)
+{
+	const char *p = strstr(name, ".cold");
+
+	return p && (p[5] == 0 || p[5] == '.');
+}
+
+struct elfsym_vec {
+	struct elfsym *items;
+	size_t len, cap;
+};
+
+/* Reads one symbol table section. Returns 0 or a negative errno. */
+static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
+		      struct elfsym_vec *v, struct errbuf *eb)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t n;
+
+	if (!data || !sh->sh_entsize)
+		return errbuf_set(eb, -ENOEXEC, "%s: corrupt symbol table: %s",
+				  st->path, elf_errmsg(-1));
+	n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_GNU_IFUNC)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
+			continue;
+		name = elf_strptr(st->elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		VEC_PUSH(v, ((struct elfsym){.addr = sym.st_value,
+					     .size = sym.st_size,
+					     .name = name}));
+	}
+	return 0;
+}
+
+int elfsym_load(struct symtab *st, struct errbuf *eb)
+{
+	struct elfsym_vec v = {0};
+	Elf_Scn *scn = NULL;
+	size_t k = 0;
+	int err;
+
+	while ((scn = elf_nextscn(st->elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
+			continue;
+		if ((err = load_table(st, scn, &sh, &v, eb))) {
+			free(v.items);
+			return err;
+		}
+	}
+	if (v.len)
+		qsort(v.items, v.len, sizeof(*v.items), cmp_sym);
+	/* .dynsym repeats what .symtab says: keep one of each. */
+	for (size_t i = 0; i < v.len; i++) {
+		if (k && v.items[k - 1].addr == v.items[i].addr &&
+		    !strcmp(v.items[k - 1].name, v.items[i].name)) {
+			if (!v.items[k - 1].size)
+				v.items[k - 1].size = v.items[i].size;
+			continue;
+		}
+		v.items[k++] = v.items[i];
+	}
+	st->syms = v.items;
+	st->nsyms = k;
+	return (int)k;
+}
+
+/* The first symbol at an address >= addr. */
+static size_t lower_bound(const struct symtab *st, uint64_t addr)
+{
+	size_t lo = 0, hi = st->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->syms[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct elfsym *elfsym_at(const struct symtab *st, uint64_t addr)
+{
+	for (size_t i = lower_bound(st, addr);
+	     i < st->nsyms && st->syms[i].addr == addr; i++)
+		if (!elfsym_is_cold(st->syms[i].name))
+			return &st->syms[i];
+	return NULL;
+}
+
+const struct elfsym *elfsym_containing(const struct symtab *st,
+				       uint64_t addr)
+{
+	size_t i = lower_bound(st, addr + 1);
+
+	/* Symbols may nest or overlap (aliases): look back a little past
+	 * the ones that end before addr. */
+	for (size_t k = 0; i-- > 0 && k < 16; k++) {
+		const struct elfsym *s = &st->syms[i];
+
+		if (addr == s->addr || addr - s->addr < s->size)
+			return s;
+	}
+	return NULL;
+}
+
+/* The function named name (without .cold) among the symbol-only ones. */
+static struct func *find_parent(struct symtab *st, const char *name,
+				size_t len, size_t from)
+{
+	for (size_t i = from; i < st->funcs.len; i++) {
+		struct func *f = &st->funcs.items[i];
+
+		if (f->linkage_name && !strncmp(f->linkage_name, name, len) &&
+		    !f->linkage_name[len])
+			return f;
+	}
+	return NULL;
+}
+
+static void add_range(struct symtab *st, struct func *f, uint64_t lo,
+		      uint64_t hi)
+{
+	struct addr_range *r = arena_alloc(&st->arena,
+					   (f->nranges + 1) * sizeof(*r));
+
+	memcpy(r, f->ranges, f->nranges * sizeof(*r));
+	r[f->nranges].lo = lo;
+	r[f->nranges].hi = hi;
+	f->ranges = r;
+	f->nranges++;
+}
+
+void elfsym_add_funcs(struct symtab *st)
+{
+	size_t first = st->funcs.len;
+
+	for (size_t i = 0; i < st->nsyms; i++) {
+		const struct elfsym *s = &st->syms[i];
+		struct func f = {0};
+
+		if (!s->size || elfsym_is_cold(s->name))
+			continue;
+		if (symtab_func_at(st, s->addr))
+			continue; /* DWARF knows it */
+		/* Aliases (same address, another name) stay: users may
+		 * trace either name. Duplicate names at one address don't. */
+		if (i && st->syms[i - 1].addr == s->addr &&
+		    !strcmp(st->syms[i - 1].name, s->name))
+			continue;
+		f.linkage_name = arena_strdup(&st->arena, s->name);
+		f.name = cxxname_display(&st->arena, s->name);
+		if (!f.name)
+			f.name = f.linkage_name;
+		f.low_pc = s->addr;
+		f.entry_pc = dwfunc_skip_endbr(st, s->addr);
+		f.ranges = arena_alloc(&st->arena, sizeof(*f.ranges));
+		f.ranges[0].lo = s->addr;
+		f.ranges[0].hi = s->addr + s->size;
+		f.nranges = 1;
+		f.lang = !strncmp(s->name, "_Z", 2) ? LANG_CPP : st->file_lang;
+		VEC_PUSH(&st->funcs, f);
+	}
+	/* Without DWARF saying so, "foo.cold" still belongs to foo. */
+	for (size_t i = 0; i < st->nsyms; i++) {
+		const struct elfsym *s = &st->syms[i];
+		const char *dot = strstr(s->name, ".cold");
+		struct func *f;
+
+		if (!s->size || !elfsym_is_cold(s->name) ||
+		    symtab_func_at(st, s->addr))
+			continue;
+		f = find_parent(st, s->name, (size_t)(dot - s->name), first);
+		if (f)
+			add_range(st, f, s->addr, s->addr + s->size);
+	}
+}

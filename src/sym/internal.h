@@ -1,0 +1,154 @@
+/* sym/internal.h: what the files of src/sym share and nobody else sees.
+ *
+ * symtab.c    open/close, the indexes, lookups, return sites
+ * elfsym.c    .symtab/.dynsym: the symbol array, functions DWARF lacks
+ * dwfunc.c    DWARF subprograms: names, ranges, entry_pc, params
+ * dwloc.c     location expressions to loc pieces, frame base, CFA
+ * dwtype.c    the ctype graph
+ * cxxname.c   demangling and trimming C++ names
+ * arena.c     the bump allocator that owns names and types */
+#ifndef TINYDBG_SYM_INTERNAL_H
+#define TINYDBG_SYM_INTERNAL_H
+
+#include <elfutils/libdw.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include "base/errbuf.h"
+#include "base/xalloc.h"
+#include "sym/symtab.h"
+
+/* arena: many small allocations freed together with the symtab. */
+struct arena_chunk;
+struct arena {
+	struct arena_chunk *head;
+};
+
+void *arena_alloc(struct arena *a, size_t n); /* zeroed, 16-aligned */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_release(struct arena *a);
+
+/* An ELF symbol (function-like: STT_FUNC or STT_GNU_IFUNC, defined). */
+struct elfsym {
+	uint64_t addr, size;
+	const char *name; /* in the file image: valid while the Elf is open */
+};
+
+/* One loadable piece of the file image, for symtab_read. */
+struct segment {
+	uint64_t vaddr, memsz;
+	uint64_t off, filesz;
+	bool exec;
+};
+
+/* A range of a function, for address lookups. */
+struct range_ent {
+	uint64_t lo, hi;
+	size_t fi; /* index in funcs */
+};
+
+struct dwtype;
+
+struct symtab {
+	char *path;
+	int fd;
+	Elf *elf;
+	Dwarf *dw; /* NULL without (usable) DWARF */
+	Dwarf_CFI *cfi_eh;  /* .eh_frame: ours to end */
+	Dwarf_CFI *cfi_dbg; /* .debug_frame: owned by dw */
+	const char *image;
+	size_t image_size;
+	bool pie;
+	uint64_t entry;
+	enum sym_lang file_lang; /* for functions known only by symbol */
+
+	struct segment *segs;
+	size_t nsegs;
+
+	VEC(struct func) funcs;
+	size_t *by_name; /* func indexes sorted by name, then address */
+	struct range_ent *rindex; /* sorted by lo */
+	size_t nrindex;
+
+	struct elfsym *syms; /* sorted by address */
+	size_t nsyms;
+
+	struct arena arena;
+	struct dwtype *types;
+};
+
+/* symtab.c */
+bool symtab_addr_exec(const struct symtab *st, uint64_t addr);
+/* Rebuilds rindex from the functions' ranges (used again after adding
+ * functions from the symbol tables). */
+void symtab_index_ranges(struct symtab *st);
+
+/* elfsym.c: reads .symtab and .dynsym into st->syms. Returns the number of
+ * symbols found, or a negative errno for a corrupt table. */
+int elfsym_load(struct symtab *st, struct errbuf *eb);
+/* The first function symbol starting exactly at addr (not a .cold part),
+ * or NULL. */
+const struct elfsym *elfsym_at(const struct symtab *st, uint64_t addr);
+/* The symbol containing addr (size 0 symbols only at their address). */
+const struct elfsym *elfsym_containing(const struct symtab *st,
+				       uint64_t addr);
+/* True for "foo.cold" and "foo.cold.N": a split-off part of foo. */
+bool elfsym_is_cold(const char *name);
+/* Adds a function (has_dwarf false) for every function symbol that no
+ * DWARF function covers. */
+void elfsym_add_funcs(struct symtab *st);
+
+/* dwfunc.c: adds every DWARF function. Returns how many, or a negative
+ * errno when the DWARF is unusable (the caller falls back to symbols). */
+int dwfunc_load(struct symtab *st, struct errbuf *eb);
+/* The instruction after an endbr64 at addr, or addr. */
+uint64_t dwfunc_skip_endbr(const struct symtab *st, uint64_t addr);
+
+/* dwloc.c */
+struct frame_base {
+	bool known;
+	int reg;     /* the base is reg(reg) + off */
+	int64_t off;
+};
+/* Where DW_OP_fbreg counts from at pc, for the subprogram die. */
+void dwloc_frame_base(struct symtab *st, Dwarf_Die *fn, uint64_t pc,
+		      struct frame_base *fb);
+/* Translates one location expression (valid at pc) into pieces. at_entry:
+ * pc is the function's first address, where DW_OP_entry_value(reg) is reg
+ * itself. out->pieces is malloc'd. */
+void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
+		     const struct frame_base *fb, bool at_entry,
+		     struct loc *out);
+/* The loc of a DW_AT_const_value attribute of a value of type t. */
+void dwloc_const(Dwarf_Attribute *attr, const struct ctype *t,
+		 struct loc *out);
+/* True when the expression reads the frame base (DW_OP_fbreg). */
+bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n);
+/* True when the expression reads the callee's own frame, which only exists
+ * once the prologue has run: any fbreg from a register frame base (clang
+ * -O0's rbp), a negative one from the CFA (gcc -O0's spill slots). A
+ * positive offset from the CFA is the caller's stack arguments, valid from
+ * the first instruction. */
+bool dwloc_in_frame(const Dwarf_Op *ops, size_t n, bool cfa_base);
+/* True when fn's DW_AT_frame_base is DW_OP_call_frame_cfa. */
+bool dwloc_frame_is_cfa(Dwarf_Die *fn);
+
+/* dwtype.c: the ctype of the type DIE die (NULL die: void), built once per
+ * DIE and owned by st; lang picks the naming style ("struct point" in C,
+ * "point" in C++). Never NULL. */
+const struct ctype *dwtype_get(struct symtab *st, Dwarf_Die *die,
+			       enum sym_lang lang);
+/* The type of die's DW_AT_type (following abstract origins); NULL for none
+ * (void). */
+const struct ctype *dwtype_of(struct symtab *st, Dwarf_Die *die,
+			      enum sym_lang lang);
+const struct ctype *dwtype_unknown(struct symtab *st);
+void dwtype_free(struct symtab *st);
+
+/* cxxname.c: the display name of a mangled C++ name: demangled, without
+ * its parameter list, qualifiers, clone suffixes and (for templates) result
+ * type. NULL when name does not demangle. Allocated in the arena. */
+char *cxxname_display(struct arena *a, const char *mangled);
+
+#endif

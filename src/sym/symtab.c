@@ -1,0 +1,475 @@
+/* symtab: one ELF executable's functions (see symtab.h).
+ *
+ * Opening reads everything a trace needs up front (functions, parameters,
+ * their types and locations) so that later lookups are plain array
+ * searches. The file stays mapped: code bytes for return-site decoding and
+ * libdw's strings (source file names) come from it. */
+#include "sym/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "arch/x86.h"
+
+bool symtab_addr_exec(const struct symtab *st, uint64_t addr)
+{
+	for (size_t i = 0; i < st->nsegs; i++)
+		if (st->segs[i].exec && addr >= st->segs[i].vaddr &&
+		    addr - st->segs[i].vaddr < st->segs[i].memsz)
+			return true;
+	return false;
+}
+
+int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len)
+{
+	for (size_t i = 0; i < st->nsegs; i++) {
+		const struct segment *s = &st->segs[i];
+		uint64_t rel = addr - s->vaddr;
+		size_t have;
+
+		if (addr < s->vaddr || rel >= s->memsz || len > s->memsz - rel)
+			continue;
+		/* Past the file-backed part (.bss) the image is zeros. */
+		have = rel < s->filesz ? s->filesz - rel : 0;
+		if (have > len)
+			have = len;
+		memcpy(buf, st->image + s->off + rel, have);
+		memset((char *)buf + have, 0, len - have);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range_ent *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->fi < y->fi ? -1 : x->fi > y->fi;
+}
+
+void symtab_index_ranges(struct symtab *st)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < st->funcs.len; i++)
+		n += st->funcs.items[i].nranges;
+	free(st->rindex);
+	st->rindex = xmalloc((n ? n : 1) * sizeof(*st->rindex));
+	for (size_t i = 0; i < st->funcs.len; i++) {
+		const struct func *f = &st->funcs.items[i];
+
+		for (size_t j = 0; j < f->nranges; j++)
+			st->rindex[k++] = (struct range_ent){
+				f->ranges[j].lo, f->ranges[j].hi, i};
+	}
+	qsort(st->rindex, n, sizeof(*st->rindex), cmp_range);
+	st->nrindex = n;
+}
+
+static int cmp_name(const void *a, const void *b, void *arg)
+{
+	const struct symtab *st = arg;
+	const struct func *x = &st->funcs.items[*(const size_t *)a];
+	const struct func *y = &st->funcs.items[*(const size_t *)b];
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->low_pc < y->low_pc ? -1 : x->low_pc > y->low_pc;
+}
+
+/* The loadable parts of the image, from the program headers (or, for a
+ * file without them, the allocated sections). */
+static int load_segments(struct symtab *st, struct errbuf *eb)
+{
+	size_t nph = 0;
+
+	if (elf_getphdrnum(st->elf, &nph) != 0)
+		return errbuf_set(eb, -ENOEXEC, "%s: corrupt ELF program "
+				  "headers: %s", st->path, elf_errmsg(-1));
+	st->segs = xcalloc(nph ? nph : 1, sizeof(*st->segs));
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		struct segment *s;
+
+		if (!gelf_getphdr(st->elf, (int)i, &ph))
+			return errbuf_set(eb, -ENOEXEC, "%s: truncated ELF "
+					  "file (program headers)", st->path);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		s = &st->segs[st->nsegs++];
+		s->vaddr = ph.p_vaddr;
+		s->memsz = ph.p_memsz;
+		s->off = ph.p_offset;
+		s->filesz = ph.p_filesz < ph.p_memsz ? ph.p_filesz : ph.p_memsz;
+		s->exec = ph.p_flags & PF_X;
+		/* A truncated file: only what is there can be read. */
+		if (s->off > st->image_size)
+			s->off = st->image_size, s->filesz = 0;
+		if (s->filesz > st->image_size - s->off)
+			s->filesz = st->image_size - s->off;
+	}
+	return 0;
+}
+
+static bool has_section(struct symtab *st, const char *name)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(st->elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(st->elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) &&
+		    (n = elf_strptr(st->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* Checks the ELF header and that the tables it points at are inside the
+ * file, so that a truncated file fails here with a clear message. */
+static int check_header(struct symtab *st, struct errbuf *eb)
+{
+	GElf_Ehdr eh;
+	size_t shnum, shstrndx;
+
+	if (elf_kind(st->elf) != ELF_K_ELF)
+		return errbuf_set(eb, -ENOEXEC, "%s: not an ELF file",
+				  st->path);
+	if (gelf_getclass(st->elf) != ELFCLASS64)
+		return errbuf_set(eb, -ENOEXEC, "%s: not a 64-bit ELF file",
+				  st->path);
+	if (!gelf_getehdr(st->elf, &eh))
+		return errbuf_set(eb, -ENOEXEC, "%s: corrupt ELF header: %s",
+				  st->path, elf_errmsg(-1));
+	if (eh.e_machine != EM_X86_64)
+		return errbuf_set(eb, -ENOEXEC, "%s: not an x86-64 ELF file "
+				  "(machine %u)", st->path,
+				  (unsigned)eh.e_machine);
+	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+		return errbuf_set(eb, -ENOEXEC, "%s: not an executable or "
+				  "shared object (ELF type %u)", st->path,
+				  (unsigned)eh.e_type);
+	if (eh.e_phnum && (eh.e_phoff > st->image_size ||
+			   (uint64_t)eh.e_phnum * eh.e_phentsize >
+				   st->image_size - eh.e_phoff))
+		return errbuf_set(eb, -ENOEXEC, "%s: truncated ELF file "
+				  "(program headers past its end)", st->path);
+	if (eh.e_shoff && (eh.e_shoff > st->image_size ||
+			   (uint64_t)(eh.e_shnum ? eh.e_shnum : 1) *
+					   eh.e_shentsize >
+				   st->image_size - eh.e_shoff))
+		return errbuf_set(eb, -ENOEXEC, "%s: truncated ELF file "
+				  "(section headers past its end)", st->path);
+	if (elf_getshdrnum(st->elf, &shnum) != 0 ||
+	    elf_getshdrstrndx(st->elf, &shstrndx) != 0)
+		return errbuf_set(eb, -ENOEXEC, "%s: corrupt ELF section "
+				  "headers: %s", st->path, elf_errmsg(-1));
+	st->pie = eh.e_type == ET_DYN;
+	st->entry = eh.e_entry;
+	return 0;
+}
+
+static void drop_funcs(struct symtab *st)
+{
+	for (size_t i = 0; i < st->funcs.len; i++) {
+		struct func *f = &st->funcs.items[i];
+
+		for (size_t j = 0; j < f->nparams; j++)
+			loc_release(&f->params[j].loc);
+	}
+	st->funcs.len = 0;
+}
+
+static void load_dwarf(struct symtab *st)
+{
+	struct errbuf ignored;
+
+	st->cfi_eh = dwarf_getcfi_elf(st->elf);
+	st->dw = dwarf_begin_elf(st->elf, DWARF_C_READ, NULL);
+	if (!st->dw)
+		return; /* no DWARF (or none we can read): symbols only */
+	st->cfi_dbg = dwarf_getcfi(st->dw);
+	/* Corrupt DWARF: fall back to the symbol tables rather than fail,
+	 * since the functions are still there to trace. */
+	if (dwfunc_load(st, &ignored) < 0) {
+		drop_funcs(st);
+		dwarf_end(st->dw);
+		st->dw = NULL;
+		st->cfi_dbg = NULL;
+	}
+}
+
+int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
+{
+	struct symtab *st;
+	struct stat sb;
+	int err;
+
+	*out = NULL;
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(path);
+	st->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (st->fd < 0) {
+		err = errbuf_set(eb, -errno, "open %s: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	if (fstat(st->fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		err = errbuf_set(eb, -EISDIR, "%s: is a directory", path);
+		goto out;
+	}
+	elf_version(EV_CURRENT);
+	st->elf = elf_begin(st->fd, ELF_C_READ_MMAP, NULL);
+	if (!st->elf) {
+		err = errbuf_set(eb, -ENOEXEC, "%s: not an ELF file", path);
+		goto out;
+	}
+	st->image = elf_rawfile(st->elf, &st->image_size);
+	if ((err = check_header(st, eb)))
+		goto out;
+	if ((err = load_segments(st, eb)))
+		goto out;
+	st->file_lang = has_section(st, ".gopclntab") ||
+					has_section(st, ".go.buildinfo")
+				? LANG_GO
+				: LANG_C;
+	if ((err = elfsym_load(st, eb)) < 0)
+		goto out;
+	load_dwarf(st);
+	symtab_index_ranges(st);
+	elfsym_add_funcs(st);
+	symtab_index_ranges(st);
+	if (!st->funcs.len) {
+		err = errbuf_set(eb, -ENOEXEC, "%s: no functions found: no "
+				 "DWARF and no symbol table", path);
+		goto out;
+	}
+	st->by_name = xmalloc(st->funcs.len * sizeof(*st->by_name));
+	for (size_t i = 0; i < st->funcs.len; i++)
+		st->by_name[i] = i;
+	qsort_r(st->by_name, st->funcs.len, sizeof(*st->by_name), cmp_name,
+		st);
+	*out = st;
+	return 0;
+out:
+	symtab_close(st);
+	return err;
+}
+
+void symtab_close(struct symtab *st)
+{
+	if (!st)
+		return;
+	drop_funcs(st);
+	free(st->funcs.items);
+	free(st->by_name);
+	free(st->rindex);
+	free(st->syms);
+	free(st->segs);
+	dwtype_free(st);
+	arena_release(&st->arena);
+	if (st->cfi_eh)
+		dwarf_cfi_end(st->cfi_eh);
+	if (st->dw)
+		dwarf_end(st->dw);
+	if (st->elf)
+		elf_end(st->elf);
+	if (st->fd >= 0)
+		close(st->fd);
+	free(st->path);
+	free(st);
+}
+
+bool symtab_has_dwarf(const struct symtab *st)
+{
+	for (size_t i = 0; i < st->funcs.len; i++)
+		if (st->funcs.items[i].has_dwarf)
+			return true;
+	return false;
+}
+
+bool symtab_is_pie(const struct symtab *st)
+{
+	return st->pie;
+}
+
+uint64_t symtab_entry(const struct symtab *st)
+{
+	return st->entry;
+}
+
+const char *symtab_path(const struct symtab *st)
+{
+	return st->path;
+}
+
+size_t symtab_nfuncs(const struct symtab *st)
+{
+	return st->funcs.len;
+}
+
+const struct func *symtab_func(const struct symtab *st, size_t i)
+{
+	return i < st->funcs.len ? &st->funcs.items[i] : NULL;
+}
+
+int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
+		 size_t *n, struct errbuf *eb)
+{
+	pcre2_code *re;
+	pcre2_match_data *md;
+	int errcode;
+	PCRE2_SIZE erroff;
+	size_t k = 0;
+
+	*idx = NULL;
+	*n = 0;
+	if (!regexp)
+		regexp = "";
+	re = pcre2_compile((PCRE2_SPTR)regexp, PCRE2_ZERO_TERMINATED, 0,
+			   &errcode, &erroff, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		return errbuf_set(eb, -EINVAL, "invalid regexp '%s': %s at "
+				  "offset %zu", regexp, (char *)msg,
+				  (size_t)erroff);
+	}
+	/* JIT is an optimization: without it matching still works. */
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!md) {
+		pcre2_code_free(re);
+		return errbuf_set(eb, -ENOMEM, "out of memory matching '%s'",
+				  regexp);
+	}
+	*idx = xmalloc((st->funcs.len ? st->funcs.len : 1) * sizeof(**idx));
+	for (size_t i = 0; i < st->funcs.len; i++) {
+		const char *name = st->funcs.items[st->by_name[i]].name;
+
+		if (pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md,
+				NULL) >= 0)
+			(*idx)[k++] = st->by_name[i];
+	}
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+	*n = k;
+	return 0;
+}
+
+const struct func *symtab_func_at(const struct symtab *st, uint64_t addr)
+{
+	size_t lo = 0, hi = st->nrindex;
+
+	/* The last range starting at or before addr... */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (st->rindex[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* ...or one a little before it that encloses it (ranges of
+	 * different functions may nest: aliases, symbol-only ones). */
+	for (size_t k = 0; lo-- > 0 && k < 32; k++)
+		if (addr < st->rindex[lo].hi)
+			return &st->funcs.items[st->rindex[lo].fi];
+	return NULL;
+}
+
+const char *symtab_name_at(const struct symtab *st, uint64_t addr)
+{
+	const struct func *f = symtab_func_at(st, addr);
+	const struct elfsym *s;
+
+	if (f)
+		return f->name;
+	s = elfsym_containing(st, addr);
+	return s ? s->name : NULL;
+}
+
+static bool in_ranges(const struct func *f, uint64_t addr)
+{
+	for (size_t i = 0; i < f->nranges; i++)
+		if (addr >= f->ranges[i].lo && addr < f->ranges[i].hi)
+			return true;
+	return false;
+}
+
+static int cmp_site(const void *a, const void *b)
+{
+	const struct ret_site *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+int symtab_return_sites(const struct symtab *st, const struct func *f,
+			struct ret_site **sites, size_t *n, struct errbuf *eb)
+{
+	VEC(struct ret_site) v = {0};
+
+	*sites = NULL;
+	*n = 0;
+	for (size_t r = 0; r < f->nranges; r++) {
+		uint64_t lo = f->ranges[r].lo, len = f->ranges[r].hi - lo;
+		uint8_t *code;
+		size_t off = 0;
+
+		if (len > (64u << 20)) {
+			free(v.items);
+			return errbuf_set(eb, -EFBIG, "%s: a code range of %llu "
+					  "bytes", f->name,
+					  (unsigned long long)len);
+		}
+		code = xmalloc(len ? len : 1);
+		if (symtab_read(st, lo, code, len)) {
+			free(code);
+			free(v.items);
+			return errbuf_set(eb, -EFAULT, "%s: cannot read its "
+					  "code at %#llx", f->name,
+					  (unsigned long long)lo);
+		}
+		while (off < len) {
+			struct insn in;
+
+			/* Undecodable bytes: we cannot find the next
+			 * instruction boundary, so this range ends here. */
+			if (x86_decode(code + off, len - off, lo + off, &in) ||
+			    !in.len)
+				break;
+			if (in.cls == INSN_RET ||
+			    in.cls == INSN_JMP_IND ||
+			    ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
+			     !in_ranges(f, in.target)))
+				VEC_PUSH(&v, ((struct ret_site){
+					.addr = lo + off,
+					.kind = in.cls == INSN_RET
+							? RET_SITE_RET
+							: RET_SITE_TAILJMP}));
+			off += in.len;
+		}
+		free(code);
+	}
+	if (v.len)
+		qsort(v.items, v.len, sizeof(*v.items), cmp_site);
+	*sites = v.items;
+	*n = v.len;
+	return (int)v.len;
+}

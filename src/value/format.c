@@ -1,0 +1,175 @@
+/* format: a value as one line of text, the way a C programmer writes it.
+ *
+ * The formatter sees only the value tree (which may have crossed the wire),
+ * never the ctype: everything it needs is in kind, type, value, len and the
+ * children. */
+#include "value/value.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "value/internal.h"
+
+static void format_c(const struct value *v, struct strbuf *sb);
+
+static bool is_nul_text(const char *s)
+{
+	return !s || !strcmp(s, "0x0") || !strcmp(s, "0");
+}
+
+/* A char is a 1-byte integer whose type's last word is "char" ("char",
+ * "unsigned char", "const signed char"); int8_t and uint8_t stay numbers. */
+static bool is_char_type(const struct value *v)
+{
+	const char *t = v->type, *w;
+	size_t n;
+
+	if (v->kind != VK_INT8 && v->kind != VK_UINT8)
+		return false;
+	if (!t)
+		return false;
+	n = strlen(t);
+	while (n && t[n - 1] == ' ')
+		n--;
+	if (n < 4 || strncmp(t + n - 4, "char", 4))
+		return false;
+	w = t + n - 4;
+	return w == t || w[-1] == ' ';
+}
+
+/* One byte, escaped as in a C literal quoted by q. */
+static void add_escaped(struct strbuf *sb, unsigned char c, char q)
+{
+	switch (c) {
+	case '\n':
+		strbuf_adds(sb, "\\n");
+		return;
+	case '\t':
+		strbuf_adds(sb, "\\t");
+		return;
+	case '\r':
+		strbuf_adds(sb, "\\r");
+		return;
+	case '\0':
+		strbuf_adds(sb, "\\0");
+		return;
+	case '\\':
+		strbuf_adds(sb, "\\\\");
+		return;
+	}
+	if (c == (unsigned char)q) {
+		strbuf_addch(sb, '\\');
+		strbuf_addch(sb, (char)c);
+	} else if (c < 0x20 || c >= 0x7f) {
+		strbuf_addf(sb, "\\%03o", c);
+	} else {
+		strbuf_addch(sb, (char)c);
+	}
+}
+
+static void add_char(struct strbuf *sb, const struct value *v)
+{
+	long long n = v->value ? strtoll(v->value, NULL, 10) : 0;
+
+	strbuf_addf(sb, "%s '", v->value ? v->value : "?");
+	add_escaped(sb, (unsigned char)n, '\'');
+	strbuf_addch(sb, '\'');
+}
+
+static void add_string(struct strbuf *sb, const struct value *v)
+{
+	const char *s = v->value ? v->value : "";
+	size_t n = strlen(s);
+
+	strbuf_addch(sb, '"');
+	for (size_t i = 0; i < n; i++)
+		add_escaped(sb, (unsigned char)s[i], '"');
+	strbuf_addch(sb, '"');
+	if (v->len > (int64_t)n)
+		strbuf_addf(sb, "...+%" PRId64 " more", v->len - (int64_t)n);
+}
+
+static void add_struct(struct strbuf *sb, const struct value *v)
+{
+	if (v->type && *v->type) {
+		strbuf_adds(sb, v->type);
+		strbuf_addch(sb, ' ');
+	}
+	strbuf_addch(sb, '{');
+	for (size_t i = 0; i < v->nchildren; i++) {
+		const struct value *c = &v->children[i];
+
+		if (i)
+			strbuf_adds(sb, ", ");
+		if (c->name && *c->name)
+			strbuf_addf(sb, "%s: ", c->name);
+		format_c(c, sb);
+	}
+	if (v->len > (int64_t)v->nchildren)
+		strbuf_adds(sb, v->nchildren ? ", ..." : "...");
+	strbuf_addch(sb, '}');
+}
+
+static void add_array(struct strbuf *sb, const struct value *v)
+{
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < v->nchildren; i++) {
+		if (i)
+			strbuf_adds(sb, ", ");
+		format_c(&v->children[i], sb);
+	}
+	if (v->len > (int64_t)v->nchildren) {
+		if (v->nchildren)
+			strbuf_addf(sb, ", ...+%" PRId64 " more",
+				    v->len - (int64_t)v->nchildren);
+		else
+			strbuf_adds(sb, "...");
+	}
+	strbuf_addch(sb, ']');
+}
+
+static void format_c(const struct value *v, struct strbuf *sb)
+{
+	if (v->unreadable) {
+		if (!strcmp(v->unreadable, "optimized out"))
+			strbuf_adds(sb, "<optimized out>");
+		else
+			strbuf_addf(sb, "0x%" PRIx64 " <unreadable>", v->addr);
+		return;
+	}
+	switch (v->kind) {
+	case VK_STRUCT:
+		add_struct(sb, v);
+		return;
+	case VK_ARRAY:
+		add_array(sb, v);
+		return;
+	case VK_STRING:
+		add_string(sb, v);
+		return;
+	case VK_PTR:
+	case VK_UNSAFEPTR:
+	case VK_FUNC:
+		strbuf_adds(sb, is_nul_text(v->value) ? "NULL" : v->value);
+		return;
+	case VK_INT8:
+	case VK_UINT8:
+		if (is_char_type(v)) {
+			add_char(sb, v);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	strbuf_adds(sb, v->value ? v->value : "?");
+}
+
+void value_format(const struct value *v, struct strbuf *sb)
+{
+	if (v->flags & VF_C)
+		format_c(v, sb);
+	else
+		value_format_go(v, sb);
+}

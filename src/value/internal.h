@@ -1,0 +1,86 @@
+/* value internals: what the loader's files share. Not for other modules. */
+#ifndef TINYDBG_VALUE_INTERNAL_H
+#define TINYDBG_VALUE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "value/value.h"
+
+/* A single read of target memory is capped: a bigger value (a huge array)
+ * is read piecemeal, and only the parts we show. */
+#define VALUE_BULK_MAX (64 * 1024)
+
+/* vsrc_read's answer for bytes the loc does not supply. */
+#define VALUE_ENODATA ENODATA
+
+/* Where the bytes of the value being loaded come from.
+ *
+ * mem: the value lives in target memory at addr; buf holds a prefix of it
+ * (nbuf bytes, possibly none) read in one go, the rest is read on demand.
+ * !mem: the loc's pieces were assembled into buf; valid[i] says whether the
+ * loc supplied byte i (a piece may be optimized out, a register shorter
+ * than its piece). */
+struct vsrc {
+	const struct target_access *acc;
+	const struct load_config *cfg;
+	bool mem;
+	uint64_t addr;
+	uint8_t *buf;
+	uint8_t *valid;
+	size_t nbuf;
+};
+
+/* Copies n bytes at offset off of the value into out. Returns 0, -ENODATA
+ * when the loc does not supply them (optimized out), or the read's negative
+ * errno; *where is then the address that failed (0 for registers). */
+int vsrc_read(const struct vsrc *s, uint64_t off, void *out, size_t n,
+	      uint64_t *where);
+
+/* Loads the part of s at offset off, of type t, into *v. depth counts the
+ * aggregates around it (0: the top value). */
+void vload_at(struct value *v, const char *name, const struct ctype *t,
+	      const struct vsrc *s, uint64_t off, int depth);
+
+/* Decodes a scalar of stripped type st from bytes (16 bytes, little-endian,
+ * the type's size of them meaningful) into *v, which vinit prepared. */
+void vload_scalar(struct value *v, const struct ctype *st,
+		  const uint8_t bytes[16], const struct vsrc *s);
+
+/* Reads the NUL-terminated string at p into *v (VK_STRING). */
+void vload_cstring(struct value *v, uint64_t p, const struct target_access *acc,
+		   const struct load_config *cfg);
+
+/* Aggregates (aggregate.c). */
+void vload_struct(struct value *v, const struct ctype *st,
+		  const struct vsrc *s, uint64_t off, int depth);
+void vload_array(struct value *v, const struct ctype *st,
+		 const struct vsrc *s, uint64_t off, int depth);
+void vload_chars(struct value *v, const struct ctype *st,
+		 const struct vsrc *s, uint64_t off);
+
+/* Helpers (value.c). */
+const struct ctype *vtype_strip(const struct ctype *t);
+/* A 1-byte CT_CHAR, typedefs seen through. */
+bool vtype_is_char(const struct ctype *t);
+enum vkind vkind_of(const struct ctype *st);
+/* Resets *v to an empty C value named name of type t (display name) and
+ * the kind of st = vtype_strip(t). */
+void vinit(struct value *v, const char *name, const struct ctype *t,
+	   const struct ctype *st);
+/* Marks v unreadable: err is -ENODATA ("optimized out") or a read error
+ * (its strerror text); addr is where the read failed. */
+void vfail(struct value *v, int err, uint64_t addr);
+
+/* cfloat.c: the shortest %g text that reads back as x, for a value of the
+ * given byte size (4 float, 8 double, else long double). "inf", "-inf",
+ * "nan" for the special values. */
+void cfloat_format(char *buf, size_t n, long double x, unsigned size);
+/* Decodes a little-endian float of size 4, 8, or >= 10 (x87 extended). */
+long double cfloat_decode(const uint8_t *bytes, unsigned size);
+
+/* gofmt.c: Delve's SinglelineString for values without VF_C. */
+void value_format_go(const struct value *v, struct strbuf *sb);
+
+#endif

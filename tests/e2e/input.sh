@@ -1,0 +1,84 @@
+# Bad input: one clear line on stderr, its own exit code, no stray process.
+bin=$(build "$FIX/c/sleeper.c" gcc:-O0:pie)
+
+run_trace missing -- trace -e "$OUT/no-such-file" 'tick'
+expect_rc missing 4
+expect_err_line missing 'no-such-file.*(No such file|not found)'
+
+cp "$bin" "$OUT/not-exec" && chmod -x "$OUT/not-exec"
+run_trace not-exec -- trace -e "$OUT/not-exec" 'tick'
+expect_rc not-exec 4
+expect_err_line not-exec 'not-exec.*(Permission denied|not executable)'
+
+printf '#!/bin/sh\necho hi\n' >"$OUT/script.sh" && chmod +x "$OUT/script.sh"
+run_trace not-elf -- trace -e "$OUT/script.sh" 'tick'
+expect_rc not-elf 4
+expect_err_line not-elf 'script.sh.*not an ELF'
+
+head -c 100 "$bin" >"$OUT/truncated" && chmod +x "$OUT/truncated"
+run_trace truncated -- trace -e "$OUT/truncated" 'tick'
+expect_rc truncated 4
+expect_err_line truncated 'truncated'
+
+run_trace no-regexp -- trace -e "$bin"
+expect_rc no-regexp 2
+expect_err_line no-regexp 'regexp'
+
+run_trace no-target -- trace 'tick'
+expect_rc no-target 2
+expect_err_line no-target '-e BIN or -p PID'
+
+run_trace bad-flag -- trace --bogus -e "$bin" tick
+expect_rc bad-flag 2
+expect_err_line bad-flag 'unknown flag: --bogus'
+
+run_trace bad-regexp -- trace -e "$bin" 'tick(' -- 1000
+expect_rc bad-regexp 2
+expect_err_line bad-regexp "invalid regexp 'tick\\('"
+no_stray bad-regexp "$bin 1000"
+
+run_trace no-match -- trace -e "$bin" '^nothing_like_this$' -- 1000
+expect_rc no-match 3
+expect_err_line no-match "no function matches '\\^nothing_like_this\\$'"
+no_stray no-match "$bin 1000"
+
+for p in 0 abc 123x -5; do
+	run_trace "bad-pid-$p" -- trace -p "$p" tick
+	expect_rc "bad-pid-$p" 2
+	expect_err_line "bad-pid-$p" "invalid pid"
+done
+run_trace gone-pid -- trace -p 4000000 tick
+expect_rc gone-pid 4
+expect_err_line gone-pid "4000000"
+
+run_trace help -- help trace
+expect_rc help 0
+grep -q '^Trace program execution.' "$OUT/help.out" && grep -q -- '--exec' "$OUT/help.out" && pass "help text" || fail "help text"
+
+# RE2-style patterns work, and the match is unanchored.
+vbin=$(build "$FIX/c/values.c" gcc:-O0:pie)
+for re in '^add$' 'ad{1}' '(?i)^ADD$' '^(add|nothing)$' 'a\w\w$'; do
+	run_trace "re-$re" -- trace --seq-ids -e "$vbin" "$re"
+	grep -q '^> thread(1): add(1, 2)$' "$OUT/re-$re.err" && pass "regexp $re" || fail "regexp $re matched nothing"
+done
+
+# A binary without DWARF: names from the symbol table, arguments ?, one warning.
+nd=$(build "$FIX/c/sleeper.c" gcc:-O0:plain -g0)
+run_trace nodwarf -- trace --seq-ids -e "$nd" '^tick$' -- 2
+expect_rc nodwarf 0
+printf '%s\n' 'tinydbg: warning: '"$nd"' has no DWARF debug info: arguments and results are shown as ?' \
+	'> thread(1): tick(?)' '>> thread(1): tick => (?)' '> thread(1): tick(?)' '>> thread(1): tick => (?)' \
+	'Process 1 has exited with status 0' >"$OUT/nodwarf.want"
+expect_same nodwarf "$OUT/nodwarf.want"
+
+# C++: qualified, demangled names.
+for v in gcc:-O0:pie clang:-O2:pie; do
+	cbin=$(build "$FIX/c/cpp.cpp" "$v") || { fail "build cpp $v"; continue; }
+	run_trace "cpp-$v" -- trace --seq-ids -e "$cbin" '^ns::'
+	printf '%s\n' '> thread(1): ns::Klass::method(0x'"*"', 5)' >/dev/null
+	grep -Eq '^> thread\(1\): ns::Klass::method\(0x[0-9a-f]+, 5\)$' "$OUT/cpp-$v.err" &&
+	grep -q '^>> thread(1): ns::Klass::method => (15)$' "$OUT/cpp-$v.err" &&
+	grep -q '^> thread(1): ns::Klass::helper(2)$' "$OUT/cpp-$v.err" &&
+	grep -q '^> thread(1): ns::free_fn(9, 4)$' "$OUT/cpp-$v.err" &&
+	grep -q '^>> thread(1): ns::free_fn => (5)$' "$OUT/cpp-$v.err" && pass "cpp-$v" || { fail "cpp-$v"; cat "$OUT/cpp-$v.err" >&2; }
+done

@@ -1,0 +1,88 @@
+# Shared helpers for the end-to-end tests: build fixtures, run tinydbg, compare.
+# Each test calls pass/fail; results go to $RESULTS (one line per check).
+
+TINYDBG=${TINYDBG:-$ROOT/build/tinydbg}
+FIX=$ROOT/tests/fixtures
+OUT=${OUT:-$ROOT/build/test-out}
+mkdir -p "$OUT"
+
+pass() { echo "PASS $*" >>"$RESULTS"; }
+fail() { echo "FAIL $*" >>"$RESULTS"; echo "FAIL: $*" >&2; }
+
+# The compiler variants every value test runs on: compiler, optimisation,
+# PIE or not, endbr64 or not.
+VARIANTS="gcc:-O0:pie gcc:-O2:pie gcc:-O0:nopie gcc:-O2:nopie clang:-O0:pie clang:-O2:pie clang:-O0:nopie clang:-O2:nopie gcc:-O2:cet gcc:-O0:cet"
+
+# build SRC VARIANT [extra flags...] → prints the binary's path
+build() {
+	local src=$1 variant=$2; shift 2
+	local cc opt kind flags
+	IFS=: read -r cc opt kind <<<"$variant"
+	case $kind in
+	pie) flags="-fPIE -pie" ;;
+	nopie) flags="-fno-pie -no-pie" ;;
+	cet) flags="-fPIE -pie -fcf-protection=full" ;;
+	plain) flags="" ;;
+	esac
+	local base
+	base=$(basename "$src")
+	local bin="$OUT/${base%.*}-$cc$opt-$kind"
+	if [[ $src == *.cpp ]]; then
+		[[ $cc == gcc ]] && cc=g++ || cc=clang++
+	fi
+	if [[ ! -x $bin || $src -nt $bin ]]; then
+		$cc -g $opt $flags -I"$FIX/c" "$@" -o "$bin" "$src" -lpthread >"$bin.log" 2>&1 ||
+			{ echo "cannot build $src ($variant): $(cat "$bin.log")" >&2; return 1; }
+	fi
+	echo "$bin"
+}
+
+# run_trace NAME -- ARGS...: runs tinydbg with ARGS (timeout 60 s); leaves
+# the output in $OUT/NAME.{err,out} and the exit code in $RC.
+run_trace() {
+	local name=$1; shift
+	[[ $1 == -- ]] && shift
+	timeout -k 5 60 "$TINYDBG" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" </dev/null
+	RC=$?
+}
+
+# expect_same NAME FILE: the stderr of the last run equals FILE.
+expect_same() {
+	local name=$1 want=$2
+	if diff -u "$want" "$OUT/$name.err" >"$OUT/$name.diff"; then
+		pass "$name"
+	else
+		fail "$name: output differs from $(basename "$want"):"
+		head -30 "$OUT/$name.diff" >&2
+	fi
+}
+
+expect_rc() {
+	local name=$1 want=$2
+	if [[ $RC == "$want" ]]; then pass "$name exit $want"; else fail "$name: exit $RC, want $want"; fi
+}
+
+# expect_err_line NAME REGEX: stderr is exactly one line matching REGEX.
+expect_err_line() {
+	local name=$1 re=$2
+	local n
+	n=$(wc -l <"$OUT/$name.err")
+	if [[ $n == 1 ]] && grep -Eq "$re" "$OUT/$name.err"; then
+		pass "$name message"
+	else
+		fail "$name: want one line matching /$re/, got:"
+		head -5 "$OUT/$name.err" >&2
+	fi
+}
+
+# no_stray NAME PATTERN: no process whose command line matches PATTERN.
+no_stray() {
+	local name=$1 pat=$2
+	sleep 0.2
+	if pgrep -f "$pat" >/dev/null; then
+		fail "$name: a process matching '$pat' was left running"
+		pkill -9 -f "$pat"
+	else
+		pass "$name leaves no process"
+	fi
+}

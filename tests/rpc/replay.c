@@ -1,0 +1,426 @@
+/* replay: drives the server through its protocol from transcript files.
+ *
+ *	replay [--target PROG [ARGS...] --] FILE.rpc...
+ *
+ * A transcript is a list of lines:
+ *	# comment
+ *	C> bytes          sent to the server as they are, plus "\n" (they may
+ *	                  be malformed JSON: that is the point)
+ *	S> {json}         an answer expected, found by its "id" among the
+ *	                  answers received (they may come out of order), and
+ *	                  compared whole: same keys, same values; the string
+ *	                  "*" in the expected text matches any value
+ *	S> EOF            the server closes the connection
+ *	SLEEP ms
+ * Each file gets its own server (server_start_local) and must end with the
+ * server gone within a few seconds: a hang is a failure.
+ *
+ * Built against the real debugger (with the Makefile's flags):
+ *	cc -Isrc -D_GNU_SOURCE ... -o build/replay tests/rpc/replay.c \
+ *		build/libtinydbg.a $(LDLIBS)
+ *	build/replay --target PROG -- tests/rpc/NAME.rpc...
+ * or, to test the protocol layer alone, against the fake debugger below:
+ *	cc -DREPLAY_FAKE_DEBUGGER -Isrc -D_GNU_SOURCE -o /tmp/replay \
+ *		tests/rpc/replay.c src/server/server.c src/rpc/conn.c \
+ *		src/rpc/msg.c src/rpc/wire.c src/api/api.c src/base/errbuf.c \
+ *		src/base/strbuf.c src/base/xalloc.c \
+ *		$(pkg-config --cflags --libs json-c) -lpthread
+ * (the fake's answers are the ones the transcripts spell out; against a
+ * real target, write "*" where pids and addresses vary). */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "base/xalloc.h"
+#include "debugger/debugger.h"
+#include "rpc/conn.h"
+#include "server/server.h"
+
+#ifdef REPLAY_FAKE_DEBUGGER
+/* A debugger that owns no process: pid 4242, functions add, fib, main;
+ * continue runs until halted or detached, and queues one event. */
+struct debugger {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, halt, detached;
+	int next_id;
+	int queued;
+};
+
+int debugger_new(struct debugger **out, const struct debugger_config *cfg,
+		 struct errbuf *eb)
+{
+	struct debugger *d;
+
+	if (cfg->argv && !strcmp(cfg->argv[0], "/nonexistent"))
+		return errbuf_set(eb, -ENOENT, "no such file %s", cfg->argv[0]);
+	d = xcalloc(1, sizeof(*d));
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	d->next_id = 1;
+	*out = d;
+	return 0;
+}
+
+void debugger_free(struct debugger *d)
+{
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	free(d);
+}
+
+pid_t debugger_pid(const struct debugger *d) { return 4242; }
+bool debugger_has_dwarf(const struct debugger *d) { return true; }
+
+static const char *fake_funcs[] = { "add", "fib", "main" };
+
+int debugger_list_functions(struct debugger *d, const char *filter,
+			    int follow_calls, char ***names, size_t *n,
+			    struct errbuf *eb)
+{
+	*names = NULL;
+	*n = 0;
+	if (strchr(filter, '['))
+		return errbuf_set(eb, -EINVAL,
+				  "error parsing regexp: missing closing ]");
+	for (size_t i = 0; i < 3; i++) {
+		if (!strstr(fake_funcs[i], filter))
+			continue;
+		*names = xrealloc(*names, (*n + 1) * sizeof(char *));
+		(*names)[(*n)++] = xstrdup(fake_funcs[i]);
+	}
+	return 0;
+}
+
+int debugger_create_breakpoint(struct debugger *d,
+			       const struct api_breakpoint *req,
+			       struct api_breakpoint *out, struct errbuf *eb)
+{
+	memset(out, 0, sizeof(*out));
+	if (!req->addr && strcmp(req->function_name, "add"))
+		return errbuf_set(eb, -ENOENT, "could not find function %s",
+				  req->function_name);
+	out->id = d->next_id++;
+	out->addr = req->addr ? req->addr : 0x401000;
+	out->addrs = xmalloc(sizeof(uint64_t));
+	out->addrs[0] = out->addr;
+	out->naddrs = 1;
+	out->file = xstrdup("add.c");
+	out->line = 3;
+	out->function_name = xstrdup("add");
+	out->tracepoint = req->tracepoint;
+	out->trace_return = req->trace_return;
+	out->load_args = req->load_args;
+	return 0;
+}
+
+int debugger_return_locations(struct debugger *d, const char *fn,
+			      uint64_t **addrs, size_t *n, struct errbuf *eb)
+{
+	if (strcmp(fn, "add"))
+		return errbuf_set(eb, -ENOENT, "could not find function %s", fn);
+	*addrs = xmalloc(2 * sizeof(uint64_t));
+	(*addrs)[0] = 0x401020;
+	(*addrs)[1] = 0x401030;
+	*n = 2;
+	return 0;
+}
+
+void debugger_state(struct debugger *d, struct api_state *st)
+{
+	pthread_mutex_lock(&d->mu);
+	memset(st, 0, sizeof(*st));
+	st->pid = 4242;
+	st->running = d->running;
+	st->exited = d->detached;
+	pthread_mutex_unlock(&d->mu);
+}
+
+int debugger_continue(struct debugger *d, struct api_state *st,
+		      struct errbuf *eb)
+{
+	pthread_mutex_lock(&d->mu);
+	if (d->running) {
+		pthread_mutex_unlock(&d->mu);
+		return errbuf_set(eb, -EBUSY, "the target is running");
+	}
+	d->running = true;
+	d->halt = false;
+	d->queued++;
+	pthread_cond_broadcast(&d->cv);
+	while (!d->halt && !d->detached)
+		pthread_cond_wait(&d->cv, &d->mu);
+	d->running = false;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	debugger_state(d, st);
+	return 0;
+}
+
+void debugger_halt(struct debugger *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->halt = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb)
+{
+	pthread_mutex_lock(&d->mu);
+	d->detached = true;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+size_t debugger_take_events(struct debugger *d, int wait_ms,
+			    struct api_tracepoint_result **out,
+			    uint64_t *lost)
+{
+	struct timespec ts;
+	size_t n;
+
+	*lost = 0;
+	*out = NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (!d->queued && d->running &&
+	       pthread_cond_timedwait(&d->cv, &d->mu, &ts) == 0)
+		;
+	n = (size_t)d->queued;
+	d->queued = 0;
+	pthread_mutex_unlock(&d->mu);
+	if (!n)
+		return 0;
+	*out = xcalloc(n, sizeof(**out));
+	for (size_t i = 0; i < n; i++) {
+		struct api_tracepoint_result *r = &(*out)[i];
+
+		r->addr = 0x401000;
+		r->file = xstrdup("add.c");
+		r->line = 3;
+		r->function_name = xstrdup("add");
+		r->goroutine_id = -1;
+		r->thread_id = 4242;
+		r->ninput = 1;
+		r->input_params = xcalloc(1, sizeof(struct value));
+		r->input_params[0].name = xstrdup("a");
+		r->input_params[0].type = xstrdup("int");
+		r->input_params[0].kind = VK_INT;
+		r->input_params[0].flags = VF_ARGUMENT | VF_C;
+		r->input_params[0].value = xstrdup("1");
+	}
+	return n;
+}
+
+void value_release(struct value *v)
+{
+	for (size_t i = 0; i < v->nchildren; i++)
+		value_release(&v->children[i]);
+	free(v->children);
+	free(v->name);
+	free(v->type);
+	free(v->value);
+	free(v->unreadable);
+	memset(v, 0, sizeof(*v));
+}
+#endif
+
+/* exp matches got: same shape, "*" matches anything. */
+static bool match(struct json_object *exp, struct json_object *got)
+{
+	enum json_type t = json_object_get_type(exp);
+
+	if (t == json_type_string && !strcmp(json_object_get_string(exp), "*"))
+		return true;
+	if (t != json_object_get_type(got))
+		return false;
+	if (t == json_type_object) {
+		if (json_object_object_length(exp) !=
+		    json_object_object_length(got))
+			return false;
+		json_object_object_foreach(exp, k, ev) {
+			struct json_object *gv;
+
+			if (!json_object_object_get_ex(got, k, &gv) ||
+			    !match(ev, gv))
+				return false;
+		}
+		return true;
+	}
+	if (t == json_type_array) {
+		size_t n = json_object_array_length(exp);
+
+		if (n != json_object_array_length(got))
+			return false;
+		for (size_t i = 0; i < n; i++)
+			if (!match(json_object_array_get_idx(exp, i),
+				   json_object_array_get_idx(got, i)))
+				return false;
+		return true;
+	}
+	return json_object_equal(exp, got);
+}
+
+static struct json_object *id_of(struct json_object *o)
+{
+	struct json_object *id = NULL;
+
+	json_object_object_get_ex(o, "id", &id);
+	return id;
+}
+
+static int failures;
+
+static void fail(const char *file, int line, const char *fmt, const char *a,
+		 const char *b)
+{
+	failures++;
+	fprintf(stderr, "%s:%d: FAIL: ", file, line);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+}
+
+static void run(const char *path, char *const *target)
+{
+	struct debugger_config cfg = { .argv = target };
+	struct json_object *got[256];
+	size_t ngot = 0;
+	struct server *srv;
+	struct errbuf eb;
+	struct conn *c;
+	char line[65536];
+	int fd, lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fail(path, 0, "%s%s", "cannot open", "");
+		return;
+	}
+	if (server_start_local(&cfg, &fd, &srv, &eb)) {
+		fail(path, 0, "server_start_local: %s%s", eb.msg, "");
+		fclose(f);
+		return;
+	}
+	c = conn_new(fd);
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		lineno++;
+		while (len && line[len - 1] == '\n')
+			line[--len] = 0;
+		if (!len || line[0] == '#')
+			continue;
+		if (!strncmp(line, "SLEEP ", 6)) {
+			usleep((useconds_t)atoi(line + 6) * 1000);
+		} else if (!strncmp(line, "C> ", 3)) {
+			/* A server that has closed (on purpose, after
+			 * garbage) makes this fail: the S> lines judge. */
+			line[len] = '\n';
+			if (write(fd, line + 3, len - 2) < 0)
+				continue;
+		} else if (!strcmp(line, "S> EOF")) {
+			struct json_object *v;
+			int r;
+
+			while ((r = conn_read(c, 5000, &v, &eb)) == 1)
+				json_object_put(v);
+			if (r != 0)
+				fail(path, lineno, "expected EOF, got %s%s",
+				     eb.msg, "");
+		} else if (!strncmp(line, "S> ", 3)) {
+			struct json_object *exp = json_tokener_parse(line + 3);
+			struct json_object *v = NULL;
+			size_t i;
+
+			if (!exp) {
+				fail(path, lineno, "bad expected JSON%s%s", "", "");
+				continue;
+			}
+			for (;;) {
+				for (i = 0; i < ngot; i++)
+					if (json_object_equal(id_of(exp),
+							      id_of(got[i])))
+						break;
+				if (i < ngot) {
+					v = got[i];
+					got[i] = got[--ngot];
+					break;
+				}
+				if (conn_read(c, 5000, &v, &eb) != 1) {
+					v = NULL;
+					break;
+				}
+				if (ngot < 256)
+					got[ngot++] = v;
+				v = NULL;
+			}
+			if (!v)
+				fail(path, lineno, "no answer like %s (%s)",
+				     line + 3, eb.msg);
+			else if (!match(exp, v))
+				fail(path, lineno, "got %s\n   want %s",
+				     json_object_to_json_string(v), line + 3);
+			json_object_put(v);
+			json_object_put(exp);
+		} else {
+			fail(path, lineno, "bad line %s%s", line, "");
+		}
+	}
+	fclose(f);
+	for (size_t i = 0; i < ngot; i++) {
+		fail(path, lineno, "answer not expected: %s%s",
+		     json_object_to_json_string(got[i]), "");
+		json_object_put(got[i]);
+	}
+	conn_free(c);
+	close(fd);
+	server_wait(srv);
+}
+
+static void on_alarm(int sig)
+{
+	static const char msg[] = "replay: the server hangs\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	char *fake_target[] = { "fake", NULL };
+	char **target = fake_target;
+	int i = 1, n = 0;
+
+	if (argc > 2 && !strcmp(argv[1], "--target")) {
+		target = argv + 2;
+		for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			;
+		if (i < argc)
+			argv[i++] = NULL;
+	}
+	signal(SIGALRM, on_alarm);
+	signal(SIGPIPE, SIG_IGN);
+	for (; i < argc; i++, n++) {
+		alarm(30);
+		run(argv[i], target);
+	}
+	alarm(0);
+	printf("%d transcripts, %d failures\n", n, failures);
+	return failures ? 1 : 0;
+}

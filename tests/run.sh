@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test: the unit test binaries, then the end-to-end cases in
+# tests/e2e/. Ends with one line "N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export ROOT
+RESULTS=$(mktemp)
+export RESULTS
+passed=0 failed=0
+
+for t in "$ROOT"/build/unit/test_*; do
+	[[ -x $t ]] || continue
+	echo "== unit: $(basename "$t")"
+	line=$(cd "$ROOT" && timeout -k 5 120 "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+	if [[ -z $line ]]; then
+		echo "FAIL unit $(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
+		continue
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+for t in "$ROOT"/tests/e2e/*.sh; do
+	echo "== e2e: $(basename "$t")"
+	(cd "$ROOT" && source tests/lib.sh && source "$t")
+done
+
+p=$(grep -c '^PASS' "$RESULTS")
+f=$(grep -c '^FAIL' "$RESULTS")
+grep '^FAIL' "$RESULTS" >&2
+rm -f "$RESULTS"
+passed=$((passed + p))
+failed=$((failed + f))
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
