@@ -7,7 +7,7 @@ ifdef CI
 WARN     += -Werror
 endif
 CPPFLAGS := -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
-LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++ -lm
 B        := build
 
 SRCS     := $(shell find src -name '*.c' | sort)

@@ -95,13 +95,16 @@ static int add_tracepoint(struct debugger *d, struct tracepoint *tp,
 	return 0;
 }
 
-static bool has_tracepoint_at(struct debugger *d, uint64_t addr)
+/* An entry and a return tracepoint may share an address (a function that
+ * is a lone ret); two of one kind may not. */
+static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&d->mu);
 	for (size_t i = 0; i < d->tps.len && !found; i++)
-		found = d->tps.items[i]->probe.addr == addr;
+		found = d->tps.items[i]->probe.addr == addr &&
+			d->tps.items[i]->is_ret == is_ret;
 	pthread_mutex_unlock(&d->mu);
 	return found;
 }
@@ -145,7 +148,7 @@ static int create_entry(struct debugger *d, const struct api_breakpoint *req,
 
 		if (strcmp(fn->name, req->function_name))
 			continue;
-		if (has_tracepoint_at(d, fn->entry_pc + d->bias)) {
+		if (has_tracepoint_at(d, fn->entry_pc + d->bias, false)) {
 			err = errbuf_set(eb, -EEXIST,
 					 "Breakpoint exists at %s",
 					 fn->name);
@@ -200,7 +203,7 @@ static int create_return(struct debugger *d, const struct api_breakpoint *req,
 				  "%#llx is not a return location of %s",
 				  (unsigned long long)req->addr, fn->name);
 	}
-	if (has_tracepoint_at(d, req->addr)) {
+	if (has_tracepoint_at(d, req->addr, true)) {
 		free(sites);
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)req->addr);

@@ -59,7 +59,15 @@ void cfloat_format(char *buf, size_t n, long double x, unsigned size)
 	}
 	for (int p = 1; p <= maxp; p++) {
 		snprintf(buf, n, "%.*Lg", p, x);
-		if (reads_back(buf, x, size))
-			return;
+		if (!reads_back(buf, x, size))
+			continue;
+		/* %g switches to an exponent once the exponent reaches the
+		 * precision, so the shortest "1e+01" stands for 10. Write
+		 * whole numbers out in full while they are short (as gdb
+		 * does); keep the exponent for large ones (1e+100). */
+		int exp10 = x != 0 ? (int)floorl(log10l(fabsl(x))) : 0;
+		if (exp10 >= p && exp10 < 16)
+			snprintf(buf, n, "%.*Lg", exp10 + 1, x);
+		return;
 	}
 }

@@ -47,6 +47,9 @@ enum pt_how {
 
 struct pt_probe {
 	const struct probe *p; /* NULL: a free hash slot */
+	/* An entry probe sharing the address of a return probe p (a function
+	 * that is only a ret): reported first, then p. */
+	const struct probe *entry;
 	uint64_t addr;
 	uint8_t orig;          /* the byte the int3 replaced */
 	enum pt_how how;

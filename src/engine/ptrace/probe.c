@@ -477,9 +477,24 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 	if (e->gone)
 		return errbuf_set(eb, -ESRCH, "process %d is gone",
 				  (int)e->pid);
-	if (pt_probe_find(e, p->addr))
+	struct pt_probe *old = pt_probe_find(e, p->addr);
+	if (old) {
+		/* One entry and one return may share an address: a function
+		 * whose first instruction is its ret. */
+		bool new_entry = p->kind == PROBE_ENTRY;
+		bool old_entry = old->p->kind == PROBE_ENTRY;
+		if (new_entry != old_entry && !old->entry) {
+			if (new_entry) {
+				old->entry = p;
+			} else {
+				old->entry = old->p;
+				old->p = p;
+			}
+			return 0;
+		}
 		return errbuf_set(eb, -EEXIST, "a probe is already at 0x%"
 				  PRIx64, p->addr);
+	}
 	/* The instruction may end just before an unmapped page. */
 	while ((err = pt_mem_read(e, p->addr, code, n)) && n > 1) {
 		uint64_t page_end = (p->addr | 0xfff) + 1;

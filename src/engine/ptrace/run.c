@@ -513,6 +513,9 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 		return 0;
 	}
 	r.rip = pp->addr;
+	if (pp->entry && call_hit(e, cb, tid, &r, pp->entry, false, r.rsp,
+				  time_ns))
+		stop = RUN_STOP;
 	/* A tail-call probe reports nothing here: the return it stands for
 	 * comes through the trampoline, or through the function's rets
 	 * when the jump stays inside. */
