@@ -1,5 +1,5 @@
 /* x86: x86-64 instruction facts the tracer needs, decoded with Capstone, and
- * the System V calling convention's rules for results.
+ * the System V calling convention's rules for results and arguments.
  *
  * Thread-safe: each call uses its own decoder state. */
 #ifndef TINYDBG_ARCH_X86_H
@@ -63,5 +63,24 @@ bool x86_cond_taken(int cond, uint64_t rflags);
  * returned in rax for MEMORY-class results. Returns 0, -ENOTSUP for a type
  * it cannot place. out->pieces is malloc'd (loc_release). */
 int x86_sysv_result_loc(const struct ctype *t, struct loc *out);
+
+/* True when a result of type t comes back in the caller's buffer (MEMORY
+ * class): its address is then passed as a hidden first argument in rdi. */
+bool x86_sysv_ret_in_memory(const struct ctype *t);
+
+/* The System V rules for arguments: where the caller put each of the n
+ * arguments of types types[i], seen at the callee's first instruction (the
+ * return address at [rsp], so the first stack argument is at rsp + 8).
+ * INTEGER eightbytes take rdi, rsi, rdx, rcx, r8, r9 (rdi goes to the
+ * hidden result pointer first when ret_in_memory); SSE ones xmm0-xmm7; an
+ * argument that does not fit in the registers left goes whole on the stack,
+ * as do MEMORY-class, x87 and > 16-byte ones. A C++ class passed by
+ * invisible reference is the memory its address (in a register or a stack
+ * slot) points at. Fills out[0..n), each a malloc'd loc (loc_release); one
+ * piece per eightbyte in registers. Returns 0, or -ENOTSUP when an
+ * argument's type cannot be placed: that loc and all after it are then
+ * empty (the registers of the later ones are unknown). */
+int x86_sysv_param_locs(const struct ctype *const *types, size_t n,
+			bool ret_in_memory, struct loc *out);
 
 #endif

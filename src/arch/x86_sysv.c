@@ -1,11 +1,13 @@
-/* x86_sysv: where a System V x86-64 function leaves its result (psABI
- * §3.2.3, "Returning of Values").
+/* x86_sysv: where a System V x86-64 function leaves its result and finds
+ * its arguments (psABI §3.2.3, "Parameter Passing").
  *
- * The result is cut into eightbytes; each gets a class from the scalars
- * that overlap it (merged by the ABI's rules), and the classes say which
- * register holds it: INTEGER rax then rdx, SSE xmm0 then xmm1, X87 st0.
+ * A value is cut into eightbytes; each gets a class from the scalars that
+ * overlap it (merged by the ABI's rules), and the classes say which register
+ * holds it. Results: INTEGER rax then rdx, SSE xmm0 then xmm1, X87 st0.
  * Anything bigger than two eightbytes, unaligned, or non-trivially copyable
- * (C++) is MEMORY: the caller's buffer, whose address comes back in rax. */
+ * (C++) is MEMORY: the caller's buffer, whose address comes back in rax.
+ * Arguments: INTEGER rdi, rsi, rdx, rcx, r8, r9, SSE xmm0-7, the rest (and
+ * x87 values) on the stack. */
 #include "arch/x86.h"
 
 #include <errno.h>
@@ -355,5 +357,175 @@ int x86_sysv_result_loc(const struct ctype *t, struct loc *out)
 	if (k.mem)
 		return memory_result(out);
 	place(&k, st->size, out);
+	return 0;
+}
+
+bool x86_sysv_ret_in_memory(const struct ctype *t)
+{
+	struct loc l;
+	bool mem;
+
+	/* Only memory_result() places a result at [rax]. */
+	if (x86_sysv_result_loc(t, &l))
+		return false;
+	mem = l.npieces == 1 && l.pieces[0].kind == LOC_MEM &&
+	      l.pieces[0].reg == DREG_RAX;
+	loc_release(&l);
+	return mem;
+}
+
+/* How an argument travels. */
+enum arg_kind {
+	ARG_REGS,  /* the eightbytes of k in registers (or on the stack) */
+	ARG_STACK, /* whole on the stack */
+	ARG_REF,   /* its address, like a pointer argument */
+	ARG_EMPTY, /* no bytes at all: nothing is passed */
+};
+
+static int arg_class(const struct ctype *st, struct sysv_cls *k,
+		     enum arg_kind *kind)
+{
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	*kind = ARG_REGS;
+	if (!st)
+		return -ENOTSUP;
+	switch (st->kind) {
+	case CT_VOID:
+	case CT_FUNC:
+	case CT_ARRAY:
+	case CT_UNKNOWN:
+		return -ENOTSUP;
+	case CT_STRUCT:
+	case CT_UNION:
+		if (st->declaration)
+			return -ENOTSUP;
+		if (st->pass_by_ref) {
+			*kind = ARG_REF;
+			return 0;
+		}
+		if (!st->size) {
+			*kind = ARG_EMPTY;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	if (!st->size)
+		return -ENOTSUP;
+	if (st->size > 8 * SYSV_MAX_EIGHTBYTES) {
+		*kind = ARG_STACK;
+		return 0;
+	}
+	k->n = (size_t)((st->size + 7) / 8);
+	if ((err = classify(st, 0, k)))
+		return err;
+	post_merge(k);
+	/* Unlike a result, an x87 argument has no register. */
+	for (size_t i = 0; i < k->n; i++)
+		if (k->c[i] == SYSV_X87 || k->c[i] == SYSV_X87UP ||
+		    k->c[i] == SYSV_COMPLEX_X87)
+			k->mem = true;
+	if (k->mem)
+		*kind = ARG_STACK;
+	return 0;
+}
+
+static uint64_t round_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) / a * a;
+}
+
+int x86_sysv_param_locs(const struct ctype *const *types, size_t n,
+			bool ret_in_memory, struct loc *out)
+{
+	static const int gpr[] = {DREG_RDI, DREG_RSI, DREG_RDX,
+				  DREG_RCX, DREG_R8,  DREG_R9};
+	const size_t max_gpr = sizeof(gpr) / sizeof(gpr[0]), max_sse = 8;
+	size_t ngpr = ret_in_memory ? 1 : 0, nsse = 0;
+	/* Offsets in the argument area, which the caller aligned to 16
+	 * bytes; at the first instruction it starts at rsp + 8, past the
+	 * return address. */
+	uint64_t stack = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].pieces = NULL;
+		out[i].npieces = 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ctype *st = strip(types[i]);
+		struct loc *l = &out[i];
+		enum arg_kind kind;
+		struct sysv_cls k;
+		size_t need_gpr = 0, need_sse = 0;
+		uint64_t align;
+
+		if ((err = arg_class(st, &k, &kind)))
+			return err;
+		if (kind == ARG_EMPTY) {
+			/* Nothing is passed, yet the value ({}) exists. */
+			l->pieces = xcalloc(1, sizeof(*l->pieces));
+			add_piece(l, LOC_CONST, 0, 0);
+			continue;
+		}
+		if (kind == ARG_REF) {
+			l->pieces = xcalloc(1, sizeof(*l->pieces));
+			if (ngpr < max_gpr) {
+				add_piece(l, LOC_MEM, gpr[ngpr++], 0);
+			} else {
+				add_piece(l, LOC_MEM_DEREF, DREG_RSP, 0)->off =
+					8 + (int64_t)stack;
+				stack += 8;
+			}
+			continue;
+		}
+		for (size_t e = 0; kind == ARG_REGS && e < k.n; e++) {
+			if (k.c[e] == SYSV_INTEGER)
+				need_gpr++;
+			else if (k.c[e] == SYSV_SSE)
+				need_sse++;
+		}
+		if (kind == ARG_REGS && ngpr + need_gpr <= max_gpr &&
+		    nsse + need_sse <= max_sse) {
+			l->pieces = xcalloc(k.n, sizeof(*l->pieces));
+			for (size_t e = 0; e < k.n; e++) {
+				uint32_t bytes = eightbyte_bytes(st->size, e);
+
+				switch (k.c[e]) {
+				case SYSV_INTEGER:
+					add_piece(l, LOC_REG, gpr[ngpr++],
+						  bytes);
+					break;
+				case SYSV_SSE:
+					if (e + 1 < k.n &&
+					    k.c[e + 1] == SYSV_SSEUP)
+						bytes += eightbyte_bytes(
+							st->size, ++e);
+					add_piece(l, LOC_REG,
+						  DREG_XMM0 + (int)nsse++,
+						  bytes);
+					break;
+				default:
+					/* NO_CLASS padding: nothing passed */
+					add_piece(l, LOC_OPTIMIZED, 0, bytes);
+					break;
+				}
+			}
+			continue;
+		}
+		/* Whole on the stack, each argument in its own 8-aligned
+		 * slot (16 for long double and the like). The registers it
+		 * did not take stay free for later arguments. */
+		align = align_of(st);
+		if (align < 8)
+			align = 8;
+		stack = round_up(stack, align);
+		l->pieces = xcalloc(1, sizeof(*l->pieces));
+		add_piece(l, LOC_MEM, DREG_RSP, 0)->off = 8 + (int64_t)stack;
+		stack += round_up(st->size, 8);
+	}
 	return 0;
 }

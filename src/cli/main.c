@@ -1,4 +1,5 @@
 /* tinydbg's entry point: the command table. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,12 @@ static const struct command *find(const char *name)
 int main(int argc, char **argv)
 {
 	const struct command *c;
+
+	/* A trace allocates and frees millions of small objects (events, JSON)
+	 * between large batch buffers; with fastbins, every large allocation
+	 * first consolidates them all, which cost a fifth of the frontend's
+	 * time. tcache still serves the small ones. */
+	mallopt(M_MXFAST, 0);
 
 	if (argc < 2) {
 		usage(stderr);

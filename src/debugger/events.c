@@ -13,6 +13,9 @@
 
 /* Events held before the engine waits for the frontend to catch up. */
 #define QUEUE_MAX (1u << 18)
+/* A batch smaller than this waits BATCH_GATHER_MS for company. */
+#define BATCH_MIN 4096
+#define BATCH_GATHER_MS 20
 
 /* The debugger whose hit is being handled, for name_at (which only gets the
  * engine's ctx). Hits are handled on the worker thread only. */
@@ -204,6 +207,26 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
 			break;
+	}
+	/* Events travel in batches: once one has arrived, let more gather for
+	 * a moment, so a busy target costs one round trip per batch rather
+	 * than per event. */
+	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
+	    wait_ms > 0) {
+		struct timespec soon;
+		clock_gettime(CLOCK_REALTIME, &soon);
+		soon.tv_nsec += BATCH_GATHER_MS * 1000000L;
+		if (soon.tv_nsec >= 1000000000L) {
+			soon.tv_sec++;
+			soon.tv_nsec -= 1000000000L;
+		}
+		if (soon.tv_sec > until.tv_sec ||
+		    (soon.tv_sec == until.tv_sec && soon.tv_nsec > until.tv_nsec))
+			soon = until;
+		while (d->running && !d->gone &&
+		       pthread_cond_timedwait(&d->ev_cv, &d->mu, &soon) !=
+			       ETIMEDOUT)
+			;
 	}
 	n = d->events.len;
 	*out = d->events.items;

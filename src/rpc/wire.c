@@ -261,9 +261,14 @@ struct json_object *wire_str_array(char *const *a, size_t n)
 	return arr;
 }
 
+/* Every key we add is a string literal, added once: tell json-c, so that it
+ * neither copies the key nor looks for an old entry (events are encoded by
+ * the hundred thousand). */
 static void add(struct json_object *o, const char *key, struct json_object *v)
 {
-	json_object_object_add(o, key, v);
+	json_object_object_add_ex(o, key, v,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW |
+					  JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
 static void add_str(struct json_object *o, const char *key, const char *s)
@@ -373,25 +378,33 @@ int wire_breakpoint_from_json(struct json_object *o, struct api_breakpoint *bp,
 struct json_object *wire_value_to_json(const struct value *v)
 {
 	struct json_object *o = json_object_new_object();
-	struct json_object *kids = json_object_new_array_ext((int)v->nchildren);
 
+	/* Zero fields are left out (a Go decoder reads them as zero): a trace
+	 * sends one Variable per argument per call, and most are scalars. */
 	add_str(o, "name", v->name);
-	add_u64(o, "addr", v->addr);
-	add_bool(o, "onlyAddr", false);
+	if (v->addr)
+		add_u64(o, "addr", v->addr);
 	add_str(o, "type", v->type);
 	add_str(o, "realType", v->type);
-	add_int(o, "flags", v->flags & WIRE_DELVE_FLAGS);
+	if (v->flags & WIRE_DELVE_FLAGS)
+		add_int(o, "flags", v->flags & WIRE_DELVE_FLAGS);
 	add_int(o, "kind", v->kind);
-	add_str(o, "value", v->value);
-	add_int(o, "len", v->len);
-	add_int(o, "cap", v->cap);
-	for (size_t i = 0; i < v->nchildren; i++)
-		json_object_array_add(kids, wire_value_to_json(&v->children[i]));
-	add(o, "children", kids);
-	add_u64(o, "base", 0);
-	add_str(o, "unreadable", v->unreadable);
-	add_str(o, "LocationExpr", "");
-	add_int(o, "DeclLine", 0);
+	if (v->value)
+		add_str(o, "value", v->value);
+	if (v->len)
+		add_int(o, "len", v->len);
+	if (v->cap)
+		add_int(o, "cap", v->cap);
+	if (v->nchildren) {
+		struct json_object *kids =
+			json_object_new_array_ext((int)v->nchildren);
+		for (size_t i = 0; i < v->nchildren; i++)
+			json_object_array_add(kids,
+					      wire_value_to_json(&v->children[i]));
+		add(o, "children", kids);
+	}
+	if (v->unreadable)
+		add_str(o, "unreadable", v->unreadable);
 	if (v->flags & ~WIRE_DELVE_FLAGS)
 		add_u64(o, "tinydbgFlags", v->flags & ~WIRE_DELVE_FLAGS);
 	return o;

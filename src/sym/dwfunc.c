@@ -6,10 +6,13 @@
  * methods); its own DIE holds the code ranges, the frame base and the
  * parameters' locations.
  *
- * The entry tracepoint goes where every parameter can be read: the first
- * instruction when the locations say so (-O2 location lists, registers),
- * after the prologue when a parameter lives in the frame the prologue
- * builds (-O0's DW_OP_fbreg). */
+ * The entry tracepoint goes on the first instruction (Go: after the
+ * prologue). A parameter's location there comes from DWARF when DWARF has
+ * one valid there (a register, the caller's stack, a location list entry
+ * covering it), else from the System V calling convention: at the first
+ * instruction every argument is where the caller put it, while -O0's frame
+ * slots (and gcc -O2's occasional frame slot for a struct it never spills)
+ * are not written yet. */
 #include "sym/internal.h"
 
 #include <dwarf.h>
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86.h"
 #include "base/strbuf.h"
 
 /* What we keep of one compile unit while walking it. */
@@ -73,13 +77,11 @@ uint64_t dwfunc_skip_endbr(const struct symtab *st, uint64_t addr)
 }
 
 /* The end of the prologue of the function at [low, hi): the line-table row
- * marked prologue_end, else (second_row) the first row after low. */
+ * marked prologue_end. */
 static bool prologue_end(struct cu_ctx *cu, uint64_t low, uint64_t hi,
-			 bool second_row, uint64_t *out)
+			 uint64_t *out)
 {
 	size_t lo = 0, h, i;
-	bool have2 = false;
-	uint64_t cand = 0;
 
 	if (!cu->lines_tried) {
 		cu->lines_tried = true;
@@ -112,14 +114,6 @@ static bool prologue_end(struct cu_ctx *cu, uint64_t low, uint64_t hi,
 			*out = a;
 			return true;
 		}
-		if (!have2 && a > low) {
-			have2 = true;
-			cand = a;
-		}
-	}
-	if (second_row && have2) {
-		*out = cand;
-		return true;
 	}
 	return false;
 }
@@ -317,72 +311,53 @@ static bool is_single_expr(Dwarf_Attribute *a)
 	}
 }
 
-static bool readable_at(Dwarf_Attribute *a, uint64_t pc)
+/* Chooses f->entry_pc (see symtab.h). C and C++: the first instruction,
+ * where the caller's registers and stack still hold every argument as the
+ * ABI placed them, whatever the function does next. */
+static void choose_entry(struct cu_ctx *cu, struct func *f)
 {
-	Dwarf_Op *ops;
-	size_t n;
+	uint64_t pe, hi = f->low_pc + 1;
 
-	return dwarf_getlocation_addr(a, pc, &ops, &n, 1) > 0 && n > 0;
-}
-
-/* Chooses f->entry_pc from the parameters' locations (see symtab.h). */
-static void choose_entry(struct cu_ctx *cu, Dwarf_Die *die, struct func *f,
-			 struct pdesc_vec *ps)
-{
-	uint64_t first = f->entry_pc, pe, hi = f->low_pc + 1;
-	bool frame = false, cfa = dwloc_frame_is_cfa(die);
-	size_t late = 0, late_ok = 0;
-
+	if (cu->lang != LANG_GO)
+		return;
 	for (size_t i = 0; i < f->nranges; i++)
 		if (f->low_pc >= f->ranges[i].lo && f->low_pc < f->ranges[i].hi)
 			hi = f->ranges[i].hi;
-	if (cu->lang == LANG_GO) {
-		/* After the stack-growth check: at the first address a
-		 * stack growth would run the prologue, and report the
-		 * call, twice. */
-		if (prologue_end(cu, f->low_pc, hi, false, &pe) && pe > first)
-			f->entry_pc = pe;
-		return;
-	}
-	for (size_t i = 0; i < ps->len; i++) {
-		Dwarf_Attribute a;
-		Dwarf_Op *ops;
-		size_t n;
-
-		if (!ps->items[i].has_conc ||
-		    !dwarf_attr(&ps->items[i].conc, DW_AT_location, &a))
-			continue;
-		if (is_single_expr(&a)) {
-			if (dwarf_getlocation(&a, &ops, &n) == 0 &&
-			    dwloc_in_frame(ops, n, cfa))
-				frame = true;
-		} else if (!readable_at(&a, first)) {
-			late++;
-		}
-	}
-	if (!frame && !late)
-		return;
-	if (!prologue_end(cu, f->low_pc, hi, true, &pe) || pe <= first)
-		return;
-	if (!frame) {
-		/* Lists that start after the prologue: move only when that
-		 * makes them readable. */
-		for (size_t i = 0; i < ps->len; i++) {
-			Dwarf_Attribute a;
-
-			if (ps->items[i].has_conc &&
-			    dwarf_attr(&ps->items[i].conc, DW_AT_location, &a) &&
-			    !is_single_expr(&a) && readable_at(&a, pe))
-				late_ok++;
-		}
-		if (!late_ok)
-			return;
-	}
-	f->entry_pc = pe;
+	/* After the stack-growth check: at the first address a stack growth
+	 * would run the prologue, and report the call, twice. */
+	if (prologue_end(cu, f->low_pc, hi, &pe) && pe > f->entry_pc)
+		f->entry_pc = pe;
 }
 
-static void param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
-		      struct pdesc *pd, const struct ctype *t, struct loc *l)
+/* True when l leaves part of a value of type t without a location (a
+ * LOC_OPTIMIZED piece, or pieces shorter than the value). */
+static bool loc_partial(const struct loc *l, const struct ctype *t)
+{
+	const struct ctype *st = ctype_strip(t);
+	uint64_t have = 0;
+
+	for (size_t i = 0; i < l->npieces; i++) {
+		if (l->pieces[i].kind == LOC_OPTIMIZED)
+			return true;
+		if (!l->pieces[i].size)
+			return false;
+		have += l->pieces[i].size;
+	}
+	return st && have < st->size;
+}
+
+enum ploc {
+	PLOC_DWARF,   /* DWARF's location, valid at entry_pc, is in l */
+	PLOC_ABI,     /* DWARF has none valid at entry_pc: ask the ABI */
+	PLOC_PARTIAL, /* DWARF's (in l) lacks part of the value at entry_pc:
+	               * the ABI knows it whole */
+	PLOC_NONE,    /* no location at all (an unused parameter) */
+};
+
+/* The location DWARF gives pd at f->entry_pc. */
+static enum ploc param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
+			   struct pdesc *pd, const struct ctype *t,
+			   struct loc *l)
 {
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
@@ -394,36 +369,110 @@ static void param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
 	l->pieces = NULL;
 	l->npieces = 0;
 	if (!pd->has_conc)
-		return;
+		return PLOC_NONE;
 	if (dwarf_attr(&pd->conc, DW_AT_location, &a)) {
 		if (dwarf_getlocation_addr(&a, f->entry_pc, &ops, &n, 1) <= 0 ||
-		    !n) {
-			/* Not available here. */
-			l->pieces = xcalloc(1, sizeof(*l->pieces));
-			l->pieces[0].kind = LOC_OPTIMIZED;
-			l->pieces[0].reg = -1;
-			l->npieces = 1;
-			return;
-		}
+		    !n)
+			return PLOC_ABI; /* a list that starts later */
+		/* -O0's spill slots, and gcc -O2's single "fbreg -24" for a
+		 * struct passed in registers: frame slots the code writes
+		 * after entry_pc, if ever. */
+		if (f->lang != LANG_GO && is_single_expr(&a) &&
+		    dwloc_in_frame(ops, n, dwloc_frame_is_cfa(fn)))
+			return PLOC_ABI;
 		if (dwloc_uses_fbreg(ops, n))
 			dwloc_frame_base(st, fn, f->entry_pc, &fb);
-		dwloc_translate(&a, ops, n, &fb, at_entry, l);
-		return;
+		dwloc_translate(&st->arena, &a, ops, n, &fb, at_entry, l);
+		return loc_partial(l, t) ? PLOC_PARTIAL : PLOC_DWARF;
 	}
-	if (dwarf_attr_integrate(&pd->conc, DW_AT_const_value, &a))
+	if (dwarf_attr_integrate(&pd->conc, DW_AT_const_value, &a)) {
 		dwloc_const(&a, t, l);
+		return PLOC_DWARF;
+	}
+	return PLOC_NONE;
+}
+
+/* True when f's arguments arrive as the System V ABI says at entry_pc:
+ * not for Go (its own ABI), not past the first instruction, and not for
+ * copies whose signature the compiler changed (gcc's foo.isra.0,
+ * foo.constprop.0; clang marks the functions it rewrote DW_CC_nocall). */
+static bool abi_applies(struct symtab *st, Dwarf_Die *die,
+			const struct func *f)
+{
+	const char *sym = f->linkage_name;
+	Dwarf_Attribute a;
+	Dwarf_Word cc;
+
+	if (f->lang == LANG_GO ||
+	    f->entry_pc != dwfunc_skip_endbr(st, f->low_pc))
+		return false;
+	if (dwarf_attr_integrate(die, DW_AT_calling_convention, &a) &&
+	    dwarf_formudata(&a, &cc) == 0 && cc != DW_CC_normal)
+		return false;
+	return !sym || (!strstr(sym, ".isra") && !strstr(sym, ".constprop") &&
+			!strstr(sym, ".part"));
+}
+
+static void optimized_loc(struct loc *l)
+{
+	l->pieces = xcalloc(1, sizeof(*l->pieces));
+	l->pieces[0].kind = LOC_OPTIMIZED;
+	l->pieces[0].reg = -1;
+	l->npieces = 1;
+}
+
+/* Gives the parameters DWARF cannot place at entry_pc their location from
+ * the ABI. The registers a parameter takes depend on every parameter
+ * before it, so the assignment is computed for all of them. */
+static void abi_locs(struct symtab *st, Dwarf_Die *die, struct func *f,
+		     const enum ploc *how)
+{
+	const struct ctype **types;
+	struct loc *abi;
+	bool use = abi_applies(st, die, f);
+
+	if (use) {
+		types = xcalloc(f->nparams, sizeof(*types));
+		abi = xcalloc(f->nparams, sizeof(*abi));
+		for (size_t i = 0; i < f->nparams; i++)
+			types[i] = f->params[i].type;
+		x86_sysv_param_locs(types, f->nparams,
+				    x86_sysv_ret_in_memory(f->ret_type), abi);
+		free(types);
+	}
+	for (size_t i = 0; i < f->nparams; i++) {
+		struct loc *l = &f->params[i].loc;
+
+		if (how[i] == PLOC_ABI || how[i] == PLOC_PARTIAL) {
+			if (use && abi[i].npieces) {
+				loc_release(l);
+				*l = abi[i];
+				abi[i].pieces = NULL;
+				abi[i].npieces = 0;
+			} else if (how[i] == PLOC_ABI) {
+				optimized_loc(l);
+			}
+		}
+		if (use)
+			loc_release(&abi[i]);
+	}
+	if (use)
+		free(abi);
 }
 
 static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 			struct func *f)
 {
 	struct pdesc_vec ps = {0};
+	enum ploc *how = NULL;
+	bool need_abi = false;
 
 	collect_params(cu, die, &ps, &f->variadic);
-	choose_entry(cu, die, f, &ps);
+	choose_entry(cu, f);
 	if (ps.len) {
 		f->params = arena_alloc(&st->arena, ps.len * sizeof(*f->params));
 		f->nparams = ps.len;
+		how = xcalloc(ps.len, sizeof(*how));
 	}
 	for (size_t i = 0; i < ps.len; i++) {
 		struct param *p = &f->params[i];
@@ -433,8 +482,13 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		p->type = dwtype_of(st, &ps.items[i].decl, cu->lang);
 		if (!p->type)
 			p->type = dwtype_unknown(st);
-		param_loc(st, die, f, &ps.items[i], p->type, &p->loc);
+		how[i] = param_loc(st, die, f, &ps.items[i], p->type, &p->loc);
+		if (how[i] == PLOC_ABI || how[i] == PLOC_PARTIAL)
+			need_abi = true;
 	}
+	if (need_abi)
+		abi_locs(st, die, f, how);
+	free(how);
 	free(ps.items);
 }
 

@@ -1,10 +1,13 @@
 /* dwloc: DWARF location expressions, compiled into loc pieces.
  *
- * We do not run a DWARF stack machine at each hit: the expressions real
- * compilers emit for parameters are a handful of shapes (a register, a
- * register plus offset in memory, a value computed from one register, a
- * constant), and each has a direct loc piece. Shapes we do not recognise
- * become LOC_OPTIMIZED: printing "optimized out" beats printing garbage. */
+ * Most expressions real compilers emit for parameters are a handful of
+ * shapes (a register, a register plus offset in memory, a value computed
+ * from one register, a constant), and each has a direct loc piece that any
+ * engine fetches without a stack machine. The rest (clang -O2 packs two
+ * struct fields in one register and describes each with shifts and masks)
+ * become LOC_EXPR: the expression, normalised so that it needs no DWARF to
+ * evaluate (see loc.h). Ops we cannot evaluate make the piece
+ * LOC_OPTIMIZED: printing "optimized out" beats printing garbage. */
 #include "sym/internal.h"
 
 #include <dwarf.h>
@@ -109,15 +112,199 @@ static bool entry_value_op(Dwarf_Attribute *attr, const Dwarf_Op *o,
 	if (!attr || dwarf_getlocation_attr(attr, o, &res) != 0 ||
 	    dwarf_getlocation(&res, &sub, &n) != 0 || n != 1)
 		return false;
+	/* gcc writes a float register's entry value as regval_type: the
+	 * register, whatever the type. */
+	if ((sub[0].atom == DW_OP_regval_type ||
+	     sub[0].atom == DW_OP_GNU_regval_type) && sub[0].number < 128) {
+		*reg = (int)sub[0].number;
+		return true;
+	}
 	return reg_op(&sub[0], reg);
+}
+
+/* The base type an op refers to (DW_OP_convert, regval_type, deref_type)
+ * as an integer conversion: its size and signedness. Offset 0 is the
+ * generic type: no conversion (*size 0). False for types we do not
+ * evaluate (floats, wider than 8 bytes). */
+static bool op_int_type(Dwarf_Attribute *attr, const Dwarf_Op *o,
+			Dwarf_Word type_off, unsigned *size, bool *sgn)
+{
+	Dwarf_Attribute ea;
+	Dwarf_Word enc;
+	Dwarf_Die die;
+	int bs;
+
+	*size = 0;
+	*sgn = false;
+	if (!type_off)
+		return true;
+	if (!attr || dwarf_getlocation_die(attr, o, &die) != 0 ||
+	    dwarf_tag(&die) != DW_TAG_base_type)
+		return false;
+	bs = dwarf_bytesize(&die);
+	if (bs < 1 || bs > 8 || !dwarf_attr(&die, DW_AT_encoding, &ea) ||
+	    dwarf_formudata(&ea, &enc) != 0)
+		return false;
+	switch (enc) {
+	case DW_ATE_signed:
+	case DW_ATE_signed_char:
+		*sgn = true;
+		break;
+	case DW_ATE_unsigned:
+	case DW_ATE_unsigned_char:
+	case DW_ATE_boolean:
+	case DW_ATE_UTF:
+		break;
+	default:
+		return false;
+	}
+	*size = (unsigned)bs;
+	return true;
+}
+
+/* Appends one op; false when the expression is too long to keep. */
+#define EXPR_MAX_OPS 64
+
+struct expr_buf {
+	struct loc_op ops[EXPR_MAX_OPS];
+	size_t n;
+};
+
+static bool emit(struct expr_buf *e, uint8_t atom, uint64_t n1, uint64_t n2)
+{
+	if (e->n >= EXPR_MAX_OPS)
+		return false;
+	e->ops[e->n++] = (struct loc_op){.atom = atom, .n1 = n1, .n2 = n2};
+	return true;
+}
+
+/* Appends a conversion to an integer of size bytes (0: none). */
+static bool emit_convert(struct expr_buf *e, unsigned size, bool sgn)
+{
+	return !size || size == 8 || emit(e, DW_OP_convert, size, sgn);
+}
+
+/* One DWARF op into normalised LOC_EXPR ops (see loc.h). */
+static bool expr_op(Dwarf_Attribute *attr, const Dwarf_Op *o, bool last,
+		    const struct frame_base *fb, bool at_entry,
+		    struct expr_buf *e)
+{
+	unsigned size;
+	bool sgn;
+	int64_t c;
+	uint64_t a;
+	int reg;
+
+	if (addr_op(attr, o, &a))
+		return emit(e, DW_OP_addr, a, 0);
+	if (const_op(attr, o, &c))
+		return emit(e, DW_OP_constu, (uint64_t)c, 0);
+	if (breg_op(o, &reg, &c))
+		return emit(e, DW_OP_bregx, (uint64_t)reg, (uint64_t)c);
+	switch (o->atom) {
+	case DW_OP_fbreg:
+		if (!fb || !fb->known)
+			return false;
+		return emit(e, DW_OP_bregx, (uint64_t)fb->reg,
+			    (uint64_t)(fb->off + (int64_t)o->number));
+	case DW_OP_entry_value:
+	case DW_OP_GNU_entry_value:
+		/* A register's value at entry is the register itself only
+		 * at the function's first instruction. */
+		if (!at_entry || !entry_value_op(attr, o, &reg))
+			return false;
+		return emit(e, DW_OP_regx, (uint64_t)reg, 0);
+	case DW_OP_regval_type:
+	case DW_OP_GNU_regval_type:
+		if (o->number >= 128 ||
+		    !op_int_type(attr, o, o->number2, &size, &sgn))
+			return false;
+		return emit(e, DW_OP_bregx, o->number, 0) &&
+		       emit_convert(e, size, sgn);
+	case DW_OP_convert:
+	case DW_OP_GNU_convert:
+		if (!op_int_type(attr, o, o->number, &size, &sgn))
+			return false;
+		return emit_convert(e, size, sgn);
+	case DW_OP_deref_size:
+		if (o->number < 1 || o->number > 8)
+			return false;
+		return emit(e, DW_OP_deref_size, o->number, 0);
+	case DW_OP_deref_type:
+	case DW_OP_GNU_deref_type:
+		if (o->number < 1 || o->number > 8 ||
+		    !op_int_type(attr, o, o->number2, &size, &sgn))
+			return false;
+		return emit(e, DW_OP_deref_size, o->number, 0) &&
+		       emit_convert(e, size, sgn);
+	case DW_OP_plus_uconst:
+	case DW_OP_pick:
+		return emit(e, o->atom, o->number, 0);
+	case DW_OP_deref:
+	case DW_OP_plus:
+	case DW_OP_minus:
+	case DW_OP_mul:
+	case DW_OP_div:
+	case DW_OP_mod:
+	case DW_OP_and:
+	case DW_OP_or:
+	case DW_OP_xor:
+	case DW_OP_not:
+	case DW_OP_neg:
+	case DW_OP_shl:
+	case DW_OP_shr:
+	case DW_OP_shra:
+	case DW_OP_abs:
+	case DW_OP_dup:
+	case DW_OP_drop:
+	case DW_OP_swap:
+	case DW_OP_over:
+	case DW_OP_rot:
+		return emit(e, o->atom, 0, 0);
+	case DW_OP_stack_value:
+		return last && emit(e, o->atom, 0, 0);
+	case DW_OP_nop:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The expression o[0..n) as a LOC_EXPR piece, its ops in the arena; false
+ * (p untouched) when an op is one we do not evaluate. */
+static bool expr_piece(struct arena *ar, Dwarf_Attribute *attr,
+		       const Dwarf_Op *o, size_t n,
+		       const struct frame_base *fb, bool at_entry,
+		       struct loc_piece *p)
+{
+	struct expr_buf e;
+	struct loc_op *ops;
+
+	if (!ar || !n)
+		return false;
+	e.n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!expr_op(attr, &o[i], i + 1 == n, fb, at_entry, &e))
+			return false;
+	if (!e.n)
+		return false;
+	ops = arena_alloc(ar, e.n * sizeof(*ops));
+	memcpy(ops, e.ops, e.n * sizeof(*ops));
+	p->kind = LOC_EXPR;
+	p->reg = -1;
+	p->off = 0;
+	p->ops = ops;
+	p->nops = e.n;
+	return true;
 }
 
 enum base_kind { BASE_NONE, BASE_MEM, BASE_CONST };
 
-/* One piece's ops (without the DW_OP_piece) into p. p->size is set. */
-static void piece_from(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
-		       const struct frame_base *fb, bool at_entry,
-		       struct loc_piece *p)
+/* One piece's ops (without the DW_OP_piece) into p when they have one of
+ * the simple shapes; LOC_OPTIMIZED otherwise. p->size is set. */
+static void simple_piece(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
+			 const struct frame_base *fb, bool at_entry,
+			 struct loc_piece *p)
 {
 	enum base_kind base = BASE_NONE;
 	bool entry = false;
@@ -223,7 +410,19 @@ static void piece_from(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
 	}
 }
 
-void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
+/* One piece's ops (without the DW_OP_piece) into p. p->size is set. */
+static void piece_from(struct arena *ar, Dwarf_Attribute *attr,
+		       const Dwarf_Op *o, size_t n,
+		       const struct frame_base *fb, bool at_entry,
+		       struct loc_piece *p)
+{
+	simple_piece(attr, o, n, fb, at_entry, p);
+	if (p->kind == LOC_OPTIMIZED && n)
+		expr_piece(ar, attr, o, n, fb, at_entry, p);
+}
+
+void dwloc_translate(struct arena *ar, Dwarf_Attribute *attr,
+		     const Dwarf_Op *ops, size_t n,
 		     const struct frame_base *fb, bool at_entry,
 		     struct loc *out)
 {
@@ -244,15 +443,15 @@ void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
 		pieces = true;
 		if (ops[i].atom == DW_OP_piece) {
 			p.size = (uint32_t)ops[i].number;
-			piece_from(attr, ops + start, i - start, fb, at_entry,
-				   &p);
+			piece_from(ar, attr, ops + start, i - start, fb,
+				   at_entry, &p);
 		} else {
 			/* Sub-byte pieces: we cannot place them. */
 			p.size = (uint32_t)((ops[i].number + 7) / 8);
 			p.kind = LOC_OPTIMIZED;
 			if (ops[i].number % 8 == 0 && ops[i].number2 == 0)
-				piece_from(attr, ops + start, i - start, fb,
-					   at_entry, &p);
+				piece_from(ar, attr, ops + start, i - start,
+					   fb, at_entry, &p);
 		}
 		VEC_PUSH(&v, p);
 		start = i + 1;
@@ -260,7 +459,7 @@ void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
 	if (!pieces) {
 		struct loc_piece p = {.reg = -1};
 
-		piece_from(attr, ops, n, fb, at_entry, &p);
+		piece_from(ar, attr, ops, n, fb, at_entry, &p);
 		VEC_PUSH(&v, p);
 	}
 	out->pieces = v.items;

@@ -116,8 +116,10 @@ void dwloc_frame_base(struct symtab *st, Dwarf_Die *fn, uint64_t pc,
 		      struct frame_base *fb);
 /* Translates one location expression (valid at pc) into pieces. at_entry:
  * pc is the function's first address, where DW_OP_entry_value(reg) is reg
- * itself. out->pieces is malloc'd. */
-void dwloc_translate(Dwarf_Attribute *attr, const Dwarf_Op *ops, size_t n,
+ * itself. out->pieces is malloc'd; the ops of LOC_EXPR pieces live in ar
+ * (NULL ar: such pieces are LOC_OPTIMIZED). */
+void dwloc_translate(struct arena *ar, Dwarf_Attribute *attr,
+		     const Dwarf_Op *ops, size_t n,
 		     const struct frame_base *fb, bool at_entry,
 		     struct loc *out);
 /* The loc of a DW_AT_const_value attribute of a value of type t. */

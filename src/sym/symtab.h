@@ -57,10 +57,11 @@ struct func {
 	const char *file;   /* declaring source file, or NULL */
 	int line;
 };
-/* entry_pc: the address where every param's loc is valid. It is low_pc (after
- * an endbr64, if any) whenever the locations allow it; at -O0 the params live
- * in the frame only after the prologue stored them, and entry_pc is then the
- * address where the prologue ends. */
+/* entry_pc: the address where every param's loc is valid. C and C++: low_pc
+ * (after an endbr64, if any), where each argument is where the caller put it;
+ * a param DWARF cannot place there (-O0's frame slots, filled only by the
+ * prologue) gets its loc from the System V calling convention. Go: the end of
+ * the prologue (after the stack-growth check). */
 
 struct symtab;
 

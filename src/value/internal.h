@@ -60,6 +60,19 @@ void vload_array(struct value *v, const struct ctype *st,
 void vload_chars(struct value *v, const struct ctype *st,
 		 const struct vsrc *s, uint64_t off);
 
+/* The low 8 bytes of DWARF register reg (load.c). */
+int vreg_read_u64(const struct target_access *acc, int reg, uint64_t *out);
+
+/* dwexpr.c: evaluates the ops of a LOC_EXPR piece (see sym/loc.h) into
+ * *result: the value itself when *is_value (DW_OP_stack_value), else the
+ * address of the value's bytes. Returns 0, -ENODATA for an expression it
+ * cannot evaluate (an unknown op, a malformed stack, a division by zero),
+ * or a read's negative errno with *where the address that failed (0 for a
+ * register). */
+int dwexpr_eval(const struct loc_op *ops, size_t nops,
+		const struct target_access *acc, uint64_t *result,
+		bool *is_value, uint64_t *where);
+
 /* Helpers (value.c). */
 const struct ctype *vtype_strip(const struct ctype *t);
 /* A 1-byte CT_CHAR, typedefs seen through. */

@@ -6,6 +6,7 @@
  * that source (decode.c, aggregate.c). */
 #include "value/value.h"
 
+#include <dwarf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,7 @@ static size_t reg_size(int reg)
 	return 8;
 }
 
-static int read_u64_reg(const struct target_access *acc, int reg,
-			uint64_t *out)
+int vreg_read_u64(const struct target_access *acc, int reg, uint64_t *out)
 {
 	uint8_t b[16] = {0};
 	int err = acc->read_reg(acc->ctx, reg, b, reg_size(reg));
@@ -49,7 +49,7 @@ static int piece_addr(const struct target_access *acc,
 		*addr = (uint64_t)p->off + acc->bias;
 		return 0;
 	}
-	if ((err = read_u64_reg(acc, p->reg, &base)))
+	if ((err = vreg_read_u64(acc, p->reg, &base)))
 		return err;
 	*addr = base + (uint64_t)p->off;
 	if (p->kind != LOC_MEM_DEREF)
@@ -74,6 +74,23 @@ static bool loc_empty(const struct loc *l)
 	for (size_t i = 0; i < l->npieces; i++)
 		if (l->pieces[i].kind != LOC_OPTIMIZED)
 			return false;
+	return true;
+}
+
+/* True when loc is one LOC_EXPR piece for the whole value that does not
+ * compute the value itself but its address (in *addr), or fails (*err). */
+static bool whole_expr_addr(const struct loc *l, uint64_t tsize,
+			    const struct target_access *acc, uint64_t *addr,
+			    int *err, uint64_t *where)
+{
+	const struct loc_piece *p = &l->pieces[0];
+	bool is_value = false;
+
+	if (l->npieces != 1 || p->kind != LOC_EXPR ||
+	    (p->size && p->size < tsize) || !p->nops ||
+	    p->ops[p->nops - 1].atom == DW_OP_stack_value)
+		return false;
+	*err = dwexpr_eval(p->ops, p->nops, acc, addr, &is_value, where);
 	return true;
 }
 
@@ -168,6 +185,7 @@ static int fill_piece(struct vsrc *s, const struct loc_piece *p, size_t pos,
 	const struct target_access *acc = s->acc;
 	uint8_t reg[16] = {0};
 	uint64_t addr, x;
+	bool is_value;
 	size_t have;
 	int err;
 
@@ -196,7 +214,7 @@ static int fill_piece(struct vsrc *s, const struct loc_piece *p, size_t pos,
 		memset(s->valid + pos, 1, n);
 		return 0;
 	case LOC_VALUE_REG:
-		if ((err = read_u64_reg(acc, p->reg, &x)))
+		if ((err = vreg_read_u64(acc, p->reg, &x)))
 			return err;
 		put_u64(s, pos, n, x + (uint64_t)p->off);
 		return 0;
@@ -207,6 +225,22 @@ static int fill_piece(struct vsrc *s, const struct loc_piece *p, size_t pos,
 		have = n < sizeof(p->bytes) ? n : sizeof(p->bytes);
 		memcpy(s->buf + pos, p->bytes, have);
 		memset(s->valid + pos, 1, have);
+		return 0;
+	case LOC_EXPR:
+		err = dwexpr_eval(p->ops, p->nops, acc, &x, &is_value, where);
+		if (err == -VALUE_ENODATA)
+			return 0; /* this piece is optimized out, not all */
+		if (err)
+			return err;
+		if (is_value) {
+			put_u64(s, pos, n, x);
+			return 0;
+		}
+		if ((err = acc->read_mem(acc->ctx, x, s->buf + pos, n))) {
+			*where = x;
+			return err;
+		}
+		memset(s->valid + pos, 1, n);
 		return 0;
 	case LOC_OPTIMIZED:
 	default:
@@ -289,6 +323,11 @@ void value_load(struct value *out, const char *name, const struct ctype *t,
 		if ((err = piece_addr(acc, &loc->pieces[0], &s.addr, &where)))
 			goto fail;
 		err = open_mem(&s, st, &where);
+	} else if (whole_expr_addr(loc, tsize, acc, &s.addr, &err, &where)) {
+		/* An address computed for the whole value: read it like
+		 * any value in memory, lazily. */
+		if (!err)
+			err = open_mem(&s, st, &where);
 	} else {
 		err = assemble(&s, loc, tsize, &where);
 	}
