@@ -341,10 +341,16 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	if (client_state(c, &st, &eb) == 0 || st.exited)
-		ret = exit_line(&pr, &st, launched);
-	else
+	if (client_state(c, &st, &eb)) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_ERROR;
+		goto out;
+	}
+	ret = exit_line(&pr, &st, launched);
+	/* Stopped by a signal of our own: say so in our status, as a shell
+	 * would for a program it interrupted. */
+	if (detached)
+		ret = 128 + stop_signal;
 	fflush(stderr);
 out:
 	for (size_t i = 0; i < nfuncs; i++)

@@ -274,7 +274,8 @@ void debugger_state(struct debugger *d, struct api_state *st)
 	st->pid = d->pid;
 	st->running = d->running;
 	st->no_debug_info = !symtab_has_dwarf(d->st);
-	if (d->gone) {
+	/* A detached process lives on: it has not exited. */
+	if (d->gone && d->exit.kind != EXIT_DETACHED) {
 		st->exited = true;
 		if (d->exit.kind == EXIT_STATUS)
 			st->exit_status = d->exit.code;

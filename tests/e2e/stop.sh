@@ -1,0 +1,38 @@
+# Stopping tinydbg: SIGINT/SIGTERM end a launched target with it; an attached
+# one is left running, untraced, with its code as it was.
+bin=$(build "$FIX/c/sleeper.c" gcc:-O2:pie)
+
+for sig in INT TERM; do
+	timeout -k 5 60 "$TINYDBG" trace --seq-ids -e "$bin" '^tick$' -- 100000 >"$OUT/stop-$sig.out" 2>"$OUT/stop-$sig.err" &
+	tpid=$!
+	sleep 1
+	kill -$sig $tpid
+	wait $tpid
+	RC=$?
+	expect_rc "stop-launched-$sig" $((128 + $(kill -l $sig)))
+	grep -q '^> thread(1): tick(0)$' "$OUT/stop-$sig.err" && pass "stop-launched-$sig traced" || fail "stop-launched-$sig: no event before the signal"
+	tail -1 "$OUT/stop-$sig.err" | grep -q '^Process 1 was killed by signal SIGKILL$' && pass "stop-launched-$sig closing line" || fail "stop-launched-$sig: closing line: $(tail -1 "$OUT/stop-$sig.err")"
+	no_stray "stop-launched-$sig" "$bin 100000"
+done
+
+# Attach, trace a while, Ctrl-C: the target goes on and exits normally.
+"$bin" 150 >/dev/null &
+target=$!
+sleep 0.2
+timeout -k 5 60 "$TINYDBG" trace -p $target '^tick$' >"$OUT/stop-attach.out" 2>"$OUT/stop-attach.err" &
+tpid=$!
+sleep 0.5
+kill -INT $tpid
+wait $tpid
+RC=$?
+expect_rc stop-attach 130
+grep -Eq "^> thread\\($target\\): tick\\([0-9]+\\)$" "$OUT/stop-attach.err" && pass "stop-attach traced" || fail "stop-attach: no events: $(head -3 "$OUT/stop-attach.err")"
+tail -1 "$OUT/stop-attach.err" | grep -q "^Process $target has been detached$" && pass "stop-attach closing line" || fail "stop-attach closing line: $(tail -1 "$OUT/stop-attach.err")"
+if [[ -d /proc/$target ]] && grep -q '^TracerPid:[[:space:]]*0$' /proc/$target/status; then
+	pass "stop-attach target untraced"
+else
+	fail "stop-attach: target gone or still traced"
+fi
+wait $target
+RC=$?
+expect_rc stop-attach-target 0
