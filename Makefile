@@ -36,9 +36,14 @@ $(B)/unit/%: tests/unit/%.c tests/unit/check.h $(B)/libtinydbg.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(WARN) -o $@ $< $(B)/libtinydbg.a $(LDLIBS)
 
+# The JSON-RPC transcript driver (tests/rpc/), against the real debugger.
+$(B)/replay: tests/rpc/replay.c $(B)/libtinydbg.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(B)/libtinydbg.a $(LDLIBS)
+
 unit: $(UNIT_BINS) $(B)/tinydbg
 
-check: all $(UNIT_BINS)
+check: all $(UNIT_BINS) $(B)/replay
 	bash tests/run.sh
 
 bench: all

@@ -297,20 +297,6 @@ static void collect_params(struct cu_ctx *cu, Dwarf_Die *die,
 	} while (dwarf_siblingof(&c, &c) == 0);
 }
 
-static bool is_single_expr(Dwarf_Attribute *a)
-{
-	switch (dwarf_whatform(a)) {
-	case DW_FORM_exprloc:
-	case DW_FORM_block:
-	case DW_FORM_block1:
-	case DW_FORM_block2:
-	case DW_FORM_block4:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Chooses f->entry_pc (see symtab.h). C and C++: the first instruction,
  * where the caller's registers and stack still hold every argument as the
  * ABI placed them, whatever the function does next. */
@@ -377,7 +363,7 @@ static enum ploc param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
 		/* -O0's spill slots, and gcc -O2's single "fbreg -24" for a
 		 * struct passed in registers: frame slots the code writes
 		 * after entry_pc, if ever. */
-		if (f->lang != LANG_GO && is_single_expr(&a) &&
+		if (f->lang != LANG_GO &&
 		    dwloc_in_frame(ops, n, dwloc_frame_is_cfa(fn)))
 			return PLOC_ABI;
 		if (dwloc_uses_fbreg(ops, n))
@@ -427,37 +413,37 @@ static void optimized_loc(struct loc *l)
 static void abi_locs(struct symtab *st, Dwarf_Die *die, struct func *f,
 		     const enum ploc *how)
 {
-	const struct ctype **types;
-	struct loc *abi;
-	bool use = abi_applies(st, die, f);
+	const struct ctype **types = NULL;
+	struct loc *abi = NULL;
 
-	if (use) {
+	if (abi_applies(st, die, f)) {
 		types = xcalloc(f->nparams, sizeof(*types));
 		abi = xcalloc(f->nparams, sizeof(*abi));
 		for (size_t i = 0; i < f->nparams; i++)
 			types[i] = f->params[i].type;
+		/* On failure the params from the unplaceable one on have
+		 * empty locs: they keep what DWARF says. */
 		x86_sysv_param_locs(types, f->nparams,
 				    x86_sysv_ret_in_memory(f->ret_type), abi);
-		free(types);
 	}
 	for (size_t i = 0; i < f->nparams; i++) {
 		struct loc *l = &f->params[i].loc;
 
-		if (how[i] == PLOC_ABI || how[i] == PLOC_PARTIAL) {
-			if (use && abi[i].npieces) {
-				loc_release(l);
-				*l = abi[i];
-				abi[i].pieces = NULL;
-				abi[i].npieces = 0;
-			} else if (how[i] == PLOC_ABI) {
-				optimized_loc(l);
-			}
+		if (how[i] != PLOC_ABI && how[i] != PLOC_PARTIAL)
+			continue;
+		if (abi && abi[i].npieces) {
+			loc_release(l);
+			*l = abi[i];
+			abi[i].pieces = NULL;
+			abi[i].npieces = 0;
+		} else if (how[i] == PLOC_ABI) {
+			optimized_loc(l);
 		}
-		if (use)
-			loc_release(&abi[i]);
 	}
-	if (use)
-		free(abi);
+	for (size_t i = 0; abi && i < f->nparams; i++)
+		loc_release(&abi[i]);
+	free(abi);
+	free(types);
 }
 
 static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,

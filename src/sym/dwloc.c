@@ -162,7 +162,7 @@ static bool op_int_type(Dwarf_Attribute *attr, const Dwarf_Op *o,
 	return true;
 }
 
-/* Appends one op; false when the expression is too long to keep. */
+/* Longer expressions are not worth evaluating at every hit. */
 #define EXPR_MAX_OPS 64
 
 struct expr_buf {
@@ -170,6 +170,7 @@ struct expr_buf {
 	size_t n;
 };
 
+/* Appends one op; false when the expression is too long to keep. */
 static bool emit(struct expr_buf *e, uint8_t atom, uint64_t n1, uint64_t n2)
 {
 	if (e->n >= EXPR_MAX_OPS)

@@ -12,12 +12,18 @@
  *	                  "*" in the expected text matches any value
  *	S> EOF            the server closes the connection
  *	SLEEP ms
+ * A string "$name" in an S> line matches any value the first time and
+ * binds name to it (then only that value); "$name" in a later C> line is
+ * replaced by the bound value's JSON text, and so is "$name" inside a
+ * longer expected string. So a request can use what an answer gave, e.g. a
+ * return address: S> {"Addrs":["$ret"]}, then C> {..."addr":$ret...}.
+ * Bindings last until the end of the file.
  * Each file gets its own server (server_start_local) and must end with the
  * server gone within a few seconds: a hang is a failure.
  *
- * Built against the real debugger (with the Makefile's flags):
- *	cc -Isrc -D_GNU_SOURCE ... -o build/replay tests/rpc/replay.c \
- *		build/libtinydbg.a $(LDLIBS)
+ * Built against the real debugger by `make build/replay`, and run by
+ * tests/e2e/rpc.sh against tests/fixtures/c/rpc_target.c, whose answers
+ * the transcripts spell out:
  *	build/replay --target PROG -- tests/rpc/NAME.rpc...
  * or, to test the protocol layer alone, against the fake debugger below:
  *	cc -DREPLAY_FAKE_DEBUGGER -Isrc -D_GNU_SOURCE -o /tmp/replay \
@@ -25,8 +31,8 @@
  *		src/rpc/msg.c src/rpc/wire.c src/api/api.c src/base/errbuf.c \
  *		src/base/strbuf.c src/base/xalloc.c \
  *		$(pkg-config --cflags --libs json-c) -lpthread
- * (the fake's answers are the ones the transcripts spell out; against a
- * real target, write "*" where pids and addresses vary). */
+ * (the fake answers like the real backend only roughly: the protocol-level
+ * transcripts, basics and close_*, pass against it; the others do not). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -240,13 +246,106 @@ void value_release(struct value *v)
 }
 #endif
 
-/* exp matches got: same shape, "*" matches anything. */
+/* The "$name" bindings of the file being played. */
+#define MAX_VARS 32
+static struct var {
+	char *name;
+	struct json_object *v;
+} vars[MAX_VARS];
+static size_t nvars;
+
+static struct var *var_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < nvars; i++)
+		if (strlen(vars[i].name) == len &&
+		    !strncmp(vars[i].name, name, len))
+			return &vars[i];
+	return NULL;
+}
+
+/* Forgets the bindings from the n-th on. */
+static void vars_drop(size_t n)
+{
+	while (nvars > n) {
+		nvars--;
+		free(vars[nvars].name);
+		json_object_put(vars[nvars].v);
+	}
+}
+
+static bool var_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+/* Replaces each $name of src by its value's JSON text; NULL (with the
+ * name in *bad) when one is unbound. */
+static char *vars_subst(const char *src, char *bad, size_t badsz)
+{
+	size_t cap = strlen(src) + 1, len = 0;
+	char *out = xmalloc(cap);
+
+	while (*src) {
+		const char *text;
+		struct var *v;
+		size_t n = 0, tl;
+
+		if (*src != '$' || !var_name_char(src[1])) {
+			out[len++] = *src++;
+			continue;
+		}
+		while (var_name_char(src[1 + n]))
+			n++;
+		v = var_find(src + 1, n);
+		if (!v) {
+			snprintf(bad, badsz, "%.*s", (int)n, src + 1);
+			free(out);
+			return NULL;
+		}
+		text = json_object_to_json_string_ext(v->v,
+						      JSON_C_TO_STRING_PLAIN);
+		tl = strlen(text);
+		cap += tl;
+		out = xrealloc(out, cap);
+		memcpy(out + len, text, tl);
+		len += tl;
+		src += 1 + n;
+	}
+	out[len] = 0;
+	return out;
+}
+
+/* exp matches got: same shape, "*" matches anything, "$name" binds. */
 static bool match(struct json_object *exp, struct json_object *got)
 {
 	enum json_type t = json_object_get_type(exp);
 
 	if (t == json_type_string && !strcmp(json_object_get_string(exp), "*"))
 		return true;
+	if (t == json_type_string && json_object_get_string(exp)[0] == '$' &&
+	    json_object_get_string(exp)[1]) {
+		const char *name = json_object_get_string(exp) + 1;
+		struct var *v = var_find(name, strlen(name));
+
+		if (v)
+			return json_object_equal(v->v, got);
+		if (nvars == MAX_VARS)
+			return false;
+		vars[nvars].name = xstrdup(name);
+		vars[nvars++].v = json_object_get(got);
+		return true;
+	}
+	if (t == json_type_string && strchr(json_object_get_string(exp), '$') &&
+	    json_object_is_type(got, json_type_string)) {
+		/* "Process $pid has exited": bound values, as text. */
+		char bad[64], *want = vars_subst(json_object_get_string(exp),
+						 bad, sizeof(bad));
+		bool same = want && !strcmp(want, json_object_get_string(got));
+
+		free(want);
+		return same;
+	}
 	if (t != json_object_get_type(got))
 		return false;
 	if (t == json_type_object) {
@@ -328,11 +427,25 @@ static void run(const char *path, char *const *target)
 		if (!strncmp(line, "SLEEP ", 6)) {
 			usleep((useconds_t)atoi(line + 6) * 1000);
 		} else if (!strncmp(line, "C> ", 3)) {
+			char bad[64], *req = vars_subst(line + 3, bad,
+							sizeof(bad));
+			size_t rl;
+
+			if (!req) {
+				fail(path, lineno, "$%s is not bound%s", bad,
+				     "");
+				continue;
+			}
 			/* A server that has closed (on purpose, after
 			 * garbage) makes this fail: the S> lines judge. */
-			line[len] = '\n';
-			if (write(fd, line + 3, len - 2) < 0)
+			rl = strlen(req);
+			req = xrealloc(req, rl + 2);
+			req[rl] = '\n';
+			if (write(fd, req, rl + 1) < 0) {
+				free(req);
 				continue;
+			}
+			free(req);
 		} else if (!strcmp(line, "S> EOF")) {
 			struct json_object *v;
 			int r;
@@ -345,7 +458,7 @@ static void run(const char *path, char *const *target)
 		} else if (!strncmp(line, "S> ", 3)) {
 			struct json_object *exp = json_tokener_parse(line + 3);
 			struct json_object *v = NULL;
-			size_t i;
+			size_t i, bound = nvars;
 
 			if (!exp) {
 				fail(path, lineno, "bad expected JSON%s%s", "", "");
@@ -369,12 +482,14 @@ static void run(const char *path, char *const *target)
 					got[ngot++] = v;
 				v = NULL;
 			}
-			if (!v)
+			if (!v) {
 				fail(path, lineno, "no answer like %s (%s)",
 				     line + 3, eb.msg);
-			else if (!match(exp, v))
+			} else if (!match(exp, v)) {
+				vars_drop(bound);
 				fail(path, lineno, "got %s\n   want %s",
 				     json_object_to_json_string(v), line + 3);
+			}
 			json_object_put(v);
 			json_object_put(exp);
 		} else {
@@ -387,6 +502,7 @@ static void run(const char *path, char *const *target)
 		     json_object_to_json_string(got[i]), "");
 		json_object_put(got[i]);
 	}
+	vars_drop(0);
 	conn_free(c);
 	close(fd);
 	server_wait(srv);
