@@ -232,12 +232,18 @@ int debugger_continue(struct debugger *d, struct api_state *st,
 	return j.ret;
 }
 
+/* request_stop waits for the engine thread to notice, and that thread may
+ * be waiting for d->mu (queueing an event): never call it holding d->mu. The
+ * engine lives until debugger_free, which cannot run concurrently. */
 void debugger_halt(struct debugger *d)
 {
+	bool running;
+
 	pthread_mutex_lock(&d->mu);
-	if (d->running && d->eng)
-		d->ops->request_stop(d->eng);
+	running = d->running && d->eng;
 	pthread_mutex_unlock(&d->mu);
+	if (running)
+		d->ops->request_stop(d->eng);
 }
 
 static int job_detach(struct debugger *d, void *arg, struct errbuf *eb)
@@ -257,7 +263,9 @@ int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb)
 		 * out, and wait for that. */
 		d->detach_pending = true;
 		d->detach_kill = kill;
+		pthread_mutex_unlock(&d->mu);
 		d->ops->request_stop(d->eng);
+		pthread_mutex_lock(&d->mu);
 		while (d->running)
 			pthread_cond_wait(&d->job_cv, &d->mu);
 		pthread_mutex_unlock(&d->mu);
