@@ -9,6 +9,12 @@ endif
 CPPFLAGS := -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
 LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++ -lm
 B        := build
+# SAN=1: a separate build with AddressSanitizer and UBSan, for tests.
+ifdef SAN
+B        := build-san
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDLIBS   += -fsanitize=address,undefined
+endif
 
 SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/cli/%,$(SRCS))
@@ -18,7 +24,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all check unit e2e clean fixtures bench
+.PHONY: all check check-all unit test-bins e2e clean fixtures bench
 all: $(B)/tinydbg
 
 $(B)/obj/%.o: %.c
@@ -49,7 +55,15 @@ check: all $(UNIT_BINS) $(B)/replay
 bench: all
 	bash bench/run.sh
 
+# Everything, twice: the plain build and the sanitizer build (CI runs this).
+check-all:
+	$(MAKE) test-bins
+	$(MAKE) SAN=1 test-bins
+	BUILDS="build build-san" bash tests/run.sh
+
+test-bins: all $(UNIT_BINS) $(B)/replay
+
 clean:
-	rm -rf $(B)
+	rm -rf build build-san
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

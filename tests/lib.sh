@@ -1,7 +1,7 @@
 # Shared helpers for the end-to-end tests: build fixtures, run tinydbg, compare.
 # Each test calls pass/fail; results go to $RESULTS (one line per check).
 
-TINYDBG=${TINYDBG:-$ROOT/build/tinydbg}
+TINYDBG=${TINYDBG:-$ROOT/${BUILD:-build}/tinydbg}
 FIX=$ROOT/tests/fixtures
 OUT=${OUT:-$ROOT/build/test-out}
 mkdir -p "$OUT"

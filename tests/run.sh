@@ -8,12 +8,18 @@ RESULTS=$(mktemp)
 export RESULTS
 passed=0 failed=0
 
-for t in "$ROOT"/build/unit/test_*; do
+# BUILDS: the build directories to test, e.g. "build build-san" (the
+# second one made with `make SAN=1`): every test runs against each.
+BUILDS=${BUILDS:-${BUILD:-build}}
+for BUILD in $BUILDS; do
+export BUILD
+echo "=== testing $BUILD"
+for t in "$ROOT"/$BUILD/unit/test_*; do
 	[[ -x $t ]] || continue
 	echo "== unit: $(basename "$t")"
-	line=$(cd "$ROOT" && timeout -k 5 120 "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+	line=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
 	if [[ -z $line ]]; then
-		echo "FAIL unit $(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
+		echo "FAIL unit $BUILD/$(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
 		continue
 	fi
 	p=${line%% passed*}
@@ -26,6 +32,7 @@ done
 for t in "$ROOT"/tests/e2e/*.sh; do
 	echo "== e2e: $(basename "$t")"
 	(cd "$ROOT" && source tests/lib.sh && source "$t")
+done
 done
 
 p=$(grep -c '^PASS' "$RESULTS")

@@ -20,3 +20,24 @@ expect_same crash "$OUT/crash.want"
 # Program arguments and output pass through untouched.
 run_trace args -- trace -e "$bin" '^quit$' -- 0
 expect_rc args 0
+
+# --timestamp: the time of the hit, RFC3339Nano, before each event line.
+vbin=$(build "$FIX/c/values.c" gcc:-O2:pie)
+t0=$(date +%s)
+run_trace timestamp -- trace --timestamp --seq-ids -e "$vbin" '^(add|apply)$'
+t1=$(date +%s)
+expect_rc timestamp 0
+re='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}) '
+if [[ $(grep -cE "$re>" "$OUT/timestamp.err") == 8 ]] &&
+	grep -qE "$re> thread\\(1\\): add\\(1, 2\\)$" "$OUT/timestamp.err" &&
+	grep -qE "$re>> thread\\(1\\): apply => \\(42\\)$" "$OUT/timestamp.err"; then
+	pass "timestamp format"
+else
+	fail "timestamp format: $(head -2 "$OUT/timestamp.err")"
+fi
+# Each stamp lies within the run and they never go backwards.
+TZ=UTC0 gawk -v t0="$t0" -v t1="$t1" '/^[0-9]{4}-/ {
+	split($1, a, /[-T:.Z+]/); s = mktime(a[1] " " a[2] " " a[3] " " a[4] " " a[5] " " a[6])
+	if ($1 ~ /[+-][0-9][0-9]:[0-9][0-9]$/) { z = substr($1, length($1) - 5); off = (substr(z, 2, 2) * 3600 + substr(z, 5, 2) * 60) * (substr(z, 1, 1) == "-" ? -1 : 1); s -= off }
+	if (s < t0 - 1 || s > t1 + 1 || $1 < last) bad++; last = $1 }
+	END { exit bad ? 1 : 0 }' "$OUT/timestamp.err" && pass "timestamp values" || fail "timestamp values out of the run's window"
