@@ -8,3 +8,16 @@ for v in $VARIANTS; do
 	expect_rc "values-$v" 0
 	grep -qx 'done 1' "$OUT/values-$v.out" && pass "values-$v stdout" || fail "values-$v: program output lost"
 done
+
+# An argument DWARF calls optimized out: clang -O2 gives the unused one no
+# location; gcc -O2 still says it is in rdi at the entry, and it is.
+bin=$(build "$FIX/c/optout.c" clang:-O2:pie) && {
+	run_trace optout-clang -- trace --seq-ids -e "$bin" '^second$'
+	printf '%s\n' '> thread(1): second(<optimized out>, 2)' '>> thread(1): second => (2)' 'Process 1 has exited with status 0' >"$OUT/optout-clang.want"
+	expect_same optout-clang "$OUT/optout-clang.want"
+}
+bin=$(build "$FIX/c/optout.c" gcc:-O2:pie) && {
+	run_trace optout-gcc -- trace --seq-ids -e "$bin" '^second$'
+	printf '%s\n' '> thread(1): second(1, 2)' '>> thread(1): second => (2)' 'Process 1 has exited with status 0' >"$OUT/optout-gcc.want"
+	expect_same optout-gcc "$OUT/optout-gcc.want"
+}
