@@ -1,6 +1,6 @@
 # Every C value kind, as argument and result, on every compiler variant: the
 # output must be identical.
-VALUES_RE='^(add|nothing|schar|uchar|chr|sshort|ushort|slong|ull|boolean|paint|halve|twice|ldbl|ptr|str|peek|greet|pt|mkpt|bigsum|mkbig|uf|arrsum|mkdl|ffsum|mkdd|nm|bf|mine|apply|many|manyd)$'
+VALUES_RE='^(add|nothing|schar|uchar|chr|sshort|ushort|slong|ull|boolean|paint|halve|twice|ldbl|ptr|str|peek|greet|pt|mkpt|bigsum|mkbig|uf|arrsum|mkdl|ffsum|mkdd|nm|bf|mkpair|mine|apply|many|manyd)$'
 for v in $VARIANTS; do
 	bin=$(build "$FIX/c/values.c" "$v") || { fail "build values $v"; continue; }
 	run_trace "values-$v" -- trace --seq-ids -e "$bin" "$VALUES_RE"
