@@ -67,3 +67,6 @@ clean:
 	rm -rf build build-san
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# Fuzzing (libFuzzer, clang): its rules live beside the harnesses.
+-include tests/fuzz/fuzz.mk
