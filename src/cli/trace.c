@@ -33,7 +33,9 @@ void trace_usage(FILE *f)
 	      "  tinydbg trace -p PID regexp [flags]\n"
 	      "\n"
 	      "The regexp is a PCRE2 pattern, unanchored (like Delve's): 'add' matches\n"
-	      "every function whose name contains add, '^add$' only add.\n"
+	      "every function whose name contains add, '^add$' only add. It matches the\n"
+	      "functions of the program and of the shared libraries it has loaded, and of\n"
+	      "those it loads later (dlopen) or execs.\n"
 	      "\n"
 	      "Flags:\n"
 	      "  -e, --exec string   Binary file to exec and trace.\n"
@@ -41,6 +43,9 @@ void trace_usage(FILE *f)
 	      "      --timestamp     Show timestamp in the output\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output).\n"
+	      "      --max-functions int\n"
+	      "                      Refuse a regexp matching more functions than this\n"
+	      "                      (default 1000).\n"
 	      "  -h, --help          help for trace\n"
 	      "\n"
 	      "Exit status: the traced program's own (128+N when signal N killed it);\n"
@@ -57,6 +62,7 @@ struct trace_opts {
 	int ntarget_args;
 	bool timestamp;
 	bool seq_ids;
+	long max_functions;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -97,12 +103,13 @@ static int parse_pid(const char *s, int *pid)
 
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS };
+	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
 		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
+		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -140,6 +147,18 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
 			break;
+		case OPT_MAX_FUNCTIONS: {
+			char *end;
+			errno = 0;
+			o->max_functions = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || o->max_functions <= 0) {
+				fprintf(stderr,
+					"tinydbg: invalid --max-functions \"%s\": a positive number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'h':
 			trace_usage(stdout);
 			return -1;
@@ -186,7 +205,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 
 /* Sets an entry tracepoint on fn and one on each of its return locations.
  * Returns the number of tracepoints set. */
-static int trace_function(struct client *c, const char *fn)
+static int trace_function(struct client *c, const char *fn,
+			  const char *regexp)
 {
 	struct api_breakpoint req, out;
 	struct errbuf eb;
@@ -199,6 +219,9 @@ static int trace_function(struct client *c, const char *fn)
 	req.tracepoint = true;
 	req.load_args = true;
 	req.line = -1;
+	/* As Delve's trace does: the backend traces the images loaded later
+	 * (dlopen, exec) by this regexp too. */
+	req.root_func_name = (char *)regexp;
 	if (client_create_breakpoint(c, &req, &out, &eb)) {
 		fprintf(stderr, "tinydbg: unable to set tracepoint on function %s: %s\n",
 			fn, eb.msg);
@@ -218,6 +241,7 @@ static int trace_function(struct client *c, const char *fn)
 		req.trace_return = true;
 		req.load_args = true;
 		req.line = -1;
+		req.root_func_name = (char *)regexp;
 		if (client_create_breakpoint(c, &req, &out, &eb)) {
 			fprintf(stderr,
 				"tinydbg: unable to set return tracepoint on function %s at %#llx: %s\n",
@@ -248,7 +272,10 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 	if (lost)
 		fprintf(pr->out, "tinydbg: %llu events lost\n",
 			(unsigned long long)lost);
-	fflush(pr->out);
+	/* The reader of our output went away (`tinydbg ... | head`): leave
+	 * as on Ctrl-C. */
+	if (fflush(pr->out) == EOF && errno == EPIPE && !stop_signal)
+		stop_signal = SIGPIPE;
 	return n;
 }
 
@@ -309,8 +336,17 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = EXIT_NOMATCH;
 		goto out;
 	}
+	/* A pattern that matches everything would patch every function of
+	 * the program and its libraries: refuse, unless asked for. */
+	if ((long)nfuncs > o->max_functions) {
+		fprintf(stderr,
+			"tinydbg: '%s' matches %zu functions, more than the %ld allowed; narrow the regexp or raise the cap with --max-functions %zu\n",
+			o->regexp, nfuncs, o->max_functions, nfuncs);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	for (size_t i = 0; i < nfuncs; i++)
-		set += trace_function(c, funcs[i]);
+		set += trace_function(c, funcs[i], o->regexp);
 	if (!set) {
 		fprintf(stderr, "tinydbg: no tracepoint could be set\n");
 		ret = EXIT_ERROR;
@@ -371,6 +407,7 @@ int cmd_trace(int argc, char **argv)
 	int fd, ret;
 
 	memset(&o, 0, sizeof(o));
+	o.max_functions = 1000;
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;

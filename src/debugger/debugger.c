@@ -63,11 +63,45 @@ int debugger_run_job(struct debugger *d,
 	return j.ret;
 }
 
+/* Stops a launch at the program's entry point. */
+static int stop_at_entry(void *ctx, const struct hit *h)
+{
+	const struct tracepoint *tp = h->probe->cookie;
+
+	if (tp->kind == TP_RENDEZVOUS)
+		modules_scan(ctx);
+	return tp->kind == TP_ENTRY_STOP;
+}
+
+/* A launched dynamic program is stopped at exec, before the loader mapped
+ * its libraries: run it to its entry point, so that the functions of the
+ * libraries it links with can be listed and traced like its own. */
+static int run_to_entry(struct debugger *d, struct errbuf *eb)
+{
+	struct engine_callbacks cb = {.ctx = d, .on_hit = stop_at_entry};
+	struct module *exe = d->mods.items[0];
+	struct exit_info ex = {.kind = EXIT_NONE};
+	int err;
+
+	if (!modules_interp_base(d->pid))
+		return 0;
+	err = tracepoints_add_internal(d, TP_ENTRY_STOP, exe,
+				       symtab_entry(exe->st) + exe->bias, eb);
+	if (err)
+		return err;
+	err = d->ops->run(d->eng, &cb, &ex, eb);
+	if (!err && ex.kind != EXIT_NONE)
+		err = errbuf_set(eb, -ESRCH,
+				 "the program ended before its entry point");
+	return err;
+}
+
 static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 {
 	const struct debugger_config *cfg = arg;
 	int err;
 
+	d->worker_tid = pthread_self();
 	if (cfg->argv) {
 		struct launch_opts o = {.argv = cfg->argv,
 					.disable_aslr = cfg->disable_aslr};
@@ -79,8 +113,10 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 	if (err)
 		return err;
 	d->pid = d->ops->pid(d->eng);
-	d->bias = d->ops->load_bias(d->eng);
-	return 0;
+	err = modules_init(d, eb);
+	if (!err && d->launched)
+		err = run_to_entry(d, eb);
+	return err;
 }
 
 int debugger_new(struct debugger **out, const struct debugger_config *cfg,
@@ -89,6 +125,7 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 	struct debugger *d;
 	char exe[64];
 	const char *path;
+	struct symtab *st;
 	int err;
 
 	*out = NULL;
@@ -115,18 +152,20 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 		}
 		path = exe;
 	}
-	err = symtab_open(&d->st, path, eb);
+	/* Read the file first: a bad one (missing, not an ELF, truncated)
+	 * gets its error before anything runs. */
+	err = symtab_open(&st, path, eb);
 	if (err) {
 		free(d);
 		return err;
 	}
+	symtab_close(st);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->job_cv, NULL);
 	pthread_cond_init(&d->ev_cv, NULL);
 	pthread_cond_init(&d->room_cv, NULL);
 	d->next_bp_id = 1;
 	if (pthread_create(&d->worker, NULL, worker_main, d)) {
-		symtab_close(d->st);
 		free(d);
 		return errbuf_set(eb, -EAGAIN, "cannot start a thread");
 	}
@@ -147,7 +186,7 @@ pid_t debugger_pid(const struct debugger *d)
 
 bool debugger_has_dwarf(const struct debugger *d)
 {
-	return symtab_has_dwarf(d->st);
+	return !d->no_dwarf;
 }
 
 static void set_gone(struct debugger *d, const struct exit_info *ex)
@@ -182,6 +221,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.ctx = d,
 		.on_hit = debugger_on_hit,
 		.on_thread = debugger_on_thread,
+		.on_exec = debugger_on_exec,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;
@@ -226,7 +266,10 @@ int debugger_continue(struct debugger *d, struct api_state *st,
 	while (!j.done)
 		pthread_cond_wait(&d->job_cv, &d->mu);
 	d->running = false;
+	/* Wake both a poll (ev_cv) and a detach waiting for the run to end
+	 * (job_cv). */
 	pthread_cond_broadcast(&d->ev_cv);
+	pthread_cond_broadcast(&d->job_cv);
 	pthread_mutex_unlock(&d->mu);
 	debugger_state(d, st);
 	return j.ret;
@@ -281,7 +324,7 @@ void debugger_state(struct debugger *d, struct api_state *st)
 	pthread_mutex_lock(&d->mu);
 	st->pid = d->pid;
 	st->running = d->running;
-	st->no_debug_info = !symtab_has_dwarf(d->st);
+	st->no_debug_info = d->no_dwarf;
 	/* A detached process lives on: it has not exited. */
 	if (d->gone && d->exit.kind != EXIT_DETACHED) {
 		st->exited = true;
@@ -326,13 +369,13 @@ void debugger_free(struct debugger *d)
 		free(tp);
 	}
 	VEC_FREE(&d->tps);
+	modules_free(d);
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);
 	VEC_FREE(&d->threads);
-	symtab_close(d->st);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->job_cv);
 	pthread_cond_destroy(&d->ev_cv);

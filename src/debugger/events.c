@@ -24,10 +24,9 @@ static __thread struct debugger *hit_dbg;
 static const char *name_at(void *ctx, uint64_t addr)
 {
 	struct debugger *d = hit_dbg;
+	struct module *m = d ? module_at(d, addr) : NULL;
 
-	if (!d || addr < d->bias)
-		return NULL;
-	return symtab_name_at(d->st, addr - d->bias);
+	return m ? symtab_name_at(m->st, addr - m->bias) : NULL;
 }
 
 static struct thread_state *thread_get(struct debugger *d, pid_t tid)
@@ -174,6 +173,19 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	struct api_tracepoint_result ev;
 	struct target_access acc = *h->acc;
 
+	switch (tp->kind) {
+	case TP_RENDEZVOUS:
+		/* The loader changed the image list: trace what the rules
+		 * ask for in new images, forget the tracepoints of gone ones. */
+		modules_scan(d);
+		return 0;
+	case TP_ENTRY_STOP:
+		return 0; /* only the launch's first run stops there */
+	case TP_USER:
+		break;
+	}
+	if (tp->dead)
+		return 0;
 	if (!h->is_return) {
 		if (!note_entry(ts, tp->fn, h->sp))
 			return 0;
@@ -182,7 +194,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	}
 	hit_dbg = d;
 	acc.name_at = name_at;
-	acc.bias = d->bias;
+	acc.bias = tp->mod->bias;
 	load_event(d, tp, h, &acc, &ev);
 	enqueue(d, &ev);
 	return 0;
@@ -203,7 +215,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&d->mu);
-	while (!d->events.len && !d->gone && wait_ms > 0) {
+	while (!d->events.len && !d->gone && d->running && wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
 			break;
@@ -239,4 +251,17 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	pthread_cond_broadcast(&d->room_cv);
 	pthread_mutex_unlock(&d->mu);
 	return n;
+}
+
+int debugger_on_exec(void *ctx, pid_t tid)
+{
+	struct debugger *d = ctx;
+
+	/* The thread stacks belong to the old image; the new one starts
+	 * afresh, with the same rules. */
+	for (size_t i = 0; i < d->threads.len; i++)
+		VEC_FREE(&d->threads.items[i].stack);
+	d->threads.len = 0;
+	modules_reset(d, NULL);
+	return 0;
 }

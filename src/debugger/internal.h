@@ -10,9 +10,38 @@
 #include "engine/engine.h"
 #include "sym/symtab.h"
 
+/* One loaded ELF image: the executable or a shared library. */
+struct module {
+	char *path;
+	struct symtab *st;       /* NULL once the image is gone */
+	uint64_t bias;           /* run-time address = link-time + bias */
+	uint64_t lo, hi;         /* its mappings' run-time extent */
+	bool main;               /* the executable */
+	bool seen;               /* modules_scan's mark */
+};
+
+/* A regexp the user traces: applied again to every image loaded later
+ * (dlopen) and after an exec. It comes from the tracepoints' RootFuncName,
+ * which Delve's trace client sets to the regexp. */
+struct trace_rule {
+	char *regexp;
+	bool load_args;
+	int stacktrace;
+	int follow_calls;
+};
+
+enum tp_kind {
+	TP_USER,       /* a tracepoint the client asked for */
+	TP_RENDEZVOUS, /* the dynamic loader's _dl_debug_state: images changed */
+	TP_ENTRY_STOP, /* the program's entry: initial libraries are loaded */
+};
+
 /* One probe the debugger asked the engine for, with what it must read when
  * the probe is hit. */
 struct tracepoint {
+	enum tp_kind kind;
+	bool dead;               /* its image is gone: never hit again */
+	struct module *mod;
 	int bp_id;               /* the api.Breakpoint it belongs to */
 	const struct func *fn;
 	bool is_ret;
@@ -44,12 +73,16 @@ struct job {
 };
 
 struct debugger {
-	struct symtab *st;
+	/* Images, only touched on the worker thread: mods.items[0] is the
+	 * executable. */
+	VEC(struct module *) mods;
+	VEC(struct trace_rule) rules;
+	bool no_dwarf;           /* the executable has no DWARF */
 	const struct engine_ops *ops;
 	struct engine *eng;
 	pid_t pid;
-	uint64_t bias;
 	bool launched;
+	pthread_t worker_tid;    /* to tell when we are on the worker */
 
 	pthread_t worker;
 	pthread_mutex_t mu;      /* guards everything below */
@@ -81,8 +114,37 @@ int debugger_run_job(struct debugger *d,
 		     int (*fn)(struct debugger *d, void *arg, struct errbuf *eb),
 		     void *arg, struct errbuf *eb);
 
+/* modules.c */
+/* Opens the executable (d->pid's image, load bias from the engine) as
+ * module 0 and, when the program is dynamically linked, the loader with a
+ * rendezvous tracepoint. Worker thread only. */
+int modules_init(struct debugger *d, struct errbuf *eb);
+/* Re-reads the process's mappings: opens images that appeared and applies
+ * the trace rules to them; forgets the tracepoints of images that went. */
+void modules_scan(struct debugger *d);
+/* After an exec: every image is gone; start again from the new one. */
+int modules_reset(struct debugger *d, struct errbuf *eb);
+/* The module whose mappings contain addr, or NULL. */
+struct module *module_at(struct debugger *d, uint64_t addr);
+void modules_free(struct debugger *d);
+/* The run-time address of the loader's entry (AT_BASE), 0 if static. */
+uint64_t modules_interp_base(pid_t pid);
+
+/* tracepoints.c */
+/* Entry and return tracepoints on every function of mod matching the rule.
+ * Worker thread only. */
+void tracepoints_apply_rule(struct debugger *d, struct module *mod,
+			    const struct trace_rule *r);
+/* An internal tracepoint (rendezvous, entry stop) at addr. */
+int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
+			     struct module *mod, uint64_t addr,
+			     struct errbuf *eb);
+/* Marks mod's tracepoints dead and tells the engine to forget them. */
+void tracepoints_forget_module(struct debugger *d, struct module *mod);
+
 /* The engine callback: turns a hit into a queued event. */
 int debugger_on_hit(void *ctx, const struct hit *h);
+int debugger_on_exec(void *ctx, pid_t tid);
 void debugger_on_thread(void *ctx, pid_t tid, bool started);
 
 #endif

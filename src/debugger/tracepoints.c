@@ -1,5 +1,10 @@
 /* Choosing functions and placing tracepoints: ListFunctions,
- * CreateBreakpoint, FunctionReturnLocations. */
+ * CreateBreakpoint, FunctionReturnLocations — over every loaded image — and
+ * the rules that trace images loaded later.
+ *
+ * Everything here that reads symbols or inserts probes runs on the worker
+ * thread (the engine must be used from there, and the image list changes
+ * there while the target runs). */
 #include "debugger/internal.h"
 
 #include <errno.h>
@@ -8,85 +13,116 @@
 
 #include "arch/x86.h"
 
+static bool on_worker(struct debugger *d)
+{
+	return pthread_equal(pthread_self(), d->worker_tid);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ---- ListFunctions ---- */
+
+struct list_args {
+	const char *filter;
+	char **names;
+	size_t n;
+};
+
+static int job_list(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct list_args *a = arg;
+	VEC(char *) out = {0};
+
+	for (size_t m = 0; m < d->mods.len; m++) {
+		struct module *mod = d->mods.items[m];
+		size_t *idx = NULL, nidx = 0;
+		int err;
+
+		if (!mod->st)
+			continue;
+		err = symtab_match(mod->st, a->filter, &idx, &nidx, eb);
+		if (err) {
+			for (size_t i = 0; i < out.len; i++)
+				free(out.items[i]);
+			VEC_FREE(&out);
+			return err;
+		}
+		for (size_t i = 0; i < nidx; i++)
+			VEC_PUSH(&out, xstrdup(symtab_func(mod->st, idx[i])->name));
+		free(idx);
+	}
+	if (out.len)
+		qsort(out.items, out.len, sizeof(*out.items), cmp_str);
+	/* Several functions may share a name (static functions, C++
+	 * overloads, the same name in two libraries): a name stands for all. */
+	size_t u = 0;
+	for (size_t i = 0; i < out.len; i++) {
+		if (u && !strcmp(out.items[u - 1], out.items[i])) {
+			free(out.items[i]);
+			continue;
+		}
+		out.items[u++] = out.items[i];
+	}
+	a->names = out.items;
+	a->n = u;
+	return 0;
 }
 
 int debugger_list_functions(struct debugger *d, const char *filter,
 			    int follow_calls, char ***names, size_t *n,
 			    struct errbuf *eb)
 {
-	size_t *idx = NULL, nidx = 0, k = 0;
-	char **out;
-	int err;
+	struct list_args a = {.filter = filter ? filter : ""};
+	int err = debugger_run_job(d, job_list, &a, eb);
 
-	*names = NULL;
-	*n = 0;
-	err = symtab_match(d->st, filter ? filter : "", &idx, &nidx, eb);
-	if (err)
-		return err;
-	out = xcalloc(nidx + 1, sizeof(*out));
-	for (size_t i = 0; i < nidx; i++)
-		out[k++] = xstrdup(symtab_func(d->st, idx[i])->name);
-	free(idx);
-	qsort(out, k, sizeof(*out), cmp_str);
-	/* Several functions may share a name (C static functions, C++
-	 * overloads): a name stands for all of them. */
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++) {
-		if (u && !strcmp(out[u - 1], out[i])) {
-			free(out[i]);
-			continue;
-		}
-		out[u++] = out[i];
-	}
-	*names = out;
-	*n = u;
-	return 0;
+	*names = err ? NULL : a.names;
+	*n = err ? 0 : a.n;
+	return err;
 }
 
-struct insert_args {
-	struct tracepoint *tp;
-};
+/* ---- tracepoints ---- */
 
-static int job_insert(struct debugger *d, void *arg, struct errbuf *eb)
-{
-	struct insert_args *a = arg;
-
-	return d->ops->insert_probe(d->eng, &a->tp->probe, eb);
-}
-
-static struct tracepoint *tracepoint_new(struct debugger *d,
+static struct tracepoint *tracepoint_new(struct module *mod,
 					 const struct func *fn, int bp_id)
 {
 	struct tracepoint *tp = xcalloc(1, sizeof(*tp));
 
+	tp->kind = TP_USER;
+	tp->mod = mod;
 	tp->bp_id = bp_id;
 	tp->fn = fn;
-	tp->rt_ranges = xcalloc(fn->nranges ? fn->nranges : 1,
-				sizeof(*tp->rt_ranges));
-	for (size_t i = 0; i < fn->nranges; i++) {
-		tp->rt_ranges[i].lo = fn->ranges[i].lo + d->bias;
-		tp->rt_ranges[i].hi = fn->ranges[i].hi + d->bias;
+	if (fn) {
+		tp->rt_ranges = xcalloc(fn->nranges ? fn->nranges : 1,
+					sizeof(*tp->rt_ranges));
+		for (size_t i = 0; i < fn->nranges; i++) {
+			tp->rt_ranges[i].lo = fn->ranges[i].lo + mod->bias;
+			tp->rt_ranges[i].hi = fn->ranges[i].hi + mod->bias;
+		}
+		tp->probe.ranges = tp->rt_ranges;
+		tp->probe.nranges = fn->nranges;
 	}
-	tp->probe.ranges = tp->rt_ranges;
-	tp->probe.nranges = fn->nranges;
 	tp->probe.cookie = tp;
 	return tp;
 }
 
-static int add_tracepoint(struct debugger *d, struct tracepoint *tp,
-			  struct errbuf *eb)
+static void tracepoint_free(struct tracepoint *tp)
 {
-	struct insert_args a = {.tp = tp};
-	int err;
+	loc_release(&tp->ret_loc);
+	free(tp->rt_ranges);
+	free(tp);
+}
 
-	err = debugger_run_job(d, job_insert, &a, eb);
+/* Inserts tp's probe (we are on the worker) and keeps it. */
+static int tracepoint_insert(struct debugger *d, struct tracepoint *tp,
+			     struct errbuf *eb)
+{
+	int err = d->ops->insert_probe(d->eng, &tp->probe, eb);
+
 	if (err) {
-		loc_release(&tp->ret_loc);
-		free(tp->rt_ranges);
-		free(tp);
+		tracepoint_free(tp);
 		return err;
 	}
 	pthread_mutex_lock(&d->mu);
@@ -99,17 +135,125 @@ static int add_tracepoint(struct debugger *d, struct tracepoint *tp,
  * is a lone ret); two of one kind may not. */
 static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&d->mu);
-	for (size_t i = 0; i < d->tps.len && !found; i++)
-		found = d->tps.items[i]->probe.addr == addr &&
-			d->tps.items[i]->is_ret == is_ret;
-	pthread_mutex_unlock(&d->mu);
-	return found;
+	for (size_t i = 0; i < d->tps.len; i++) {
+		struct tracepoint *tp = d->tps.items[i];
+		if (!tp->dead && tp->probe.addr == addr && tp->is_ret == is_ret)
+			return true;
+	}
+	return false;
 }
 
-static void fill_out(struct debugger *d, const struct api_breakpoint *req,
+int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
+			     struct module *mod, uint64_t addr,
+			     struct errbuf *eb)
+{
+	struct tracepoint *tp = tracepoint_new(mod, NULL, 0);
+
+	tp->kind = kind;
+	tp->probe.addr = addr;
+	tp->probe.kind = PROBE_ENTRY;
+	return tracepoint_insert(d, tp, eb);
+}
+
+static int add_entry(struct debugger *d, struct module *mod,
+		     const struct func *fn, int id, struct errbuf *eb)
+{
+	struct tracepoint *tp;
+
+	if (has_tracepoint_at(d, fn->entry_pc + mod->bias, false))
+		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %s",
+				  fn->name);
+	tp = tracepoint_new(mod, fn, id);
+	tp->probe.addr = fn->entry_pc + mod->bias;
+	tp->probe.kind = PROBE_ENTRY;
+	return tracepoint_insert(d, tp, eb);
+}
+
+static int add_return(struct debugger *d, struct module *mod,
+		      const struct func *fn, const struct ret_site *site,
+		      int id, struct errbuf *eb)
+{
+	struct tracepoint *tp;
+	uint64_t addr = site->addr + mod->bias;
+
+	if (has_tracepoint_at(d, addr, true))
+		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
+				  (unsigned long long)addr);
+	tp = tracepoint_new(mod, fn, id);
+	tp->is_ret = true;
+	tp->probe.addr = addr;
+	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
+						    : PROBE_TAILJMP;
+	/* Where the caller finds the result, by the ABI: DWARF does not say. */
+	tp->ret_known = fn->has_dwarf &&
+			x86_sysv_result_loc(fn->ret_type, &tp->ret_loc) == 0;
+	return tracepoint_insert(d, tp, eb);
+}
+
+void tracepoints_apply_rule(struct debugger *d, struct module *mod,
+			    const struct trace_rule *r)
+{
+	size_t *idx = NULL, nidx = 0;
+
+	if (!mod->st || symtab_match(mod->st, r->regexp, &idx, &nidx, NULL))
+		return;
+	for (size_t i = 0; i < nidx; i++) {
+		const struct func *fn = symtab_func(mod->st, idx[i]);
+		struct ret_site *sites = NULL;
+		size_t nsites = 0;
+		int id = d->next_bp_id++;
+
+		/* A function we cannot probe is skipped, as the frontend
+		 * skips it at the start. */
+		if (add_entry(d, mod, fn, id, NULL))
+			continue;
+		if (symtab_return_sites(mod->st, fn, &sites, &nsites, NULL) < 0)
+			continue;
+		for (size_t j = 0; j < nsites; j++)
+			add_return(d, mod, fn, &sites[j], d->next_bp_id++, NULL);
+		free(sites);
+	}
+	free(idx);
+}
+
+void tracepoints_forget_module(struct debugger *d, struct module *mod)
+{
+	if (mod->hi > mod->lo && d->eng && d->ops->forget_probes)
+		d->ops->forget_probes(d->eng, mod->lo, mod->hi);
+	pthread_mutex_lock(&d->mu);
+	for (size_t i = 0; i < d->tps.len; i++)
+		if (d->tps.items[i]->mod == mod)
+			d->tps.items[i]->dead = true;
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* Remembers the regexp a trace client put in RootFuncName, to trace the
+ * images loaded later the same way. */
+static void remember_rule(struct debugger *d, const struct api_breakpoint *req)
+{
+	struct trace_rule r;
+
+	if (!req->tracepoint || !req->root_func_name || !*req->root_func_name)
+		return;
+	for (size_t i = 0; i < d->rules.len; i++)
+		if (!strcmp(d->rules.items[i].regexp, req->root_func_name))
+			return;
+	/* Only a regexp that compiles becomes a rule. */
+	if (d->mods.len && d->mods.items[0]->st) {
+		size_t *idx = NULL, n = 0;
+		if (symtab_match(d->mods.items[0]->st, req->root_func_name,
+				 &idx, &n, NULL))
+			return;
+		free(idx);
+	}
+	r.regexp = xstrdup(req->root_func_name);
+	r.load_args = req->load_args;
+	r.stacktrace = req->stacktrace;
+	r.follow_calls = req->trace_follow_calls;
+	VEC_PUSH(&d->rules, r);
+}
+
+static void fill_out(const struct api_breakpoint *req,
 		     struct api_breakpoint *out, int id, const struct func *fn,
 		     uint64_t *addrs, size_t naddrs)
 {
@@ -133,36 +277,37 @@ static void fill_out(struct debugger *d, const struct api_breakpoint *req,
 		out->name = xstrdup(req->name);
 }
 
-/* An entry tracepoint on every function named req->function_name. */
-static int create_entry(struct debugger *d, const struct api_breakpoint *req,
-			struct api_breakpoint *out, struct errbuf *eb)
+struct create_args {
+	const struct api_breakpoint *req;
+	struct api_breakpoint *out;
+};
+
+/* An entry tracepoint on every function named req->function_name, in every
+ * image. */
+static int create_entry(struct debugger *d, struct create_args *a,
+			struct errbuf *eb)
 {
+	const struct api_breakpoint *req = a->req;
 	const struct func *first = NULL;
 	uint64_t *addrs = NULL;
 	size_t naddrs = 0;
-	int id = d->next_bp_id++, err = 0;
+	int id = d->next_bp_id, err = 0;
 
-	for (size_t i = 0; i < symtab_nfuncs(d->st); i++) {
-		const struct func *fn = symtab_func(d->st, i);
-		struct tracepoint *tp;
+	for (size_t m = 0; m < d->mods.len && !err; m++) {
+		struct module *mod = d->mods.items[m];
 
-		if (strcmp(fn->name, req->function_name))
-			continue;
-		if (has_tracepoint_at(d, fn->entry_pc + d->bias, false)) {
-			err = errbuf_set(eb, -EEXIST,
-					 "Breakpoint exists at %s",
-					 fn->name);
-			break;
+		for (size_t i = 0; mod->st && i < symtab_nfuncs(mod->st); i++) {
+			const struct func *fn = symtab_func(mod->st, i);
+
+			if (strcmp(fn->name, req->function_name))
+				continue;
+			err = add_entry(d, mod, fn, id, eb);
+			if (err)
+				break;
+			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
+			addrs[naddrs++] = fn->entry_pc + mod->bias;
+			first = first ? first : fn;
 		}
-		tp = tracepoint_new(d, fn, id);
-		tp->probe.addr = fn->entry_pc + d->bias;
-		tp->probe.kind = PROBE_ENTRY;
-		err = add_tracepoint(d, tp, eb);
-		if (err)
-			break;
-		addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
-		addrs[naddrs++] = fn->entry_pc + d->bias;
-		first = first ? first : fn;
 	}
 	if (!first && !err)
 		err = errbuf_set(eb, -ENOENT, "location \"%s\" not found",
@@ -171,31 +316,34 @@ static int create_entry(struct debugger *d, const struct api_breakpoint *req,
 		free(addrs);
 		return err;
 	}
-	fill_out(d, req, out, id, first, addrs, naddrs);
+	d->next_bp_id++;
+	remember_rule(d, req);
+	fill_out(req, a->out, id, first, addrs, naddrs);
 	return 0;
 }
 
 /* A return tracepoint at req->addr, one of FunctionReturnLocations. */
-static int create_return(struct debugger *d, const struct api_breakpoint *req,
-			 struct api_breakpoint *out, struct errbuf *eb)
+static int create_return(struct debugger *d, struct create_args *a,
+			 struct errbuf *eb)
 {
-	const struct func *fn = symtab_func_at(d->st, req->addr - d->bias);
+	const struct api_breakpoint *req = a->req;
+	struct module *mod = module_at(d, req->addr);
+	const struct func *fn;
 	struct ret_site *sites = NULL;
-	size_t nsites = 0;
-	struct tracepoint *tp;
 	const struct ret_site *site = NULL;
+	size_t nsites = 0;
 	uint64_t *addrs;
 	int err;
 
+	fn = mod ? symtab_func_at(mod->st, req->addr - mod->bias) : NULL;
 	if (!fn)
-		return errbuf_set(eb, -ENOENT,
-				  "no function at address %#llx",
+		return errbuf_set(eb, -ENOENT, "no function at address %#llx",
 				  (unsigned long long)req->addr);
-	err = symtab_return_sites(d->st, fn, &sites, &nsites, eb);
+	err = symtab_return_sites(mod->st, fn, &sites, &nsites, eb);
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < nsites && !site; i++)
-		if (sites[i].addr + d->bias == req->addr)
+		if (sites[i].addr + mod->bias == req->addr)
 			site = &sites[i];
 	if (!site) {
 		free(sites);
@@ -203,73 +351,93 @@ static int create_return(struct debugger *d, const struct api_breakpoint *req,
 				  "%#llx is not a return location of %s",
 				  (unsigned long long)req->addr, fn->name);
 	}
-	if (has_tracepoint_at(d, req->addr, true)) {
-		free(sites);
-		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
-				  (unsigned long long)req->addr);
-	}
-	tp = tracepoint_new(d, fn, d->next_bp_id++);
-	tp->is_ret = true;
-	tp->probe.addr = req->addr;
-	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
-						    : PROBE_TAILJMP;
+	err = add_return(d, mod, fn, site, d->next_bp_id, eb);
 	free(sites);
-	/* Where the caller finds the result, by the ABI: DWARF does not say. */
-	tp->ret_known = fn->has_dwarf &&
-			x86_sysv_result_loc(fn->ret_type, &tp->ret_loc) == 0;
-	err = add_tracepoint(d, tp, eb);
 	if (err)
 		return err;
 	addrs = xmalloc(sizeof(*addrs));
 	addrs[0] = req->addr;
-	fill_out(d, req, out, tp->bp_id, fn, addrs, 1);
+	fill_out(req, a->out, d->next_bp_id++, fn, addrs, 1);
 	return 0;
+}
+
+static int job_create(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct create_args *a = arg;
+
+	if (d->gone)
+		return errbuf_set(eb, -ESRCH, "the process is no longer traced");
+	if (a->req->function_name && a->req->function_name[0])
+		return create_entry(d, a, eb);
+	if (a->req->addr)
+		return create_return(d, a, eb);
+	return errbuf_set(eb, -EINVAL,
+			  "a breakpoint needs a function name or an address");
 }
 
 int debugger_create_breakpoint(struct debugger *d,
 			       const struct api_breakpoint *req,
 			       struct api_breakpoint *out, struct errbuf *eb)
 {
-	if (req->function_name && req->function_name[0])
-		return create_entry(d, req, out, eb);
-	if (req->addr)
-		return create_return(d, req, out, eb);
-	return errbuf_set(eb, -EINVAL,
-			  "a breakpoint needs a function name or an address");
+	struct create_args a = {.req = req, .out = out};
+
+	return on_worker(d) ? job_create(d, &a, eb)
+			    : debugger_run_job(d, job_create, &a, eb);
+}
+
+/* ---- FunctionReturnLocations ---- */
+
+struct retloc_args {
+	const char *fn;
+	uint64_t *addrs;
+	size_t n;
+};
+
+static int job_retloc(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct retloc_args *a = arg;
+	bool found = false;
+	uint64_t *out = NULL;
+	size_t k = 0;
+
+	for (size_t m = 0; m < d->mods.len; m++) {
+		struct module *mod = d->mods.items[m];
+
+		for (size_t i = 0; mod->st && i < symtab_nfuncs(mod->st); i++) {
+			const struct func *fn = symtab_func(mod->st, i);
+			struct ret_site *sites = NULL;
+			size_t nsites = 0;
+			int err;
+
+			if (strcmp(fn->name, a->fn))
+				continue;
+			found = true;
+			err = symtab_return_sites(mod->st, fn, &sites, &nsites,
+						  eb);
+			if (err < 0) {
+				free(out);
+				return err;
+			}
+			out = xrealloc(out, (k + nsites + 1) * sizeof(*out));
+			for (size_t j = 0; j < nsites; j++)
+				out[k++] = sites[j].addr + mod->bias;
+			free(sites);
+		}
+	}
+	if (!found)
+		return errbuf_set(eb, -ENOENT, "function %s not found", a->fn);
+	a->addrs = out;
+	a->n = k;
+	return 0;
 }
 
 int debugger_return_locations(struct debugger *d, const char *fn_name,
 			      uint64_t **addrs, size_t *n, struct errbuf *eb)
 {
-	bool found = false;
-	uint64_t *out = NULL;
-	size_t k = 0;
+	struct retloc_args a = {.fn = fn_name};
+	int err = debugger_run_job(d, job_retloc, &a, eb);
 
-	*addrs = NULL;
-	*n = 0;
-	for (size_t i = 0; i < symtab_nfuncs(d->st); i++) {
-		const struct func *fn = symtab_func(d->st, i);
-		struct ret_site *sites = NULL;
-		size_t nsites = 0;
-		int err;
-
-		if (strcmp(fn->name, fn_name))
-			continue;
-		found = true;
-		err = symtab_return_sites(d->st, fn, &sites, &nsites, eb);
-		if (err < 0) {
-			free(out);
-			return err;
-		}
-		out = xrealloc(out, (k + nsites + 1) * sizeof(*out));
-		for (size_t j = 0; j < nsites; j++)
-			out[k++] = sites[j].addr + d->bias;
-		free(sites);
-	}
-	if (!found)
-		return errbuf_set(eb, -ENOENT, "function %s not found",
-				  fn_name);
-	*addrs = out;
-	*n = k;
-	return 0;
+	*addrs = err ? NULL : a.addrs;
+	*n = err ? 0 : a.n;
+	return err;
 }

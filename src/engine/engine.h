@@ -67,6 +67,12 @@ struct engine_callbacks {
 	int (*on_hit)(void *ctx, const struct hit *h);
 	/* Thread started (started=true) or ended. May be NULL. */
 	void (*on_thread)(void *ctx, pid_t tid, bool started);
+	/* The process exec'd a new image (after the launch's own exec): every
+	 * probe is already forgotten (the code they patched is gone), the
+	 * process is stopped, and the callback may insert probes into the new
+	 * image (engine->ops->load_bias gives the new executable's bias).
+	 * Returning non-zero stops the run. May be NULL. */
+	int (*on_exec)(void *ctx, pid_t tid);
 };
 
 struct launch_opts {
@@ -85,8 +91,15 @@ struct engine_ops {
 	uint64_t (*load_bias)(const struct engine *e);
 	/* Reads target memory (any stopped or running state). */
 	int (*read_mem)(struct engine *e, uint64_t addr, void *buf, size_t len);
+	/* Also valid from inside a callback during run (the hitting thread is
+	 * stopped; others may run). Probes may live anywhere in the address
+	 * space: shared libraries far from the executable included. */
 	int (*insert_probe)(struct engine *e, const struct probe *p,
 			    struct errbuf *eb);
+	/* Forgets every probe in [lo, hi) WITHOUT writing the original bytes
+	 * back: the code there was unmapped (dlclose). Threads stopped on one
+	 * of them are not affected. */
+	void (*forget_probes)(struct engine *e, uint64_t lo, uint64_t hi);
 	/* Runs the target until it exits, request_stop is called, or on_hit
 	 * asks to stop. Fills *ex when the process is gone. */
 	int (*run)(struct engine *e, const struct engine_callbacks *cb,

@@ -2,7 +2,7 @@
 # tests/rpc/*.rpc (see the header of tests/rpc/replay.c), against the real
 # debugger and tests/fixtures/c/rpc_target.c. Each transcript gets its own
 # replay (and so its own server and target); they run side by side.
-REPLAY=${REPLAY:-$ROOT/build/replay}
+REPLAY=${REPLAY:-$ROOT/${BUILD:-build}/replay}
 
 if [[ ! -x $REPLAY ]]; then
 	fail "rpc: $REPLAY not built (make build/replay)"

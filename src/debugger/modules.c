@@ -1,0 +1,273 @@
+/* The images in the target's address space: the executable, and the shared
+ * libraries the dynamic loader maps and unmaps. We learn of changes from a
+ * tracepoint on the loader's rendezvous function (_dl_debug_state, which it
+ * calls after every change, for debuggers) and read /proc/PID/maps then. */
+#include "debugger/internal.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+uint64_t modules_interp_base(pid_t pid)
+{
+	char path[64];
+	uint64_t av[2];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (read(fd, av, sizeof(av)) == sizeof(av) && av[0] != AT_NULL) {
+		if (av[0] == AT_BASE) {
+			close(fd);
+			return av[1];
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static struct module *module_add(struct debugger *d, const char *path,
+				 struct symtab *st, uint64_t bias,
+				 uint64_t lo, uint64_t hi, bool main)
+{
+	struct module *m = xcalloc(1, sizeof(*m));
+
+	m->path = xstrdup(path);
+	m->st = st;
+	m->bias = bias;
+	m->lo = lo;
+	m->hi = hi;
+	m->main = main;
+	m->seen = true;
+	VEC_PUSH(&d->mods, m);
+	return m;
+}
+
+struct module *module_at(struct debugger *d, uint64_t addr)
+{
+	for (size_t i = 0; i < d->mods.len; i++) {
+		struct module *m = d->mods.items[i];
+		if (m->st && addr >= m->lo && addr < m->hi)
+			return m;
+	}
+	return NULL;
+}
+
+/* One file-backed image as /proc/PID/maps shows it. */
+struct mapping {
+	char path[4096];
+	uint64_t lo, hi;
+	uint64_t base; /* start of the mapping at file offset 0 */
+	bool exec;
+};
+
+/* Reads the mappings, one entry per file (its extent merged). Returns a
+ * malloc'd array. */
+static size_t read_maps(pid_t pid, struct mapping **out)
+{
+	char path[64], line[4096 + 128];
+	VEC(struct mapping) v = {0};
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f) {
+		*out = NULL;
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t lo, hi, off;
+		char perms[8];
+		int pos = 0;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
+			   " %*s %*s %n", &lo, &hi, perms, &off, &pos) < 4 ||
+		    !pos)
+			continue;
+		char *p = line + pos;
+		p[strcspn(p, "\n")] = 0;
+		/* Only files: not [heap], [vdso], anonymous or deleted. */
+		if (p[0] != '/' || strstr(p, " (deleted)"))
+			continue;
+		struct mapping *m = NULL;
+		for (size_t i = 0; i < v.len; i++)
+			if (!strcmp(v.items[i].path, p))
+				m = &v.items[i];
+		if (!m) {
+			struct mapping nm = {.lo = lo, .hi = hi, .base = ~0ull};
+			snprintf(nm.path, sizeof(nm.path), "%s", p);
+			VEC_PUSH(&v, nm);
+			m = &v.items[v.len - 1];
+		}
+		if (lo < m->lo)
+			m->lo = lo;
+		if (hi > m->hi)
+			m->hi = hi;
+		if (off == 0 && lo < m->base)
+			m->base = lo;
+		if (perms[2] == 'x')
+			m->exec = true;
+	}
+	fclose(f);
+	*out = v.items;
+	return v.len;
+}
+
+/* Opens a library found in the maps and traces what the rules ask for. */
+static void module_load(struct debugger *d, const struct mapping *mp)
+{
+	struct symtab *st;
+	struct module *m;
+
+	/* A file that is no ELF we can read (or has no symbols at all) is
+	 * simply not traceable: it is not an error of the trace. */
+	if (symtab_open(&st, mp->path, NULL))
+		return;
+	/* Shared objects are linked at 0: the bias is where the file's start
+	 * was mapped. */
+	m = module_add(d, mp->path, st, mp->base == ~0ull ? mp->lo : mp->base,
+		       mp->lo, mp->hi, false);
+	for (size_t i = 0; i < d->rules.len; i++)
+		tracepoints_apply_rule(d, m, &d->rules.items[i]);
+}
+
+void modules_scan(struct debugger *d)
+{
+	struct mapping *maps;
+	size_t n = read_maps(d->pid, &maps);
+
+	for (size_t i = 0; i < d->mods.len; i++)
+		d->mods.items[i]->seen = d->mods.items[i]->main;
+	for (size_t i = 0; i < n; i++) {
+		struct module *found = NULL;
+
+		if (!maps[i].exec)
+			continue;
+		for (size_t j = 0; j < d->mods.len && !found; j++) {
+			struct module *m = d->mods.items[j];
+			if (m->st && !strcmp(m->path, maps[i].path) &&
+			    (m->main || m->lo == maps[i].lo))
+				found = m;
+		}
+		if (found) {
+			found->seen = true;
+			if (found->main) {
+				found->lo = maps[i].lo;
+				found->hi = maps[i].hi;
+			}
+			continue;
+		}
+		module_load(d, &maps[i]);
+	}
+	/* Images that went away (dlclose): their code is gone, so their
+	 * tracepoints are forgotten, never written again. */
+	for (size_t i = 0; i < d->mods.len; i++) {
+		struct module *m = d->mods.items[i];
+		if (m->st && !m->seen) {
+			tracepoints_forget_module(d, m);
+			symtab_close(m->st);
+			m->st = NULL;
+		}
+	}
+	free(maps);
+}
+
+/* The executable and, for a dynamic program, the loader and its
+ * rendezvous tracepoint. */
+static int modules_start(struct debugger *d, struct errbuf *eb)
+{
+	char exe[64], path[4096];
+	struct symtab *st;
+	struct module *main_mod;
+	uint64_t interp;
+	ssize_t n;
+	int err;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)d->pid);
+	n = readlink(exe, path, sizeof(path) - 1);
+	if (n <= 0)
+		return errbuf_set(eb, -errno, "cannot read %s: %s", exe,
+				  strerror(errno));
+	path[n] = 0;
+	err = symtab_open(&st, exe, eb);
+	if (err)
+		return err;
+	d->no_dwarf = !symtab_has_dwarf(st);
+	main_mod = module_add(d, path, st, d->ops->load_bias(d->eng), 0, 0,
+			      true);
+	/* Its extent comes from the maps. */
+	modules_scan(d);
+	for (size_t i = 0; i < d->rules.len; i++)
+		tracepoints_apply_rule(d, main_mod, &d->rules.items[i]);
+
+	interp = modules_interp_base(d->pid);
+	if (!interp)
+		return 0; /* static: no libraries will ever come */
+	/* The loader is mapped from the start; find it among the maps. */
+	struct module *ld = module_at(d, interp);
+	if (!ld)
+		return 0;
+	for (size_t i = 0; i < symtab_nfuncs(ld->st); i++) {
+		const struct func *fn = symtab_func(ld->st, i);
+		if (strcmp(fn->name, "_dl_debug_state"))
+			continue;
+		/* Without it we still trace what is loaded now; say nothing
+		 * below the frontend, just go on. */
+		tracepoints_add_internal(d, TP_RENDEZVOUS, ld,
+					 fn->low_pc + ld->bias, NULL);
+		break;
+	}
+	return 0;
+}
+
+int modules_init(struct debugger *d, struct errbuf *eb)
+{
+	return modules_start(d, eb);
+}
+
+int modules_reset(struct debugger *d, struct errbuf *eb)
+{
+	/* The old images went with the exec; the engine has forgotten their
+	 * probes already. */
+	for (size_t i = 0; i < d->mods.len; i++) {
+		struct module *m = d->mods.items[i];
+		m->main = false;
+		if (m->st) {
+			tracepoints_forget_module(d, m);
+			symtab_close(m->st);
+			m->st = NULL;
+		}
+	}
+	/* Keep the dead ones (their tracepoints point at them) but put the
+	 * new executable first. */
+	size_t old = d->mods.len;
+	int err = modules_start(d, eb);
+	if (d->mods.len > old) {
+		struct module *tmp = d->mods.items[0];
+		d->mods.items[0] = d->mods.items[old];
+		d->mods.items[old] = tmp;
+	}
+	return err;
+}
+
+void modules_free(struct debugger *d)
+{
+	for (size_t i = 0; i < d->mods.len; i++) {
+		struct module *m = d->mods.items[i];
+		if (m->st)
+			symtab_close(m->st);
+		free(m->path);
+		free(m);
+	}
+	VEC_FREE(&d->mods);
+	for (size_t i = 0; i < d->rules.len; i++)
+		free(d->rules.items[i].regexp);
+	VEC_FREE(&d->rules);
+}
