@@ -14,7 +14,10 @@ enum {
 	EXIT_ERROR = 1,     /* an unexpected failure */
 	EXIT_USAGE = 2,     /* bad flags, missing or invalid regexp */
 	EXIT_NOMATCH = 3,   /* the regexp matches no function */
-	EXIT_NOTARGET = 4,  /* the target cannot be started or attached */
+	EXIT_NOTARGET = 4,  /* the program cannot be started (missing, not an
+	                     * executable ELF, truncated) */
+	EXIT_NOPROC = 5,    /* -p: no such process */
+	EXIT_PERM = 6,      /* -p: not allowed (another tracer, privileges) */
 };
 
 int cmd_trace(int argc, char **argv);

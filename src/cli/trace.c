@@ -50,7 +50,9 @@ void trace_usage(FILE *f)
 	      "\n"
 	      "Exit status: the traced program's own (128+N when signal N killed it);\n"
 	      "1 on an internal error, 2 on a usage error or an invalid regexp, 3 when no\n"
-	      "function matches, 4 when the target cannot be started or attached.\n",
+	      "function matches, 4 when the program cannot be started, 5 when the pid\n"
+	      "names no process, 6 when attaching is not permitted (another tracer holds\n"
+	      "the process, or privileges are missing).\n",
 	      f);
 }
 
@@ -427,10 +429,15 @@ int cmd_trace(int argc, char **argv)
 	/* Full buffering: events are written in batches, flushed per batch. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 
-	if (server_start_local(&cfg, &fd, &srv, &eb)) {
+	ret = server_start_local(&cfg, &fd, &srv, &eb);
+	if (ret) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		fflush(stderr);
 		free(targv);
+		if (o.pid && ret == -ESRCH)
+			return EXIT_NOPROC;
+		if (o.pid && (ret == -EPERM || ret == -EACCES))
+			return EXIT_PERM;
 		return EXIT_NOTARGET;
 	}
 	c = client_new(fd);

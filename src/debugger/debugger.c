@@ -157,6 +157,12 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 	err = symtab_open(&st, path, eb);
 	if (err) {
 		free(d);
+		/* /proc/PID/exe of another user's process is closed to us:
+		 * the same wall ptrace would hit. */
+		if (!cfg->argv && (err == -EACCES || err == -EPERM))
+			return errbuf_set(eb, -EPERM,
+					  "cannot attach to process %d: %s (tracing another user's process needs root or CAP_SYS_PTRACE; see also /proc/sys/kernel/yama/ptrace_scope)",
+					  (int)cfg->attach_pid, strerror(-err));
 		return err;
 	}
 	symtab_close(st);

@@ -48,7 +48,7 @@ for p in 0 abc 123x -5; do
 	expect_err_line "bad-pid-$p" "invalid pid"
 done
 run_trace gone-pid -- trace -p 4000000 tick
-expect_rc gone-pid 4
+expect_rc gone-pid 5
 expect_err_line gone-pid "4000000"
 
 run_trace help -- help trace
