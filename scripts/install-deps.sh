@@ -6,6 +6,7 @@ pkgs=(
 	build-essential gcc g++ clang make pkg-config
 	libelf-dev libdw-dev libpcre2-dev libcapstone-dev libjson-c-dev
 	gawk procps binutils
+	libclang-rt-dev # libFuzzer (make fuzz-build); clang only recommends it
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)

@@ -7,6 +7,7 @@
 
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 /* One Capstone handle per thread: cs_open costs an allocation and table
@@ -16,9 +17,29 @@ static __thread csh cs_handle;
 static __thread cs_insn *cs_buf;
 static __thread bool cs_ready;
 
+/* The handle is closed when its thread ends (a key's destructor runs
+ * then), so threads that come and go leave nothing behind. */
+static pthread_key_t cs_key;
+static pthread_once_t cs_once = PTHREAD_ONCE_INIT;
+
+static void decoder_release(void *unused)
+{
+	if (!cs_ready)
+		return;
+	cs_free(cs_buf, 1);
+	cs_close(&cs_handle);
+	cs_ready = false;
+}
+
+static void decoder_key_init(void)
+{
+	pthread_key_create(&cs_key, decoder_release);
+}
+
 static int decoder(csh *h, cs_insn **buf)
 {
 	if (!cs_ready) {
+		pthread_once(&cs_once, decoder_key_init);
 		if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK)
 			return -ENOMEM;
 		cs_option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON);
@@ -28,6 +49,8 @@ static int decoder(csh *h, cs_insn **buf)
 			return -ENOMEM;
 		}
 		cs_ready = true;
+		/* Any non-NULL value makes the destructor run. */
+		pthread_setspecific(cs_key, (void *)1);
 	}
 	*h = cs_handle;
 	*buf = cs_buf;

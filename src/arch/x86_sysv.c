@@ -72,7 +72,28 @@ static bool is_x87(const struct ctype *st)
 	return !st->name || !strstr(st->name, "128");
 }
 
-static uint64_t align_of(const struct ctype *st)
+/* Types come from the file: their graph may loop (a struct that holds
+ * itself, an array of itself) or share types so as to fan out
+ * exponentially. Each walk below (align_of, classify) stops at this depth
+ * and after this many types; no real type comes close. */
+#define SYSV_MAX_DEPTH 64
+#define SYSV_MAX_VISITS 65536
+
+struct sysv_walk {
+	int depth;
+	long left;
+};
+
+static bool walk_enter(struct sysv_walk *w)
+{
+	if (w->depth >= SYSV_MAX_DEPTH || w->left <= 0)
+		return false;
+	w->depth++;
+	w->left--;
+	return true;
+}
+
+static uint64_t align_walk(const struct ctype *st, struct sysv_walk *w)
 {
 	uint64_t a = 1, half;
 
@@ -91,18 +112,32 @@ static uint64_t align_of(const struct ctype *st)
 		half = st->size / 2;
 		return half >= 10 ? 16 : (half ? half : 1);
 	case CT_ARRAY:
-		return align_of(strip(st->target));
+		if (!walk_enter(w))
+			return 1;
+		a = align_walk(strip(st->target), w);
+		w->depth--;
+		return a;
 	case CT_STRUCT:
 	case CT_UNION:
+		if (!walk_enter(w))
+			return 1;
 		for (size_t i = 0; i < st->nmembers; i++) {
-			uint64_t m = align_of(strip(st->members[i].type));
+			uint64_t m = align_walk(strip(st->members[i].type), w);
 			if (m > a)
 				a = m;
 		}
+		w->depth--;
 		return a;
 	default:
 		return 1;
 	}
+}
+
+static uint64_t align_of(const struct ctype *st)
+{
+	struct sysv_walk w = { 0, SYSV_MAX_VISITS };
+
+	return align_walk(st, &w);
 }
 
 /* Gives bytes [off, off+size) class c. */
@@ -120,7 +155,8 @@ static void mark(struct sysv_cls *k, uint64_t off, uint64_t size,
 	}
 }
 
-static int classify(const struct ctype *t, uint64_t off, struct sysv_cls *k);
+static int classify_walk(const struct ctype *t, uint64_t off,
+			 struct sysv_cls *k, struct sysv_walk *w);
 
 static int classify_float(const struct ctype *st, uint64_t off,
 			  struct sysv_cls *k)
@@ -140,7 +176,7 @@ static int classify_float(const struct ctype *st, uint64_t off,
 }
 
 static int classify_members(const struct ctype *st, uint64_t off,
-			    struct sysv_cls *k)
+			    struct sysv_cls *k, struct sysv_walk *w)
 {
 	int err;
 
@@ -163,21 +199,19 @@ static int classify_members(const struct ctype *st, uint64_t off,
 			mark(k, lo, hi - lo, SYSV_INTEGER);
 			continue;
 		}
-		if ((err = classify(m->type, off + m->offset, k)))
+		if ((err = classify_walk(m->type, off + m->offset, k, w)))
 			return err;
 	}
 	return 0;
 }
 
-static int classify(const struct ctype *t, uint64_t off, struct sysv_cls *k)
+static int classify_type(const struct ctype *st, uint64_t off,
+			 struct sysv_cls *k, struct sysv_walk *w)
 {
-	const struct ctype *st = strip(t);
 	const struct ctype *el;
 	int err;
 
-	if (!st)
-		return -ENOTSUP;
-	if (off % align_of(st)) {
+	if (off % align_walk(st, w)) {
 		k->mem = true; /* packed: an unaligned field */
 		return 0;
 	}
@@ -205,18 +239,38 @@ static int classify(const struct ctype *t, uint64_t off, struct sysv_cls *k)
 	}
 	case CT_STRUCT:
 	case CT_UNION:
-		return classify_members(st, off, k);
+		return classify_members(st, off, k, w);
 	case CT_ARRAY:
 		el = strip(st->target);
 		if (!el)
 			return -ENOTSUP;
 		for (uint64_t i = 0; i < st->count && el->size && !k->mem; i++)
-			if ((err = classify(el, off + i * el->size, k)))
+			if ((err = classify_walk(el, off + i * el->size, k, w)))
 				return err;
 		return 0;
 	default:
 		return -ENOTSUP;
 	}
+}
+
+static int classify_walk(const struct ctype *t, uint64_t off,
+			 struct sysv_cls *k, struct sysv_walk *w)
+{
+	const struct ctype *st = strip(t);
+	int err;
+
+	if (!st || !walk_enter(w))
+		return -ENOTSUP;
+	err = classify_type(st, off, k, w);
+	w->depth--;
+	return err;
+}
+
+static int classify(const struct ctype *t, uint64_t off, struct sysv_cls *k)
+{
+	struct sysv_walk w = { 0, SYSV_MAX_VISITS };
+
+	return classify_walk(t, off, k, &w);
 }
 
 /* The psABI's post-merger cleanup. */

@@ -30,6 +30,7 @@ struct cu_ctx {
 	Dwarf_Lines *lines;
 	size_t nlines;
 	bool lines_tried;
+	Dwarf_Off last; /* the DIE walk() visited last (see there) */
 };
 
 static enum sym_lang lang_of(int l)
@@ -559,6 +560,15 @@ static void walk(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *parent,
 		size_t mark = scope->len;
 		const char *name;
 
+		/* In a tree, DIEs come in the order of a pre-order walk: each
+		 * after the one before. A DW_AT_sibling that points back (a
+		 * loop) or into a subtree already walked (one DIE reached
+		 * twice, 2^depth times over nested levels) breaks that;
+		 * stopping there keeps the walk linear in the DIEs. */
+		if (dwarf_dieoffset(&c) <= cu->last)
+			break;
+		cu->last = dwarf_dieoffset(&c);
+
 		switch (dwarf_tag(&c)) {
 		case DW_TAG_subprogram:
 			add_func(st, cu, &c, scope->buf);
@@ -631,6 +641,7 @@ int dwfunc_load(struct symtab *st, struct errbuf *eb)
 	Dwarf_Half ver;
 	uint8_t ut;
 	Dwarf_Die cudie, sub;
+	Dwarf_Off last = 0;
 	int rc, units = 0;
 
 	strbuf_init(&scope);
@@ -646,7 +657,9 @@ int dwfunc_load(struct symtab *st, struct errbuf *eb)
 		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
 			continue;
 		ctx.lang = lang_of(dwarf_srclang(&cudie));
+		ctx.last = last;
 		walk(st, &ctx, &cudie, &scope, 0);
+		last = ctx.last;
 	}
 	strbuf_release(&scope);
 	if (rc < 0 && !st->funcs.len)

@@ -207,7 +207,7 @@ static bool expr_op(Dwarf_Attribute *attr, const Dwarf_Op *o, bool last,
 		if (!fb || !fb->known)
 			return false;
 		return emit(e, DW_OP_bregx, (uint64_t)fb->reg,
-			    (uint64_t)(fb->off + (int64_t)o->number));
+			    (uint64_t)fb->off + o->number);
 	case DW_OP_entry_value:
 	case DW_OP_GNU_entry_value:
 		/* A register's value at entry is the register itself only
@@ -301,6 +301,13 @@ static bool expr_piece(struct arena *ar, Dwarf_Attribute *attr,
 
 enum base_kind { BASE_NONE, BASE_MEM, BASE_CONST };
 
+/* DWARF's stack arithmetic is modulo 2^64 (and offsets from a file may be
+ * anything): signed overflow would be undefined in C. */
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 /* One piece's ops (without the DW_OP_piece) into p when they have one of
  * the simple shapes; LOC_OPTIMIZED otherwise. p->size is set. */
 static void simple_piece(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
@@ -346,7 +353,7 @@ static void simple_piece(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
 		if (!fb || !fb->known)
 			return;
 		reg = fb->reg;
-		off = fb->off + (int64_t)o[0].number;
+		off = wrap_add(fb->off, (int64_t)o[0].number);
 		base = BASE_MEM;
 	} else if (entry_value_op(attr, &o[0], &reg)) {
 		/* The register's value at entry is the register itself
@@ -363,12 +370,14 @@ static void simple_piece(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
 	/* Offsets added to the base: plus_uconst, or const; plus/minus. */
 	while (i < n) {
 		if (o[i].atom == DW_OP_plus_uconst) {
-			off += (int64_t)o[i].number;
+			off = wrap_add(off, (int64_t)o[i].number);
 			i++;
 		} else if (i + 1 < n && const_op(attr, &o[i], &c) &&
 			   (o[i + 1].atom == DW_OP_plus ||
 			    o[i + 1].atom == DW_OP_minus)) {
-			off += o[i + 1].atom == DW_OP_plus ? c : -c;
+			off = o[i + 1].atom == DW_OP_plus
+				      ? wrap_add(off, c)
+				      : wrap_add(off, (int64_t)(0 - (uint64_t)c));
 			i += 2;
 		} else {
 			break;

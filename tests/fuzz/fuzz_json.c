@@ -6,7 +6,7 @@
  * to every wire_*_from_json decoder. What decodes is encoded again and must
  * be a fixed point: encode(decode(encode(decode(x)))) == encode(decode(x)).
  * Decoded values are printed (value_format) as the frontend prints them.
- * Seeds: the request and answer lines of tests/rpc/*.rpc and the wire
+ * Seeds: the request and answer lines of tests/rpc/ and the wire
  * objects of tests/fuzz/seeds/json/ (tests/fuzz/fuzz.mk). */
 #include <errno.h>
 #include <fcntl.h>

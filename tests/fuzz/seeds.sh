@@ -11,7 +11,10 @@
 set -euo pipefail
 out=$1 dwseed=$2
 bin=$out/seed
-rm -rf "$out/corpus"
+# Built aside, then swapped in: a fuzzer may be reading the old one.
+final=$out/corpus
+out=$out/corpus.new.$$
+trap 'rm -rf "$out"' EXIT
 mkdir -p "$bin" "$out/corpus/elf" "$out/corpus/dwarf" "$out/corpus/json"
 
 # compiler:opt:flags source — a small matrix: each source on a few variants.
@@ -59,3 +62,8 @@ for h in elf dwarf json; do
 		find "tests/fuzz/regress/$h" -type f ! -name '.*' -exec cp {} "$out/corpus/$h/" \;
 	fi
 done
+
+rm -rf "$final.old"
+[[ -d $final ]] && mv "$final" "$final.old"
+mv "$out/corpus" "$final"
+rm -rf "$final.old"

@@ -3,6 +3,7 @@
  * fork/exec, launch failures, stop requests and detach.
  *
  * `test_ptrace bench [calls]` measures hits/s under each CPU placement. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -27,8 +28,11 @@ static const char *srcdir = "tests/fixtures/engine";
 
 /* ---- building fixtures and reading their symbols ---- */
 
-static const char *build(const char *name, const char *flags,
-			 const char *tag)
+/* cc builds srcdir/name.ext with flags into tmpdir/name-tag (extra goes
+ * after the source: libraries). */
+static const char *build_with(const char *cc, const char *name,
+			      const char *ext, const char *flags,
+			      const char *tag, const char *extra)
 {
 	static char out[32][256];
 	static int n;
@@ -36,13 +40,19 @@ static const char *build(const char *name, const char *flags,
 	char *o = out[n++ % 32];
 
 	snprintf(o, 256, "%s/%s-%s", tmpdir, name, tag);
-	snprintf(cmd, sizeof(cmd), "gcc %s -o %s %s/%s.c -lpthread", flags, o,
-		 srcdir, name);
+	snprintf(cmd, sizeof(cmd), "%s %s -o %s %s/%s.%s %s", cc, flags, o,
+		 srcdir, name, ext, extra);
 	if (system(cmd)) {
 		fprintf(stderr, "cannot build: %s\n", cmd);
 		return NULL;
 	}
 	return o;
+}
+
+static const char *build(const char *name, const char *flags,
+			 const char *tag)
+{
+	return build_with("gcc", name, "c", flags, tag, "-lpthread");
 }
 
 struct fsym {
@@ -103,7 +113,7 @@ static int find_sym(const char *path, const char *name, struct fsym *out)
 /* ---- what the callback checks ---- */
 
 enum chk { CHK_NONE, CHK_ARG, CHK_3X1, CHK_2X1, CHK_2X2, CHK_THR,
-	   CHK_HALF, CHK_ARGF };
+	   CHK_HALF, CHK_ARGF, CHK_PAIR };
 
 struct tp {
 	struct probe probe;
@@ -126,6 +136,18 @@ struct tctx {
 	long nhits, stop_every; /* on_hit asks to stop every stop_every hits */
 	const struct engine_ops *ops;
 	struct engine *e;
+	/* Called after each hit is counted / at an exec: their non-zero
+	 * stops the run. */
+	int (*hook)(struct tctx *c, const struct hit *h);
+	int (*exec_hook)(struct tctx *c, pid_t tid);
+	long execs;
+	void *data;
+	/* CHK_PAIR: per thread, the entries not yet returned from, as
+	 * sp | fn (sp is 8-aligned at an entry). */
+	struct {
+		uint64_t *v;
+		size_t n, cap;
+	} pairs[MAXT];
 };
 
 static int slot_of(struct tctx *c, pid_t tid)
@@ -194,8 +216,46 @@ static int on_hit(void *ctx, const struct hit *h)
 		if (x != c->th[s].f[fn] / 2 || h->sp != c->th[s].sp[fn])
 			tp->bad++;
 		break;
+	case CHK_PAIR: {
+		/* A return pairs with the newest entry of its function at
+		 * its sp; newer ones were left by longjmp or a throw. */
+		typeof(c->pairs[0]) *ps = &c->pairs[s];
+		uint64_t key = h->sp | (uint64_t)fn;
+		if (!h->is_return) {
+			if (ps->n == ps->cap) {
+				ps->cap = ps->cap ? 2 * ps->cap : 64;
+				ps->v = realloc(ps->v, ps->cap * 8);
+			}
+			ps->v[ps->n++] = key;
+			break;
+		}
+		size_t k = ps->n;
+		while (k > 0 && ps->v[k - 1] != key)
+			k--;
+		if (!k)
+			tp->bad++;
+		else
+			ps->n = k - 1;
+		break;
 	}
+	}
+	if (c->hook && c->hook(c, h))
+		return 1;
 	return c->stop_every && c->nhits % c->stop_every == 0;
+}
+
+static int on_exec_cb(void *ctx, pid_t tid)
+{
+	struct tctx *c = ctx;
+
+	c->execs++;
+	return c->exec_hook ? c->exec_hook(c, tid) : 0;
+}
+
+static void tctx_free(struct tctx *c)
+{
+	for (int i = 0; i < MAXT; i++)
+		free(c->pairs[i].v);
 }
 
 static void on_thread(void *ctx, pid_t tid, bool started)
@@ -319,7 +379,8 @@ static struct engine *launch(const char *bin, const char *a1, const char *a2,
 static int run(struct engine *e, struct tctx *c, struct exit_info *ex)
 {
 	struct engine_callbacks cb = {.ctx = c, .on_hit = on_hit,
-				      .on_thread = on_thread};
+				      .on_thread = on_thread,
+				      .on_exec = on_exec_cb};
 	struct errbuf eb = {{0}};
 	int err = ops->run(e, &cb, ex, &eb);
 
@@ -679,7 +740,14 @@ static void test_attach(void)
 	c.e = e;
 	/* A second tracer is refused, and told who holds it. */
 	CHECK_INT(ops->attach(&e2, pid, &eb), -EPERM);
-	CHECK(strstr(eb.msg, "TracerPid") != NULL);
+	{
+		char want[64];
+		snprintf(want, sizeof(want), "already traced by %d (",
+			 (int)getpid());
+		if (!strstr(eb.msg, want))
+			fprintf(stderr, "attach twice: %s\n", eb.msg);
+		CHECK(strstr(eb.msg, want) != NULL);
+	}
 	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
 	s.e = e;
 	s.ms = 100;
@@ -764,6 +832,635 @@ static void test_kill(void)
 	CHECK_INT(ex.code, SIGKILL);
 	ops->close(e);
 	CHECK(waitpid(-1, &st, WNOHANG | __WALL) < 0 && errno == ECHILD);
+}
+
+/* ---- faults and corner cases ---- */
+
+static long entries_and_rets(const struct fprobes *fp)
+{
+	return fp->entry->hits * 100000 + rets_hits(fp);
+}
+
+/* The program's own SIGTRAPs are delivered: handled, or its death. */
+static void test_selftrap(bool handle)
+{
+	const char *bin = build("selftrap", "-O2", "O2");
+	struct fprobes w;
+	struct exit_info ex;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, handle ? "handle" : NULL, NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	if (handle) {
+		expect_exit0(e, &c, "selftrap");
+		CHECK_INT(entries_and_rets(&w), 10 * 100000 + 10);
+		CHECK_INT(w.second->hits, 10);
+		return;
+	}
+	CHECK_INT(run(e, &c, &ex), 0);
+	CHECK_INT(ex.kind, EXIT_SIGNAL);
+	CHECK_INT(ex.code, SIGTRAP);
+	CHECK_INT(entries_and_rets(&w), 1 * 100000 + 1);
+	ops->close(e);
+}
+
+struct sender {
+	pid_t pid;
+	int sig, ms;
+};
+
+static void *send_later(void *arg)
+{
+	struct sender *s = arg;
+	struct timespec ts = {0, s->ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+	kill(s->pid, s->sig);
+	return NULL;
+}
+
+/* A SIGINT from outside reaches the program. */
+static void test_sigint(bool handle)
+{
+	const char *bin = build("sigint", "-O2", "O2");
+	struct sender snd;
+	struct fprobes w;
+	struct exit_info ex;
+	struct tctx c;
+	struct engine *e;
+	pthread_t th;
+
+	if (!bin)
+		return;
+	e = launch(bin, handle ? "handle" : NULL, NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, false, true, &w);
+	snd.pid = ops->pid(e);
+	snd.sig = SIGINT;
+	snd.ms = 100;
+	pthread_create(&th, NULL, send_later, &snd);
+	CHECK_INT(run(e, &c, &ex), 0);
+	pthread_join(th, NULL);
+	CHECK_INT(ex.kind, handle ? EXIT_STATUS : EXIT_SIGNAL);
+	CHECK_INT(ex.code, handle ? 0 : SIGINT);
+	CHECK(w.entry->hits > 0);
+	if (handle)
+		CHECK_INT(rets_hits(&w), w.entry->hits);
+	else
+		CHECK(w.entry->hits - rets_hits(&w) <= 1);
+	ops->close(e);
+}
+
+/* The original bytes of fn, from the file, written back into the target
+ * (what a dlclose and a new mapping there would leave). */
+static void write_back(struct tctx *c, const char *bin, const char *fn)
+{
+	struct fsym s;
+	char path[64];
+	int fd;
+
+	if (find_sym(bin, fn, &s))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)ops->pid(c->e));
+	fd = open(path, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, s.code, s.size,
+				(off_t)(s.addr + ops->load_bias(c->e))) ==
+			       (ssize_t)s.size);
+	if (fd >= 0)
+		close(fd);
+}
+
+struct forget_data {
+	const char *bin;
+	bool restore;
+	long at; /* hits when the probes were forgotten (0: not yet) */
+};
+
+static int forget_hook(struct tctx *c, const struct hit *h)
+{
+	struct forget_data *fd = c->data;
+	struct fsym s;
+	uint64_t bias = ops->load_bias(c->e);
+
+	if (fd->at || c->nhits < 3000 || find_sym(fd->bin, "work", &s))
+		return 0;
+	/* Other threads have likely trapped on these probes already. */
+	if (fd->restore)
+		write_back(c, fd->bin, "work");
+	ops->forget_probes(c->e, s.addr + bias, s.addr + s.size + bias);
+	fd->at = c->nhits;
+	return 0;
+}
+
+/* Threads hitting probes forgotten under them go on as if nothing was
+ * there: with the code restored meanwhile, or with the int3s still in
+ * place. */
+static void test_forget(bool restore)
+{
+	const char *bin = build("threads", "-O2", "forget");
+	struct forget_data fd = {.bin = bin, .restore = restore};
+	struct fprobes w;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, "3000", NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	c.hook = forget_hook;
+	c.data = &fd;
+	expect_exit0(e, &c, restore ? "forget restored" : "forget");
+	CHECK(fd.at >= 3000);
+	CHECK_INT(c.nhits, fd.at);
+}
+
+static void test_manythreads(void)
+{
+	const char *bin = build("manythreads", "-O2", "O2");
+	struct fprobes w;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, "2000", NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	expect_exit0(e, &c, "manythreads");
+	CHECK_INT(w.entry->hits, 2000);
+	CHECK_INT(w.second->hits, 2000);
+	CHECK_INT(rets_hits(&w), 2000);
+	CHECK_INT(c.started, 2000);
+	CHECK_INT(c.ended, 2000);
+}
+
+/* The main thread leaves first; the status comes with the last thread. */
+static void test_mainexit(void)
+{
+	const char *bin = build("mainexit", "-O2", "O2");
+	struct exit_info ex;
+	struct fprobes w;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, NULL, NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	CHECK_INT(run(e, &c, &ex), 0);
+	CHECK_INT(ex.kind, EXIT_STATUS);
+	CHECK_INT(ex.code, 42);
+	CHECK_INT(w.entry->hits, 3000);
+	CHECK_INT(rets_hits(&w), 3000);
+	ops->close(e);
+}
+
+static void test_vfork(void)
+{
+	const char *bin = build("vforker", "-O0", "O0");
+	struct fprobes w;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, NULL, NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	expect_exit0(e, &c, "vfork");
+	CHECK_INT(entries_and_rets(&w), 4 * 100000 + 4);
+}
+
+struct exec_data {
+	const char *bin;
+	struct fprobes after;
+};
+
+static int reprobe(struct tctx *c, pid_t tid)
+{
+	struct exec_data *xd = c->data;
+
+	CHECK_INT(tid, ops->pid(c->e));
+	probe_func(c, xd->bin, "work", 1, CHK_NONE, CHK_NONE, true, true,
+		   &xd->after);
+	return 0;
+}
+
+/* An exec from a non-main thread (or the main one): on_exec probes the new
+ * image, whose hits come in. */
+static void test_threxec(const char *how, const char *flags)
+{
+	const char *bin = build("threxec", flags, how ? how : "thr");
+	struct exec_data xd = {.bin = bin};
+	struct fprobes w;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, how, NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	c.exec_hook = reprobe;
+	c.data = &xd;
+	expect_exit0(e, &c, "threxec");
+	CHECK_INT(c.execs, 1);
+	CHECK_INT(entries_and_rets(&w), 3 * 100000 + 3);
+	CHECK_INT(w.second->hits, 3);
+	if (xd.after.entry) {
+		CHECK_INT(entries_and_rets(&xd.after), 5 * 100000 + 5);
+		CHECK_INT(xd.after.second->hits, 5);
+	}
+	if (!how) {
+		CHECK_INT(c.started, 1);
+		CHECK_INT(c.ended, 1);
+	}
+}
+
+static void test_recurse(void)
+{
+	const char *bin = build("recurse", "-O0", "O0");
+	struct fprobes r;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, "10000", NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "rec", 0, CHK_PAIR, CHK_PAIR, true, true, &r);
+	expect_exit0(e, &c, "recurse");
+	CHECK_INT(r.entry->hits, 20002);
+	CHECK_INT(r.second->hits, 20002);
+	CHECK_INT(rets_hits(&r), 20002);
+	CHECK_INT(bad(&c), 0);
+	CHECK_INT(c.pairs[0].n, 0);
+	tctx_free(&c);
+}
+
+/* longjmp (C) and exceptions (C++) out of traced frames: the returns that
+ * happen pair with their entries, by sp. */
+static void test_unwind(bool cxx, const char *flags, const char *tag)
+{
+	const char *bin = cxx ? build_with("g++", "exc", "cpp", flags, tag, "")
+			      : build("jmp", flags, tag);
+	struct fprobes a, b, d;
+	struct tctx c;
+	struct engine *e;
+
+	if (!bin)
+		return;
+	e = launch(bin, NULL, NULL, &c);
+	if (!e)
+		return;
+	if (cxx) {
+		probe_func(&c, bin, "_Z3midl", 0, CHK_PAIR, CHK_PAIR, false,
+			   true, &a);
+		probe_func(&c, bin, "_Z4leafl", 1, CHK_PAIR, CHK_PAIR, false,
+			   true, &d);
+	} else {
+		probe_func(&c, bin, "traced", 0, CHK_PAIR, CHK_PAIR, false,
+			   true, &a);
+		probe_func(&c, bin, "tailer", 1, CHK_PAIR, CHK_PAIR, false,
+			   true, &b);
+		probe_func(&c, bin, "deep", 2, CHK_PAIR, CHK_PAIR, false, true,
+			   &d);
+	}
+	expect_exit0(e, &c, tag);
+	if (cxx) {
+		CHECK_INT(entries_and_rets(&a), 30 * 100000 + 20);
+		CHECK_INT(entries_and_rets(&d), 30 * 100000 + 20);
+	} else {
+		CHECK_INT(entries_and_rets(&a), 30 * 100000 + 20);
+		CHECK_INT(entries_and_rets(&b), 20 * 100000 + 10);
+		CHECK_INT(entries_and_rets(&d), 50 * 100000 + 30);
+	}
+	CHECK_INT(bad(&c), 0);
+	tctx_free(&c);
+}
+
+struct far_data {
+	const char *lib;
+	struct fsym fw;
+	int n;
+};
+
+/* Probes every instruction of farwork(), from inside the hit of
+ * main_ready (the library is loaded by then). */
+static int far_hook(struct tctx *c, const struct hit *h)
+{
+	struct far_data *fd = c->data;
+	struct tp *tp = h->probe->cookie;
+	char path[64], line[512];
+	uint64_t base = 0, lo;
+	struct insn in;
+	FILE *f;
+
+	if (tp != &c->tps[0] || fd->n)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)ops->pid(c->e));
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long s, off;
+		if (strstr(line, "libfarlib.so") &&
+		    sscanf(line, "%lx-%*x %*s %lx", &s, &off) == 2 && !off) {
+			base = s;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	CHECK(base != 0);
+	if (!base)
+		return 0;
+	/* More than 2 GiB away from the executable's page. */
+	CHECK(base - h->acc->bias > (3ull << 30));
+	lo = base + fd->fw.addr;
+	for (uint64_t off = 0; off < fd->fw.size; off += in.len) {
+		if (x86_decode(fd->fw.code + off, fd->fw.size - off, lo + off,
+			       &in))
+			break;
+		add_tp(c, lo + off, in.cls == INSN_RET ? PROBE_RETURN
+						       : PROBE_ENTRY,
+		       1, CHK_NONE, lo, lo + fd->fw.size);
+		fd->n++;
+	}
+	return 0;
+}
+
+/* Probes in a shared library far from the executable, rip-relative
+ * instructions among them, inserted while the target runs. */
+static void test_far(void)
+{
+	char flags[512];
+	const char *lib, *bin;
+	struct far_data fd = {0};
+	struct fprobes m;
+	struct tctx c;
+	struct engine *e;
+	bool riprel = false;
+	struct insn in;
+
+	lib = build_with("gcc", "farlib", "c", "-O2 -fpic -shared", "so", "");
+	if (!lib)
+		return;
+	snprintf(flags, sizeof(flags), "%s/libfarlib.so", tmpdir);
+	if (rename(lib, flags))
+		return;
+	fd.lib = flags;
+	CHECK_INT(find_sym(fd.lib, "farwork", &fd.fw), 0);
+	for (uint64_t off = 0; off < fd.fw.size; off += in.len) {
+		if (x86_decode(fd.fw.code + off, fd.fw.size - off, off, &in))
+			break;
+		riprel |= in.cls == INSN_RIPREL;
+	}
+	CHECK(riprel);
+	snprintf(flags, sizeof(flags), "-O2 -fno-pie -no-pie -L%s -Wl,-rpath,%s",
+		 tmpdir, tmpdir);
+	bin = build_with("gcc", "farmain", "c", flags, "far", "-lfarlib");
+	if (!bin)
+		return;
+	e = launch(bin, "1000", NULL, &c);
+	if (!e)
+		return;
+	probe_func(&c, bin, "main_ready", 0, CHK_NONE, CHK_NONE, false, false,
+		   &m);
+	c.hook = far_hook;
+	c.data = &fd;
+	expect_exit0(e, &c, "far");
+	CHECK(fd.n >= 3);
+	for (int i = 1; i < c.ntps; i++)
+		CHECK_INT(c.tps[i].hits, 1000);
+}
+
+/* State letter of /proc/pid/task/tid/stat, and the task's TracerPid. */
+static char task_state(pid_t pid, pid_t tid, int *tracer)
+{
+	char path[96], buf[512], *p;
+	char st = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+			st = p[2];
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid,
+		 (int)tid);
+	f = fopen(path, "r");
+	*tracer = -1;
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "TracerPid: %d", tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return st;
+}
+
+/* Every task of pid: untraced, and stopped (want 'T') or not. */
+static bool tasks_ok(pid_t pid, bool stopped)
+{
+	char path[64];
+	struct dirent *de;
+	bool ok = true;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name);
+		int tr;
+		char st;
+		if (tid <= 0)
+			continue;
+		st = task_state(pid, tid, &tr);
+		if (tr != 0 || (stopped ? st != 'T' : (st == 'T' || st == 't'))) {
+			fprintf(stderr, "task %d: state %c, tracer %d\n",
+				(int)tid, st, tr);
+			ok = false;
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+static pid_t spawn(const char *bin, const char *arg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execl(bin, bin, arg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Attach, trace a moment, detach: twenty times in a row on four threads
+ * calling the traced function flat out. Each time the code must be the
+ * file's, no task traced or stopped, and the program right at its end. */
+static void test_detach_many(void)
+{
+	const char *bin = build("busy", "-O2", "O2");
+	int st = 0, bad_rounds = 0;
+	pid_t pid;
+
+	if (!bin)
+		return;
+	pid = spawn(bin, NULL);
+	usleep(50000);
+	for (int round = 0; round < 20; round++) {
+		struct errbuf eb = {{0}};
+		struct exit_info ex;
+		struct engine *e = NULL;
+		struct fprobes w;
+		struct stopper s;
+		struct tctx c;
+		pthread_t th;
+
+		if (ops->attach(&e, pid, &eb)) {
+			fprintf(stderr, "attach round %d: %s\n", round, eb.msg);
+			CHECK(!"attach");
+			break;
+		}
+		memset(&c, 0, sizeof(c));
+		c.ops = ops;
+		c.e = e;
+		probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true,
+			   &w);
+		s.e = e;
+		s.ms = 10 + round * 3;
+		pthread_create(&th, NULL, stop_later, &s);
+		CHECK_INT(run(e, &c, &ex), 0);
+		pthread_join(th, NULL);
+		CHECK_INT(ex.kind, EXIT_NONE);
+		CHECK(w.entry->hits > 0);
+		CHECK_INT(ops->detach(e, false, &ex, &eb), 0);
+		if (!code_intact(pid, bin, "work", ops->load_bias(e)) ||
+		    !tasks_ok(pid, false)) {
+			fprintf(stderr, "detach round %d: not clean\n", round);
+			bad_rounds++;
+		}
+		ops->close(e);
+		usleep(5000);
+		if (waitpid(pid, &st, WNOHANG) != 0) {
+			fprintf(stderr, "round %d: target gone, status 0x%x\n",
+				round, st);
+			bad_rounds++;
+			break;
+		}
+	}
+	CHECK_INT(bad_rounds, 0);
+	kill(pid, SIGUSR1);
+	CHECK_INT(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "detach_many: status 0x%x\n", st);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A process stopped before the attach stays stopped while traced and after
+ * the detach; SIGCONT then lets it finish normally. */
+static void test_attach_stopped(void)
+{
+	const char *bin = build("spin", "-O2", "stopped");
+	struct errbuf eb = {{0}};
+	struct exit_info ex;
+	struct engine *e = NULL;
+	struct fprobes w;
+	struct stopper s;
+	struct tctx c;
+	pthread_t th;
+	pid_t pid;
+	int st = 0, tr;
+
+	if (!bin)
+		return;
+	pid = spawn(bin, "10000");
+	usleep(50000);
+	kill(pid, SIGSTOP);
+	for (int i = 0; i < 100 && task_state(pid, pid, &tr) != 'T'; i++)
+		usleep(10000);
+	CHECK_INT(ops->attach(&e, pid, &eb), 0);
+	if (!e)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.ops = ops;
+	c.e = e;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	s.e = e;
+	s.ms = 100;
+	pthread_create(&th, NULL, stop_later, &s);
+	CHECK_INT(run(e, &c, &ex), 0);
+	pthread_join(th, NULL);
+	CHECK_INT(w.entry->hits, 0);
+	CHECK_INT(ops->detach(e, false, &ex, &eb), 0);
+	CHECK(code_intact(pid, bin, "work", ops->load_bias(e)));
+	ops->close(e);
+	usleep(20000);
+	CHECK(tasks_ok(pid, true));
+	kill(pid, SIGCONT);
+	kill(pid, SIGUSR1);
+	CHECK_INT(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* EPERM without another tracer: the message says what to check. */
+static void test_attach_perm(void)
+{
+	const char *bin = build("spin", "-O2", "perm");
+	int pfd[2], st = 0;
+	char msg[512] = "";
+	pid_t pid, kid;
+	ssize_t n;
+
+	if (!bin || getuid() != 0 || pipe(pfd))
+		return;
+	pid = spawn(bin, "10000");
+	usleep(30000);
+	kid = fork();
+	if (kid == 0) {
+		struct errbuf eb = {{0}};
+		struct engine *e = NULL;
+		int err;
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		err = ops->attach(&e, pid, &eb);
+		if (write(pfd[1], eb.msg, strlen(eb.msg)) < 0)
+			_exit(3);
+		_exit(err == -EPERM ? 0 : 1);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	CHECK_INT(waitpid(kid, &st, 0), kid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (!strstr(msg, "Operation not permitted") ||
+	    !strstr(msg, "are you root") || !strstr(msg, "ptrace_scope"))
+		fprintf(stderr, "attach perm: %s\n", msg);
+	CHECK(strstr(msg, "Operation not permitted") != NULL);
+	CHECK(strstr(msg, "are you root") != NULL);
+	CHECK(strstr(msg, "ptrace_scope") != NULL);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
 }
 
 static double seconds(void)
@@ -884,6 +1581,28 @@ int main(int argc, char **argv)
 	test_cb_stop();
 	test_attach();
 	test_late_insert();
+	test_loop("-O2 -static", "static");
+	test_loop("-O2 -static-pie", "spie");
+	test_selftrap(true);
+	test_selftrap(false);
+	test_sigint(true);
+	test_sigint(false);
+	test_forget(true);
+	test_forget(false);
+	test_manythreads();
+	test_mainexit();
+	test_vfork();
+	test_threxec(NULL, "-O2 -fpie -pie");
+	test_threxec("main", "-O0 -fno-pie -no-pie");
+	test_recurse();
+	test_unwind(false, "-O0", "O0");
+	test_unwind(false, "-O2", "O2");
+	test_unwind(true, "-O0", "O0");
+	test_unwind(true, "-O2", "O2");
+	test_far();
+	test_attach_stopped();
+	test_attach_perm();
+	test_detach_many();
 out:
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd))

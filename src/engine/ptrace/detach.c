@@ -3,12 +3,14 @@
 #include "engine/ptrace/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static void set_exit(struct exit_info *ex, int st)
 {
@@ -61,11 +63,56 @@ static bool trap_queued(pid_t tid)
 	return false;
 }
 
-/* Interrupts every thread and waits until each has stopped. Returns 1 when
- * the process ended meanwhile (*ex filled), 0, or -errno. */
-static int stop_all(struct engine *e, struct exit_info *ex,
+/* A zombie (it called pthread_exit): it never stops again, and its exit is
+ * reported only once every other thread has ended. */
+static bool is_zombie(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* Is t waiting in vfork for a child we hold? It cannot stop until that
+ * child execs or exits. */
+static bool in_vfork(struct engine *e, const struct pt_thread *t)
+{
+	for (size_t i = 0; i < e->threads.len; i++)
+		if (e->threads.items[i].foreign &&
+		    e->threads.items[i].vfork_parent == t->tid)
+			return true;
+	return false;
+}
+
+static bool ours(struct engine *e, uint64_t rip)
+{
+	return pt_probe_find(e, rip - 1) || pt_dead_find(e, rip - 1) ||
+	       (e->tramp && rip - 1 == e->tramp);
+}
+
+/* Interrupts every thread and waits until each has stopped (but for a
+ * vfork parent when skip_vfork: its child must go first). Returns 1 when the
+ * process ended meanwhile (*ex filled), 0, or -errno. */
+static int stop_all(struct engine *e, bool skip_vfork, struct exit_info *ex,
 		    struct errbuf *eb)
 {
+	/* A leader that called pthread_exit: nothing to stop or restore. */
+	struct pt_thread *lead = pt_thread_find(e, e->pid);
+	if (lead && !(lead->state == TS_HELD && !lead->has_stash) &&
+	    is_zombie(e->pid))
+		pt_thread_remove(e, e->pid);
+
 	for (;;) {
 		struct pt_thread *t = NULL;
 		bool waiting = false;
@@ -80,6 +127,8 @@ static int stop_all(struct engine *e, struct exit_info *ex,
 			    !u->has_stash)
 				ptrace(PTRACE_INTERRUPT, u->tid, NULL, NULL);
 			u->want = true;
+			if (skip_vfork && !u->has_stash && in_vfork(e, u))
+				continue;
 			waiting = true;
 			if (u->has_stash && !t)
 				t = u;
@@ -122,6 +171,7 @@ static int stop_all(struct engine *e, struct exit_info *ex,
 		int event = st >> 16, sig = WSTOPSIG(st);
 		t->state = TS_HELD;
 		t->want = false;
+		t->group_stop = pt_is_group_stop(st);
 		switch (event) {
 		case 0:
 			if (sig == (SIGTRAP | 0x80))
@@ -131,12 +181,12 @@ static int stop_all(struct engine *e, struct exit_info *ex,
 				 * there: the fix-up rewinds it. */
 				struct user_regs_struct r;
 				if (!ptrace(PTRACE_GETREGS, tid, NULL, &r) &&
-				    (pt_probe_find(e, r.rip - 1) ||
-				     (e->tramp && r.rip - 1 == e->tramp))) {
-					t->trapped = true;
+				    ours(e, r.rip)) {
+					t->trapped = 1;
 					break;
 				}
 			}
+			/* Dequeued for delivery: it goes with the detach. */
 			t->resume_sig = sig;
 			break;
 		case PTRACE_EVENT_CLONE:
@@ -153,8 +203,15 @@ static int stop_all(struct engine *e, struct exit_info *ex,
 			ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 			break;
 		case PTRACE_EVENT_EXEC:
-			pt_probes_forget(e);
-			pt_memfd_open(e, NULL);
+			if (t->foreign) {
+				/* The vfork child became another program,
+				 * and its parent can stop now. */
+				ptrace(PTRACE_DETACH, tid, NULL, NULL);
+				pt_thread_remove(e, tid);
+				break;
+			}
+			/* The threads, probes and pages are gone. */
+			pt_exec_reset(e, NULL);
 			break;
 		default:
 			break;
@@ -166,6 +223,8 @@ static int stop_all(struct engine *e, struct exit_info *ex,
 static void fix_thread(struct engine *e, struct pt_thread *t)
 {
 	struct user_regs_struct r, r0;
+	const struct pt_probe *pp;
+	bool done;
 
 	if (ptrace(PTRACE_GETREGS, t->tid, NULL, &r) < 0)
 		return;
@@ -173,38 +232,29 @@ static void fix_thread(struct engine *e, struct pt_thread *t)
 	/* Stopped right after our int3, the SIGTRAP either reported or
 	 * still queued behind the interrupt (which the kernel reports
 	 * first): the instruction there has not run. */
-	if (!t->trapped && (pt_probe_find(e, r.rip - 1) ||
-			    (e->tramp && r.rip - 1 == e->tramp)))
+	if (!t->trapped && ours(e, r.rip))
 		t->trapped = trap_queued(t->tid) ? 2 : 0;
-	if (t->trapped) {
-		if (e->tramp && r.rip - 1 == e->tramp) {
-			r.rip = e->tramp;
-			pt_tramp_pop(e, t, &r, NULL, 0);
-		} else {
-			r.rip--;
-		}
-	}
+	if (t->trapped)
+		r.rip--;
+	/* At the trampoline (trapped there, or just returned to it): the
+	 * return goes where it would have. */
+	if (e->tramp && r.rip == e->tramp)
+		pt_tramp_pop(e, t, &r, NULL, 0);
 	/* In an out-of-line slot: at its start nothing ran yet; at the jmp
 	 * back the instruction did. */
-	if (e->xol && r.rip >= e->xol && r.rip < e->xol + e->xol_size) {
-		for (size_t i = 0; i < e->probe_cap; i++) {
-			const struct pt_probe *pp = &e->probes[i];
-			if (!pp->p || pp->how != HOW_XOL)
-				continue;
-			if (r.rip == pp->slot)
-				r.rip = pp->addr;
-			else if (r.rip == pp->slot + pp->insn.len)
-				r.rip = pp->addr + pp->insn.len;
-			else
-				continue;
-			break;
-		}
-	}
+	pp = pt_slot_find(e, r.rip, &done);
+	if (pp)
+		r.rip = done ? pp->addr + pp->insn.len : pp->addr;
 	/* Return addresses we replaced, newest first so that a slot taken
-	 * twice ends with the real one. */
-	for (size_t i = t->shadow.len; i-- > 0;)
-		pt_mem_write(e, t->shadow.items[i].slot,
-			     &t->shadow.items[i].orig_ret, 8);
+	 * twice ends with the real one. A slot that no longer holds the
+	 * trampoline belongs to a frame that is gone (longjmp): its memory
+	 * may be in use again, so it is left alone. */
+	for (size_t i = t->shadow.len; i-- > 0;) {
+		const struct pt_shadow *rec = &t->shadow.items[i];
+		uint64_t cur;
+		if (!pt_mem_read(e, rec->slot, &cur, 8) && cur == e->tramp)
+			pt_mem_write(e, rec->slot, &rec->orig_ret, 8);
+	}
 	t->shadow.len = 0;
 	if (memcmp(&r, &r0, sizeof(r)))
 		ptrace(PTRACE_SETREGS, t->tid, NULL, &r);
@@ -212,26 +262,70 @@ static void fix_thread(struct engine *e, struct pt_thread *t)
 
 /* A SIGTRAP of our int3 still queued would kill the process once we are
  * gone: let the thread dequeue it into a signal-delivery stop, which the
- * detach then discards. The code is already restored, so the thread runs
- * no instruction before the signal is taken. */
+ * detach then discards. The code is already restored, and a thread takes
+ * its signals before it runs an instruction; a signal dequeued first (the
+ * kernel takes synchronous ones first, so rarely) is delivered on the
+ * way. */
 static void consume_trap(struct pt_thread *t)
 {
 	int st;
 
-	if (ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
-		return;
-	while (waitpid(t->tid, &st, __WALL) < 0)
-		if (errno != EINTR)
+	for (int n = 0; n < 16 && trap_queued(t->tid); n++) {
+		if (ptrace(PTRACE_CONT, t->tid, NULL,
+			   (void *)(long)t->resume_sig) < 0)
 			return;
-	if (WIFSTOPPED(st) && !(st >> 16) && WSTOPSIG(st) != SIGTRAP &&
-	    WSTOPSIG(st) != (SIGTRAP | 0x80))
-		t->resume_sig = WSTOPSIG(st);
+		t->resume_sig = 0;
+		while (waitpid(t->tid, &st, __WALL) < 0)
+			if (errno != EINTR)
+				return;
+		if (!WIFSTOPPED(st))
+			return;
+		if (!(st >> 16) && WSTOPSIG(st) != SIGTRAP &&
+		    WSTOPSIG(st) != (SIGTRAP | 0x80))
+			t->resume_sig = WSTOPSIG(st);
+	}
+}
+
+/* Lets go of every held thread (the code is restored). */
+static void detach_held(struct engine *e)
+{
+	for (size_t i = e->threads.len; i-- > 0;) {
+		struct pt_thread *t = &e->threads.items[i];
+		pid_t tid = t->tid;
+		int st;
+
+		if (t->state != TS_HELD || t->has_stash)
+			continue;
+		consume_trap(t);
+		if (ptrace(PTRACE_DETACH, tid, NULL,
+			   (void *)(long)t->resume_sig) < 0 &&
+		    errno == ESRCH && tid != e->pid) {
+			/* Killed meanwhile: a traced thread stays a zombie
+			 * until its tracer reaps it. */
+			while (waitpid(tid, &st, __WALL) < 0 && errno == EINTR)
+				;
+		}
+		pt_thread_remove(e, tid);
+	}
+}
+
+static void restore_code(struct engine *e, int *err, struct errbuf *eb)
+{
+	for (size_t i = 0; i < e->probe_cap; i++) {
+		const struct pt_probe *pp = &e->probes[i];
+		int r;
+		if (pp->p && (r = pt_mem_write(e, pp->addr, &pp->orig, 1))) {
+			*err = r;
+			errbuf_set(eb, r, "restoring the code at 0x%" PRIx64
+				   ": %s", pp->addr, strerror(-r));
+		}
+	}
 }
 
 int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
 	      struct errbuf *eb)
 {
-	int err;
+	int err = 0, r;
 
 	ex->kind = EXIT_DETACHED;
 	ex->code = 0;
@@ -242,31 +336,39 @@ int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
 		pt_pin_widen(e);
 		return err;
 	}
-	err = stop_all(e, ex, eb);
-	if (err) {
+	/* Everything stopped first (a vfork parent cannot be until its
+	 * child goes), then put back, then let go. */
+	r = stop_all(e, true, ex, eb);
+	if (r) {
 		pt_pin_widen(e);
-		return err < 0 ? err : 0;
+		return r < 0 ? r : 0;
 	}
 	for (size_t i = 0; i < e->threads.len; i++)
-		fix_thread(e, &e->threads.items[i]);
-	for (size_t i = 0; i < e->probe_cap; i++) {
-		const struct pt_probe *pp = &e->probes[i];
-		if (pp->p && (err = pt_mem_write(e, pp->addr, &pp->orig, 1)))
-			errbuf_set(eb, err, "restoring the code at 0x%" PRIx64
-				   ": %s", pp->addr, strerror(-err));
+		if (e->threads.items[i].state == TS_HELD)
+			fix_thread(e, &e->threads.items[i]);
+	restore_code(e, &err, eb);
+	/* Stopped children whose event never came: fork children get their
+	 * code back; threads of ours have run nothing yet. */
+	for (size_t i = 0; i < e->orphans.len; i++) {
+		pid_t o = e->orphans.items[i];
+		if (pt_tgid_of(o) != e->pid)
+			pt_release_child(e, o, NULL);
+		else
+			ptrace(PTRACE_DETACH, o, NULL, NULL);
 	}
-	/* Fork children seen stopped whose event never came. */
-	for (size_t i = 0; i < e->orphans.len; i++)
-		if (pt_tgid_of(e->orphans.items[i]) != e->pid)
-			pt_release_child(e, e->orphans.items[i], NULL);
 	e->orphans.len = 0;
 	pt_pin_widen(e);
-	for (size_t i = 0; i < e->threads.len; i++) {
-		struct pt_thread *t = &e->threads.items[i];
-		if (t->trapped == 2)
-			consume_trap(t);
-		ptrace(PTRACE_DETACH, t->tid, NULL,
-		       (void *)(long)t->resume_sig);
+	detach_held(e);
+	/* vfork parents, free to stop now that their children are gone. */
+	if (e->threads.len) {
+		r = stop_all(e, false, ex, eb);
+		if (r) {
+			e->gone = true;
+			return r < 0 ? r : 0;
+		}
+		for (size_t i = 0; i < e->threads.len; i++)
+			fix_thread(e, &e->threads.items[i]);
+		detach_held(e);
 	}
 	e->gone = true;
 	return err;

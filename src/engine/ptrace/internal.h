@@ -58,6 +58,14 @@ struct pt_probe {
 	struct insn insn;
 };
 
+/* One out-of-line page: slots must be within rel32 reach of the code they
+ * come from (the jmp back, rip-relative operands), so a probe far from every
+ * page gets a new page near it. */
+struct pt_xol {
+	uint64_t base;
+	size_t size, used;
+};
+
 /* A return address we replaced with the trampoline (tail calls). */
 struct pt_shadow {
 	uint64_t slot;     /* where on the stack the return address lives */
@@ -81,6 +89,11 @@ struct pt_thread {
 	int stash;
 	bool foreign;        /* a vfork child: shares our memory, traced
 	                      * until it execs or exits */
+	bool group_stop;     /* held in a group-stop (SIGSTOP and kin): it
+	                      * is resumed with PTRACE_LISTEN, so that it
+	                      * stays stopped as the program asked */
+	pid_t vfork_parent;  /* foreign: the thread that vforked it (it
+	                      * cannot stop until this child execs or exits) */
 	/* detach's bookkeeping */
 	bool want;           /* interrupted, its stop not yet seen */
 	uint8_t trapped;     /* our int3 trapped it: 1 reported, 2 queued */
@@ -105,9 +118,13 @@ struct engine {
 	size_t probe_cap;        /* a power of two (0: none yet) */
 	size_t nprobes;
 
-	uint64_t xol;            /* the out-of-line area (0: not mapped) */
-	size_t xol_size, xol_used;
-	uint64_t tramp;          /* the tail-call trampoline: an int3 */
+	/* Probes forgotten while a thread may already have trapped on them
+	 * (forget_probes): such a trap is taken as if nothing was there. */
+	VEC(struct pt_probe) dead;
+
+	VEC(struct pt_xol) xols; /* out-of-line pages (none: not mapped) */
+	uint64_t tramp;          /* the tail-call trampoline: an int3, at the
+	                          * start of the first page */
 
 	/* request_stop */
 	pthread_t runner;
@@ -140,8 +157,18 @@ void pt_pin_widen(struct engine *e);
 
 /* probe.c */
 struct pt_probe *pt_probe_find(struct engine *e, uint64_t addr);
-/* Drops every probe (the image they lived in is gone). */
+/* A forgotten probe at addr, or NULL. */
+struct pt_probe *pt_dead_find(struct engine *e, uint64_t addr);
+/* The probe whose out-of-line slot holds rip (live or forgotten), or NULL;
+ * *done tells whether the displaced instruction already ran (rip is at the
+ * jmp back). */
+const struct pt_probe *pt_slot_find(struct engine *e, uint64_t rip,
+				    bool *done);
+/* Drops every probe, shadow stack and out-of-line page (the image they
+ * lived in is gone: an exec). */
 void pt_probes_forget(struct engine *e);
+/* forget_probes: drops the probes in [lo, hi) without writing them. */
+void pt_forget_range(struct engine *e, uint64_t lo, uint64_t hi);
 int pt_insert_probe(struct engine *e, const struct probe *p,
 		    struct errbuf *eb);
 
@@ -172,6 +199,13 @@ bool pt_orphan_take(struct engine *e, pid_t tid);
  * the new process. */
 void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 		    pid_t tid, int event);
+
+/* The exec of a new image reported by the leader: the other threads are
+ * gone (a non-main thread that exec'd took over the leader's id), and so
+ * are the probes. Forgets them and re-reads the image. */
+void pt_exec_reset(struct engine *e, const struct engine_callbacks *cb);
+/* Is the thread in a group-stop, from the stop status st? */
+bool pt_is_group_stop(int st);
 
 /* detach.c */
 int pt_detach(struct engine *e, bool kill, struct exit_info *ex,

@@ -211,6 +211,27 @@ out:
 	return err;
 }
 
+/* The comm of pid, for messages ("?" when it is gone). */
+static void comm_of(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, len - 1);
+		close(fd);
+	}
+	if (n <= 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 static int tracer_of(pid_t pid)
 {
 	char path[64], line[256];
@@ -250,6 +271,9 @@ static void attach_wait(struct engine *e, pid_t tid)
 	 * The interrupt we asked for comes later and is passed over. */
 	if (!(st >> 16) && WSTOPSIG(st) != (SIGTRAP | 0x80))
 		t->resume_sig = WSTOPSIG(st);
+	/* Stopped (state T) when we came: it must stay so, and be so when
+	 * we leave. */
+	t->group_stop = pt_is_group_stop(st);
 	/* A clone event names a thread that reports its own first stop. */
 	if (st >> 16 == PTRACE_EVENT_CLONE) {
 		unsigned long msg = 0;
@@ -281,25 +305,30 @@ static int attach_scan(struct engine *e, struct errbuf *eb)
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, NULL,
 			   (void *)(long)PT_OPTIONS) < 0) {
-			int tr = tracer_of(tid);
-			if (errno == ESRCH)
+			int serr = errno, tr = tracer_of(tid);
+			char comm[64];
+
+			if (serr == ESRCH)
 				continue; /* it just ended */
-			if (errno == EPERM && tr == getpid() && tid != e->pid)
+			if (serr == EPERM && tr == getpid() && tid != e->pid)
 				continue; /* auto-attached from a clone */
-			if (errno == EPERM && tr > 0)
+			if (serr == EPERM && tr > 0) {
+				comm_of(tr, comm, sizeof(comm));
+				err = errbuf_set(eb, -EPERM, "cannot attach: "
+						 "process %d is already traced "
+						 "by %d (%s)", (int)e->pid, tr,
+						 comm);
+			} else if (serr == EPERM) {
 				err = errbuf_set(eb, -EPERM, "cannot attach "
-						 "to process %d: it is already "
-						 "traced by process %d "
-						 "(TracerPid)", (int)e->pid, tr);
-			else if (errno == EPERM)
-				err = errbuf_set(eb, -EPERM, "cannot attach "
-						 "to process %d: not permitted "
-						 "(see /proc/sys/kernel/yama/"
-						 "ptrace_scope)", (int)e->pid);
-			else
-				err = errbuf_set(eb, -errno, "cannot attach "
+						 "to process %d: ptrace: %s (are "
+						 "you root? see /proc/sys/kernel/"
+						 "yama/ptrace_scope)",
+						 (int)e->pid, strerror(serr));
+			} else {
+				err = errbuf_set(eb, -serr, "cannot attach "
 						 "to process %d: %s",
-						 (int)e->pid, strerror(errno));
+						 (int)e->pid, strerror(serr));
+			}
 			break;
 		}
 		pt_thread_add(e, tid, TS_STARTING);

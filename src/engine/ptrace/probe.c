@@ -20,9 +20,11 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-/* The out-of-line area: the trampoline at its start, then one slot per
- * probe executed out of line: [instruction (<= 15)][jmp rel32 back (5)]. */
-#define XOL_SIZE (256u << 10)
+/* An out-of-line page: one slot per probe executed out of line,
+ * [instruction (<= 15)][jmp rel32 back (5)]; the first page starts with the
+ * trampoline. Pages are never unmapped: after a detach, a signal handler
+ * may still return into a slot (which then does what the code did). */
+#define XOL_SIZE (64u << 10)
 #define XOL_SLOT 32u
 #define XOL_FIRST 16u
 
@@ -71,22 +73,147 @@ void pt_probes_forget(struct engine *e)
 	free(e->probes);
 	e->probes = NULL;
 	e->probe_cap = e->nprobes = 0;
-	e->xol = e->tramp = 0;
-	e->xol_size = e->xol_used = 0;
+	VEC_FREE(&e->dead);
+	VEC_FREE(&e->xols);
+	e->tramp = 0;
 	for (size_t i = 0; i < e->threads.len; i++)
 		e->threads.items[i].shadow.len = 0;
 }
 
+struct pt_probe *pt_dead_find(struct engine *e, uint64_t addr)
+{
+	for (size_t i = 0; i < e->dead.len; i++)
+		if (e->dead.items[i].addr == addr)
+			return &e->dead.items[i];
+	return NULL;
+}
+
+static const struct pt_probe *slot_match(const struct pt_probe *pp,
+					 uint64_t rip, bool *done)
+{
+	if (pp->how != HOW_XOL)
+		return NULL;
+	if (rip == pp->slot) {
+		*done = false;
+		return pp;
+	}
+	if (rip == pp->slot + pp->insn.len) {
+		*done = true;
+		return pp;
+	}
+	return NULL;
+}
+
+const struct pt_probe *pt_slot_find(struct engine *e, uint64_t rip,
+				    bool *done)
+{
+	const struct pt_probe *pp;
+	bool in = false;
+
+	for (size_t i = 0; i < e->xols.len && !in; i++)
+		in = rip >= e->xols.items[i].base &&
+		     rip < e->xols.items[i].base + e->xols.items[i].size;
+	if (!in)
+		return NULL;
+	for (size_t i = 0; i < e->probe_cap; i++)
+		if (e->probes[i].p && (pp = slot_match(&e->probes[i], rip, done)))
+			return pp;
+	for (size_t i = 0; i < e->dead.len; i++)
+		if ((pp = slot_match(&e->dead.items[i], rip, done)))
+			return pp;
+	return NULL;
+}
+
+static bool forgotten(const struct probe *p, const struct pt_probe *gone,
+		      size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p == gone[i].p || p == gone[i].entry)
+			return true;
+	return false;
+}
+
+/* Drops the shadow records of forgotten probes. A stack slot taken twice
+ * (nested tail calls) has its records chained: the newer one's orig_ret is
+ * the trampoline. Dropping a record hands its orig_ret up the chain, and the
+ * newest record of a slot, when dropped, puts it back on the stack (if the
+ * slot still holds the trampoline: otherwise the frame is gone). */
+static void shadow_forget(struct engine *e, struct pt_thread *t,
+			  const struct pt_probe *gone, size_t n)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->shadow.len; i++) {
+		struct pt_shadow *rec = &t->shadow.items[i];
+		size_t k;
+		uint64_t cur;
+
+		if (!forgotten(rec->probe, gone, n)) {
+			t->shadow.items[keep++] = *rec;
+			continue;
+		}
+		for (k = i + 1; k < t->shadow.len; k++)
+			if (t->shadow.items[k].slot == rec->slot)
+				break;
+		if (k < t->shadow.len) {
+			t->shadow.items[k].orig_ret = rec->orig_ret;
+			continue;
+		}
+		if (rec->orig_ret != e->tramp &&
+		    !pt_mem_read(e, rec->slot, &cur, 8) && cur == e->tramp)
+			pt_mem_write(e, rec->slot, &rec->orig_ret, 8);
+	}
+	t->shadow.len = keep;
+}
+
+void pt_forget_range(struct engine *e, uint64_t lo, uint64_t hi)
+{
+	struct pt_probe *old = e->probes;
+	size_t oldcap = e->probe_cap, first = e->dead.len;
+
+	if (!oldcap)
+		return;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].p && old[i].addr >= lo && old[i].addr < hi)
+			VEC_PUSH(&e->dead, old[i]);
+	if (e->dead.len == first)
+		return;
+	for (size_t i = 0; i < e->threads.len; i++)
+		shadow_forget(e, &e->threads.items[i], e->dead.items + first,
+			      e->dead.len - first);
+	/* Only the machine part stays: the probes may be freed by now. */
+	for (size_t i = first; i < e->dead.len; i++)
+		e->dead.items[i].p = e->dead.items[i].entry = NULL;
+	/* Rebuilt, since open addressing cannot simply clear a slot. */
+	e->probes = xcalloc(oldcap, sizeof(*e->probes));
+	e->nprobes = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].p && (old[i].addr < lo || old[i].addr >= hi))
+			probe_put(e, &old[i]);
+	free(old);
+}
+
 /* A thread to run injected code on: one already held, or one we stop. A
  * stop that is not the interrupt we asked for (a signal, a hit) is kept for
- * the run loop to handle after the injection. */
+ * the run loop to handle after the injection. A thread held in a group-stop
+ * is the last choice: running code takes it out of the group-stop, and
+ * putting it back costs another stop (group_retrap). */
 static struct pt_thread *hold_one(struct engine *e, struct errbuf *eb)
 {
+	struct pt_thread *gs = NULL;
+
 	for (size_t i = 0; i < e->threads.len; i++) {
 		struct pt_thread *t = &e->threads.items[i];
-		if (t->state == TS_HELD &&
-		    (!t->has_stash || WIFSTOPPED(t->stash)))
-			return t;
+		if (t->state != TS_HELD ||
+		    (t->has_stash && !WIFSTOPPED(t->stash)))
+			continue;
+		if (t->group_stop ||
+		    (t->has_stash && pt_is_group_stop(t->stash))) {
+			if (!gs)
+				gs = t;
+			continue;
+		}
+		return t;
 	}
 	for (size_t i = 0; i < e->threads.len; i++) {
 		struct pt_thread *t = &e->threads.items[i];
@@ -114,11 +241,39 @@ static struct pt_thread *hold_one(struct engine *e, struct errbuf *eb)
 			t->has_stash = true;
 			t->stash = st;
 		}
+		if (pt_is_group_stop(st)) {
+			if (!gs)
+				gs = t;
+			continue;
+		}
 		return t;
 	}
+	if (gs)
+		return gs;
 	errbuf_set(eb, -ESRCH, "no thread of process %d can be stopped",
 		   (int)e->pid);
 	return NULL;
+}
+
+/* A thread taken out of a group-stop to run injected code goes back into
+ * it: with the group-stop still in effect, an interrupt traps as one (and
+ * PTRACE_LISTEN, which the run uses on it, accepts nothing else). */
+static void group_retrap(struct engine *e, struct pt_thread *t)
+{
+	int st;
+
+	if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0 ||
+	    ptrace(PTRACE_CONT, t->tid, NULL, NULL) < 0)
+		return;
+	while (waitpid(t->tid, &st, __WALL) < 0)
+		if (errno != EINTR)
+			return;
+	/* The run loop handles the stop as it comes: a group-stop is
+	 * listened to, anything else (SIGCONT came meanwhile, a signal) is
+	 * taken as usual. */
+	t->group_stop = false;
+	t->has_stash = true;
+	t->stash = st;
 }
 
 /* Runs `mov $nr,%eax; syscall; int3` on a held thread and restores it.
@@ -140,10 +295,13 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	char path[64];
 	uint64_t av[2];
 	pid_t tid = t->tid;
+	bool group = t->group_stop ||
+		     (t->has_stash && pt_is_group_stop(t->stash));
 	int fd, st, err;
 
-	/* AT_ENTRY again: cheap, and right after an exec too. */
-	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)e->pid);
+	/* AT_ENTRY again: cheap, and right after an exec too. Through the
+	 * thread: a leader that called pthread_exit has no auxv left. */
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		while (read(fd, av, sizeof(av)) == sizeof(av) && av[0])
@@ -221,98 +379,193 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 restore:
 	pt_mem_write(e, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, tid, NULL, &saved);
+	t = pt_thread_find(e, tid);
+	if (group && t && !(t->has_stash && !WIFSTOPPED(t->stash)))
+		group_retrap(e, t);
 	return err;
 }
 
-/* The lowest and highest addresses the main executable is mapped at. */
-static int exe_span(struct engine *e, uint64_t *lo, uint64_t *hi)
+/* A page serves code within rel32 reach of every byte of it (the jmp
+ * back, a rip-relative operand), with a little to spare. */
+#define XOL_REACH ((1ull << 31) - (1ull << 16))
+/* Where user mappings may go on x86-64 (mmap_min_addr, 47-bit top). */
+#define USER_LO 0x10000ull
+#define USER_HI 0x7ffffffff000ull
+
+static uint64_t dist(uint64_t a, uint64_t b)
 {
-	char path[64], exe[PATH_MAX], line[PATH_MAX + 128];
-	ssize_t n;
-	FILE *f;
-
-	*lo = UINT64_MAX;
-	*hi = 0;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)e->pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return -errno;
-	exe[n] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)e->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long s, t;
-		int off = 0;
-		char *name;
-
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &s, &t,
-			   &off) < 2 || !off)
-			continue;
-		name = line + off;
-		name[strcspn(name, "\n")] = 0;
-		if (strcmp(name, exe))
-			continue;
-		if (s < *lo)
-			*lo = s;
-		if (t > *hi)
-			*hi = t;
-	}
-	fclose(f);
-	return *hi ? 0 : -ENOENT;
+	return a > b ? a - b : b - a;
 }
 
-/* Maps the out-of-line area within rel32 reach of the executable's code:
- * just below its lowest mapping (nothing grows down there), else just above
- * its highest (where the heap may be: MAP_FIXED_NOREPLACE skips it). */
-static int xol_map(struct engine *e, struct errbuf *eb)
+/* Can the page [at, at+size) serve code at addr, whose rip-relative
+ * operand (if has_target) points at target? */
+static bool xol_reaches(uint64_t at, size_t size, uint64_t addr,
+			bool has_target, uint64_t target)
 {
-	uint64_t lo, hi, ret = 0, cand[16];
+	uint64_t end = at + size;
+
+	if (dist(at, addr) > XOL_REACH || dist(end, addr) > XOL_REACH)
+		return false;
+	return !has_target || (dist(at, target) <= XOL_REACH &&
+			       dist(end, target) <= XOL_REACH);
+}
+
+/* Where the heap starts (field 47 of /proc/TID/stat), or 0. */
+static uint64_t start_brk(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* The command name may hold anything but ends with the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* Field 3 (the state) follows; start_brk is 44 fields on. */
+	for (int f = 2; f < 47 && p; f++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &v);
+	return v;
+}
+
+struct xol_cand {
+	uint64_t at, key;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct xol_cand *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* Free places for a page near addr, from /proc/TID/maps, nearest first: the
+ * top of each gap (just below a mapping: nothing grows down into it but the
+ * stack) and its bottom (just above a mapping), the heap's growth room last.
+ * Returns how many went in out (at most max). */
+static size_t xol_candidates(pid_t tid, uint64_t addr, bool has_target,
+			     uint64_t target, struct xol_cand *out,
+			     size_t max)
+{
+	char path[64], line[4096 + 128];
+	uint64_t prev_end = USER_LO, brk0 = start_brk(tid), heap_end = 0;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (bool last = false; !last;) {
+		unsigned long s = USER_HI, t = USER_HI;
+		bool stack = false;
+		int off = 0;
+
+		if (fgets(line, sizeof(line), f) &&
+		    sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &s, &t, &off) >= 2) {
+			stack = off && !strncmp(line + off, "[stack]", 7);
+			if (off && !strncmp(line + off, "[heap]", 6))
+				heap_end = t;
+		} else {
+			last = true;
+		}
+		if (s > USER_HI)
+			s = USER_HI;
+		uint64_t glo = prev_end, ghi = s & ~0xfffull;
+		if (t > prev_end)
+			prev_end = (t + 0xfff) & ~0xfffull;
+		if (ghi <= glo || ghi - glo < XOL_SIZE)
+			continue;
+		uint64_t at[2] = {stack ? 0 : ghi - XOL_SIZE, glo};
+		for (int k = 0; k < 2 && n < max; k++) {
+			if (!at[k] || !xol_reaches(at[k], XOL_SIZE, addr,
+						   has_target, target))
+				continue;
+			out[n].at = at[k];
+			out[n].key = dist(at[k], addr);
+			/* brk grows up from start_brk: a page there would
+			 * make the program's malloc fall back to mmap. */
+			if (brk0 && at[k] + XOL_SIZE > brk0 &&
+			    at[k] < (heap_end > brk0 ? heap_end : brk0) +
+					    (1ull << 30))
+				out[n].key += 1ull << 40;
+			n++;
+		}
+	}
+	fclose(f);
+	qsort(out, n, sizeof(*out), cand_cmp);
+	return n;
+}
+
+/* Maps a new out-of-line page within rel32 reach of addr (and of target,
+ * the operand of a rip-relative instruction there), in a free gap of the
+ * address space: MAP_FIXED_NOREPLACE, so that a mapping the target made
+ * since we read its maps is never clobbered. The first page starts with the
+ * tail-call trampoline. */
+static int xol_map(struct engine *e, uint64_t addr, bool has_target,
+		   uint64_t target, struct errbuf *eb)
+{
+	struct xol_cand cand[64];
 	struct pt_thread *t;
-	size_t nc = 0;
+	uint64_t ret = 0;
+	size_t nc;
 	int err;
 
-	err = exe_span(e, &lo, &hi);
-	if (err)
-		return errbuf_set(eb, err, "finding the executable's mappings "
-				  "in process %d: %s", (int)e->pid,
-				  strerror(-err));
-	for (uint64_t k = 1; k <= 8; k++)
-		if (lo > k * XOL_SIZE + 0x100000)
-			cand[nc++] = (lo & ~0xfffull) - k * XOL_SIZE;
-	for (uint64_t k = 0; k < 4; k++)
-		cand[nc++] = ((hi + 0xfff) & ~0xfffull) + (64ull << 20) * k +
-			     (1ull << 20);
 	t = hold_one(e, eb);
 	if (!t)
 		return -ESRCH;
-	for (size_t i = 0; i < nc; i++) {
-		uint64_t args[6] = {cand[i], XOL_SIZE, PROT_READ | PROT_EXEC,
+	nc = xol_candidates(t->tid, addr, has_target, target, cand, 64);
+	for (size_t i = 0; i < nc && i < 8; i++) {
+		uint64_t args[6] = {cand[i].at, XOL_SIZE,
+				    PROT_READ | PROT_EXEC,
 				    MAP_PRIVATE | MAP_ANONYMOUS |
 					    MAP_FIXED_NOREPLACE,
 				    (uint64_t)-1, 0};
+		pid_t tid = t->tid;
+
 		err = inject_syscall(e, t, 9 /* mmap */, args, &ret, eb);
 		if (err)
-			return errbuf_prefix(eb, err, "mapping the out-of-line "
-					     "area");
-		if (ret < (uint64_t)-4095)
+			return errbuf_prefix(eb, err, "mapping an out-of-line "
+					     "page");
+		t = pt_thread_find(e, tid);
+		if (ret == cand[i].at)
 			break;
+		if (ret < (uint64_t)-4095) {
+			/* A kernel that took the flag for a hint. */
+			uint64_t un[6] = {ret, XOL_SIZE, 0, 0, 0, 0}, r2;
+			inject_syscall(e, t, 11 /* munmap */, un, &r2, NULL);
+			t = pt_thread_find(e, tid);
+		}
 		ret = 0;
+		if (!t)
+			break;
 	}
 	if (!ret)
-		return errbuf_set(eb, -ENOMEM, "no room for the out-of-line "
-				  "area near 0x%" PRIx64 " in process %d", lo,
-				  (int)e->pid);
-	uint8_t int3 = INT3;
-	err = pt_mem_write(e, ret, &int3, 1);
-	if (err)
-		return errbuf_set(eb, err, "writing the trampoline: %s",
-				  strerror(-err));
-	e->xol = ret;
-	e->tramp = ret;
-	e->xol_size = XOL_SIZE;
-	e->xol_used = XOL_FIRST;
+		return errbuf_set(eb, -ENOMEM, "no room for an out-of-line "
+				  "page within 2 GiB of 0x%" PRIx64
+				  " in process %d", addr, (int)e->pid);
+	struct pt_xol x = {.base = ret, .size = XOL_SIZE};
+	if (!e->xols.len) {
+		uint8_t int3 = INT3;
+		err = pt_mem_write(e, ret, &int3, 1);
+		if (err)
+			return errbuf_set(eb, err, "writing the trampoline: %s",
+					  strerror(-err));
+		e->tramp = ret;
+		x.used = XOL_FIRST;
+	}
+	VEC_PUSH(&e->xols, x);
 	return 0;
 }
 
@@ -321,28 +574,45 @@ static bool fits32(int64_t v)
 	return v >= INT32_MIN && v <= INT32_MAX;
 }
 
-/* The slot for an instruction run out of line. */
+/* The slot for an instruction run out of line: in a page within reach of
+ * it, mapped now if none is. */
 static int xol_slot(struct engine *e, struct pt_probe *pp, struct errbuf *eb)
 {
 	const struct insn *in = &pp->insn;
 	uint8_t code[XOL_SLOT];
-	uint64_t slot;
+	uint64_t slot, target = 0;
+	struct pt_xol *x = NULL;
+	bool riprel = in->cls == INSN_RIPREL;
 	int64_t rel;
 	int err;
 
-	if (e->xol_used + XOL_SLOT > e->xol_size)
-		return errbuf_set(eb, -ENOSPC, "out-of-line area full (%zu "
-				  "probes)", e->nprobes);
-	slot = e->xol + e->xol_used;
 	memset(code, INT3, sizeof(code));
 	memcpy(code, in->bytes, in->len);
-	if (in->cls == INSN_RIPREL) {
+	if (riprel) {
+		int32_t disp;
+		memcpy(&disp, code + in->disp_off, 4);
+		target = pp->addr + in->len + (int64_t)disp;
+	}
+	for (size_t i = 0; i < e->xols.len && !x; i++) {
+		struct pt_xol *c = &e->xols.items[i];
+		if (c->used + XOL_SLOT <= c->size &&
+		    xol_reaches(c->base, c->size, pp->addr, riprel, target))
+			x = c;
+	}
+	if (!x) {
+		err = xol_map(e, pp->addr, riprel, target, eb);
+		if (err)
+			return err;
+		x = &e->xols.items[e->xols.len - 1];
+	}
+	slot = x->base + x->used;
+	if (riprel) {
 		int32_t disp;
 		memcpy(&disp, code + in->disp_off, 4);
 		rel = (int64_t)disp + (int64_t)(pp->addr - slot);
 		if (!fits32(rel))
 			return errbuf_set(eb, -ERANGE, "0x%" PRIx64 " is too "
-					  "far from the out-of-line area",
+					  "far from the out-of-line page",
 					  pp->addr);
 		disp = (int32_t)rel;
 		memcpy(code + in->disp_off, &disp, 4);
@@ -350,7 +620,7 @@ static int xol_slot(struct engine *e, struct pt_probe *pp, struct errbuf *eb)
 	rel = (int64_t)(pp->addr + in->len) - (int64_t)(slot + in->len + 5);
 	if (!fits32(rel))
 		return errbuf_set(eb, -ERANGE, "0x%" PRIx64 " is too far from "
-				  "the out-of-line area", pp->addr);
+				  "the out-of-line page", pp->addr);
 	int32_t r32 = (int32_t)rel;
 	code[in->len] = 0xe9;
 	memcpy(code + in->len + 1, &r32, 4);
@@ -359,7 +629,7 @@ static int xol_slot(struct engine *e, struct pt_probe *pp, struct errbuf *eb)
 		return errbuf_set(eb, err, "writing the out-of-line slot: %s",
 				  strerror(-err));
 	pp->slot = slot;
-	e->xol_used += XOL_SLOT;
+	x->used += XOL_SLOT;
 	return 0;
 }
 
@@ -503,9 +773,13 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 	if (err)
 		return errbuf_set(eb, err, "cannot read code at 0x%" PRIx64
 				  ": %s", p->addr, strerror(-err));
-	/* Decode the original code, not our int3s in it. */
+	/* Decode the original code, not our int3s in it: live ones, and
+	 * forgotten ones whose int3 is still there (the code was not
+	 * unmapped after all). */
 	for (size_t i = 0; i < n; i++) {
 		struct pt_probe *o = pt_probe_find(e, p->addr + i);
+		if (!o && code[i] == INT3)
+			o = pt_dead_find(e, p->addr + i);
 		if (o)
 			code[i] = o->orig;
 	}
@@ -517,8 +791,9 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 	err = probe_classify(&pp, eb);
 	if (err)
 		return err;
-	if (!e->xol) {
-		err = xol_map(e, eb);
+	/* The first page holds the trampoline, which any probe may need. */
+	if (!e->xols.len) {
+		err = xol_map(e, p->addr, false, 0, eb);
 		if (err)
 			return err;
 	}
@@ -532,5 +807,9 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 		return errbuf_set(eb, err, "cannot write a breakpoint at 0x%"
 				  PRIx64 ": %s", p->addr, strerror(-err));
 	probe_put(e, &pp);
+	/* A trap at this address is the new probe's from now on. */
+	for (size_t i = 0; i < e->dead.len; i++)
+		if (e->dead.items[i].addr == p->addr)
+			e->dead.items[i--] = e->dead.items[--e->dead.len];
 	return 0;
 }

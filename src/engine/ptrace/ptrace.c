@@ -242,6 +242,11 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	return pt_insert_probe(e, p, eb);
 }
 
+static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)
+{
+	pt_forget_range(e, lo, hi);
+}
+
 static void ops_close(struct engine *e)
 {
 	if (!e)
@@ -256,6 +261,8 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->threads);
 	VEC_FREE(&e->orphans);
 	free(e->probes);
+	VEC_FREE(&e->dead);
+	VEC_FREE(&e->xols);
 	if (e->memfd >= 0)
 		close(e->memfd);
 	free(e);
@@ -269,6 +276,7 @@ const struct engine_ops ptrace_engine_ops = {
 	.load_bias = ops_load_bias,
 	.read_mem = ops_read_mem,
 	.insert_probe = ops_insert_probe,
+	.forget_probes = ops_forget_probes,
 	.run = pt_run,
 	.request_stop = pt_request_stop,
 	.detach = pt_detach,

@@ -241,7 +241,8 @@ static bool in_ranges(const struct probe *p, uint64_t a)
 }
 
 /* Moves a thread stopped on pp's int3 (regs with rip = pp->addr) past the
- * displaced instruction, in the registers (and the stack) only. */
+ * displaced instruction, in the registers (and the stack) only. pp->p is
+ * NULL for a forgotten probe: nothing is hijacked for it. */
 static int step_past(struct engine *e, struct pt_thread *t,
 		     const struct pt_probe *pp, struct user_regs_struct *r)
 {
@@ -319,7 +320,7 @@ static int step_past(struct engine *e, struct pt_thread *t,
 		/* A jump that leaves its function is a tail call: the
 		 * callee returns to our caller. Catch that return with the
 		 * trampoline in place of the return address. */
-		if (pp->p->kind == PROBE_TAILJMP && v != next &&
+		if (pp->p && pp->p->kind == PROBE_TAILJMP && v != next &&
 		    !in_ranges(pp->p, v) && e->tramp) {
 			struct pt_shadow rec = {.slot = r->rsp,
 						.probe = pp->p};
@@ -433,20 +434,32 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 			nt = pt_thread_add(e, child, TS_STARTING);
 		}
 		nt->foreign = true;
+		nt->vfork_parent = tid;
 		return;
 	}
 	if (wait_first_stop(e, child))
 		pt_release_child(e, child, pt_thread_find(e, tid));
 }
 
-static void on_exec(struct engine *e, const struct engine_callbacks *cb,
-		    pid_t tid)
+bool pt_is_group_stop(int st)
 {
-	/* The image the probes lived in is gone, and so are the other
-	 * threads. The process goes on without probes: still traced, so
-	 * that its end is seen. */
+	int sig = WSTOPSIG(st);
+
+	return WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP &&
+	       (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+		sig == SIGTTOU);
+}
+
+void pt_exec_reset(struct engine *e, const struct engine_callbacks *cb)
+{
+	struct pt_thread *t;
+
+	/* Every other thread is gone (their exits, if reported at all, come
+	 * for tids we no longer know). A non-main thread that exec'd is now
+	 * the leader: its old tid is never reported again. A vfork child is
+	 * another process and stays. */
 	for (size_t i = e->threads.len; i-- > 0;) {
-		struct pt_thread *t = &e->threads.items[i];
+		t = &e->threads.items[i];
 		if (t->tid == e->pid || t->foreign)
 			continue;
 		pid_t gone = t->tid;
@@ -454,11 +467,42 @@ static void on_exec(struct engine *e, const struct engine_callbacks *cb,
 		if (cb && cb->on_thread)
 			cb->on_thread(cb->ctx, gone, false);
 	}
-	pt_thread_add(e, e->pid, TS_RUNNING);
+	t = pt_thread_add(e, e->pid, TS_HELD);
+	t->resume_sig = 0;
+	t->has_stash = false;
+	t->group_stop = false;
+	t->want = false;
+	t->trapped = 0;
+	/* The image the probes, slots and trampoline lived in is gone. */
 	pt_probes_forget(e);
 	pt_memfd_open(e, NULL);
 	pt_read_bias(e, NULL);
-	(void)tid;
+}
+
+/* An exec after the launch's: the new image is the callback's to probe,
+ * with the process stopped. Without a callback the process goes on without
+ * probes, still traced, so that its end is seen. */
+static int on_exec(struct engine *e, const struct engine_callbacks *cb)
+{
+	struct pt_thread *t;
+	int stop = 0;
+
+	pt_exec_reset(e, cb);
+	if (cb && cb->on_exec)
+		stop = cb->on_exec(cb->ctx, e->pid);
+	t = pt_thread_find(e, e->pid);
+	if (!t)
+		return RUN_GO;
+	if (stop) {
+		t->state = TS_HELD;
+		return RUN_STOP;
+	}
+	/* An injection (insert_probe) may have left a stop to handle. */
+	if (t->has_stash)
+		return RUN_GO;
+	t->state = TS_RUNNING;
+	ptrace(PTRACE_CONT, e->pid, NULL, NULL);
+	return RUN_GO;
 }
 
 /* Writes back the registers that differ from old: one PTRACE_POKEUSER per
@@ -484,11 +528,59 @@ static int put_regs(pid_t tid, const struct user_regs_struct *r,
 	return 0;
 }
 
+/* Is the probe cur still the one at its address? A callback may have
+ * forgotten it (dlclose) or replaced it. */
+static bool still_there(struct engine *e, const struct pt_probe *cur)
+{
+	const struct pt_probe *pp = pt_probe_find(e, cur->addr);
+
+	return pp && pp->p == cur->p;
+}
+
+/* A SIGTRAP at no live probe: a probe forgotten after the thread trapped
+ * on it (or while its int3 is still there), or the program's own. */
+static int on_stray_trap(struct engine *e, struct pt_thread *t,
+			 struct user_regs_struct *r,
+			 const struct user_regs_struct *r0, struct errbuf *eb)
+{
+	const struct pt_probe *dead = pt_dead_find(e, r->rip - 1);
+	struct pt_probe d;
+	uint8_t b;
+	int err;
+
+	if (!dead) {
+		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)SIGTRAP);
+		t->state = TS_RUNNING;
+		return 0;
+	}
+	/* As if nothing was there: the instruction at the address is run
+	 * again when the int3 is gone, got past without a report when it is
+	 * still there. */
+	d = *dead;
+	r->rip = d.addr;
+	if (!pt_mem_read(e, d.addr, &b, 1) && b == INT3) {
+		err = step_past(e, t, &d, r);
+		if (err) {
+			ptrace(PTRACE_SETREGS, t->tid, NULL, r);
+			t->state = TS_HELD;
+			return errbuf_set(eb, err, "thread %d at 0x%" PRIx64
+					  ": cannot emulate the instruction: "
+					  "%s", (int)t->tid, d.addr,
+					  strerror(-err));
+		}
+	}
+	if (put_regs(t->tid, r, r0) == 0)
+		ptrace(PTRACE_CONT, t->tid, NULL, NULL);
+	t->state = TS_RUNNING;
+	return 0;
+}
+
 static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 		   struct pt_thread *t, uint64_t time_ns, struct errbuf *eb)
 {
 	struct user_regs_struct r, r0;
 	const struct pt_probe *pp;
+	struct pt_probe cur;
 	pid_t tid = t->tid;
 	int stop = 0, err;
 
@@ -498,6 +590,9 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 		return 0;
 	}
 	r0 = r;
+	/* Held while the callbacks run: one that inserts a probe may need a
+	 * stopped thread to map an out-of-line page with, and this one is. */
+	t->state = TS_HELD;
 	if (e->tramp && r.rip - 1 == e->tramp) {
 		r.rip = e->tramp;
 		err = pt_tramp_pop(e, t, &r, cb, time_ns);
@@ -507,23 +602,25 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 		goto resume;
 	}
 	pp = pt_probe_find(e, r.rip - 1);
-	if (!pp) {
-		/* Not ours: the program's own SIGTRAP. */
-		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)SIGTRAP);
-		return 0;
-	}
-	r.rip = pp->addr;
-	if (pp->entry && call_hit(e, cb, tid, &r, pp->entry, false, r.rsp,
+	if (!pp)
+		return on_stray_trap(e, t, &r, &r0, eb);
+	/* A copy: a callback that inserts or forgets probes may move or free
+	 * the hash entry. */
+	cur = *pp;
+	r.rip = cur.addr;
+	if (cur.entry && call_hit(e, cb, tid, &r, cur.entry, false, r.rsp,
 				  time_ns))
 		stop = RUN_STOP;
 	/* A tail-call probe reports nothing here: the return it stands for
 	 * comes through the trampoline, or through the function's rets
 	 * when the jump stays inside. */
-	if (pp->p->kind != PROBE_TAILJMP &&
-	    call_hit(e, cb, tid, &r, pp->p, pp->p->kind == PROBE_RETURN,
+	if (cur.p->kind != PROBE_TAILJMP && (!cur.entry || still_there(e, &cur)) &&
+	    call_hit(e, cb, tid, &r, cur.p, cur.p->kind == PROBE_RETURN,
 		     r.rsp, time_ns))
 		stop = RUN_STOP;
-	err = step_past(e, t, pp, &r);
+	if (!still_there(e, &cur))
+		cur.p = NULL;
+	err = step_past(e, t, &cur, &r);
 	if (err) {
 		/* Leave the thread at the probe: it is consistent there,
 		 * and detach will rewind cleanly. */
@@ -531,7 +628,7 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 		t->state = TS_HELD;
 		return errbuf_set(eb, err, "thread %d at 0x%" PRIx64 ": "
 				  "cannot emulate the instruction: %s",
-				  (int)tid, pp->addr, strerror(-err));
+				  (int)tid, cur.addr, strerror(-err));
 	}
 	/* An emulated ret into the trampoline: its return now, without
 	 * another stop. */
@@ -551,6 +648,9 @@ resume:
 		t->resume_sig = 0;
 		return RUN_STOP;
 	}
+	/* A stop an injection took early is the run loop's to handle. */
+	if (t->has_stash)
+		return 0;
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
 	t->state = TS_RUNNING;
 	return 0;
@@ -561,12 +661,6 @@ lost_return:
 	t->state = TS_HELD;
 	return errbuf_set(eb, err, "thread %d returned through the tail-call "
 			  "trampoline with no saved return address", (int)tid);
-}
-
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-	       sig == SIGTTOU;
 }
 
 /* One wait status. Returns RUN_GO, RUN_STOP, RUN_EXITED or -errno. */
@@ -605,6 +699,7 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 	}
 	event = st >> 16;
 	sig = WSTOPSIG(st);
+	t->group_stop = false;
 	switch (event) {
 	case 0:
 		if (sig == SIGTRAP)
@@ -630,14 +725,14 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 			pt_thread_remove(e, tid);
 			return RUN_GO;
 		}
-		on_exec(e, cb, tid);
-		break;
+		return on_exec(e, cb);
 	case PTRACE_EVENT_STOP:
-		if (is_stop_signal(sig)) {
+		if (pt_is_group_stop(st)) {
 			/* A group-stop: stay stopped the way the program
 			 * asked, until a SIGCONT, without holding up the
 			 * other threads or us. */
 			t->state = TS_LISTEN;
+			t->group_stop = true;
 			ptrace(PTRACE_LISTEN, tid, NULL, NULL);
 			return RUN_GO;
 		}
@@ -677,6 +772,14 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 		struct pt_thread *t = &e->threads.items[i];
 		if (t->state != TS_HELD || t->has_stash)
 			continue;
+		/* Stopped by the program's SIGSTOP (or found so at attach):
+		 * it stays stopped, and SIGCONT wakes it as usual. */
+		if (t->group_stop &&
+		    ptrace(PTRACE_LISTEN, t->tid, NULL, NULL) == 0) {
+			t->state = TS_LISTEN;
+			continue;
+		}
+		t->group_stop = false;
 		t->state = TS_RUNNING;
 		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->resume_sig);
 		t->resume_sig = 0;
