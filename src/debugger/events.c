@@ -59,24 +59,18 @@ void debugger_on_thread(void *ctx, pid_t tid, bool started)
 	}
 }
 
-/* Entry: false when this is not a new call but a jump back to the entry
- * address inside the same activation (a loop at the top of an -O0 body). */
-static bool note_entry(struct thread_state *ts, const struct func *fn,
+/* Entry: the activations recorded at or below this stack pointer are gone
+ * (longjmp, an exception, a tail call's frame reused): a live caller's frame
+ * is always above. Entry tracepoints sit on the first instruction, so every
+ * hit is a new call. */
+static void note_entry(struct thread_state *ts, const struct func *fn,
 		       uint64_t sp)
 {
 	struct frame_mark m = {.fn = fn, .sp = sp};
 
-	/* Activations whose frames lie below this stack pointer are gone
-	 * (longjmp, exceptions): forget them. */
-	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].sp < sp)
+	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].sp <= sp)
 		ts->stack.len--;
-	if (ts->stack.len) {
-		struct frame_mark *top = &ts->stack.items[ts->stack.len - 1];
-		if (top->fn == fn && top->sp == sp)
-			return false;
-	}
 	VEC_PUSH(&ts->stack, m);
-	return true;
 }
 
 static void note_return(struct thread_state *ts, const struct func *fn)
@@ -187,8 +181,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	if (tp->dead)
 		return 0;
 	if (!h->is_return) {
-		if (!note_entry(ts, tp->fn, h->sp))
-			return 0;
+		note_entry(ts, tp->fn, h->sp);
 	} else {
 		note_return(ts, tp->fn);
 	}

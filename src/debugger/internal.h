@@ -52,8 +52,8 @@ struct tracepoint {
 };
 
 /* An activation of a traced function on one thread: entries push, returns
- * pop. It tells a loop that jumps back to the entry address (same function,
- * same stack pointer, not returned) from a new call. */
+ * pop; frames skipped by longjmp or an exception are dropped by stack
+ * pointer. The call depth (--follow-calls) is read from it. */
 struct frame_mark {
 	const struct func *fn;
 	uint64_t sp;

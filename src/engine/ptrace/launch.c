@@ -83,6 +83,17 @@ static void __attribute__((noreturn))
 launch_child(const struct launch_opts *o, int errfd)
 {
 	int err;
+	sigset_t none;
+
+	/* The program must start as it would from a shell, not with the
+	 * tracer's signal state: our threads block the signals the frontend
+	 * handles, and we ignore SIGPIPE. A mask and ignored dispositions
+	 * survive exec (handlers do not). */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	if (o->disable_aslr) {
 		int pers = personality(0xffffffff);
