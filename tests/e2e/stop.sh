@@ -2,8 +2,9 @@
 # one is left running, untraced, with its code as it was.
 bin=$(build "$FIX/c/sleeper.c" gcc:-O2:pie)
 
+# A signal to tinydbg alone: it kills the program it launched.
 for sig in INT TERM; do
-	timeout -k 5 60 "$TINYDBG" trace --seq-ids -e "$bin" '^tick$' -- 100000 >"$OUT/stop-$sig.out" 2>"$OUT/stop-$sig.err" &
+	"$TINYDBG" trace --seq-ids -e "$bin" '^tick$' -- 100000 >"$OUT/stop-$sig.out" 2>"$OUT/stop-$sig.err" &
 	tpid=$!
 	sleep 1
 	kill -$sig $tpid
@@ -14,6 +15,18 @@ for sig in INT TERM; do
 	tail -1 "$OUT/stop-$sig.err" | grep -q '^Process 1 was killed by signal SIGKILL$' && pass "stop-launched-$sig closing line" || fail "stop-launched-$sig: closing line: $(tail -1 "$OUT/stop-$sig.err")"
 	no_stray "stop-launched-$sig" "$bin 100000"
 done
+
+# Ctrl-C in a terminal: the whole process group gets SIGINT, the program
+# too, which dies of it (it has no handler) as it would untraced.
+setsid bash -c "exec '$TINYDBG' trace --seq-ids -e '$bin' '^tick\$' -- 100000" >"$OUT/stop-pgrp.out" 2>"$OUT/stop-pgrp.err" &
+tpid=$!
+sleep 1
+kill -INT -- -$tpid
+wait $tpid
+RC=$?
+expect_rc stop-pgrp 130
+tail -1 "$OUT/stop-pgrp.err" | grep -Eq '^Process 1 was killed by signal SIG(INT|KILL)$' && pass "stop-pgrp closing line" || fail "stop-pgrp: closing line: $(tail -1 "$OUT/stop-pgrp.err")"
+no_stray stop-pgrp "$bin 100000"
 
 # Attach, trace a while, Ctrl-C: the target goes on and exits normally.
 "$bin" 150 >/dev/null &
