@@ -4,6 +4,17 @@
 # stripped/static builds. Fixtures: tests/fixtures/c/faults/.
 FF=$FIX/c/faults
 
+# run_trace with a shorter limit: every case here takes well under a second,
+# and a hang (exec handling in flux) must not cost a minute per run.
+run_trace() {
+	local name=$1; shift
+	[[ $1 == -- ]] && shift
+	timeout -k 2 10 "$TINYDBG" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" </dev/null
+	RC=$?
+	[[ $RC == 124 || $RC == 137 ]] && fail "$name: tinydbg timed out (10 s)"
+	return 0
+}
+
 # want NAME LINE...: writes the expected stderr of NAME.
 want() {
 	local name=$1; shift
