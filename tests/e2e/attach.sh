@@ -7,7 +7,7 @@ abin=$(build "$FIX/c/threads.c" gcc:-O2:pie)
 "$abin" 100000 >/dev/null &
 target=$!
 sleep 0.3
-bad=0
+bad=0 traced=0
 for i in $(seq 1 20); do
 	timeout -k 5 30 "$TINYDBG" trace -p $target '^work$' >"$OUT/attach-loop.out" 2>"$OUT/attach-loop.err" &
 	tpid=$!
@@ -35,9 +35,11 @@ for i in $(seq 1 20); do
 		bad=1
 		break
 	fi
-	grep -Eq '^> thread\([0-9]+\): work\([0-9]+, [0-9]+\)$' "$OUT/attach-loop.err" || { fail "attach-loop run $i: no events"; bad=1; break; }
+	# A Ctrl-C may come before the first hit (that is part of the test).
+	grep -Eq '^> thread\([0-9]+\): work\([0-9]+, [0-9]+\)$' "$OUT/attach-loop.err" && traced=$((traced + 1))
 done
 [[ $bad == 0 ]] && pass "attach-loop: 20 attach/Ctrl-C rounds leave the target unharmed"
+[[ $bad == 0 && $traced -ge 10 ]] && pass "attach-loop: events in $traced of 20 rounds" || fail "attach-loop: events in only $traced rounds"
 # It still runs, and runs right: its threads keep counting.
 s1=$(awk '{print $14 + $15}' /proc/$target/stat 2>/dev/null)
 sleep 0.3
