@@ -26,17 +26,20 @@ base_per_call() { # N → ns of the untraced run per call (tiny)
 }
 
 declare -A US
+RUNS=${RUNS:-3}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 measure() { # NAME N CMD... (CMD gets the target's N as its last word)
 	local name=$1 n=$2; shift 2
-	local t b
+	local t b i
 	if ! command -v "$1" >/dev/null && [[ ! -x $1 ]]; then
 		echo "$name: not installed (WITH_BENCH=1 bash scripts/install-deps.sh)"
 		return
 	fi
-	t=$(time_ns "$@" "$n")
-	b=$(base_per_call "$n")
+	# The median of RUNS runs: the machine is shared and noisy.
+	t=$(for i in $(seq "$RUNS"); do time_ns "$@" "$n"; done | median)
+	b=$(for i in $(seq "$RUNS"); do base_per_call "$n"; done | median)
 	US[$name]=$(awk -v t="$t" -v b="$b" -v n="$n" 'BEGIN { printf "%.2f", (t - b) / n / 1000 }')
-	printf '%-22s %8d calls  %8.2f us/call\n' "$name" "$n" "${US[$name]}"
+	printf '%-22s %8d calls  %8.2f us/call  (median of %d runs)\n' "$name" "$n" "${US[$name]}" "$RUNS"
 }
 
 N=${N:-200000}
