@@ -77,9 +77,11 @@ sleep 0.2
 timeout -k 5 30 "$TINYDBG" trace -p $target '^tick$' >/dev/null 2>/dev/null &
 first=$!
 sleep 0.5
+# The tracer is tinydbg, the child of timeout.
+tracer=$(pgrep -P $first | head -1)
 run_trace attach-twice -- trace -p $target '^tick$'
 expect_rc attach-twice 6
-expect_err_line attach-twice "already traced by $first"
+expect_err_line attach-twice "already traced by ${tracer:-none} \\(tinydbg\\)"
 kill -INT $first
 wait $first
 kill -9 $target 2>/dev/null

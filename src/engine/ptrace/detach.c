@@ -63,27 +63,6 @@ static bool trap_queued(pid_t tid)
 	return false;
 }
 
-/* A zombie (it called pthread_exit): it never stops again, and its exit is
- * reported only once every other thread has ended. */
-static bool is_zombie(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && (p[2] == 'Z' || p[2] == 'X');
-}
-
 /* Is t waiting in vfork for a child we hold? It cannot stop until that
  * child execs or exits. */
 static bool in_vfork(struct engine *e, const struct pt_thread *t)
@@ -110,7 +89,7 @@ static int stop_all(struct engine *e, bool skip_vfork, struct exit_info *ex,
 	/* A leader that called pthread_exit: nothing to stop or restore. */
 	struct pt_thread *lead = pt_thread_find(e, e->pid);
 	if (lead && !(lead->state == TS_HELD && !lead->has_stash) &&
-	    is_zombie(e->pid))
+	    pt_is_zombie(e->pid))
 		pt_thread_remove(e, e->pid);
 
 	for (;;) {

@@ -1,9 +1,10 @@
 /* The ptrace engine's private state, shared by its files.
  *
  * Files: ptrace.c (the ops table, threads, memory access), launch.c (launch,
- * attach, load bias), probe.c (inserting probes, the out-of-line page and the
- * syscall injection that maps it), run.c (the wait loop, hits, emulation,
- * tail calls), detach.c (stopping everything and putting the code back).
+ * attach, load bias), probe.c (inserting and forgetting probes, the
+ * out-of-line pages and the syscall injection that maps them), run.c (the
+ * wait loop, hits, emulation, tail calls, exec), detach.c (stopping
+ * everything and putting the code back).
  *
  * How a hit is handled: every probe is an int3. When a thread stops on one
  * we report it, then move the thread past the displaced instruction without
@@ -151,6 +152,9 @@ int pt_mem_write(struct engine *e, uint64_t addr, const void *buf,
  * tid must be ptrace-stopped. */
 int pt_poke(pid_t tid, uint64_t addr, const void *buf, size_t len);
 int pt_memfd_open(struct engine *e, struct errbuf *eb);
+/* Has tid ended (a zombie, or gone)? A zombie leader (pthread_exit) never
+ * stops again; a zombie thread cannot be seized. */
+bool pt_is_zombie(pid_t tid);
 struct engine *pt_engine_new(pid_t pid);
 void pt_pin_setup(struct engine *e);
 void pt_pin_widen(struct engine *e);

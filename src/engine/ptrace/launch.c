@@ -319,8 +319,20 @@ static int attach_scan(struct engine *e, struct errbuf *eb)
 			int serr = errno, tr = tracer_of(tid);
 			char comm[64];
 
+			/* TracerPid names the tracing thread; users know the
+			 * process. */
+			if (tr > 0 && pt_tgid_of(tr) > 0)
+				tr = pt_tgid_of(tr);
+
 			if (serr == ESRCH)
 				continue; /* it just ended */
+			/* Ending: the kernel refuses to seize a thread that
+			 * has exited (EPERM), and permission is the same
+			 * for every thread, so one refused after another
+			 * was taken is ending too. */
+			if (serr == EPERM && tr <= 0 &&
+			    (pt_is_zombie(tid) || e->threads.len))
+				continue;
 			if (serr == EPERM && tr == getpid() && tid != e->pid)
 				continue; /* auto-attached from a clone */
 			if (serr == EPERM && tr > 0) {
@@ -357,7 +369,9 @@ int pt_attach(struct engine **out, pid_t pid, struct errbuf *eb)
 	int err;
 
 	*out = NULL;
-	if (pid <= 0 || kill(pid, 0) < 0)
+	/* EPERM from kill: someone else's process, which the seize below
+	 * explains. */
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return errbuf_set(eb, -ESRCH, "cannot attach to process %d: "
 				  "no such process", (int)pid);
 	e = pt_engine_new(pid);

@@ -276,28 +276,76 @@ static void group_retrap(struct engine *e, struct pt_thread *t)
 	t->stash = st;
 }
 
-/* Runs `mov $nr,%eax; syscall; int3` on a held thread and restores it.
+/* Resumes tid and waits for its next SIGTRAP (our int3); signals that come
+ * first are delivered after the injection. 0, or -errno (the thread ended:
+ * its status is stashed for the run loop). */
+static int inject_step(struct engine *e, pid_t tid, struct errbuf *eb)
+{
+	struct pt_thread *t;
+	int st;
+
+	if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0)
+		return errbuf_set(eb, -errno, "running injected code: %s",
+				  strerror(errno));
+	for (;;) {
+		if (waitpid(tid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errbuf_set(eb, -errno, "waitpid %d: %s",
+					  (int)tid, strerror(errno));
+		}
+		if (!WIFSTOPPED(st)) {
+			t = pt_thread_find(e, tid);
+			if (t) {
+				t->has_stash = true;
+				t->stash = st;
+			}
+			return errbuf_set(eb, -ESRCH, "thread %d ended during "
+					  "an injected syscall", (int)tid);
+		}
+		if (!(st >> 16) && WSTOPSIG(st) == SIGTRAP)
+			return 0;
+		/* A signal that came first: deliver it after. */
+		if (!(st >> 16) && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			t = pt_thread_find(e, tid);
+			if (t && !t->resume_sig)
+				t->resume_sig = WSTOPSIG(st);
+		}
+		ptrace(PTRACE_CONT, tid, NULL, NULL);
+	}
+}
+
+/* Runs `int3; mov $nr,%eax; syscall; int3` on a held thread and restores
+ * it.
  *
  * The code goes at the executable's entry point (_start): only the main
  * thread runs it, once, before any probe can be hit, so other threads never
  * execute our bytes. The number is loaded by the code, not set in rax, and
- * orig_rax is -1: a thread stopped inside a syscall (the exec stop, an
- * interrupted sleep) would otherwise have rax overwritten by that syscall's
- * return or be restarted into it. Restoring every register afterwards
- * lets such a syscall restart as it would have. */
+ * orig_rax is -1, so that nothing restarts a syscall into ours.
+ *
+ * The first int3 is for a thread stopped in the middle of a syscall: at a
+ * clone, fork or exec event stop the syscall has not returned yet, and its
+ * result reaches rax only when the thread resumes. Restoring the rax we saw
+ * would lose it (a clone3 that seems to fail with ENOSYS: glibc then
+ * creates the thread a second time with clone, on the same stack). So the
+ * thread resumes into an int3 first, and the rax found there is the one to
+ * restore. A thread in an ordinary stop finds its rax unchanged; one whose
+ * syscall was interrupted keeps orig_rax and its -ERESTART* rax, and
+ * restarts as it would have. */
 static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 			  const uint64_t args[6], uint64_t *ret,
 			  struct errbuf *eb)
 {
 	struct user_regs_struct saved, r;
-	uint8_t code[8] = {0xb8, 0, 0, 0, 0, 0x0f, 0x05, INT3}, orig[8];
+	uint8_t code[9] = {INT3, 0xb8, 0, 0, 0, 0, 0x0f, 0x05, INT3};
+	uint8_t orig[sizeof(code)];
 	uint64_t at = 0;
 	char path[64];
 	uint64_t av[2];
 	pid_t tid = t->tid;
 	bool group = t->group_stop ||
 		     (t->has_stash && pt_is_group_stop(t->stash));
-	int fd, st, err;
+	int fd, err;
 
 	/* AT_ENTRY again: cheap, and right after an exec too. Through the
 	 * thread: a leader that called pthread_exit has no auxv left. */
@@ -312,7 +360,7 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	if (!at)
 		return errbuf_set(eb, -ENOENT, "no entry point for process %d",
 				  (int)e->pid);
-	memcpy(code + 1, &nr, 4);
+	memcpy(code + 2, &nr, 4);
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
 		return errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
 				  (int)tid, strerror(errno));
@@ -324,45 +372,43 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 				  at, strerror(-err));
 	r = saved;
 	r.rip = at;
+	/* Not now: an interrupted syscall restarts when the restored
+	 * thread resumes (rip - 2 would be before our code). */
 	r.orig_rax = (uint64_t)-1;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0) {
+		err = errbuf_set(eb, -errno, "running injected code: %s",
+				 strerror(errno));
+		goto restore;
+	}
+	err = inject_step(e, tid, eb);
+	if (err)
+		goto restore;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0) {
+		err = errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
+				 (int)tid, strerror(errno));
+		goto restore;
+	}
+	/* The syscall the thread was in has returned now. */
+	saved.rax = r.rax;
+	if (r.rip != at + 1) {
+		err = errbuf_set(eb, -EFAULT, "injected code stopped at "
+				 "0x%llx, not 0x%" PRIx64, r.rip, at + 1);
+		goto restore;
+	}
 	r.rdi = args[0];
 	r.rsi = args[1];
 	r.rdx = args[2];
 	r.r10 = args[3];
 	r.r8 = args[4];
 	r.r9 = args[5];
-	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0 ||
-	    ptrace(PTRACE_CONT, tid, NULL, NULL) < 0) {
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0) {
 		err = errbuf_set(eb, -errno, "running injected code: %s",
 				 strerror(errno));
 		goto restore;
 	}
-	for (;;) {
-		if (waitpid(tid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errbuf_set(eb, -errno, "waitpid %d: %s",
-					 (int)tid, strerror(errno));
-			goto restore;
-		}
-		if (!WIFSTOPPED(st)) {
-			t = pt_thread_find(e, tid);
-			t->has_stash = true;
-			t->stash = st;
-			err = errbuf_set(eb, -ESRCH, "thread %d ended during "
-					 "an injected syscall", (int)tid);
-			goto restore;
-		}
-		if (!(st >> 16) && WSTOPSIG(st) == SIGTRAP)
-			break;
-		/* A signal that came first: deliver it after. */
-		if (!(st >> 16) && WSTOPSIG(st) != (SIGTRAP | 0x80)) {
-			t = pt_thread_find(e, tid);
-			if (!t->resume_sig)
-				t->resume_sig = WSTOPSIG(st);
-		}
-		ptrace(PTRACE_CONT, tid, NULL, NULL);
-	}
+	err = inject_step(e, tid, eb);
+	if (err)
+		goto restore;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0) {
 		err = errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
 				 (int)tid, strerror(errno));

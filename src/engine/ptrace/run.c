@@ -329,6 +329,14 @@ static int step_past(struct engine *e, struct pt_thread *t,
 				err = pt_mem_write(e, r->rsp, &e->tramp, 8);
 			if (err)
 				return err;
+			/* A real return address at or above the newest
+			 * records: their frames were left by longjmp or a
+			 * throw, and will never return. */
+			if (rec.orig_ret != e->tramp)
+				while (t->shadow.len &&
+				       t->shadow.items[t->shadow.len - 1].slot <=
+					       rec.slot)
+					t->shadow.len--;
 			VEC_PUSH(&t->shadow, rec);
 		}
 		r->rip = v;
