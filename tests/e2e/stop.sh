@@ -49,3 +49,29 @@ fi
 wait $target
 RC=$?
 expect_rc stop-attach-target 0
+
+# SIGHUP (the terminal went away) detaches from an attached process too.
+"$bin" 150 >/dev/null &
+target=$!
+sleep 0.2
+"$TINYDBG" trace -p $target '^tick$' >/dev/null 2>"$OUT/stop-hup.err" &
+tpid=$!
+sleep 0.5
+kill -HUP $tpid
+wait $tpid
+RC=$?
+expect_rc stop-hup 129
+tail -1 "$OUT/stop-hup.err" | grep -q "^Process $target has been detached$" && pass "stop-hup closing line" || fail "stop-hup closing line: $(tail -1 "$OUT/stop-hup.err")"
+grep -q '^TracerPid:[[:space:]]*0$' /proc/$target/status 2>/dev/null && pass "stop-hup target untraced" || fail "stop-hup: target gone or traced"
+wait $target
+RC=$?
+expect_rc stop-hup-target 0
+
+# tinydbg killed outright (SIGKILL): the program it launched ends with it.
+"$TINYDBG" trace -e "$bin" '^tick$' -- 100001 >/dev/null 2>&1 &
+tpid=$!
+sleep 1
+pgrep -f "$bin 100001" >/dev/null && pass "stop-kill9 target ran" || fail "stop-kill9: target never ran"
+kill -9 $tpid
+wait $tpid 2>/dev/null
+no_stray stop-kill9 "$bin 100001"
