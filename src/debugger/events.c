@@ -143,13 +143,26 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 	ev->nreturn = 1;
 }
 
+/* CLOCK_REALTIME (the condition variables' clock) ms from now. */
+static struct timespec deadline_in(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
 {
 	pthread_mutex_lock(&d->mu);
 	while (d->events.len >= QUEUE_MAX && !d->quit) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		struct timespec ts = deadline_in(1000);
 		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
 	}
 	VEC_PUSH(&d->events, *ev);
@@ -197,16 +210,9 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 			    struct api_tracepoint_result **out,
 			    uint64_t *lost)
 {
-	struct timespec until;
+	struct timespec until = deadline_in(wait_ms);
 	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&d->mu);
 	while (!d->events.len && !d->gone && d->running && wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
@@ -218,13 +224,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * than per event. */
 	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
 	    wait_ms > 0) {
-		struct timespec soon;
-		clock_gettime(CLOCK_REALTIME, &soon);
-		soon.tv_nsec += BATCH_GATHER_MS * 1000000L;
-		if (soon.tv_nsec >= 1000000000L) {
-			soon.tv_sec++;
-			soon.tv_nsec -= 1000000000L;
-		}
+		struct timespec soon = deadline_in(BATCH_GATHER_MS);
 		if (soon.tv_sec > until.tv_sec ||
 		    (soon.tv_sec == until.tv_sec && soon.tv_nsec > until.tv_nsec))
 			soon = until;

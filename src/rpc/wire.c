@@ -410,20 +410,9 @@ struct json_object *wire_value_to_json(const struct value *v)
 	return o;
 }
 
-/* Frees what wire_value_from_json filled. The decoder undoes its own
- * partial work, so that what it leaves behind on failure is plain zeroes
- * whatever value_release does with them. */
-static void wire_value_undo(struct value *v)
-{
-	for (size_t i = 0; i < v->nchildren; i++)
-		wire_value_undo(&v->children[i]);
-	free(v->children);
-	free(v->name);
-	free(v->type);
-	free(v->value);
-	free(v->unreadable);
-	memset(v, 0, sizeof(*v));
-}
+/* What wire_value_from_json filled is freed by value_release: the decoder
+ * leaves plain zeroes behind on failure. */
+#define wire_value_undo value_release
 
 /* Decodes array field key of o into a malloc'd array of values. */
 static int wire_values_from_json(struct json_object *o, const char *key,

@@ -315,6 +315,25 @@ static int inject_step(struct engine *e, pid_t tid, struct errbuf *eb)
 	}
 }
 
+/* Runs the thread from regs *r to its next stop at our injected code, and
+ * reads its registers back into *r. */
+static int inject_run(struct engine *e, pid_t tid, struct user_regs_struct *r,
+		      struct errbuf *eb)
+{
+	int err;
+
+	if (ptrace(PTRACE_SETREGS, tid, NULL, r) < 0)
+		return errbuf_set(eb, -errno, "running injected code: %s",
+				  strerror(errno));
+	err = inject_step(e, tid, eb);
+	if (err)
+		return err;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, r) < 0)
+		return errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
+				  (int)tid, strerror(errno));
+	return 0;
+}
+
 /* Runs `int3; mov $nr,%eax; syscall; int3` on a held thread and restores
  * it.
  *
@@ -375,19 +394,9 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	/* Not now: an interrupted syscall restarts when the restored
 	 * thread resumes (rip - 2 would be before our code). */
 	r.orig_rax = (uint64_t)-1;
-	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0) {
-		err = errbuf_set(eb, -errno, "running injected code: %s",
-				 strerror(errno));
-		goto restore;
-	}
-	err = inject_step(e, tid, eb);
+	err = inject_run(e, tid, &r, eb);
 	if (err)
 		goto restore;
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0) {
-		err = errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
-				 (int)tid, strerror(errno));
-		goto restore;
-	}
 	/* The syscall the thread was in has returned now. */
 	saved.rax = r.rax;
 	if (r.rip != at + 1) {
@@ -401,19 +410,9 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	r.r10 = args[3];
 	r.r8 = args[4];
 	r.r9 = args[5];
-	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0) {
-		err = errbuf_set(eb, -errno, "running injected code: %s",
-				 strerror(errno));
-		goto restore;
-	}
-	err = inject_step(e, tid, eb);
+	err = inject_run(e, tid, &r, eb);
 	if (err)
 		goto restore;
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0) {
-		err = errbuf_set(eb, -errno, "PTRACE_GETREGS %d: %s",
-				 (int)tid, strerror(errno));
-		goto restore;
-	}
 	if (r.rip != at + sizeof(code)) {
 		err = errbuf_set(eb, -EFAULT, "injected syscall stopped at "
 				 "0x%llx, not 0x%" PRIx64, r.rip,
