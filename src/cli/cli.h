@@ -4,6 +4,7 @@
 #define TINYDBG_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "api/api.h"
@@ -28,9 +29,20 @@ struct printer {
 	FILE *out;
 	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
 	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
+	bool durations;  /* --durations: time spent in each call */
 	/* tid → sequential number, in order of appearance */
 	int *tids;
 	size_t ntids, cap;
+	/* --durations: calls entered and not yet returned, all threads */
+	struct pending_call *pending;
+	size_t npending, pending_cap;
+};
+
+/* An entry waiting for its return (--durations). */
+struct pending_call {
+	int tid;
+	char *fn;
+	uint64_t time_ns;
 };
 
 void printer_init(struct printer *p, FILE *out);

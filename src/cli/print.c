@@ -22,6 +22,77 @@ void printer_release(struct printer *p)
 	free(p->tids);
 	p->tids = NULL;
 	p->ntids = p->cap = 0;
+	for (size_t i = 0; i < p->npending; i++)
+		free(p->pending[i].fn);
+	free(p->pending);
+	p->pending = NULL;
+	p->npending = p->pending_cap = 0;
+}
+
+/* --durations: an entry waits for the return of the same function on the
+ * same thread; the innermost one matches (recursion). An entry whose
+ * return never comes (longjmp) is dropped when an outer call of that
+ * thread returns past it. */
+static void duration_enter(struct printer *p,
+			   const struct api_tracepoint_result *ev)
+{
+	struct pending_call c = {.tid = ev->thread_id,
+				 .fn = xstrdup(ev->function_name ? ev->function_name : ""),
+				 .time_ns = ev->time_ns};
+
+	xgrow((void **)&p->pending, &p->pending_cap, p->npending + 1,
+	      sizeof(*p->pending));
+	p->pending[p->npending++] = c;
+}
+
+/* The entry time of the call this return ends, or 0 when unknown. */
+static uint64_t duration_leave(struct printer *p,
+			       const struct api_tracepoint_result *ev)
+{
+	const char *fn = ev->function_name ? ev->function_name : "";
+
+	for (size_t i = p->npending; i-- > 0;) {
+		struct pending_call *c = &p->pending[i];
+		if (c->tid != ev->thread_id || strcmp(c->fn, fn))
+			continue;
+		uint64_t t = c->time_ns;
+		/* Drop it and this thread's entries above it (skipped). */
+		size_t k = i;
+		for (size_t j = i; j < p->npending; j++) {
+			if (p->pending[j].tid == ev->thread_id) {
+				free(p->pending[j].fn);
+				continue;
+			}
+			p->pending[k++] = p->pending[j];
+		}
+		p->npending = k;
+		return t ? t : 1;
+	}
+	return 0;
+}
+
+/* Go's time.Duration text: 850ns, 1.234µs, 12.5ms, 1.5s. */
+static void add_duration(struct strbuf *sb, uint64_t ns)
+{
+	static const struct { uint64_t unit; const char *name; } units[] = {
+		{1000000000ull, "s"}, {1000000ull, "ms"}, {1000ull, "µs"},
+	};
+	char frac[16];
+
+	for (size_t i = 0; i < 3; i++) {
+		if (ns < units[i].unit)
+			continue;
+		int digits = i == 0 ? 9 : i == 1 ? 6 : 3;
+		int len = snprintf(frac, sizeof(frac), "%0*llu", digits,
+				   (unsigned long long)(ns % units[i].unit));
+		while (len > 0 && frac[len - 1] == '0')
+			frac[--len] = 0;
+		strbuf_addf(sb, " <%llu%s%s%s>",
+			    (unsigned long long)(ns / units[i].unit),
+			    len ? "." : "", frac, units[i].name);
+		return;
+	}
+	strbuf_addf(sb, " <%lluns>", (unsigned long long)ns);
 }
 
 int printer_thread_id(struct printer *p, int tid)
@@ -92,13 +163,22 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 			    printer_thread_id(p, ev->thread_id));
 	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
 	if (!ev->is_ret) {
+		if (p->durations)
+			duration_enter(p, ev);
 		strbuf_addch(&sb, '(');
 		add_values(&sb, ev->input_params, ev->ninput, ", ");
 		strbuf_adds(&sb, ")\n");
 	} else {
 		strbuf_adds(&sb, " => (");
 		add_values(&sb, ev->return_params, ev->nreturn, ",");
-		strbuf_adds(&sb, ")\n");
+		strbuf_addch(&sb, ')');
+		if (p->durations) {
+			uint64_t t0 = duration_leave(p, ev);
+			if (t0)
+				add_duration(&sb, ev->time_ns > t0 ?
+							  ev->time_ns - t0 : 0);
+		}
+		strbuf_addch(&sb, '\n');
 	}
 	fwrite(sb.buf, 1, sb.len, p->out);
 	strbuf_release(&sb);

@@ -41,6 +41,8 @@ void trace_usage(FILE *f)
 	      "  -e, --exec string   Binary file to exec and trace.\n"
 	      "  -p, --pid int       Pid to attach to.\n"
 	      "      --timestamp     Show timestamp in the output\n"
+	      "      --durations     End each return line with the time spent in the call,\n"
+	      "                      between the entry and return hits (<1.234µs>).\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output).\n"
 	      "      --max-functions int\n"
@@ -63,6 +65,7 @@ struct trace_opts {
 	char **target_args;
 	int ntarget_args;
 	bool timestamp;
+	bool durations;
 	bool seq_ids;
 	long max_functions;
 };
@@ -105,11 +108,13 @@ static int parse_pid(const char *s, int *pid)
 
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS };
+	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
+	       OPT_DURATIONS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
 		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
+		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"help", no_argument, NULL, 'h'},
@@ -145,6 +150,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_TIMESTAMP:
 			o->timestamp = true;
+			break;
+		case OPT_DURATIONS:
+			o->durations = true;
 			break;
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
@@ -315,6 +323,7 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 
 	printer_init(&pr, stderr);
 	pr.timestamp = o->timestamp;
+	pr.durations = o->durations;
 	pr.seq_ids = o->seq_ids;
 	if (client_state(c, &st, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);

@@ -41,3 +41,21 @@ TZ=UTC0 gawk -v t0="$t0" -v t1="$t1" '/^[0-9]{4}-/ {
 	if ($1 ~ /[+-][0-9][0-9]:[0-9][0-9]$/) { z = substr($1, length($1) - 5); off = (substr(z, 2, 2) * 3600 + substr(z, 5, 2) * 60) * (substr(z, 1, 1) == "-" ? -1 : 1); s -= off }
 	if (s < t0 - 1 || s > t1 + 1 || $1 < last) bad++; last = $1 }
 	END { exit bad ? 1 : 0 }' "$OUT/timestamp.err" && pass "timestamp values" || fail "timestamp values out of the run's window"
+
+# --durations: each return line ends with the time between its entry and
+# return hits, as Go prints a time.Duration.
+nbin=$(build "$FIX/c/nap.c" gcc:-O2:pie)
+run_trace durations -- trace --durations --seq-ids -e "$nbin" '^(nap|twice|quick)$'
+expect_rc durations 0
+gawk '
+	function ns(s,   v, u) { match(s, /<([0-9.]+)(ns|µs|ms|s)>$/, m); v = m[1]; u = m[2]
+		return v * (u == "ns" ? 1 : u == "µs" ? 1e3 : u == "ms" ? 1e6 : 1e9) }
+	/^>> thread\(1\): nap => \(\) <[0-9.]+(ns|µs|ms|s)>$/ { n = ns($0); if (n < 20e6 || n > 2e9) bad++; naps++; next }
+	/^>> thread\(1\): twice => \(\) <[0-9.]+(ns|µs|ms|s)>$/ { t = ns($0); if (t < 40e6 || t > 4e9) bad++; next }
+	/^>> thread\(1\): quick => \(2\) <[0-9.]+(ns|µs)>$/ { q++; next }
+	/^>> / { bad++ }
+	END { exit (bad || naps != 2 || !t || !q) }' "$OUT/durations.err" && pass "durations" || fail "durations: $(grep '^>>' "$OUT/durations.err" | head -4)"
+# Without the flag, no durations.
+run_trace no-durations -- trace --seq-ids -e "$nbin" '^quick$'
+printf '%s\n' '> thread(1): quick(1)' '>> thread(1): quick => (2)' 'Process 1 has exited with status 0' >"$OUT/no-durations.want"
+expect_same no-durations "$OUT/no-durations.want"
