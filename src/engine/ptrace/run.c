@@ -109,6 +109,18 @@ static int acc_read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 	return pt_mem_read(h->e, addr, buf, len);
 }
 
+/* The SSE and x87 registers, read once per hit and only when asked for:
+ * most hits need the general registers alone. */
+static int load_fp(struct hit_ctx *h)
+{
+	if (h->fp_loaded)
+		return 0;
+	if (ptrace(PTRACE_GETFPREGS, h->tid, NULL, &h->fp) < 0)
+		return -1;
+	h->fp_loaded = true;
+	return 0;
+}
+
 static int acc_read_reg(void *ctx, int reg, void *buf, size_t len)
 {
 	struct hit_ctx *h = ctx;
@@ -116,19 +128,13 @@ static int acc_read_reg(void *ctx, int reg, void *buf, size_t len)
 	size_t size;
 
 	if (reg >= DREG_XMM0 && reg < DREG_XMM0 + 16) {
-		if (!h->fp_loaded) {
-			if (ptrace(PTRACE_GETFPREGS, h->tid, NULL, &h->fp) < 0)
-				return -errno;
-			h->fp_loaded = true;
-		}
+		if (load_fp(h))
+			return -errno;
 		src = &h->fp.xmm_space[(reg - DREG_XMM0) * 4];
 		size = 16;
 	} else if (reg >= DREG_ST0 && reg < DREG_ST0 + 8) {
-		if (!h->fp_loaded) {
-			if (ptrace(PTRACE_GETFPREGS, h->tid, NULL, &h->fp) < 0)
-				return -errno;
-			h->fp_loaded = true;
-		}
+		if (load_fp(h))
+			return -errno;
 		/* st_space holds st(i) in 16-byte slots, as fxsave does:
 		 * st(i) is the i-th from the top, which is what DWARF
 		 * means. */
