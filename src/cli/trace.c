@@ -400,9 +400,7 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = 128 + stop_signal;
 	fflush(stderr);
 out:
-	for (size_t i = 0; i < nfuncs; i++)
-		free(funcs[i]);
-	free(funcs);
+	client_free_names(funcs, nfuncs);
 	printer_release(&pr);
 	return ret;
 }

@@ -300,19 +300,6 @@ int client_command_result(struct client *c, uint64_t id, bool wait,
 	return err;
 }
 
-int client_continue(struct client *c, struct api_state *st,
-		    struct errbuf *eb)
-{
-	uint64_t id;
-	int err;
-
-	memset(st, 0, sizeof(*st));
-	err = client_continue_start(c, &id, eb);
-	if (err)
-		return err;
-	return client_command_result(c, id, true, st, eb);
-}
-
 int client_halt(struct client *c, struct api_state *st, struct errbuf *eb)
 {
 	struct json_object *a, *res;

@@ -71,9 +71,6 @@ int client_continue_start(struct client *c, uint64_t *id, struct errbuf *eb);
  * out once. */
 int client_command_result(struct client *c, uint64_t id, bool wait,
 			  struct api_state *st, struct errbuf *eb);
-/* client_continue_start, then waits for its answer. */
-int client_continue(struct client *c, struct api_state *st,
-		    struct errbuf *eb);
 /* RPCServer.Command {name: "halt"}: makes a pending continue return. st may
  * be NULL. */
 int client_halt(struct client *c, struct api_state *st, struct errbuf *eb);

@@ -190,11 +190,6 @@ pid_t debugger_pid(const struct debugger *d)
 	return d->pid;
 }
 
-bool debugger_has_dwarf(const struct debugger *d)
-{
-	return !d->no_dwarf;
-}
-
 static void set_gone(struct debugger *d, const struct exit_info *ex)
 {
 	pthread_mutex_lock(&d->mu);

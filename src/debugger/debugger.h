@@ -36,8 +36,6 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 void debugger_free(struct debugger *d);
 
 pid_t debugger_pid(const struct debugger *d);
-/* True when the executable has DWARF; otherwise only names are known. */
-bool debugger_has_dwarf(const struct debugger *d);
 
 /* Names of the functions matching the regexp filter (Delve's
  * ListFunctions): sorted, unique. *names is a malloc'd array of malloc'd

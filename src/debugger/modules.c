@@ -181,7 +181,7 @@ void modules_scan(struct debugger *d)
 
 /* The executable and, for a dynamic program, the loader and its
  * rendezvous tracepoint. */
-static int modules_start(struct debugger *d, struct errbuf *eb)
+int modules_init(struct debugger *d, struct errbuf *eb)
 {
 	char exe[64], path[4096];
 	struct symtab *st;
@@ -227,11 +227,6 @@ static int modules_start(struct debugger *d, struct errbuf *eb)
 	return 0;
 }
 
-int modules_init(struct debugger *d, struct errbuf *eb)
-{
-	return modules_start(d, eb);
-}
-
 int modules_reset(struct debugger *d, struct errbuf *eb)
 {
 	/* The old images went with the exec; the engine has forgotten their
@@ -248,7 +243,7 @@ int modules_reset(struct debugger *d, struct errbuf *eb)
 	/* Keep the dead ones (their tracepoints point at them) but put the
 	 * new executable first. */
 	size_t old = d->mods.len;
-	int err = modules_start(d, eb);
+	int err = modules_init(d, eb);
 	if (d->mods.len > old) {
 		struct module *tmp = d->mods.items[0];
 		d->mods.items[0] = d->mods.items[old];

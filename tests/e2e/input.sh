@@ -82,3 +82,37 @@ for v in gcc:-O0:pie clang:-O2:pie; do
 	grep -q '^> thread(1): ns::free_fn(9, 4)$' "$OUT/cpp-$v.err" &&
 	grep -q '^>> thread(1): ns::free_fn => (5)$' "$OUT/cpp-$v.err" && pass "cpp-$v" || { fail "cpp-$v"; cat "$OUT/cpp-$v.err" >&2; }
 done
+
+# --max-functions: the cap is the flag's; over it, one line and exit 2.
+nbin=$(build "$FIX/c/nap.c" gcc:-O0:pie)
+run_trace cap-low -- trace -e "$nbin" '^(nap|quick)$' --max-functions 1
+expect_rc cap-low 2
+expect_err_line cap-low "matches 2 functions, more than the 1 allowed; .*--max-functions 2$"
+run_trace cap-ok -- trace --seq-ids -e "$nbin" '^(nap|quick)$' --max-functions 2
+expect_rc cap-ok 0
+grep -q '^>> thread(1): quick => (2)$' "$OUT/cap-ok.err" && pass "cap-ok traced" || fail "cap-ok: $(head -3 "$OUT/cap-ok.err")"
+for bad in 0 -3 x; do
+	run_trace "cap-bad-$bad" -- trace -e "$nbin" quick --max-functions "$bad"
+	expect_rc "cap-bad-$bad" 2
+	expect_err_line "cap-bad-$bad" 'invalid --max-functions'
+done
+
+# The other usage errors: one line, exit 2.
+run_trace no-arg -- trace quick -e
+expect_rc no-arg 2
+expect_err_line no-arg 'flag needs an argument: -e'
+run_trace both -- trace -e "$nbin" -p 1 quick
+expect_rc both 2
+expect_err_line both '-e and -p cannot be used together'
+run_trace pid-args -- trace -p 1 quick -- x
+expect_rc pid-args 2
+expect_err_line pid-args 'arguments after -- are for a program to launch'
+run_trace two-regexps -- trace -e "$nbin" quick nap
+expect_rc two-regexps 2
+expect_err_line two-regexps 'takes one regexp'
+run_trace trace-help -- trace --help
+expect_rc trace-help 0
+grep -q -- '--max-functions' "$OUT/trace-help.out" && grep -q -- '--durations' "$OUT/trace-help.out" && pass "trace --help" || fail "trace --help"
+run_trace unknown-cmd -- frobnicate
+expect_rc unknown-cmd 2
+expect_err_line unknown-cmd 'unknown command "frobnicate"'

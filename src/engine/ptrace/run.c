@@ -246,6 +246,20 @@ static bool in_ranges(const struct probe *p, uint64_t a)
 	return false;
 }
 
+/* Emulates a push of value (push %reg, or call's return address) followed
+ * by going to rip. */
+static int push_and_go(struct engine *e, struct user_regs_struct *r,
+		       uint64_t value, uint64_t rip)
+{
+	int err = pt_mem_write(e, r->rsp - 8, &value, 8);
+
+	if (err)
+		return err;
+	r->rsp -= 8;
+	r->rip = rip;
+	return 0;
+}
+
 /* Moves a thread stopped on pp's int3 (regs with rip = pp->addr) past the
  * displaced instruction, in the registers (and the stack) only. pp->p is
  * NULL for a forgotten probe: nothing is hijacked for it. */
@@ -270,13 +284,7 @@ static int step_past(struct engine *e, struct pt_thread *t,
 		return 0;
 	case HOW_PUSH:
 		reg = reg_slot(r, pp->push_reg);
-		v = reg ? *reg : 0;
-		err = pt_mem_write(e, r->rsp - 8, &v, 8);
-		if (err)
-			return err;
-		r->rsp -= 8;
-		r->rip = next;
-		return 0;
+		return push_and_go(e, r, reg ? *reg : 0, next);
 	case HOW_RET:
 		err = pt_mem_read(e, r->rsp, &v, 8);
 		if (err)
@@ -290,12 +298,7 @@ static int step_past(struct engine *e, struct pt_thread *t,
 			v = in->target;
 		else if ((err = pt_operand(e, r, in, &v)))
 			return err;
-		err = pt_mem_write(e, r->rsp - 8, &next, 8);
-		if (err)
-			return err;
-		r->rsp -= 8;
-		r->rip = v;
-		return 0;
+		return push_and_go(e, r, next, v);
 	case HOW_LOOP: {
 		uint8_t op = in->bytes[0];
 		bool taken, zf = r->eflags & 0x40;
