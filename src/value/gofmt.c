@@ -130,7 +130,9 @@ static void go_string(struct strbuf *sb, const struct value *v)
 	size_t n = strlen(s);
 	struct strbuf t = STRBUF_INIT;
 
-	if (v->len == (int64_t)n) {
+	/* .len comes off the wire: anything not longer than what we hold
+	 * means there is no more. */
+	if (v->len <= (int64_t)n) {
 		go_quote(sb, s, n);
 		return;
 	}
@@ -199,7 +201,7 @@ static void go_elems(struct strbuf *sb, const struct value *v)
 		if (i + 1 != v->nchildren)
 			strbuf_addch(sb, ',');
 	}
-	if (v->len != (int64_t)v->nchildren) {
+	if (v->len > (int64_t)v->nchildren) {
 		if (v->nchildren)
 			strbuf_addf(sb, ",...+%" PRId64 " more",
 				    v->len - (int64_t)v->nchildren);
@@ -227,7 +229,7 @@ static void go_struct(struct strbuf *sb, const struct value *v,
 		if (i + 1 != v->nchildren)
 			strbuf_adds(sb, ", ");
 	}
-	if (v->len != (int64_t)v->nchildren)
+	if (v->len > (int64_t)v->nchildren)
 		strbuf_addf(sb, ",...+%" PRId64 " more",
 			    v->len - (int64_t)v->nchildren);
 	strbuf_addch(sb, '}');
@@ -251,7 +253,7 @@ static void go_map(struct strbuf *sb, const struct value *v, bool with_type)
 		if (i + 2 < v->nchildren)
 			strbuf_adds(sb, ", ");
 	}
-	if ((int64_t)pairs != v->len) {
+	if (v->len > (int64_t)pairs) {
 		if (v->nchildren)
 			strbuf_addf(sb, ",...+%" PRId64 " more",
 				    v->len - (int64_t)pairs);
