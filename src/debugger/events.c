@@ -29,6 +29,14 @@ static const char *name_at(void *ctx, uint64_t addr)
 	return m ? symtab_name_at(m->st, addr - m->bias) : NULL;
 }
 
+static const struct ctype *go_type(void *ctx, uint64_t addr)
+{
+	struct debugger *d = hit_dbg;
+	struct module *m = d ? module_at(d, addr) : NULL;
+
+	return m && m->st ? symtab_go_rtype(m->st, addr - m->bias) : NULL;
+}
+
 static struct thread_state *thread_get(struct debugger *d, pid_t tid)
 {
 	static __thread size_t last;
@@ -200,6 +208,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	}
 	hit_dbg = d;
 	acc.name_at = name_at;
+	acc.go_type = go_type;
 	acc.bias = tp->mod->bias;
 	load_event(d, tp, h, &acc, &ev);
 	enqueue(d, &ev);

@@ -57,6 +57,12 @@ struct ctype {
 	struct ctype_enumerator *enums; /* ENUM */
 	size_t nenums;
 	uint64_t count; /* ARRAY: elements in the outermost dimension */
+	/* Go types only (0/NULL otherwise), from Go's DWARF extensions:
+	 * go_kind is reflect.Kind (DW_AT_go_kind: 21 map, 18 chan, 20
+	 * interface...), go_key/go_elem a map's key and element types and a
+	 * chan's element (DW_AT_go_key, DW_AT_go_elem). */
+	uint8_t go_kind;
+	const struct ctype *go_key, *go_elem;
 };
 
 /* Follows typedefs (and nothing else) down to the type they name. */

@@ -152,6 +152,8 @@ static bool type_die(Dwarf_Die *die, Dwarf_Die *out)
 
 static const struct ctype *build(struct symtab *st, Dwarf_Die *die,
 				 enum sym_lang lang);
+static const struct ctype *ref_type(struct symtab *st, Dwarf_Die *die,
+				    unsigned int at, enum sym_lang lang);
 
 /* The type of die's DW_AT_type; void when it has none. */
 static const struct ctype *target_of(struct symtab *st, Dwarf_Die *die,
@@ -682,6 +684,11 @@ static const struct ctype *build(struct symtab *st, Dwarf_Die *die,
 		memo_put(d, key, n);
 		break;
 	}
+	if (lang == LANG_GO) {
+		n->ct.go_kind = (uint8_t)udata(die, DW_AT_GO_KIND, 0);
+		n->ct.go_key = ref_type(st, die, DW_AT_GO_KEY, lang);
+		n->ct.go_elem = ref_type(st, die, DW_AT_GO_ELEM, lang);
+	}
 	/* Derived types get a C declarator name, unless DWARF names them
 	 * (Go names its pointers and slices: "*main.T"). */
 	if (!n->ct.name) {
@@ -694,6 +701,18 @@ static const struct ctype *build(struct symtab *st, Dwarf_Die *die,
 	}
 	d->depth--;
 	return &n->ct;
+}
+
+/* The type DIE an attribute of die refers to (Go's DW_AT_go_key...). */
+static const struct ctype *ref_type(struct symtab *st, Dwarf_Die *die,
+				    unsigned int at, enum sym_lang lang)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die t;
+
+	if (!dwarf_attr(die, at, &a) || !dwarf_formref_die(&a, &t))
+		return NULL;
+	return build(st, &t, lang);
 }
 
 /* The C declarator for t around inner: decl(int *, "") is "int *",

@@ -5,6 +5,7 @@
  * dwfunc.c    DWARF subprograms: names, ranges, entry_pc, params
  * dwloc.c     location expressions to loc pieces, frame base, CFA
  * dwtype.c    the ctype graph
+ * gotype.c    Go: runtime type descriptors to ctypes
  * cxxname.c   demangling and trimming C++ names
  * arena.c     the bump allocator that owns names and types */
 #ifndef TINYDBG_SYM_INTERNAL_H
@@ -76,6 +77,7 @@ struct symtab {
 
 	struct arena arena;
 	struct dwtype *types;
+	struct gotype_index *gotypes; /* built on first use */
 };
 
 /* symtab.c */
@@ -147,6 +149,16 @@ const struct ctype *dwtype_of(struct symtab *st, Dwarf_Die *die,
 			      enum sym_lang lang);
 const struct ctype *dwtype_unknown(struct symtab *st);
 void dwtype_free(struct symtab *st);
+
+/* Go's DWARF extensions (cmd/internal/dwarf). */
+#define DW_AT_GO_KIND 0x2900
+#define DW_AT_GO_KEY 0x2901
+#define DW_AT_GO_ELEM 0x2902
+#define DW_AT_GO_RUNTIME_TYPE 0x2904
+
+/* gotype.c: the index from Go runtime type offsets to type DIEs. */
+struct gotype_index;
+void gotype_free(struct symtab *st);
 
 /* cxxname.c: the display name of a mangled C++ name: demangled, without
  * its parameter list, qualifiers, clone suffixes and (for templates) result

@@ -281,6 +281,7 @@ void symtab_close(struct symtab *st)
 	free(st->rindex);
 	free(st->syms);
 	free(st->segs);
+	gotype_free(st);
 	dwtype_free(st);
 	arena_release(&st->arena);
 	if (st->cfi_eh)

@@ -100,6 +100,12 @@ const char *symtab_name_at(const struct symtab *st, uint64_t addr);
 int symtab_return_sites(const struct symtab *st, const struct func *f,
 			struct ret_site **sites, size_t *n, struct errbuf *eb);
 
+/* Go: the type whose runtime descriptor (runtime._type) is at link-time
+ * address addr, as an interface value or a map header points to it; NULL
+ * when the program has no such type (or is not Go). Builds an index on
+ * first use, hence not const. */
+const struct ctype *symtab_go_rtype(struct symtab *st, uint64_t addr);
+
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */
 int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len);

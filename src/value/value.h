@@ -71,6 +71,9 @@ struct target_access {
 	int (*read_mem)(void *ctx, uint64_t addr, void *buf, size_t len);
 	int (*read_reg)(void *ctx, int reg, void *buf, size_t len);
 	const char *(*name_at)(void *ctx, uint64_t addr);
+	/* Go: the type whose runtime descriptor is at run-time address addr
+	 * (an interface's dynamic type), or NULL. May be NULL itself. */
+	const struct ctype *(*go_type)(void *ctx, uint64_t addr);
 	uint64_t bias;
 };
 
