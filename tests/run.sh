@@ -11,11 +11,13 @@ passed=0 failed=0
 # BUILDS: the build directories to test, e.g. "build build-san" (the
 # second one made with `make SAN=1`): every test runs against each.
 BUILDS=${BUILDS:-${BUILD:-build}}
+# E2E=NAME runs only tests/e2e/NAME.sh (a glob), and no unit tests.
+E2E=${E2E:-}
 for BUILD in $BUILDS; do
 export BUILD
 echo "=== testing $BUILD"
 for t in "$ROOT"/$BUILD/unit/test_*; do
-	[[ -x $t ]] || continue
+	[[ -x $t && -z $E2E ]] || continue
 	echo "== unit: $(basename "$t")"
 	line=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
 	if [[ -z $line ]]; then
@@ -29,7 +31,7 @@ for t in "$ROOT"/$BUILD/unit/test_*; do
 	failed=$((failed + f))
 done
 
-for t in "$ROOT"/tests/e2e/*.sh; do
+for t in "$ROOT"/tests/e2e/${E2E:-*}.sh; do
 	echo "== e2e: $(basename "$t")"
 	(cd "$ROOT" && source tests/lib.sh && source "$t")
 done

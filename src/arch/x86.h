@@ -83,4 +83,14 @@ bool x86_sysv_ret_in_memory(const struct ctype *t);
 int x86_sysv_param_locs(const struct ctype *const *types, size_t n,
 			bool ret_in_memory, struct loc *out);
 
+/* Go's ABIInternal on amd64: where the results of a function taking args
+ * (their types, receiver first) and returning results are at its ret
+ * instructions — integer registers RAX, RBX, RCX, RDI, RSI, R8-R11, float
+ * registers X0-X14, or the caller's stack area above the return address
+ * when a result does not fit. Fills out[0..nresults) with malloc'd locs.
+ * Returns 0, or -ENOTSUP when a type cannot be placed (out all empty). */
+int x86_go_result_locs(const struct ctype *const *args, size_t nargs,
+		       const struct ctype *const *results, size_t nresults,
+		       struct loc *out);
+
 #endif

@@ -40,7 +40,7 @@ struct printer {
 
 /* An entry waiting for its return (--durations). */
 struct pending_call {
-	int tid;
+	int64_t flow; /* thread id, or -goroutine id */
 	char *fn;
 	uint64_t time_ns;
 };

@@ -29,14 +29,21 @@ void printer_release(struct printer *p)
 	p->npending = p->pending_cap = 0;
 }
 
+/* Whose calls an event belongs to: its goroutine (a goroutine moves
+ * between threads), else its thread. */
+static int64_t flow_of(const struct api_tracepoint_result *ev)
+{
+	return ev->goroutine_id > 0 ? -ev->goroutine_id : ev->thread_id;
+}
+
 /* --durations: an entry waits for the return of the same function on the
- * same thread; the innermost one matches (recursion). An entry whose
- * return never comes (longjmp) is dropped when an outer call of that
- * thread returns past it. */
+ * same thread or goroutine; the innermost one matches (recursion). An
+ * entry whose return never comes (longjmp, a recovered panic) is dropped
+ * when an outer call of that thread returns past it. */
 static void duration_enter(struct printer *p,
 			   const struct api_tracepoint_result *ev)
 {
-	struct pending_call c = {.tid = ev->thread_id,
+	struct pending_call c = {.flow = flow_of(ev),
 				 .fn = xstrdup(ev->function_name ? ev->function_name : ""),
 				 .time_ns = ev->time_ns};
 
@@ -53,13 +60,13 @@ static uint64_t duration_leave(struct printer *p,
 
 	for (size_t i = p->npending; i-- > 0;) {
 		struct pending_call *c = &p->pending[i];
-		if (c->tid != ev->thread_id || strcmp(c->fn, fn))
+		if (c->flow != flow_of(ev) || strcmp(c->fn, fn))
 			continue;
 		uint64_t t = c->time_ns;
 		/* Drop it and this thread's entries above it (skipped). */
 		size_t k = i;
 		for (size_t j = i; j < p->npending; j++) {
-			if (p->pending[j].tid == ev->thread_id) {
+			if (p->pending[j].flow == flow_of(ev)) {
 				free(p->pending[j].fn);
 				continue;
 			}

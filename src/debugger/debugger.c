@@ -103,8 +103,11 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 
 	d->worker_tid = pthread_self();
 	if (cfg->argv) {
-		struct launch_opts o = {.argv = cfg->argv,
-					.disable_aslr = cfg->disable_aslr};
+		struct launch_opts o = {
+			.argv = cfg->argv,
+			.disable_aslr = cfg->disable_aslr,
+			.sizes_by_cpus = symtab_path_is_go(cfg->argv[0]),
+		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
 	} else {

@@ -37,19 +37,25 @@ static const struct ctype *go_type(void *ctx, uint64_t addr)
 	return m && m->st ? symtab_go_rtype(m->st, addr - m->bias) : NULL;
 }
 
-static struct thread_state *thread_get(struct debugger *d, pid_t tid)
+static struct thread_state *state_get(struct debugger *d, int64_t key)
 {
 	static __thread size_t last;
 
-	if (last < d->threads.len && d->threads.items[last].tid == tid)
+	if (last < d->threads.len && d->threads.items[last].key == key)
 		return &d->threads.items[last];
 	for (size_t i = 0; i < d->threads.len; i++)
-		if (d->threads.items[i].tid == tid)
+		if (d->threads.items[i].key == key)
 			return &d->threads.items[last = i];
-	struct thread_state ts = {.tid = tid};
+	struct thread_state ts = {.key = key};
 	VEC_PUSH(&d->threads, ts);
 	last = d->threads.len - 1;
 	return &d->threads.items[last];
+}
+
+static void state_drop(struct debugger *d, size_t i)
+{
+	VEC_FREE(&d->threads.items[i].stack);
+	d->threads.items[i] = d->threads.items[--d->threads.len];
 }
 
 void debugger_on_thread(void *ctx, pid_t tid, bool started)
@@ -59,24 +65,23 @@ void debugger_on_thread(void *ctx, pid_t tid, bool started)
 	if (started)
 		return;
 	for (size_t i = 0; i < d->threads.len; i++) {
-		if (d->threads.items[i].tid != tid)
-			continue;
-		VEC_FREE(&d->threads.items[i].stack);
-		d->threads.items[i] = d->threads.items[--d->threads.len];
-		return;
+		if (d->threads.items[i].key == tid) {
+			state_drop(d, i);
+			return;
+		}
 	}
 }
 
-/* Entry: the activations recorded at or below this stack pointer are gone
- * (longjmp, an exception, a tail call's frame reused): a live caller's frame
- * is always above. Entry tracepoints sit on the first instruction, so every
+/* Entry: the activations recorded at or below this frame are gone
+ * (longjmp, an exception, a recovered panic, a tail call's frame reused): a
+ * live caller's frame is always above. Entry tracepoints sit where each
  * hit is a new call. */
 static void note_entry(struct thread_state *ts, const struct func *fn,
-		       uint64_t sp)
+		       int64_t pos)
 {
-	struct frame_mark m = {.fn = fn, .sp = sp};
+	struct frame_mark m = {.fn = fn, .pos = pos};
 
-	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].sp <= sp)
+	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].pos <= pos)
 		ts->stack.len--;
 	VEC_PUSH(&ts->stack, m);
 }
@@ -89,6 +94,37 @@ static void note_return(struct thread_state *ts, const struct func *fn)
 			return;
 		}
 	}
+}
+
+/* Go: the goroutine running on the hit's thread, from the runtime.g the
+ * thread pointer points at (fs_base - 8; R14 holds it too, but only in
+ * functions of Go's register ABI). On a system stack (g0, id 0) the
+ * runtime works for the goroutine the thread runs (m.curg), which is the
+ * one named, as Delve does; 0 when there is none (the scheduler) or before
+ * the runtime set g up. *own: the goroutine's own stack is the one in use;
+ * *stack_hi is then its top, which a stack move keeps the frames' distance
+ * from. */
+static int64_t goroutine_of(const struct module *m,
+			    const struct target_access *acc, bool *own,
+			    uint64_t *stack_hi)
+{
+	uint64_t fs = 0, g = 0, goid = 0, mp = 0, curg = 0;
+
+	*own = false;
+	if (acc->read_reg(acc->ctx, DREG_FS_BASE, &fs, 8) || fs < 8 ||
+	    acc->read_mem(acc->ctx, fs - 8, &g, 8) || !g ||
+	    acc->read_mem(acc->ctx, g + m->g.goid_off, &goid, 8))
+		return 0;
+	if (goid) {
+		*own = acc->read_mem(acc->ctx, g + m->g.stack_hi_off,
+				     stack_hi, 8) == 0;
+		return (int64_t)goid;
+	}
+	if (acc->read_mem(acc->ctx, g + m->g.m_off, &mp, 8) || !mp ||
+	    acc->read_mem(acc->ctx, mp + m->g.curg_off, &curg, 8) || !curg ||
+	    acc->read_mem(acc->ctx, curg + m->g.goid_off, &goid, 8))
+		return 0;
+	return (int64_t)goid;
 }
 
 /* A function without DWARF: we know its name, not its arguments. */
@@ -142,6 +178,18 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		ev->nreturn = 1;
 		return;
 	}
+	if (fn->lang == LANG_GO) {
+		ev->return_params = xcalloc(fn->nresults ? fn->nresults : 1,
+					    sizeof(struct value));
+		for (size_t i = 0; i < fn->nresults; i++) {
+			const struct param *p = &fn->results[i];
+			value_load(&ev->return_params[i], p->name, p->type,
+				   &p->loc, acc, &LOAD_SHORT);
+			ev->return_params[i].flags |= VF_RETURN;
+		}
+		ev->nreturn = fn->nresults;
+		return;
+	}
 	if (!fn->ret_type)
 		return;
 	ev->return_params = xcalloc(1, sizeof(struct value));
@@ -184,9 +232,12 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 {
 	struct debugger *d = ctx;
 	const struct tracepoint *tp = h->probe->cookie;
-	struct thread_state *ts = thread_get(d, h->tid);
+	struct thread_state *ts;
 	struct api_tracepoint_result ev;
 	struct target_access acc = *h->acc;
+	int64_t pos, key, goid = 0;
+	uint64_t stack_hi = 0;
+	bool own = false;
 
 	switch (tp->kind) {
 	case TP_RENDEZVOUS:
@@ -201,16 +252,33 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	}
 	if (tp->dead)
 		return 0;
-	if (!h->is_return) {
-		note_entry(ts, tp->fn, h->sp);
-	} else {
-		note_return(ts, tp->fn);
-	}
 	hit_dbg = d;
 	acc.name_at = name_at;
 	acc.go_type = go_type;
 	acc.bias = tp->mod->bias;
+	pos = (int64_t)(h->sp + (uint64_t)tp->cfa_off);
+	key = h->tid;
+	if (tp->mod->go) {
+		goid = goroutine_of(tp->mod, &acc, &own, &stack_hi);
+		/* A system stack is the thread's: its frames are the
+		 * thread's, at fixed addresses. */
+		if (own) {
+			key = -(goid + 1);
+			pos -= (int64_t)stack_hi;
+		}
+	}
+	ts = state_get(d, key);
+	if (!h->is_return)
+		note_entry(ts, tp->fn, pos);
+	else
+		note_return(ts, tp->fn);
 	load_event(d, tp, h, &acc, &ev);
+	if (tp->mod->go)
+		ev.goroutine_id = goid;
+	/* A goroutine with no traced call active is forgotten: goroutines
+	 * come and go by the million, unlike threads. */
+	if (key < 0 && !ts->stack.len)
+		state_drop(d, (size_t)(ts - d->threads.items));
 	enqueue(d, &ev);
 	return 0;
 }

@@ -18,6 +18,8 @@ struct module {
 	uint64_t lo, hi;         /* its mappings' run-time extent */
 	bool main;               /* the executable */
 	bool seen;               /* modules_scan's mark */
+	bool go;                 /* a Go program: events name goroutines */
+	struct go_g_layout g;    /* go: where runtime.g keeps goid, stack */
 };
 
 /* A regexp the user traces: applied again to every image loaded later
@@ -47,20 +49,26 @@ struct tracepoint {
 	bool is_ret;
 	struct loc ret_loc;      /* is_ret: where the result is (ABI) */
 	bool ret_known;          /* false: the result's place is unknown */
+	int64_t cfa_off;         /* the frame's CFA is sp + cfa_off at the hit
+	                          * (8 at a ret and at a C entry) */
 	struct addr_range *rt_ranges; /* fn's ranges at run time */
 	struct probe probe;
 };
 
-/* An activation of a traced function on one thread: entries push, returns
- * pop; frames skipped by longjmp or an exception are dropped by stack
- * pointer. The call depth (--follow-calls) is read from it. */
+/* An activation of a traced function on one thread or goroutine: entries
+ * push, returns pop; frames skipped by longjmp, an exception or a
+ * recovered panic are dropped by position. The call depth (--follow-calls)
+ * is read from it. pos is the frame's CFA: a C stack never moves; a
+ * goroutine's does, so there it is the CFA's distance below the stack's
+ * top, negated (in both, a deeper frame has a smaller pos). */
 struct frame_mark {
 	const struct func *fn;
-	uint64_t sp;
+	int64_t pos;
 };
 
+/* key: the thread id, or for a goroutine -(goid + 1). */
 struct thread_state {
-	pid_t tid;
+	int64_t key;
 	VEC(struct frame_mark) stack;
 };
 

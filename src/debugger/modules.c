@@ -46,6 +46,7 @@ static struct module *module_add(struct debugger *d, const char *path,
 	m->hi = hi;
 	m->main = main;
 	m->seen = true;
+	m->go = st && symtab_is_go(st) && symtab_go_g_layout(st, &m->g) == 0;
 	VEC_PUSH(&d->mods, m);
 	return m;
 }

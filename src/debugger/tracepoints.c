@@ -92,6 +92,7 @@ static struct tracepoint *tracepoint_new(struct module *mod,
 
 	tp->kind = TP_USER;
 	tp->mod = mod;
+	tp->cfa_off = 8; /* the return address just pushed */
 	tp->bp_id = bp_id;
 	tp->fn = fn;
 	if (fn) {
@@ -166,6 +167,15 @@ static int add_entry(struct debugger *d, struct module *mod,
 	tp = tracepoint_new(mod, fn, id);
 	tp->probe.addr = fn->entry_pc + mod->bias;
 	tp->probe.kind = PROBE_ENTRY;
+	/* Past a prologue (Go's entry) the frame is already allocated. */
+	if (fn->entry_pc != fn->low_pc) {
+		int reg;
+		int64_t off;
+
+		if (symtab_cfa_rule(mod->st, fn->entry_pc, &reg, &off) == 0 &&
+		    reg == DREG_RSP)
+			tp->cfa_off = off;
+	}
 	return tracepoint_insert(d, tp, eb);
 }
 
@@ -184,9 +194,11 @@ static int add_return(struct debugger *d, struct module *mod,
 	tp->probe.addr = addr;
 	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
 						    : PROBE_TAILJMP;
-	/* Where the caller finds the result, by the ABI: DWARF does not say. */
+	/* Where the caller finds the result, by the ABI: DWARF does not say.
+	 * (Go's results carry their own locs, from Go's ABI.) */
 	tp->ret_known = fn->has_dwarf &&
-			x86_sysv_result_loc(fn->ret_type, &tp->ret_loc) == 0;
+			(fn->lang == LANG_GO ||
+			 x86_sysv_result_loc(fn->ret_type, &tp->ret_loc) == 0);
 	return tracepoint_insert(d, tp, eb);
 }
 

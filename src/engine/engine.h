@@ -78,6 +78,9 @@ struct engine_callbacks {
 struct launch_opts {
 	char *const *argv; /* argv[0] is the path to exec */
 	bool disable_aslr; /* like gdb and Delve: stable addresses */
+	/* The program sizes itself by the CPUs it may use when it starts (Go's
+	 * GOMAXPROCS): never narrow them before it has. */
+	bool sizes_by_cpus;
 };
 
 struct engine_ops {

@@ -238,10 +238,10 @@ static bool is_result(struct cu_ctx *cu, Dwarf_Die *p)
 	return cu->lang == LANG_GO && flag(p, DW_AT_variable_parameter);
 }
 
-/* The declared parameters of die, each paired with the DIE that holds its
- * location in this instance. */
+/* The declared parameters of die (Go: its results instead, when results),
+ * each paired with the DIE that holds its location in this instance. */
 static void collect_params(struct cu_ctx *cu, Dwarf_Die *die,
-			   struct pdesc_vec *out, bool *variadic)
+			   struct pdesc_vec *out, bool *variadic, bool results)
 {
 	Dwarf_Die abs = *die, c;
 	bool concrete = false;
@@ -263,7 +263,7 @@ static void collect_params(struct cu_ctx *cu, Dwarf_Die *die,
 			if (dwarf_tag(&c) == DW_TAG_unspecified_parameters)
 				*variadic = true;
 			if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
-			    is_result(cu, &c))
+			    is_result(cu, &c) != results)
 				continue;
 			if (!concrete) {
 				p.conc = c;
@@ -447,6 +447,50 @@ static void abi_locs(struct symtab *st, Dwarf_Die *die, struct func *f,
 	free(types);
 }
 
+/* Go: the results, placed at the ret instructions by the ABI (DWARF gives
+ * them no location there). */
+static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
+			 struct func *f)
+{
+	struct pdesc_vec rs = {0};
+	const struct ctype **at, **rt;
+	struct loc *locs;
+	bool variadic = false;
+
+	collect_params(cu, die, &rs, &variadic, true);
+	if (!rs.len)
+		return;
+	f->results = arena_alloc(&st->arena, rs.len * sizeof(*f->results));
+	f->nresults = rs.len;
+	at = xcalloc(f->nparams + 1, sizeof(*at));
+	rt = xcalloc(rs.len, sizeof(*rt));
+	locs = xcalloc(rs.len, sizeof(*locs));
+	for (size_t i = 0; i < f->nparams; i++)
+		at[i] = f->params[i].type;
+	for (size_t i = 0; i < rs.len; i++) {
+		struct param *p = &f->results[i];
+		const char *name = dwarf_diename(&rs.items[i].decl);
+
+		p->name = arena_strdup(&st->arena, name ? name : "");
+		p->type = dwtype_of(st, &rs.items[i].decl, cu->lang);
+		if (!p->type)
+			p->type = dwtype_unknown(st);
+		rt[i] = p->type;
+	}
+	/* Unplaceable: the results stay without location (optimized out). */
+	x86_go_result_locs(at, f->nparams, rt, rs.len, locs);
+	for (size_t i = 0; i < rs.len; i++) {
+		if (locs[i].npieces)
+			f->results[i].loc = locs[i];
+		else
+			optimized_loc(&f->results[i].loc);
+	}
+	free(locs);
+	free(rt);
+	free(at);
+	free(rs.items);
+}
+
 static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 			struct func *f)
 {
@@ -454,7 +498,7 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	enum ploc *how = NULL;
 	bool need_abi = false;
 
-	collect_params(cu, die, &ps, &f->variadic);
+	collect_params(cu, die, &ps, &f->variadic, false);
 	choose_entry(cu, f);
 	if (ps.len) {
 		f->params = arena_alloc(&st->arena, ps.len * sizeof(*f->params));
@@ -477,6 +521,8 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		abi_locs(st, die, f, how);
 	free(how);
 	free(ps.items);
+	if (cu->lang == LANG_GO)
+		read_results(st, cu, die, f);
 }
 
 struct range_vec {

@@ -504,8 +504,7 @@ bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n)
 	return false;
 }
 
-/* The CFA rule at pc, from .eh_frame or .debug_frame. */
-static void cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb)
+void dwloc_cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb)
 {
 	Dwarf_CFI *cfis[2] = {st->cfi_eh, st->cfi_dbg};
 
@@ -546,7 +545,7 @@ void dwloc_frame_base(struct symtab *st, Dwarf_Die *fn, uint64_t pc,
 	if (dwarf_getlocation_addr(&attr, pc, &ops, &n, 1) != 1 || n != 1)
 		return;
 	if (ops[0].atom == DW_OP_call_frame_cfa) {
-		cfa_at(st, pc, fb);
+		dwloc_cfa_at(st, pc, fb);
 	} else if (reg_op(&ops[0], &reg)) {
 		fb->known = true;
 		fb->reg = reg;

@@ -9,6 +9,8 @@
  * large program costs milliseconds. */
 #include "sym/internal.h"
 
+#include <dwarf.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,4 +135,73 @@ void gotype_free(struct symtab *st)
 	VEC_FREE(&st->gotypes->ents);
 	free(st->gotypes);
 	st->gotypes = NULL;
+}
+
+/* The member named name of struct type t, or NULL. */
+static const struct ctype_member *member(const struct ctype *t,
+					 const char *name)
+{
+	t = ctype_strip(t);
+	if (!t || t->kind != CT_STRUCT)
+		return NULL;
+	for (size_t i = 0; i < t->nmembers; i++)
+		if (!strcmp(t->members[i].name, name))
+			return &t->members[i];
+	return NULL;
+}
+
+/* The type DIE named name at the top level of some CU. */
+static bool find_type_die(struct symtab *st, const char *name, int tag,
+			  Dwarf_Die *out)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	while (dwarf_nextcu(st->dw, off, &next, &hsize, NULL, NULL, NULL) ==
+	       0) {
+		Dwarf_Die cu, c;
+
+		if (dwarf_offdie(st->dw, off + hsize, &cu) &&
+		    dwarf_child(&cu, &c) == 0) {
+			do {
+				const char *n;
+
+				if (dwarf_tag(&c) != tag)
+					continue;
+				n = dwarf_diename(&c);
+				if (n && !strcmp(n, name)) {
+					*out = c;
+					return true;
+				}
+			} while (dwarf_siblingof(&c, &c) == 0);
+		}
+		off = next;
+	}
+	return false;
+}
+
+int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out)
+{
+	const struct ctype_member *goid, *stack, *hi, *m, *curg;
+	const struct ctype *g, *mt;
+	Dwarf_Die die;
+
+	memset(out, 0, sizeof(*out));
+	if (!st->dw || !find_type_die(st, "runtime.g", DW_TAG_structure_type,
+				      &die))
+		return -ENOENT;
+	g = dwtype_get(st, &die, LANG_GO);
+	goid = member(g, "goid");
+	stack = member(g, "stack");
+	hi = stack ? member(stack->type, "hi") : NULL;
+	m = member(g, "m");
+	mt = m ? ctype_strip(m->type) : NULL;
+	curg = mt && mt->kind == CT_PTR ? member(mt->target, "curg") : NULL;
+	if (!goid || !hi || !curg)
+		return -ENOENT;
+	out->goid_off = goid->offset;
+	out->stack_hi_off = stack->offset + hi->offset;
+	out->m_off = m->offset;
+	out->curg_off = curg->offset;
+	return 0;
 }

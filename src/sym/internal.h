@@ -135,6 +135,9 @@ bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n);
  * positive offset from the CFA is the caller's stack arguments, valid from
  * the first instruction. */
 bool dwloc_in_frame(const Dwarf_Op *ops, size_t n, bool cfa_base);
+/* The CFA rule at pc (fb->known false when there is none), from
+ * .eh_frame or .debug_frame. */
+void dwloc_cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb);
 /* True when fn's DW_AT_frame_base is DW_OP_call_frame_cfa. */
 bool dwloc_frame_is_cfa(Dwarf_Die *fn);
 

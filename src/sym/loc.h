@@ -22,6 +22,7 @@ enum dwarf_reg {
 	DREG_R10 = 10, DREG_R11 = 11, DREG_R12 = 12, DREG_R13 = 13,
 	DREG_R14 = 14, DREG_R15 = 15, DREG_RIP = 16, DREG_XMM0 = 17,
 	DREG_ST0 = 33,
+	DREG_FS_BASE = 58, /* the thread pointer (TLS) */
 };
 
 enum loc_piece_kind {

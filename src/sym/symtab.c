@@ -121,23 +121,46 @@ static int load_segments(struct symtab *st, struct errbuf *eb)
 	return 0;
 }
 
-static bool has_section(struct symtab *st, const char *name)
+static bool has_section(Elf *elf, const char *name)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
 
-	if (elf_getshdrstrndx(st->elf, &shstrndx) != 0)
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return false;
-	while ((scn = elf_nextscn(st->elf, scn))) {
+	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		const char *n;
 
 		if (gelf_getshdr(scn, &sh) &&
-		    (n = elf_strptr(st->elf, shstrndx, sh.sh_name)) &&
+		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
 		    !strcmp(n, name))
 			return true;
 	}
 	return false;
+}
+
+static bool is_go_elf(Elf *elf)
+{
+	return has_section(elf, ".gopclntab") ||
+	       has_section(elf, ".go.buildinfo");
+}
+
+bool symtab_path_is_go(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool go = false;
+	Elf *elf;
+
+	if (fd < 0)
+		return false;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF)
+		go = is_go_elf(elf);
+	elf_end(elf);
+	close(fd);
+	return go;
 }
 
 /* Checks the ELF header and that the tables it points at are inside the
@@ -191,6 +214,8 @@ static void drop_funcs(struct symtab *st)
 
 		for (size_t j = 0; j < f->nparams; j++)
 			loc_release(&f->params[j].loc);
+		for (size_t j = 0; j < f->nresults; j++)
+			loc_release(&f->results[j].loc);
 	}
 	st->funcs.len = 0;
 }
@@ -244,10 +269,7 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 		goto out;
 	if ((err = load_segments(st, eb)))
 		goto out;
-	st->file_lang = has_section(st, ".gopclntab") ||
-					has_section(st, ".go.buildinfo")
-				? LANG_GO
-				: LANG_C;
+	st->file_lang = is_go_elf(st->elf) ? LANG_GO : LANG_C;
 	if ((err = elfsym_load(st, eb)) < 0)
 		goto out;
 	load_dwarf(st);
@@ -302,6 +324,11 @@ bool symtab_has_dwarf(const struct symtab *st)
 		if (st->funcs.items[i].has_dwarf)
 			return true;
 	return false;
+}
+
+bool symtab_is_go(const struct symtab *st)
+{
+	return st->file_lang == LANG_GO;
 }
 
 bool symtab_is_pie(const struct symtab *st)
@@ -455,10 +482,16 @@ int symtab_return_sites(const struct symtab *st, const struct func *f,
 			if (x86_decode(code + off, len - off, lo + off, &in) ||
 			    !in.len)
 				break;
+			/* Go: ret instructions only, as Delve does. Its
+			 * stacks move, so a return address must never be
+			 * rewritten; a Go function left by a jump (an
+			 * optimized method wrapper's tail call) reports its
+			 * callee's return only. */
 			if (in.cls == INSN_RET ||
-			    in.cls == INSN_JMP_IND ||
-			    ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
-			     !in_ranges(f, in.target)))
+			    (f->lang != LANG_GO &&
+			     (in.cls == INSN_JMP_IND ||
+			      ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
+			       !in_ranges(f, in.target)))))
 				VEC_PUSH(&v, ((struct ret_site){
 					.addr = lo + off,
 					.kind = in.cls == INSN_RET
@@ -473,4 +506,16 @@ int symtab_return_sites(const struct symtab *st, const struct func *f,
 	*sites = v.items;
 	*n = v.len;
 	return (int)v.len;
+}
+
+int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off)
+{
+	struct frame_base fb = {.reg = -1};
+
+	dwloc_cfa_at(st, pc, &fb);
+	if (!fb.known)
+		return -ENOENT;
+	*reg = fb.reg;
+	*off = fb.off;
+	return 0;
 }

@@ -52,7 +52,11 @@ struct func {
 	size_t nparams;
 	bool has_dwarf;     /* false: from the symbol table only (args unknown) */
 	bool variadic;
-	const struct ctype *ret_type; /* NULL: void (or unknown without DWARF) */
+	const struct ctype *ret_type; /* NULL: void (or unknown without DWARF);
+	                               * always NULL for Go: see results */
+	struct param *results; /* Go: the results, named or "~r0"..., with
+	                        * their locs valid at a ret instruction */
+	size_t nresults;
 	enum sym_lang lang;
 	const char *file;   /* declaring source file, or NULL */
 	int line;
@@ -73,6 +77,9 @@ void symtab_close(struct symtab *st);
 
 bool symtab_has_dwarf(const struct symtab *st);
 bool symtab_is_pie(const struct symtab *st);   /* ET_DYN */
+bool symtab_is_go(const struct symtab *st);    /* built by the Go toolchain */
+/* The same, for a file not opened yet (cheap: section headers only). */
+bool symtab_path_is_go(const char *path);
 uint64_t symtab_entry(const struct symtab *st); /* e_entry */
 const char *symtab_path(const struct symtab *st);
 
@@ -95,7 +102,7 @@ const struct func *symtab_func_at(const struct symtab *st, uint64_t addr);
 const char *symtab_name_at(const struct symtab *st, uint64_t addr);
 
 /* The ways out of f: every ret, and every jump that may leave its ranges
- * (tail calls), decoded from the code. Returns a count, fills a malloc'd
+ * (tail calls; not for Go), decoded from the code. Returns a count, fills a malloc'd
  * array the caller frees; negative errno on failure. */
 int symtab_return_sites(const struct symtab *st, const struct func *f,
 			struct ret_site **sites, size_t *n, struct errbuf *eb);
@@ -105,6 +112,21 @@ int symtab_return_sites(const struct symtab *st, const struct func *f,
  * when the program has no such type (or is not Go). Builds an index on
  * first use, hence not const. */
 const struct ctype *symtab_go_rtype(struct symtab *st, uint64_t addr);
+
+/* Go: where a goroutine's descriptor (runtime.g, whose address a Go
+ * thread keeps at fs_base - 8) holds its id and the top of its stack, from
+ * DWARF: the layout changes between Go versions. */
+struct go_g_layout {
+	uint64_t goid_off;
+	uint64_t stack_hi_off;
+	uint64_t m_off;      /* g.m: the thread (runtime.m) running it */
+	uint64_t curg_off;   /* m.curg: the user goroutine on that thread */
+};
+int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out);
+
+/* The call frame information's rule for the canonical frame address at
+ * link-time pc: CFA = reg + off. -ENOENT when the CFI does not cover pc. */
+int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off);
 
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */

@@ -137,6 +137,11 @@ struct engine {
 	bool pinned;             /* the target's threads are pinned */
 	cpu_set_t orig_cpus;     /* the affinity the tracer thread had */
 	int cpu;                 /* the CPU we pin to */
+	bool sizes_by_cpus;      /* launch_opts.sizes_by_cpus */
+	bool have_orig;          /* orig_cpus is valid */
+	pid_t hot_tid;           /* the thread of the latest hits... */
+	unsigned hot_hits;       /* ...and how many in a row */
+	pid_t hot_pinned;        /* a thread pinned beside us for its hits */
 };
 
 /* ptrace.c */
@@ -158,6 +163,11 @@ bool pt_is_zombie(pid_t tid);
 struct engine *pt_engine_new(pid_t pid);
 void pt_pin_setup(struct engine *e);
 void pt_pin_widen(struct engine *e);
+/* A hit of thread tid: in a multi-threaded target, the one thread that
+ * keeps hitting is moved to the tracer's CPU (see ptrace.c). */
+void pt_pin_note_hit(struct engine *e, pid_t tid);
+/* Thread tid is gone. */
+void pt_pin_forget(struct engine *e, pid_t tid);
 
 /* probe.c */
 struct pt_probe *pt_probe_find(struct engine *e, uint64_t addr);

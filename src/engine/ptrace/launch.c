@@ -215,6 +215,7 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 		errbuf_prefix(eb, err, "launching %s", path);
 		goto out;
 	}
+	e->sizes_by_cpus = o->sizes_by_cpus;
 	pt_pin_setup(e);
 	*out = e;
 out:

@@ -53,6 +53,7 @@ struct pt_thread *pt_thread_add(struct engine *e, pid_t tid,
 
 void pt_thread_remove(struct engine *e, pid_t tid)
 {
+	pt_pin_forget(e, tid);
 	for (size_t i = 0; i < e->threads.len; i++) {
 		if (e->threads.items[i].tid != tid)
 			continue;
@@ -167,9 +168,17 @@ int pt_poke(pid_t tid, uint64_t addr, const void *buf, size_t len)
  *
  * So PIN_AUTO (the default) pins the tracer and a launched target to one
  * CPU while the target has one thread, and lets go of both when a second
- * thread appears. A program that reads its affinity at start-up (Go's
- * GOMAXPROCS, nproc) then sees one CPU: TINYDBG_PTRACE_PIN=none|tracer|
- * both|auto overrides the policy. */
+ * thread appears. A program that sizes itself by its CPUs at start-up (Go's
+ * GOMAXPROCS) is not pinned then (launch_opts.sizes_by_cpus).
+ *
+ * Then, in a launched multi-threaded target, the hot thread: when one
+ * thread makes HOT_HITS hits in a row (a Go program's main goroutine, with
+ * sysmon and idle threads beside it), it alone is moved to the tracer's
+ * CPU; it gets its CPUs back as soon as another thread hits, since
+ * serialising busy threads costs more than it saves. TINYDBG_PTRACE_PIN=
+ * none|tracer|both|auto overrides the policy. */
+#define HOT_HITS 256
+
 static enum pt_pin pin_policy(void)
 {
 	const char *s = getenv("TINYDBG_PTRACE_PIN");
@@ -185,11 +194,36 @@ static enum pt_pin pin_policy(void)
 	return PIN_AUTO;
 }
 
-void pt_pin_setup(struct engine *e)
+/* Pins the tracer thread to the CPU it runs on; false if it cannot. */
+static bool pin_tracer(struct engine *e)
 {
 	cpu_set_t one;
 	int cpu;
 
+	if (e->cpu >= 0)
+		return true;
+	cpu = sched_getcpu();
+	if (cpu < 0 || !CPU_ISSET(cpu, &e->orig_cpus))
+		return false;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) < 0)
+		return false;
+	e->cpu = cpu;
+	return true;
+}
+
+static void pin_thread(struct engine *e, pid_t tid)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(e->cpu, &one);
+	sched_setaffinity(tid, sizeof(one), &one);
+}
+
+void pt_pin_setup(struct engine *e)
+{
 	e->pin = pin_policy();
 	/* Pinning the tracer alone gains nothing measurable (the target is
 	 * woken where it last ran), so auto leaves an attached target and
@@ -198,20 +232,15 @@ void pt_pin_setup(struct engine *e)
 		return;
 	if (sched_getaffinity(0, sizeof(e->orig_cpus), &e->orig_cpus) < 0)
 		return;
-	cpu = sched_getcpu();
-	if (cpu < 0 || !CPU_ISSET(cpu, &e->orig_cpus))
-		return;
 	/* A single CPU gains nothing. */
 	if (CPU_COUNT(&e->orig_cpus) < 2) {
 		e->pin = PIN_NONE;
 		return;
 	}
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) < 0)
-		return;
-	e->cpu = cpu;
-	if (e->pin == PIN_TRACER)
+	e->have_orig = true;
+	if (e->pin == PIN_AUTO && e->sizes_by_cpus)
+		return; /* the hot thread may be pinned later */
+	if (!pin_tracer(e) || e->pin == PIN_TRACER)
 		return;
 	/* The target: only one we launched (an attached process's placement
 	 * is its owner's business), and in auto mode only while it has one
@@ -219,8 +248,40 @@ void pt_pin_setup(struct engine *e)
 	if (!e->launched)
 		return;
 	for (size_t i = 0; i < e->threads.len; i++)
-		sched_setaffinity(e->threads.items[i].tid, sizeof(one), &one);
+		pin_thread(e, e->threads.items[i].tid);
 	e->pinned = true;
+}
+
+static void unpin_hot(struct engine *e)
+{
+	if (e->hot_pinned)
+		sched_setaffinity(e->hot_pinned, sizeof(e->orig_cpus),
+				  &e->orig_cpus);
+	e->hot_pinned = 0;
+}
+
+void pt_pin_note_hit(struct engine *e, pid_t tid)
+{
+	if (e->pin != PIN_AUTO || !e->launched || !e->have_orig ||
+	    e->pinned || tid == e->hot_pinned)
+		return;
+	if (tid != e->hot_tid) {
+		unpin_hot(e);
+		e->hot_tid = tid;
+		e->hot_hits = 0;
+	}
+	if (++e->hot_hits < HOT_HITS || !pin_tracer(e))
+		return;
+	pin_thread(e, tid);
+	e->hot_pinned = tid;
+}
+
+void pt_pin_forget(struct engine *e, pid_t tid)
+{
+	if (e->hot_pinned == tid)
+		e->hot_pinned = 0;
+	if (e->hot_tid == tid)
+		e->hot_tid = 0;
 }
 
 /* Undoes the pinning: the target's threads get the tracer's old mask back
@@ -233,6 +294,8 @@ void pt_pin_widen(struct engine *e)
 					  sizeof(e->orig_cpus), &e->orig_cpus);
 		e->pinned = false;
 	}
+	unpin_hot(e);
+	e->hot_hits = 0;
 	if (e->cpu >= 0) {
 		sched_setaffinity(0, sizeof(e->orig_cpus), &e->orig_cpus);
 		e->cpu = -1;

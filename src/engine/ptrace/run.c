@@ -88,6 +88,7 @@ static unsigned long long *reg_slot(struct user_regs_struct *r, int reg)
 	case DREG_R14: return &r->r14;
 	case DREG_R15: return &r->r15;
 	case DREG_RIP: return &r->rip;
+	case DREG_FS_BASE: return &r->fs_base;
 	default: return NULL;
 	}
 }
@@ -174,6 +175,7 @@ static int call_hit(struct engine *e, const struct engine_callbacks *cb,
 		.acc = &acc,
 	};
 
+	pt_pin_note_hit(e, tid);
 	if (!cb || !cb->on_hit)
 		return 0;
 	return cb->on_hit(cb->ctx, &h);
