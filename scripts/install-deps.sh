@@ -7,6 +7,7 @@ pkgs=(
 	libelf-dev libdw-dev libpcre2-dev libcapstone-dev libjson-c-dev
 	gawk procps binutils
 	libclang-rt-dev # libFuzzer (make fuzz-build); clang only recommends it
+	golang-go delve # Go targets: built by tests and `trace [package]`, checked against Delve
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)
