@@ -65,3 +65,6 @@ if [[ -n $t ]]; then
 		awk -v a="$t" -v b="${US[$k]}" -v k="$k" 'BEGIN { printf "tinydbg / %-20s = %.3f  (%s is %.1fx the cost of tinydbg)\n", k, a / b, k, b / a }'
 	done
 fi
+
+# The Go targets (issue 4): tinydbg beside dlv trace. GO_BENCH=0 skips them.
+[[ ${GO_BENCH:-1} == 0 ]] || bash "$ROOT/bench/go.sh"

@@ -12,6 +12,7 @@
 
 #include "base/errbuf.h"
 #include "base/xalloc.h"
+#include "cli/build.h"
 #include "cli/cli.h"
 #include "client/client.h"
 #include "server/server.h"
@@ -29,8 +30,20 @@ void trace_usage(FILE *f)
 	      "only see the output of the trace operations you can redirect stdout.\n"
 	      "\n"
 	      "Usage:\n"
+	      "  tinydbg trace [package] regexp [flags] [-- args...]\n"
 	      "  tinydbg trace -e BIN regexp [flags] [-- args...]\n"
 	      "  tinydbg trace -p PID regexp [flags]\n"
+	      "\n"
+	      "Without -e or -p, the program is built first, then traced: the package is a\n"
+	      "Go package (a directory such as ./cmd/foo, or an import path; the current\n"
+	      "directory when only a regexp is given), built with\n"
+	      "  go build -gcflags='all=-N -l' -o OUT [build flags] package\n"
+	      "(go test -c with --test), or a C or C++ source file (.c; .cc, .cpp, .cxx),\n"
+	      "built with\n"
+	      "  cc -g -O0 -o OUT file [build flags]      (c++ for C++)\n"
+	      "The toolchain's messages are shown as it prints them. Unless --output names\n"
+	      "the binary, it is built in a temporary directory under $TMPDIR (or /tmp),\n"
+	      "removed when tinydbg exits.\n"
 	      "\n"
 	      "The regexp is a PCRE2 pattern, unanchored (like Delve's): 'add' matches\n"
 	      "every function whose name contains add, '^add$' only add. It matches the\n"
@@ -40,6 +53,14 @@ void trace_usage(FILE *f)
 	      "Flags:\n"
 	      "  -e, --exec string   Binary file to exec and trace.\n"
 	      "  -p, --pid int       Pid to attach to.\n"
+	      "  -t, --test          Trace the test binary of the package (go test -c);\n"
+	      "                      give it test flags after --, e.g. -- -test.run=TestX.\n"
+	      "  -o, --output string Output path for the binary built; it is kept.\n"
+	      "      --build-flags string\n"
+	      "                      Build flags, to pass to the compiler. Split on blanks;\n"
+	      "                      '...' and \"...\" group (e.g. --build-flags='-tags=foo').\n"
+	      "                      A -gcflags here replaces tinydbg's all=-N -l for the\n"
+	      "                      packages it matches: keep -N -l in it to see arguments.\n"
 	      "      --timestamp     Show timestamp in the output\n"
 	      "      --durations     End each return line with the time spent in the call,\n"
 	      "                      between the entry and return hits (<1.234µs>).\n"
@@ -52,15 +73,20 @@ void trace_usage(FILE *f)
 	      "\n"
 	      "Exit status: the traced program's own (128+N when signal N killed it);\n"
 	      "1 on an internal error, 2 on a usage error or an invalid regexp, 3 when no\n"
-	      "function matches, 4 when the program cannot be started, 5 when the pid\n"
-	      "names no process, 6 when attaching is not permitted (another tracer holds\n"
-	      "the process, or privileges are missing).\n",
+	      "function matches, 4 when the program cannot be built or started, 5 when\n"
+	      "the pid names no process, 6 when attaching is not permitted (another tracer\n"
+	      "holds the process, or privileges are missing).\n",
 	      f);
 }
 
 struct trace_opts {
 	const char *exec;
 	int pid;
+	/* Or a package (or C source) to build, and how */
+	const char *pkg;
+	const char *output;
+	const char *build_flags;
+	bool test;
 	const char *regexp;
 	char **target_args;
 	int ntarget_args;
@@ -109,10 +135,13 @@ static int parse_pid(const char *s, int *pid)
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
-	       OPT_DURATIONS };
+	       OPT_DURATIONS, OPT_BUILD_FLAGS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
+		{"test", no_argument, NULL, 't'},
+		{"output", required_argument, NULL, 'o'},
+		{"build-flags", required_argument, NULL, OPT_BUILD_FLAGS},
 		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
 		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
@@ -120,7 +149,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	int dashdash = argc, c;
+	const char *pos[2], *build_flag = NULL;
+	int dashdash = argc, npos = 0, c;
 
 	/* Everything after "--" belongs to the target, untouched. */
 	for (int i = 1; i < argc; i++) {
@@ -134,8 +164,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(dashdash, argv, ":e:p:h", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(dashdash, argv, ":e:p:to:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o->exec = optarg;
@@ -148,6 +178,32 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 				return EXIT_USAGE;
 			}
 			break;
+		case 't':
+			o->test = true;
+			build_flag = "-t/--test";
+			break;
+		case 'o':
+			o->output = optarg;
+			build_flag = "-o/--output";
+			break;
+		case OPT_BUILD_FLAGS: {
+			struct errbuf eb;
+			char **args;
+			size_t n;
+
+			/* Checked now, to be a usage error like the others. */
+			if (build_split_flags(optarg, &args, &n, &eb)) {
+				fprintf(stderr, "tinydbg: invalid --build-flags: %s\n",
+					eb.msg);
+				return EXIT_USAGE;
+			}
+			while (n)
+				free(args[--n]);
+			free(args);
+			o->build_flags = optarg;
+			build_flag = "--build-flags";
+			break;
+		}
 		case OPT_TIMESTAMP:
 			o->timestamp = true;
 			break;
@@ -183,21 +239,50 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < dashdash)
-		o->regexp = argv[optind++];
-	if (optind < dashdash) {
-		fprintf(stderr,
-			"tinydbg: trace takes one regexp; building a package is not supported yet (got \"%s\")\n",
-			argv[optind]);
-		return EXIT_USAGE;
+	/* [package] regexp */
+	for (; optind < dashdash; optind++) {
+		if (npos == 2) {
+			fprintf(stderr,
+				"tinydbg: trace takes a package and a regexp at most (got \"%s\" too)\n",
+				argv[optind]);
+			return EXIT_USAGE;
+		}
+		pos[npos++] = argv[optind];
 	}
-	if (!o->exec && !o->pid) {
-		fprintf(stderr,
-			"tinydbg: trace needs a target: -e BIN or -p PID (see tinydbg help trace)\n");
-		return EXIT_USAGE;
-	}
+	if (npos == 2)
+		o->pkg = pos[0];
+	if (npos)
+		o->regexp = pos[npos - 1];
 	if (o->exec && o->pid) {
 		fprintf(stderr, "tinydbg: -e and -p cannot be used together\n");
+		return EXIT_USAGE;
+	}
+	if (o->pkg && (o->exec || o->pid)) {
+		fprintf(stderr,
+			"tinydbg: with %s, trace takes one regexp, not a package to build and a regexp (got \"%s\" and \"%s\")\n",
+			o->exec ? "-e" : "-p", o->pkg, o->regexp);
+		return EXIT_USAGE;
+	}
+	if (build_flag && (o->exec || o->pid)) {
+		fprintf(stderr,
+			"tinydbg: %s is for building a package; it cannot be used with %s\n",
+			build_flag, o->exec ? "-e" : "-p");
+		return EXIT_USAGE;
+	}
+	/* Only a regexp: the package in the current directory, as Delve
+	 * does. Where there is none, -e or -p was most likely forgotten. */
+	if (!o->exec && !o->pid && !o->pkg) {
+		if (!build_dir_has_go(".")) {
+			fprintf(stderr,
+				"tinydbg: trace needs a target: -e BIN or -p PID, or a package to build (no .go file in the current directory; see tinydbg help trace)\n");
+			return EXIT_USAGE;
+		}
+		o->pkg = ".";
+	}
+	if (o->test && build_is_c_source(o->pkg)) {
+		fprintf(stderr,
+			"tinydbg: -t/--test builds a Go package's tests; \"%s\" is a C source file\n",
+			o->pkg);
 		return EXIT_USAGE;
 	}
 	if (o->pid && o->ntarget_args) {
@@ -405,6 +490,33 @@ out:
 	return ret;
 }
 
+/* Builds o->pkg (see build.h); then o->exec names the binary. Returns 0
+ * or tinydbg's exit code, the toolchain's messages and ours printed. */
+static int build_target(struct trace_opts *o, struct build *b)
+{
+	struct build_opts bo = {
+		.pkg = o->pkg,
+		.output = o->output,
+		.flags = o->build_flags,
+		.test = o->test,
+		.stop = &stop_signal,
+	};
+	struct errbuf eb;
+	int err;
+
+	fflush(stderr); /* the toolchain writes to the same fd, after us */
+	err = build_run(b, &bo, &eb);
+	if (err == -EINTR)
+		return 128 + stop_signal;
+	if (err) {
+		fprintf(stderr, "tinydbg: could not build %s: %s\n", o->pkg,
+			eb.msg);
+		return EXIT_NOTARGET;
+	}
+	o->exec = b->bin;
+	return 0;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
@@ -412,6 +524,7 @@ int cmd_trace(int argc, char **argv)
 	struct server *srv = NULL;
 	struct client *c;
 	struct errbuf eb;
+	struct build bld = {0};
 	char **targv = NULL;
 	int fd, ret;
 
@@ -420,6 +533,17 @@ int cmd_trace(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
+
+	install_signals();
+	/* Full buffering: events are written in batches, flushed per batch. */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	/* From here on every way out goes through out:, which removes a
+	 * temporary binary (signals end the trace there too). */
+	if (o.pkg) {
+		ret = build_target(&o, &bld);
+		if (ret)
+			goto out;
+	}
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (o.exec) {
@@ -432,26 +556,25 @@ int cmd_trace(int argc, char **argv)
 	} else {
 		cfg.attach_pid = o.pid;
 	}
-	install_signals();
-	/* Full buffering: events are written in batches, flushed per batch. */
-	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 
 	ret = server_start_local(&cfg, &fd, &srv, &eb);
 	if (ret) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
-		fflush(stderr);
-		free(targv);
 		if (o.pid && ret == -ESRCH)
-			return EXIT_NOPROC;
-		if (o.pid && (ret == -EPERM || ret == -EACCES))
-			return EXIT_PERM;
-		return EXIT_NOTARGET;
+			ret = EXIT_NOPROC;
+		else if (o.pid && (ret == -EPERM || ret == -EACCES))
+			ret = EXIT_PERM;
+		else
+			ret = EXIT_NOTARGET;
+		goto out;
 	}
 	c = client_new(fd);
 	ret = run_trace(c, &o);
 	client_free(c); /* closes the connection: the server ends */
 	server_wait(srv);
+out:
 	fflush(stderr);
 	free(targv);
+	build_release(&bld);
 	return ret;
 }

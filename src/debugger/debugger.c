@@ -265,6 +265,7 @@ int debugger_continue(struct debugger *d, struct api_state *st,
 	while (d->job)
 		pthread_cond_wait(&d->job_cv, &d->mu);
 	d->running = true;
+	d->stopping = false;
 	d->job = &j;
 	pthread_cond_broadcast(&d->job_cv);
 	while (!j.done)
@@ -279,6 +280,15 @@ int debugger_continue(struct debugger *d, struct api_state *st,
 	return j.ret;
 }
 
+/* A stop is coming: a hit waiting for room in a full queue must not wait
+ * for a reader that may be busy stopping (the queue may then exceed its
+ * bound by the hits still in flight). Called with d->mu held. */
+static void stop_queueing(struct debugger *d)
+{
+	d->stopping = true;
+	pthread_cond_broadcast(&d->room_cv);
+}
+
 /* request_stop waits for the engine thread to notice, and that thread may
  * be waiting for d->mu (queueing an event): never call it holding d->mu. The
  * engine lives until debugger_free, which cannot run concurrently. */
@@ -288,6 +298,7 @@ void debugger_halt(struct debugger *d)
 
 	pthread_mutex_lock(&d->mu);
 	running = d->running && d->eng;
+	stop_queueing(d);
 	pthread_mutex_unlock(&d->mu);
 	if (running)
 		d->ops->request_stop(d->eng);
@@ -310,6 +321,7 @@ int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb)
 		 * out, and wait for that. */
 		d->detach_pending = true;
 		d->detach_kill = kill;
+		stop_queueing(d);
 		pthread_mutex_unlock(&d->mu);
 		d->ops->request_stop(d->eng);
 		pthread_mutex_lock(&d->mu);

@@ -12,7 +12,11 @@
 #include <time.h>
 
 /* Events held before the engine waits for the frontend to catch up. */
-#define QUEUE_MAX (1u << 18)
+#define QUEUE_MAX (1u << 14)
+/* Events handed out per call at most: a batch is held three times over on
+ * its way (as data, as JSON text, as parsed JSON), so its size is what the
+ * frontend's memory grows with. */
+#define BATCH_MAX 4096
 /* A batch smaller than this waits BATCH_GATHER_MS for company. */
 #define BATCH_MIN 4096
 #define BATCH_GATHER_MS 20
@@ -27,6 +31,18 @@ static const char *name_at(void *ctx, uint64_t addr)
 	struct module *m = d ? module_at(d, addr) : NULL;
 
 	return m ? symtab_name_at(m->st, addr - m->bias) : NULL;
+}
+
+/* The module of the hit being handled, whose types the values have. */
+static __thread const struct module *hit_mod;
+
+static size_t go_consts(void *ctx, const struct ctype *t,
+			const struct ctype_enumerator **out)
+{
+	const struct module *m = hit_mod;
+
+	*out = NULL;
+	return m && m->st ? symtab_go_consts(m->st, t, out) : 0;
 }
 
 static const struct ctype *go_type(void *ctx, uint64_t addr)
@@ -96,33 +112,51 @@ static void note_return(struct thread_state *ts, const struct func *fn)
 	}
 }
 
-/* Go: the goroutine running on the hit's thread, from the runtime.g the
- * thread pointer points at (fs_base - 8; R14 holds it too, but only in
- * functions of Go's register ABI). On a system stack (g0, id 0) the
+/* Go: the goroutine running on the hit's thread, from its runtime.g: in
+ * R14 in functions of Go's register ABI, else where the thread pointer
+ * points (fs_base - 8), which costs a read more. On a system stack (g0, id 0) the
  * runtime works for the goroutine the thread runs (m.curg), which is the
  * one named, as Delve does; 0 when there is none (the scheduler) or before
  * the runtime set g up. *own: the goroutine's own stack is the one in use;
  * *stack_hi is then its top, which a stack move keeps the frames' distance
  * from. */
-static int64_t goroutine_of(const struct module *m,
+static int64_t goroutine_of(const struct module *m, bool g_in_r14,
 			    const struct target_access *acc, bool *own,
 			    uint64_t *stack_hi)
 {
+	const struct go_g_layout *l = &m->g;
 	uint64_t fs = 0, g = 0, goid = 0, mp = 0, curg = 0;
+	uint64_t gbuf[64];
+	size_t span = l->goid_off;
 
+	/* The g's fields we need, in one read: each read is a system call,
+	 * and this runs on every hit. */
+	if (l->stack_hi_off > span)
+		span = l->stack_hi_off;
+	if (l->m_off > span)
+		span = l->m_off;
+	span += 8;
 	*own = false;
-	if (acc->read_reg(acc->ctx, DREG_FS_BASE, &fs, 8) || fs < 8 ||
-	    acc->read_mem(acc->ctx, fs - 8, &g, 8) || !g ||
-	    acc->read_mem(acc->ctx, g + m->g.goid_off, &goid, 8))
+	if (span > sizeof(gbuf))
 		return 0;
+	if (g_in_r14) {
+		if (acc->read_reg(acc->ctx, DREG_R14, &g, 8))
+			return 0;
+	} else if (acc->read_reg(acc->ctx, DREG_FS_BASE, &fs, 8) || fs < 8 ||
+		   acc->read_mem(acc->ctx, fs - 8, &g, 8)) {
+		return 0;
+	}
+	if (!g || acc->read_mem(acc->ctx, g, gbuf, span))
+		return 0;
+	memcpy(&goid, (const char *)gbuf + l->goid_off, 8);
 	if (goid) {
-		*own = acc->read_mem(acc->ctx, g + m->g.stack_hi_off,
-				     stack_hi, 8) == 0;
+		memcpy(stack_hi, (const char *)gbuf + l->stack_hi_off, 8);
+		*own = true;
 		return (int64_t)goid;
 	}
-	if (acc->read_mem(acc->ctx, g + m->g.m_off, &mp, 8) || !mp ||
-	    acc->read_mem(acc->ctx, mp + m->g.curg_off, &curg, 8) || !curg ||
-	    acc->read_mem(acc->ctx, curg + m->g.goid_off, &goid, 8))
+	memcpy(&mp, (const char *)gbuf + l->m_off, 8);
+	if (!mp || acc->read_mem(acc->ctx, mp + l->curg_off, &curg, 8) ||
+	    !curg || acc->read_mem(acc->ctx, curg + l->goid_off, &goid, 8))
 		return 0;
 	return (int64_t)goid;
 }
@@ -217,7 +251,7 @@ static struct timespec deadline_in(int ms)
 static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
 {
 	pthread_mutex_lock(&d->mu);
-	while (d->events.len >= QUEUE_MAX && !d->quit) {
+	while (d->events.len >= QUEUE_MAX && !d->quit && !d->stopping) {
 		struct timespec ts = deadline_in(1000);
 		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
 	}
@@ -237,6 +271,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	struct target_access acc = *h->acc;
 	int64_t pos, key, goid = 0;
 	uint64_t stack_hi = 0;
+	unsigned fake_n = 0;
 	bool own = false;
 
 	switch (tp->kind) {
@@ -255,11 +290,15 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	hit_dbg = d;
 	acc.name_at = name_at;
 	acc.go_type = go_type;
+	acc.go_consts = go_consts;
+	acc.go_fake_n = &fake_n; /* per stop, as Delve's fake addresses */
+	hit_mod = tp->mod;
 	acc.bias = tp->mod->bias;
 	pos = (int64_t)(h->sp + (uint64_t)tp->cfa_off);
 	key = h->tid;
 	if (tp->mod->go) {
-		goid = goroutine_of(tp->mod, &acc, &own, &stack_hi);
+		goid = goroutine_of(tp->mod, tp->g_in_r14, &acc, &own,
+				    &stack_hi);
 		/* A system stack is the thread's: its frames are the
 		 * thread's, at fixed addresses. */
 		if (own) {
@@ -311,9 +350,18 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 			;
 	}
 	n = d->events.len;
-	*out = d->events.items;
-	d->events.items = NULL;
-	d->events.len = d->events.cap = 0;
+	if (n <= BATCH_MAX) {
+		*out = d->events.items;
+		d->events.items = NULL;
+		d->events.len = d->events.cap = 0;
+	} else {
+		n = BATCH_MAX;
+		*out = xmalloc(n * sizeof(**out));
+		memcpy(*out, d->events.items, n * sizeof(**out));
+		memmove(d->events.items, d->events.items + n,
+			(d->events.len - n) * sizeof(*d->events.items));
+		d->events.len -= n;
+	}
 	if (lost) {
 		*lost = d->lost;
 		d->lost = 0;

@@ -49,6 +49,7 @@ struct tracepoint {
 	bool is_ret;
 	struct loc ret_loc;      /* is_ret: where the result is (ABI) */
 	bool ret_known;          /* false: the result's place is unknown */
+	bool g_in_r14;           /* Go code of the register ABI: R14 is g */
 	int64_t cfa_off;         /* the frame's CFA is sp + cfa_off at the hit
 	                          * (8 at a ret and at a C entry) */
 	struct addr_range *rt_ranges; /* fn's ranges at run time */
@@ -102,6 +103,7 @@ struct debugger {
 	bool gone;               /* exited, killed or detached */
 	struct exit_info exit;
 	bool detach_pending, detach_kill;
+	bool stopping;           /* a halt or detach was asked for */
 
 	VEC(struct tracepoint *) tps;
 	int next_bp_id;

@@ -85,6 +85,19 @@ int debugger_list_functions(struct debugger *d, const char *filter,
 
 /* ---- tracepoints ---- */
 
+/* Go code compiled for the register ABI (ABIInternal) keeps the current g
+ * in R14 at every call and return; assembly (file.s) and ABI0 functions
+ * (symbol "name.abi0") need not. */
+static bool go_regabi(const struct func *fn)
+{
+	const char *sym = fn->linkage_name, *file = fn->file;
+	size_t n;
+
+	if (sym && (n = strlen(sym)) >= 5 && !strcmp(sym + n - 5, ".abi0"))
+		return false;
+	return file && (n = strlen(file)) >= 3 && strcmp(file + n - 2, ".s");
+}
+
 static struct tracepoint *tracepoint_new(struct module *mod,
 					 const struct func *fn, int bp_id)
 {
@@ -106,6 +119,7 @@ static struct tracepoint *tracepoint_new(struct module *mod,
 		tp->probe.nranges = fn->nranges;
 	}
 	tp->probe.cookie = tp;
+	tp->g_in_r14 = fn && mod->go && go_regabi(symtab_func_load(mod->st, fn));
 	return tp;
 }
 
@@ -161,6 +175,7 @@ static int add_entry(struct debugger *d, struct module *mod,
 {
 	struct tracepoint *tp;
 
+	fn = symtab_func_load(mod->st, fn);
 	if (has_tracepoint_at(d, fn->entry_pc + mod->bias, false))
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %s",
 				  fn->name);
@@ -186,6 +201,7 @@ static int add_return(struct debugger *d, struct module *mod,
 	struct tracepoint *tp;
 	uint64_t addr = site->addr + mod->bias;
 
+	fn = symtab_func_load(mod->st, fn);
 	if (has_tracepoint_at(d, addr, true))
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)addr);
@@ -313,6 +329,7 @@ static int create_entry(struct debugger *d, struct create_args *a,
 
 			if (strcmp(fn->name, req->function_name))
 				continue;
+			fn = symtab_func_load(mod->st, fn);
 			err = add_entry(d, mod, fn, id, eb);
 			if (err)
 				break;
@@ -347,7 +364,8 @@ static int create_return(struct debugger *d, struct create_args *a,
 	uint64_t *addrs;
 	int err;
 
-	fn = mod ? symtab_func_at(mod->st, req->addr - mod->bias) : NULL;
+	fn = mod ? symtab_func_load(mod->st, symtab_func_at(
+				   mod->st, req->addr - mod->bias)) : NULL;
 	if (!fn)
 		return errbuf_set(eb, -ENOENT, "no function at address %#llx",
 				  (unsigned long long)req->addr);

@@ -553,6 +553,8 @@ wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
 	wire_add_values(o, "returnParams", r->return_params, r->nreturn);
 	add_int(o, "threadID", r->thread_id);
 	add_u64(o, "timeNs", r->time_ns);
+	if (r->depth)
+		add_int(o, "tinydbgDepth", r->depth);
 	if (r->nstack) {
 		struct json_object *st = json_object_new_array_ext((int)r->nstack);
 
@@ -590,6 +592,7 @@ int wire_tracepoint_result_from_json(struct json_object *o,
 	    (err = wire_get_i64(o, "goroutineID", &r->goroutine_id, eb)) ||
 	    (err = wire_get_int(o, "threadID", &r->thread_id, eb)) ||
 	    (err = wire_get_u64(o, "timeNs", &r->time_ns, eb)) ||
+	    (err = wire_get_int(o, "tinydbgDepth", &r->depth, eb)) ||
 	    (err = wire_values_from_json(o, "inputParams", &r->input_params,
 					 &r->ninput, eb)) ||
 	    (err = wire_values_from_json(o, "returnParams", &r->return_params,

@@ -358,6 +358,7 @@ static enum ploc param_loc(struct symtab *st, Dwarf_Die *fn, struct func *f,
 	if (!pd->has_conc)
 		return PLOC_NONE;
 	if (dwarf_attr(&pd->conc, DW_AT_location, &a)) {
+		dwloc_block_as_exprloc(&a);
 		if (dwarf_getlocation_addr(&a, f->entry_pc, &ops, &n, 1) <= 0 ||
 		    !n)
 			return PLOC_ABI; /* a list that starts later */
@@ -579,20 +580,40 @@ static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	else if (sym)
 		f.linkage_name = arena_strdup(&st->arena, sym->name);
 	f.low_pc = pc;
-	f.entry_pc = dwfunc_skip_endbr(st, pc);
+	f.entry_pc = pc; /* final in dwfunc_complete: reading the code of
+	                  * every function would page in all of .text */
 	f.ranges = arena_alloc(&st->arena, rv.len * sizeof(*rv.items));
 	memcpy(f.ranges, rv.items, rv.len * sizeof(*rv.items));
 	f.nranges = rv.len;
 	free(rv.items);
 	f.has_dwarf = true;
 	f.lang = cu->lang;
-	f.file = decl_file(die);
 	if (dwarf_decl_line(die, &line) == 0)
 		f.line = line;
-	if (cu->lang != LANG_GO)
-		f.ret_type = dwtype_of(st, die, cu->lang);
-	read_params(st, cu, die, &f);
+	/* The rest (entry_pc past a Go prologue, params, results, their
+	 * types, the file name, which costs parsing the CU's whole line
+	 * table) waits for dwfunc_complete: a trace needs them for a few
+	 * functions, and a big program has tens of thousands. */
+	f.die = dwarf_dieoffset(die);
 	VEC_PUSH(&st->funcs, f);
+}
+
+void dwfunc_complete(struct symtab *st, struct func *f)
+{
+	struct cu_ctx cu = {.lang = f->lang};
+	Dwarf_Die die;
+
+	if (f->complete)
+		return;
+	f->complete = true;
+	if (!f->has_dwarf || !st->dw || !dwarf_offdie(st->dw, f->die, &die) ||
+	    !dwarf_diecu(&die, &cu.cudie, NULL, NULL))
+		return;
+	f->entry_pc = dwfunc_skip_endbr(st, f->low_pc);
+	f->file = decl_file(&die);
+	if (cu.lang != LANG_GO)
+		f->ret_type = dwtype_of(st, &die, cu.lang);
+	read_params(st, &cu, &die, f);
 }
 
 static void walk(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *parent,
@@ -670,11 +691,8 @@ static void dedupe(struct symtab *st)
 	for (size_t i = 0; i < st->funcs.len; i++) {
 		struct func *f = &st->funcs.items[i];
 
-		if (k && st->funcs.items[k - 1].low_pc == f->low_pc) {
-			for (size_t j = 0; j < f->nparams; j++)
-				loc_release(&f->params[j].loc);
-			continue;
-		}
+		if (k && st->funcs.items[k - 1].low_pc == f->low_pc)
+			continue; /* not complete yet: nothing to free */
 		st->funcs.items[k++] = *f;
 	}
 	st->funcs.len = k;

@@ -208,6 +208,11 @@ static bool expr_op(Dwarf_Attribute *attr, const Dwarf_Op *o, bool last,
 			return false;
 		return emit(e, DW_OP_bregx, (uint64_t)fb->reg,
 			    (uint64_t)fb->off + o->number);
+	case DW_OP_call_frame_cfa:
+		if (!fb || !fb->known || !fb->cfa)
+			return false;
+		return emit(e, DW_OP_bregx, (uint64_t)fb->reg,
+			    (uint64_t)fb->off);
 	case DW_OP_entry_value:
 	case DW_OP_GNU_entry_value:
 		/* A register's value at entry is the register itself only
@@ -355,6 +360,13 @@ static void simple_piece(Dwarf_Attribute *attr, const Dwarf_Op *o, size_t n,
 		reg = fb->reg;
 		off = wrap_add(fb->off, (int64_t)o[0].number);
 		base = BASE_MEM;
+	} else if (o[0].atom == DW_OP_call_frame_cfa) {
+		/* Go's arguments on the stack are "at the CFA". */
+		if (!fb || !fb->known || !fb->cfa)
+			return;
+		reg = fb->reg;
+		off = fb->off;
+		base = BASE_MEM;
 	} else if (entry_value_op(attr, &o[0], &reg)) {
 		/* The register's value at entry is the register itself
 		 * only at the function's first instruction. */
@@ -485,21 +497,32 @@ bool dwloc_in_frame(const Dwarf_Op *ops, size_t n, bool cfa_base)
 	return false;
 }
 
+void dwloc_block_as_exprloc(Dwarf_Attribute *attr)
+{
+	if ((attr->form == DW_FORM_block1 && attr->valp &&
+	     *(const unsigned char *)attr->valp < 0x80) ||
+	    attr->form == DW_FORM_block)
+		attr->form = DW_FORM_exprloc;
+}
+
 bool dwloc_frame_is_cfa(Dwarf_Die *fn)
 {
 	Dwarf_Attribute attr;
 	Dwarf_Op *ops;
 	size_t n;
 
-	return dwarf_attr_integrate(fn, DW_AT_frame_base, &attr) &&
-	       dwarf_getlocation(&attr, &ops, &n) == 0 && n == 1 &&
+	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &attr))
+		return false;
+	dwloc_block_as_exprloc(&attr);
+	return dwarf_getlocation(&attr, &ops, &n) == 0 && n == 1 &&
 	       ops[0].atom == DW_OP_call_frame_cfa;
 }
 
 bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (ops[i].atom == DW_OP_fbreg)
+		if (ops[i].atom == DW_OP_fbreg ||
+		    ops[i].atom == DW_OP_call_frame_cfa)
 			return true;
 	return false;
 }
@@ -520,6 +543,7 @@ void dwloc_cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb)
 		if (dwarf_frame_cfa(frame, &ops, &n) == 0 && n == 1 &&
 		    breg_op(&ops[0], &reg, &off)) {
 			fb->known = true;
+			fb->cfa = true;
 			fb->reg = reg;
 			fb->off = off;
 		}
@@ -542,6 +566,7 @@ void dwloc_frame_base(struct symtab *st, Dwarf_Die *fn, uint64_t pc,
 	fb->reg = -1;
 	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &attr))
 		return;
+	dwloc_block_as_exprloc(&attr);
 	if (dwarf_getlocation_addr(&attr, pc, &ops, &n, 1) != 1 || n != 1)
 		return;
 	if (ops[0].atom == DW_OP_call_frame_cfa) {

@@ -1,4 +1,4 @@
-/* gotype: Go runtime type descriptors to ctypes.
+/* gotype: Go runtime type descriptors to ctypes, and named constants.
  *
  * An interface value holds a pointer to its dynamic type's runtime
  * descriptor (runtime._type), not a DWARF type. Go's DWARF ties the two:
@@ -6,7 +6,11 @@
  * the start of the type data (the linker's runtime.types symbol). The index
  * from offsets to DIEs is built on first use, since only programs whose
  * traced values hold interfaces need it, and a scan of every type DIE of a
- * large program costs milliseconds. */
+ * large program costs milliseconds.
+ *
+ * The same scan collects the integer constants (DW_TAG_constant) whose
+ * type is a named one of some package (main.Color), for Delve's "Blue (2)":
+ * untyped constants are "int", and would name every 1 io.SeekCurrent. */
 #include "sym/internal.h"
 
 #include <dwarf.h>
@@ -19,9 +23,26 @@ struct gotype_ent {
 	Dwarf_Off die;    /* its DIE */
 };
 
+/* A constant while the scan runs: its type is resolved afterwards. */
+struct goconst_ent {
+	Dwarf_Off type;
+	const char *name; /* in the DWARF data */
+	int64_t value;
+	size_t seq;       /* DIE order, to keep equal values stable */
+};
+
+/* The constants of one type, sorted by value. */
+struct goconst_set {
+	const struct ctype *type;
+	struct ctype_enumerator *items; /* in the arena */
+	size_t n;
+};
+
 struct gotype_index {
 	uint64_t types;   /* link-time address of runtime.types; 0: none */
 	VEC(struct gotype_ent) ents; /* sorted by off */
+	VEC(struct goconst_ent) pending; /* during the scan only */
+	VEC(struct goconst_set) consts;  /* sorted by type */
 };
 
 static int cmp_ent(const void *a, const void *b)
@@ -60,6 +81,26 @@ static uint64_t data_symbol(Elf *elf, const char *name)
 	return 0;
 }
 
+/* A DW_TAG_constant worth keeping: an integer of a package's named type. */
+static void note_const(struct gotype_index *gi, Dwarf_Die *c)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die t;
+	Dwarf_Sword v;
+	const char *name = dwarf_diename(c), *tname;
+
+	if (!name || !dwarf_attr(c, DW_AT_type, &a) ||
+	    !dwarf_formref_die(&a, &t) ||
+	    !dwarf_attr(c, DW_AT_const_value, &a) || dwarf_formsdata(&a, &v))
+		return;
+	tname = dwarf_diename(&t);
+	if (!tname || !strchr(tname, '.'))
+		return;
+	VEC_PUSH(&gi->pending,
+		 ((struct goconst_ent){dwarf_dieoffset(&t), name, (int64_t)v,
+				       gi->pending.len}));
+}
+
 static void index_cu(struct gotype_index *gi, Dwarf_Die *cu)
 {
 	Dwarf_Die c;
@@ -70,12 +111,88 @@ static void index_cu(struct gotype_index *gi, Dwarf_Die *cu)
 		Dwarf_Attribute a;
 		Dwarf_Word off;
 
+		if (dwarf_tag(&c) == DW_TAG_constant) {
+			note_const(gi, &c);
+			continue;
+		}
+		/* The linker writes the offset with DW_FORM_addr. */
 		if (!dwarf_attr(&c, DW_AT_GO_RUNTIME_TYPE, &a) ||
-		    dwarf_formudata(&a, &off) || !off)
+		    (dwarf_formudata(&a, &off) &&
+		     dwarf_formaddr(&a, (Dwarf_Addr *)&off)) ||
+		    !off)
 			continue;
 		VEC_PUSH(&gi->ents, ((struct gotype_ent){off,
 							 dwarf_dieoffset(&c)}));
 	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct goconst_ent *x = a, *y = b;
+
+	if (x->type != y->type)
+		return x->type < y->type ? -1 : 1;
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_set(const void *a, const void *b)
+{
+	const struct goconst_set *x = a, *y = b;
+	uintptr_t p = (uintptr_t)x->type, q = (uintptr_t)y->type;
+
+	return p < q ? -1 : p > q;
+}
+
+/* Delve names a constant without its type's package: the part of the
+ * type name before the first dot after the last slash. */
+static const char *trim_package(const char *name, const char *tname)
+{
+	const char *slash = strrchr(tname, '/');
+	const char *dot = strchr(slash ? slash : tname, '.');
+	size_t n = dot ? (size_t)(dot - tname) + 1 : 0;
+
+	return n && !strncmp(name, tname, n) ? name + n : name;
+}
+
+/* Groups the pending constants by type, the types as ctypes. */
+static void build_consts(struct symtab *st, struct gotype_index *gi)
+{
+	size_t i = 0;
+
+	if (gi->pending.len)
+		qsort(gi->pending.items, gi->pending.len,
+		      sizeof(*gi->pending.items), cmp_pending);
+	while (i < gi->pending.len) {
+		struct goconst_set set = {0};
+		size_t j = i;
+		Dwarf_Die die;
+
+		while (j < gi->pending.len &&
+		       gi->pending.items[j].type == gi->pending.items[i].type)
+			j++;
+		if (dwarf_offdie(st->dw, gi->pending.items[i].type, &die))
+			set.type = dwtype_get(st, &die, LANG_GO);
+		if (set.type && set.type->name) {
+			set.items = arena_alloc(&st->arena,
+						(j - i) * sizeof(*set.items));
+			for (size_t k = i; k < j; k++) {
+				const struct goconst_ent *e =
+					&gi->pending.items[k];
+				set.items[set.n].name = arena_strdup(
+					&st->arena,
+					trim_package(e->name, set.type->name));
+				set.items[set.n++].value = e->value;
+			}
+			VEC_PUSH(&gi->consts, set);
+		}
+		i = j;
+	}
+	VEC_FREE(&gi->pending);
+	if (gi->consts.len)
+		qsort(gi->consts.items, gi->consts.len,
+		      sizeof(*gi->consts.items), cmp_set);
 }
 
 static struct gotype_index *build_index(struct symtab *st)
@@ -99,6 +216,7 @@ static struct gotype_index *build_index(struct symtab *st)
 	if (gi->ents.len)
 		qsort(gi->ents.items, gi->ents.len, sizeof(*gi->ents.items),
 		      cmp_ent);
+	build_consts(st, gi);
 	return gi;
 }
 
@@ -128,11 +246,34 @@ const struct ctype *symtab_go_rtype(struct symtab *st, uint64_t addr)
 	return NULL;
 }
 
+size_t symtab_go_consts(struct symtab *st, const struct ctype *t,
+			const struct ctype_enumerator **out)
+{
+	struct gotype_index *gi = st->gotypes ? st->gotypes : build_index(st);
+	size_t lo = 0, hi = gi->consts.len;
+
+	*out = NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)gi->consts.items[mid].type < (uintptr_t)t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == gi->consts.len || gi->consts.items[lo].type != t)
+		return 0;
+	*out = gi->consts.items[lo].items;
+	return gi->consts.items[lo].n;
+}
+
 void gotype_free(struct symtab *st)
 {
 	if (!st->gotypes)
 		return;
 	VEC_FREE(&st->gotypes->ents);
+	VEC_FREE(&st->gotypes->pending);
+	VEC_FREE(&st->gotypes->consts);
 	free(st->gotypes);
 	st->gotypes = NULL;
 }

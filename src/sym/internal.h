@@ -6,6 +6,7 @@
  * dwloc.c     location expressions to loc pieces, frame base, CFA
  * dwtype.c    the ctype graph
  * gotype.c    Go: runtime type descriptors to ctypes
+ * calls.c     what a function calls (--follow-calls)
  * cxxname.c   demangling and trimming C++ names
  * arena.c     the bump allocator that owns names and types */
 #ifndef TINYDBG_SYM_INTERNAL_H
@@ -58,8 +59,7 @@ struct symtab {
 	Dwarf *dw; /* NULL without (usable) DWARF */
 	Dwarf_CFI *cfi_eh;  /* .eh_frame: ours to end */
 	Dwarf_CFI *cfi_dbg; /* .debug_frame: owned by dw */
-	const char *image;
-	size_t image_size;
+	size_t image_size; /* the file's */
 	bool pie;
 	uint64_t entry;
 	enum sym_lang file_lang; /* for functions known only by symbol */
@@ -78,6 +78,7 @@ struct symtab {
 	struct arena arena;
 	struct dwtype *types;
 	struct gotype_index *gotypes; /* built on first use */
+	struct reloc_index *relocs;   /* calls.c: jump slots, on first use */
 };
 
 /* symtab.c */
@@ -104,12 +105,17 @@ void elfsym_add_funcs(struct symtab *st);
 /* dwfunc.c: adds every DWARF function. Returns how many, or a negative
  * errno when the DWARF is unusable (the caller falls back to symbols). */
 int dwfunc_load(struct symtab *st, struct errbuf *eb);
+/* Reads what add_func left for later: f's params, results, result type
+ * and (Go) its entry past the prologue. Once per function. */
+void dwfunc_complete(struct symtab *st, struct func *f);
 /* The instruction after an endbr64 at addr, or addr. */
 uint64_t dwfunc_skip_endbr(const struct symtab *st, uint64_t addr);
 
 /* dwloc.c */
 struct frame_base {
 	bool known;
+	bool cfa;    /* the base is the CFA itself, so DW_OP_call_frame_cfa
+	              * (Go's stack arguments) can be read from it too */
 	int reg;     /* the base is reg(reg) + off */
 	int64_t off;
 };
@@ -127,7 +133,9 @@ void dwloc_translate(struct arena *ar, Dwarf_Attribute *attr,
 /* The loc of a DW_AT_const_value attribute of a value of type t. */
 void dwloc_const(Dwarf_Attribute *attr, const struct ctype *t,
 		 struct loc *out);
-/* True when the expression reads the frame base (DW_OP_fbreg). */
+/* True when the expression reads the frame base (DW_OP_fbreg) or the CFA
+ * (DW_OP_call_frame_cfa), which dwloc_frame_base gives when it is the
+ * frame base. */
 bool dwloc_uses_fbreg(const Dwarf_Op *ops, size_t n);
 /* True when the expression reads the callee's own frame, which only exists
  * once the prologue has run: any fbreg from a register frame base (clang
@@ -138,6 +146,12 @@ bool dwloc_in_frame(const Dwarf_Op *ops, size_t n, bool cfa_base);
 /* The CFA rule at pc (fb->known false when there is none), from
  * .eh_frame or .debug_frame. */
 void dwloc_cfa_at(struct symtab *st, uint64_t pc, struct frame_base *fb);
+/* Go writes a fixed location (a stack argument's DW_OP_call_frame_cfa)
+ * as DW_FORM_block1, which libdw takes for an expression only in DWARF 2
+ * and 3 CUs, and Go's are version 4. The bytes are those of an exprloc
+ * when the length is below 128 (one byte of ULEB128 either way): such an
+ * attribute is relabelled so that libdw reads it. */
+void dwloc_block_as_exprloc(Dwarf_Attribute *attr);
 /* True when fn's DW_AT_frame_base is DW_OP_call_frame_cfa. */
 bool dwloc_frame_is_cfa(Dwarf_Die *fn);
 
@@ -162,6 +176,13 @@ void dwtype_free(struct symtab *st);
 /* gotype.c: the index from Go runtime type offsets to type DIEs. */
 struct gotype_index;
 void gotype_free(struct symtab *st);
+
+/* calls.c */
+struct reloc_index;
+/* The symbol whose GOT slot (JUMP_SLOT or GLOB_DAT) is at link-time
+ * address slot, or NULL. */
+const char *symtab_reloc_name(struct symtab *st, uint64_t slot);
+void calls_free(struct symtab *st);
 
 /* cxxname.c: the display name of a mangled C++ name: demangled, without
  * its parameter list, qualifiers, clone suffixes and (for templates) result

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +41,9 @@ int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len)
 		have = rel < s->filesz ? s->filesz - rel : 0;
 		if (have > len)
 			have = len;
-		memcpy(buf, st->image + s->off + rel, have);
+		if (have && pread(st->fd, buf, have, (off_t)(s->off + rel)) !=
+				    (ssize_t)have)
+			return -EFAULT;
 		memset((char *)buf + have, 0, len - have);
 		return 0;
 	}
@@ -220,15 +223,58 @@ static void drop_funcs(struct symtab *st)
 	st->funcs.len = 0;
 }
 
+/* The file pages of compressed sections, once libdw has inflated them into
+ * buffers of its own, are read no more: let them go (3 MB of a large Go
+ * program's peak memory). Their places are taken before: inflating a
+ * section rewrites its header. */
+struct file_range {
+	uint64_t lo, hi;
+};
+
+static size_t compressed_ranges(struct symtab *st, struct file_range *out,
+				size_t max)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 0, size;
+	Elf_Scn *scn = NULL;
+
+	if (!elf_rawfile(st->elf, &size) || !page)
+		return 0;
+	while ((scn = elf_nextscn(st->elf, scn)) && n < max) {
+		GElf_Shdr sh;
+		uint64_t lo, hi;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_COMPRESSED) ||
+		    sh.sh_type == SHT_NOBITS || sh.sh_offset >= size)
+			continue;
+		/* Whole pages inside the section only: a neighbour's bytes
+		 * may still be in use. */
+		lo = (sh.sh_offset + page - 1) / page * page;
+		hi = sh.sh_offset + (sh.sh_size < size - sh.sh_offset
+					     ? sh.sh_size
+					     : size - sh.sh_offset);
+		hi = hi / page * page;
+		if (hi > lo)
+			out[n++] = (struct file_range){lo, hi};
+	}
+	return n;
+}
+
 static void load_dwarf(struct symtab *st)
 {
 	struct errbuf ignored;
+	struct file_range drop[16];
+	size_t ndrop = compressed_ranges(st, drop, 16), size;
+	char *map;
 
 	st->cfi_eh = dwarf_getcfi_elf(st->elf);
 	st->dw = dwarf_begin_elf(st->elf, DWARF_C_READ, NULL);
 	if (!st->dw)
 		return; /* no DWARF (or none we can read): symbols only */
 	st->cfi_dbg = dwarf_getcfi(st->dw);
+	map = elf_rawfile(st->elf, &size);
+	for (size_t i = 0; map && i < ndrop; i++)
+		madvise(map + drop[i].lo, drop[i].hi - drop[i].lo,
+			MADV_DONTNEED);
 	/* Corrupt DWARF: fall back to the symbol tables rather than fail,
 	 * since the functions are still there to trace. */
 	if (dwfunc_load(st, &ignored) < 0) {
@@ -259,12 +305,16 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 		goto out;
 	}
 	elf_version(EV_CURRENT);
+	/* Mapped, not read into buffers: libdw reads strings up to their
+	 * NUL, which a corrupt file's section may lack; in a mapping such a
+	 * read runs into the next bytes of the file, not off a heap block. */
 	st->elf = elf_begin(st->fd, ELF_C_READ_MMAP, NULL);
 	if (!st->elf) {
 		err = errbuf_set(eb, -ENOEXEC, "%s: not an ELF file", path);
 		goto out;
 	}
-	st->image = elf_rawfile(st->elf, &st->image_size);
+	if (fstat(st->fd, &sb) == 0 && sb.st_size > 0)
+		st->image_size = (size_t)sb.st_size;
 	if ((err = check_header(st, eb)))
 		goto out;
 	if ((err = load_segments(st, eb)))
@@ -304,6 +354,7 @@ void symtab_close(struct symtab *st)
 	free(st->syms);
 	free(st->segs);
 	gotype_free(st);
+	calls_free(st);
 	dwtype_free(st);
 	arena_release(&st->arena);
 	if (st->cfi_eh)
@@ -354,6 +405,17 @@ size_t symtab_nfuncs(const struct symtab *st)
 const struct func *symtab_func(const struct symtab *st, size_t i)
 {
 	return i < st->funcs.len ? &st->funcs.items[i] : NULL;
+}
+
+const struct func *symtab_func_load(struct symtab *st, const struct func *f)
+{
+	struct func *mf;
+
+	if (!f || f->complete)
+		return f;
+	mf = &st->funcs.items[f - st->funcs.items];
+	dwfunc_complete(st, mf);
+	return mf;
 }
 
 int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,

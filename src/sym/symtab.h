@@ -60,6 +60,10 @@ struct func {
 	enum sym_lang lang;
 	const char *file;   /* declaring source file, or NULL */
 	int line;
+	/* Filled by symtab_func_load only: entry_pc (low_pc until then),
+	 * file, params, variadic, ret_type, results. */
+	bool complete;
+	uint64_t die;       /* the DWARF DIE's offset (has_dwarf) */
 };
 /* entry_pc: the address where every param's loc is valid. C and C++: low_pc
  * (after an endbr64, if any), where each argument is where the caller put it;
@@ -84,7 +88,13 @@ uint64_t symtab_entry(const struct symtab *st); /* e_entry */
 const char *symtab_path(const struct symtab *st);
 
 size_t symtab_nfuncs(const struct symtab *st);
+/* Function i, as the index knows it: name, ranges, low_pc, lang, file.
+ * Its params, results and entry_pc need symtab_func_load. */
 const struct func *symtab_func(const struct symtab *st, size_t i);
+/* f (from this symtab) with everything read: what a tracepoint needs. The
+ * details are read from DWARF on first use, since a trace needs them for
+ * a few functions and a big program has tens of thousands. */
+const struct func *symtab_func_load(struct symtab *st, const struct func *f);
 
 /* Every function whose name matches the PCRE2 regexp (unanchored, like
  * Delve's; RE2-style syntax such as (?i) and \. works). Appends indexes
@@ -112,6 +122,12 @@ int symtab_return_sites(const struct symtab *st, const struct func *f,
  * when the program has no such type (or is not Go). Builds an index on
  * first use, hence not const. */
 const struct ctype *symtab_go_rtype(struct symtab *st, uint64_t addr);
+/* Go: the constants of integer type t (a type of this symtab) with a
+ * package-qualified name ("main.Color": "main.Red"...), sorted by value and
+ * named without the type's package ("Red"), as Delve describes such values;
+ * 0 when there are none. Shares symtab_go_rtype's index. */
+size_t symtab_go_consts(struct symtab *st, const struct ctype *t,
+			const struct ctype_enumerator **out);
 
 /* Go: where a goroutine's descriptor (runtime.g, whose address a Go
  * thread keeps at fs_base - 8) holds its id and the top of its stack, from
@@ -127,6 +143,24 @@ int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out);
 /* The call frame information's rule for the canonical frame address at
  * link-time pc: CFA = reg + off. -ENOENT when the CFI does not cover pc. */
 int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off);
+
+/* A call (or tail jump) in a function's code, for --follow-calls. */
+struct call_site {
+	uint64_t addr;            /* the instruction (link-time) */
+	bool indirect;            /* call through a register or memory: the
+	                           * target is known only when it runs */
+	uint64_t target;          /* direct: the address called */
+	const struct func *callee; /* direct, into this image: the function */
+	const char *plt_name;     /* direct, into the PLT: the symbol the
+	                           * stub jumps to (in another image) */
+};
+
+/* The calls f makes, decoded from its code: direct ones with their callee
+ * (or, through the PLT, its name), and every indirect one. Returns a
+ * count and a malloc'd array the caller frees; a negative errno on
+ * failure. */
+int symtab_calls(struct symtab *st, const struct func *f,
+		 struct call_site **out, size_t *n, struct errbuf *eb);
 
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */

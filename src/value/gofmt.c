@@ -1,10 +1,12 @@
 /* gofmt: Go values as Delve's api.Variable.SinglelineString prints them
- * (service/api/prettyprint.go, no format string, no newlines), so that a
- * Go trace reads the same as under `dlv trace`.
+ * (Delve 1.20's service/api/prettyprint.go, writeTo without newlines or a
+ * format string), so that a Go trace reads as under `dlv trace`. The tree
+ * is Delve's Variable; its OnlyAddr and Base != 0 are the flags
+ * VF_GO_ONLYADDR and VF_GO_BASE (see goload.c).
  *
- * Where the tree lacks a field Delve has (Base, OnlyAddr) we infer it:
- * a slice or map without children, length or capacity is nil; a pointer
- * child without value or children was loaded as an address only. */
+ * Where Delve would print nonsense for a tree it never makes (a length
+ * shorter than the elements held: "...+-2 more"), or crash (an interface
+ * without its data child), we print what the tree has. */
 #include "value/value.h"
 
 #include <inttypes.h>
@@ -15,10 +17,6 @@
 
 static void go_write(const struct value *v, struct strbuf *sb, bool top,
 		     bool with_type);
-
-/* Delve's "(%s)(%#x)" and "(*%s)(%#x)" */
-#define PTR_FMT "(%s)(0x%" PRIx64 ")"
-#define DEREF_FMT "(*%s)(0x%" PRIx64 ")"
 
 static const char *const go_kinds[] = {
 	"invalid", "bool", "int", "int8", "int16", "int32", "int64", "uint",
@@ -38,25 +36,37 @@ static const char *type_of(const struct value *v)
 	return v->type ? v->type : "";
 }
 
-static const char *child_text(const struct value *v, size_t i)
+static const char *text_of(const struct value *v)
 {
-	return v->children[i].value ? v->children[i].value : "";
+	return v->value ? v->value : "";
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+static bool only_addr(const struct value *v)
+{
+	return v->flags & VF_GO_ONLYADDR;
+}
+
+/* The code point of the UTF-8 sequence at s (n bytes left) in *c, and its
+ * length; 0 when it is not one Go decodes (an invalid byte). C0 80 is the
+ * loader's NUL. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *c)
 {
 	size_t len;
-	uint32_t c;
 
-	if (s[0] < 0x80)
+	if (s[0] < 0x80) {
+		*c = s[0];
 		return 1;
+	}
+	if (n >= 2 && s[0] == 0xc0 && s[1] == 0x80) {
+		*c = 0;
+		return 2;
+	}
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
+		len = 2, *c = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
+		len = 3, *c = s[0] & 0x0f;
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
+		len = 4, *c = s[0] & 0x07;
 	else
 		return 0;
 	if (len > n)
@@ -64,17 +74,31 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		c = c << 6 | (s[i] & 0x3f);
+		*c = *c << 6 | (s[i] & 0x3f);
 	}
-	/* overlong forms, surrogates and values past U+10FFFF */
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+	if ((len == 3 && *c < 0x800) || (len == 4 && *c < 0x10000) ||
+	    (*c >= 0xd800 && *c <= 0xdfff) || *c > 0x10ffff)
 		return 0;
 	return len;
 }
 
+/* unicode.IsPrint for what is not ASCII, close enough: the controls,
+ * spaces, format characters, private use and non-characters that text
+ * holds are escaped; unassigned code points are taken as printable. */
+static bool go_isprint(uint32_t c)
+{
+	return !((c >= 0x80 && c <= 0xa0) || c == 0xad ||
+		 (c >= 0x600 && c <= 0x605) || c == 0x61c || c == 0x6dd ||
+		 c == 0x70f || c == 0x1680 || c == 0x180e ||
+		 (c >= 0x2000 && c <= 0x200f) || (c >= 0x2028 && c <= 0x202f) ||
+		 (c >= 0x205f && c <= 0x206f) || c == 0x3000 ||
+		 (c >= 0xe000 && c <= 0xf8ff) || c == 0xfeff ||
+		 (c >= 0xfff9 && c <= 0xfffb) || c == 0xfffe || c == 0xffff ||
+		 (c >= 0xe0000 && c <= 0xe007f) || c >= 0xf0000);
+}
+
 /* Go's short escapes, or NULL. */
-static const char *go_escape(unsigned char c)
+static const char *go_escape(uint32_t c)
 {
 	switch (c) {
 	case '\a':
@@ -100,55 +124,68 @@ static const char *go_escape(unsigned char c)
 	}
 }
 
-/* Go's %q (strconv.Quote), close enough: printable UTF-8 stays as is,
- * other bytes become \xNN. */
+/* Go's %q (strconv.Quote). */
 static void go_quote(struct strbuf *sb, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	const char *esc;
+	uint32_t c;
 	size_t k;
 
 	strbuf_addch(sb, '"');
 	for (size_t i = 0; i < n; i += k) {
-		k = 1;
-		if ((esc = go_escape(s[i]))) {
-			strbuf_adds(sb, esc);
-		} else if (s[i] >= 0x20 && s[i] != 0x7f &&
-			   (k = utf8_len(s + i, n - i))) {
-			strbuf_add(sb, s + i, k);
-		} else {
+		k = utf8_decode(s + i, n - i, &c);
+		if (!k) {
 			k = 1;
 			strbuf_addf(sb, "\\x%02x", s[i]);
+		} else if ((esc = go_escape(c))) {
+			strbuf_adds(sb, esc);
+		} else if (c < 0x20 || c == 0x7f) {
+			strbuf_addf(sb, "\\x%02x", c);
+		} else if (c < 0x80 || go_isprint(c)) {
+			strbuf_add(sb, s + i, k);
+		} else if (c < 0x10000) {
+			strbuf_addf(sb, "\\u%04x", c);
+		} else {
+			strbuf_addf(sb, "\\U%08x", c);
 		}
 	}
 	strbuf_addch(sb, '"');
 }
 
+/* Go's len() of the loader's text: its NUL is two bytes here. */
+static int64_t go_len(const char *s)
+{
+	int64_t n = 0;
+
+	for (; *s; s++, n++)
+		if ((unsigned char)s[0] == 0xc0 && (unsigned char)s[1] == 0x80)
+			s++;
+	return n;
+}
+
 static void go_string(struct strbuf *sb, const struct value *v)
 {
-	const char *s = v->value ? v->value : "";
-	size_t n = strlen(s);
+	const char *s = text_of(v);
+	int64_t n = go_len(s);
 	struct strbuf t = STRBUF_INIT;
 
 	/* .len comes off the wire: anything not longer than what we hold
-	 * means there is no more. */
-	if (v->len <= (int64_t)n) {
-		go_quote(sb, s, n);
+	 * means there is no more (where Delve would say "...+-2 more"). */
+	if (v->len <= n) {
+		go_quote(sb, s, strlen(s));
 		return;
 	}
 	strbuf_init(&t);
-	strbuf_add(&t, s, n);
-	strbuf_addf(&t, "...+%" PRId64 " more", v->len - (int64_t)n);
+	strbuf_adds(&t, s);
+	strbuf_addf(&t, "...+%" PRId64 " more", v->len - n);
 	go_quote(sb, t.buf, t.len);
 	strbuf_release(&t);
 }
 
 static void go_basic(struct strbuf *sb, const struct value *v)
 {
-	bool parts = (v->kind == VK_COMPLEX64 || v->kind == VK_COMPLEX128) &&
-		     v->nchildren >= 2;
-
-	if (empty(v->value) && v->kind != VK_STRING && !parts) {
+	if (empty(v->value) && v->kind != VK_STRING) {
 		strbuf_addf(sb, "(unknown %s)",
 			    v->kind <= VK_UNSAFEPTR ? go_kinds[v->kind] : "?");
 		return;
@@ -156,9 +193,9 @@ static void go_basic(struct strbuf *sb, const struct value *v)
 	switch (v->kind) {
 	case VK_COMPLEX64:
 	case VK_COMPLEX128:
-		if (parts)
-			strbuf_addf(sb, "(%s + %si)", child_text(v, 0),
-				    child_text(v, 1));
+		if (v->nchildren >= 2)
+			strbuf_addf(sb, "(%s + %si)", text_of(&v->children[0]),
+				    text_of(&v->children[1]));
 		else
 			strbuf_adds(sb, v->value);
 		return;
@@ -172,7 +209,7 @@ static void go_basic(struct strbuf *sb, const struct value *v)
 }
 
 /* fmt has a %s for the type and a 0x%x for addr; a type name with a
- * package path in it is quoted, as Delve does. */
+ * package path in it is quoted (%q), as Delve does. */
 static void add_type_addr(struct strbuf *sb, const char *fmt,
 			  const char *type, uint64_t addr)
 {
@@ -188,9 +225,15 @@ static void add_type_addr(struct strbuf *sb, const char *fmt,
 	strbuf_release(&q);
 }
 
-static bool only_addr(const struct value *c)
+/* ",...+N more" after n of len shown; "..." when none is. */
+static void add_more(struct strbuf *sb, size_t n, int64_t len)
 {
-	return empty(c->value) && !c->nchildren && !c->unreadable;
+	if (len == (int64_t)n)
+		return;
+	if (!n)
+		strbuf_adds(sb, "...");
+	else if (len > (int64_t)n)
+		strbuf_addf(sb, ",...+%" PRId64 " more", len - (int64_t)n);
 }
 
 static void go_elems(struct strbuf *sb, const struct value *v)
@@ -201,21 +244,16 @@ static void go_elems(struct strbuf *sb, const struct value *v)
 		if (i + 1 != v->nchildren)
 			strbuf_addch(sb, ',');
 	}
-	if (v->len > (int64_t)v->nchildren) {
-		if (v->nchildren)
-			strbuf_addf(sb, ",...+%" PRId64 " more",
-				    v->len - (int64_t)v->nchildren);
-		else
-			strbuf_adds(sb, "...");
-	}
+	add_more(sb, v->nchildren, v->len);
 	strbuf_addch(sb, ']');
 }
 
 static void go_struct(struct strbuf *sb, const struct value *v,
 		      bool with_type)
 {
+	/* not loaded (one level too deep): its address */
 	if (v->len != (int64_t)v->nchildren && !v->nchildren) {
-		add_type_addr(sb, DEREF_FMT, type_of(v), v->addr);
+		add_type_addr(sb, "(*%s)(0x%" PRIx64 ")", type_of(v), v->addr);
 		return;
 	}
 	if (with_type)
@@ -237,29 +275,23 @@ static void go_struct(struct strbuf *sb, const struct value *v,
 
 static void go_map(struct strbuf *sb, const struct value *v, bool with_type)
 {
-	size_t pairs = v->nchildren / 2;
+	size_t n = v->nchildren & ~(size_t)1;
 
 	if (with_type)
 		strbuf_addf(sb, "%s ", type_of(v));
-	if (!v->nchildren && !v->len && !v->addr) {
+	if (!(v->flags & VF_GO_BASE) && !v->nchildren) {
 		strbuf_adds(sb, "nil");
 		return;
 	}
 	strbuf_addch(sb, '[');
-	for (size_t i = 0; i + 1 < v->nchildren; i += 2) {
+	/* Delve puts ", " after every pair, the last one too */
+	for (size_t i = 0; i < n; i += 2) {
 		go_write(&v->children[i], sb, false, false);
 		strbuf_adds(sb, ": ");
 		go_write(&v->children[i + 1], sb, false, false);
-		if (i + 2 < v->nchildren)
-			strbuf_adds(sb, ", ");
+		strbuf_adds(sb, ", ");
 	}
-	if (v->len > (int64_t)pairs) {
-		if (v->nchildren)
-			strbuf_addf(sb, ",...+%" PRId64 " more",
-				    v->len - (int64_t)pairs);
-		else
-			strbuf_adds(sb, "...");
-	}
+	add_more(sb, n / 2, v->len);
 	strbuf_addch(sb, ']');
 }
 
@@ -290,12 +322,35 @@ static void go_interface(struct strbuf *sb, const struct value *v,
 		else if (!data->children[0].addr)
 			strbuf_adds(sb, "nil");
 		else if (only_addr(&data->children[0]))
-			strbuf_addf(sb, "0x%" PRIx64, data->addr);
+			/* The pointer itself: where the object is. Delve
+			 * prints where the data word is stored instead, a
+			 * made-up 0xbeef... address when it is in registers
+			 * (a documented difference). */
+			strbuf_addf(sb, "0x%" PRIx64, data->children[0].addr);
 		else
 			go_write(data, sb, false, !with_type);
+	} else if (only_addr(data)) {
+		add_type_addr(sb, "*(*%s)(0x%" PRIx64 ")", type_of(v), v->addr);
+	} else {
+		go_write(data, sb, false, !with_type);
+	}
+}
+
+static void go_ptr(struct strbuf *sb, const struct value *v, bool with_type)
+{
+	const struct value *to;
+
+	if (empty(v->type) || !v->nchildren) {
+		strbuf_adds(sb, "nil");
 		return;
 	}
-	go_write(data, sb, false, !with_type);
+	to = &v->children[0];
+	if (only_addr(to) && to->addr) {
+		add_type_addr(sb, "(%s)(0x%" PRIx64 ")", type_of(v), to->addr);
+		return;
+	}
+	strbuf_addch(sb, '*');
+	go_write(to, sb, false, with_type);
 }
 
 static void go_write(const struct value *v, struct strbuf *sb, bool top,
@@ -305,8 +360,7 @@ static void go_write(const struct value *v, struct strbuf *sb, bool top,
 		strbuf_addf(sb, "(unreadable %s)", v->unreadable);
 		return;
 	}
-	if (!top && !v->addr && empty(v->value) && v->kind != VK_STRING &&
-	    !v->nchildren) {
+	if (!top && !v->addr && empty(v->value)) {
 		if (with_type && strcmp(type_of(v), "void"))
 			strbuf_addf(sb, "%s nil", type_of(v));
 		else
@@ -319,11 +373,10 @@ static void go_write(const struct value *v, struct strbuf *sb, bool top,
 			strbuf_addf(sb,
 				    "%s len: %" PRId64 ", cap: %" PRId64 ", ",
 				    type_of(v), v->len, v->cap);
-		if (!v->nchildren && !v->len && !v->cap) {
+		if (!(v->flags & VF_GO_BASE) && !v->nchildren)
 			strbuf_adds(sb, "nil");
-			return;
-		}
-		go_elems(sb, v);
+		else
+			go_elems(sb, v);
 		return;
 	case VK_ARRAY:
 		if (with_type)
@@ -331,22 +384,7 @@ static void go_write(const struct value *v, struct strbuf *sb, bool top,
 		go_elems(sb, v);
 		return;
 	case VK_PTR:
-		if (empty(v->type) || !v->nchildren) {
-			/* Delve says nil; a pointer we did not follow still
-			 * has its value in the text. */
-			uint64_t p = v->value ? strtoull(v->value, NULL, 0) : 0;
-			if (p)
-				add_type_addr(sb, PTR_FMT, type_of(v), p);
-			else
-				strbuf_adds(sb, "nil");
-		} else if (only_addr(&v->children[0]) &&
-			   v->children[0].addr) {
-			add_type_addr(sb, PTR_FMT, type_of(v),
-				      v->children[0].addr);
-		} else {
-			strbuf_addch(sb, '*');
-			go_write(&v->children[0], sb, false, with_type);
-		}
+		go_ptr(sb, v, with_type);
 		return;
 	case VK_UNSAFEPTR:
 		if (!v->nchildren)
@@ -356,11 +394,13 @@ static void go_write(const struct value *v, struct strbuf *sb, bool top,
 				    v->children[0].addr);
 		return;
 	case VK_CHAN:
-		if (v->nchildren < 2)
+		if (!v->nchildren)
 			strbuf_addf(sb, "%s nil", type_of(v));
 		else
 			strbuf_addf(sb, "%s %s/%s", type_of(v),
-				    child_text(v, 0), child_text(v, 1));
+				    text_of(&v->children[0]),
+				    v->nchildren > 1 ? text_of(&v->children[1])
+						     : "");
 		return;
 	case VK_STRUCT:
 		if (!empty(v->value)) {

@@ -96,4 +96,75 @@ long double cfloat_decode(const uint8_t *bytes, unsigned size);
 /* gofmt.c: Delve's SinglelineString for values without VF_C. */
 void value_format_go(const struct value *v, struct strbuf *sb);
 
+/* ---- Go values (goload.c, goiface.c, gotext.c) ---- */
+
+/* True for a type from Go's DWARF. */
+bool vgo_is_go(const struct ctype *t);
+/* value_load for a Go type: s is where its bytes are. */
+void vgo_load(struct value *out, const char *name, const struct ctype *t,
+	      const struct vsrc *s);
+/* A Go value of type t that could not be read at all (err as vfail's). */
+void vgo_fail(struct value *out, const char *name, const struct ctype *t,
+	      int err);
+
+/* Delve's maxErrCount: unreadable elements before it loads no more. */
+#define GO_MAX_ERRS 3
+
+/* One top value being loaded. fm ("fake memory") below says that an
+ * address is in comp, the bytes a loc assembled from registers, which
+ * Delve places at fake; else it is in target memory. */
+struct gctx {
+	const struct target_access *acc;
+	const struct load_config *cfg;
+	const struct vsrc *comp;
+	uint64_t fake;
+	int budget;          /* nodes still to load */
+	uint64_t caddr;      /* a block of target memory read ahead */
+	size_t clen;
+	uint8_t cbuf[1024];
+};
+
+/* Reads n bytes at addr: -ERANGE past the assembled bytes. */
+int gread(struct gctx *g, bool fm, uint64_t addr, void *buf, size_t n);
+int gread_ptr(struct gctx *g, bool fm, uint64_t addr, uint64_t *p);
+/* Reads ahead (up to the cache's size) of target memory at addr. */
+void gcache(struct gctx *g, uint64_t addr, uint64_t n);
+/* The text of a read error, as Delve words the ones it has. */
+const char *gerr(int err, char *buf, size_t n);
+/* Sets v->unreadable. */
+void gfail(struct value *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Delve's kind of type t; *real is what decides it (the chan, map or
+ * interface typedef, else t without typedefs). */
+enum vkind gkind(const struct ctype *t, const struct ctype **real);
+/* The member of struct st named name, or NULL. */
+const struct ctype_member *gmember(const struct ctype *st, const char *name);
+/* Bytes of a value of type t. */
+uint64_t gsize(const struct ctype *t);
+/* Delve's newVariable + loadValueInternal: the value of type t at addr,
+ * level aggregates down (its recurseLevel); load false leaves it an
+ * address (OnlyAddr). */
+void gload(struct gctx *g, struct value *v, const char *name,
+	   const struct ctype *t, bool fm, uint64_t addr, int level, bool load);
+void gload_iface(struct gctx *g, struct value *v, const struct ctype *real,
+		 bool fm, int level);
+void gload_map(struct gctx *g, struct value *v, const struct ctype *real,
+	       bool fm, int level);
+
+/* gotext.c. strconv.FormatFloat(x, 'f', -1, bits), and Delve's +Inf,
+ * -Inf, NaN. */
+void gofloat_format(char *buf, size_t size, double x, int bits);
+/* A Go string's bytes as the text of a value: what Delve's client gets
+ * through JSON (an invalid UTF-8 byte is U+FFFD), with NUL written as
+ * the two bytes C0 80 so that the text stays a C string. */
+char *gostring_text(const uint8_t *s, size_t n);
+/* The integer x of type t, as Delve writes it: "2", or "Blue (2)" when
+ * t has constants. */
+char *goint_text(const struct target_access *acc, const struct ctype *t,
+		 int64_t x, bool is_signed);
+/* Delve's text of a time.Time ("2009-11-10T23:00:00Z"), from its wall and
+ * ext fields and its Location's name (NULL: UTC); NULL when Delve has
+ * none we can reproduce (a zone other than UTC and Local). */
+char *gotime_text(uint64_t wall, int64_t ext, const char *loc);
+
 #endif

@@ -311,7 +311,8 @@ void value_load(struct value *out, const char *name, const struct ctype *t,
 {
 	const struct ctype *st = vtype_strip(t);
 	struct vsrc s = {.acc = acc, .cfg = cfg ? cfg : &LOAD_SHORT};
-	uint64_t tsize = st ? st->size : 0, where = 0;
+	bool go = vgo_is_go(t);
+	uint64_t tsize = go ? gsize(t) : st ? st->size : 0, where = 0;
 	int err;
 
 	if (loc_empty(loc)) {
@@ -333,9 +334,16 @@ void value_load(struct value *out, const char *name, const struct ctype *t,
 	}
 	if (err)
 		goto fail;
-	vload_at(out, name, t, &s, 0, 0);
+	if (go)
+		vgo_load(out, name, t, &s);
+	else
+		vload_at(out, name, t, &s, 0, 0);
 	goto out;
 fail:
+	if (go) {
+		vgo_fail(out, name, t, err);
+		goto out;
+	}
 	vinit(out, name, t, st);
 	vfail(out, err, where);
 out:

@@ -31,7 +31,19 @@ enum vflag {
 	VF_ARGUMENT = 8,
 	VF_RETURN = 16,
 	VF_C = 1 << 16, /* a C/C++ value: print it the C way */
+	/* Go: two fields of Delve's api.Variable the tree has no room for.
+	 * VF_GO_ONLYADDR is its OnlyAddr (an address, not loaded: a pointer's
+	 * target, an interface's data one level down); VF_GO_BASE says its
+	 * Base is not 0 (a slice's array, a map's hmap: not nil). */
+	VF_GO_ONLYADDR = 1 << 17,
+	VF_GO_BASE = 1 << 18,
 };
+
+/* Go values (types with Go's DWARF) are loaded as Delve's trace loads them
+ * (its ShortLoadConfig: no pointer followed, aggregates one level deep)
+ * into the shape of its api.Variable, and printed as it prints them; see
+ * goload.c. Where it prints "[...]" for the elements of slices, arrays and
+ * maps, we load the first max_array of them. */
 
 /* How C values map onto the tree:
  *  integers   kind by size/sign, .value "42"; char: VK_INT8/VK_UINT8 with a
@@ -74,6 +86,17 @@ struct target_access {
 	/* Go: the type whose runtime descriptor is at run-time address addr
 	 * (an interface's dynamic type), or NULL. May be NULL itself. */
 	const struct ctype *(*go_type)(void *ctx, uint64_t addr);
+	/* Go: the constants declared with integer type t, sorted by value,
+	 * named without their package (Delve prints a value of such a type
+	 * as "Blue (2)"); 0 when there are none. May be NULL itself. */
+	size_t (*go_consts)(void *ctx, const struct ctype *t,
+			    const struct ctype_enumerator **out);
+	/* Go: a counter the caller zeroes at each stop, shared by the values
+	 * loaded there. A value assembled from registers has no address;
+	 * Delve gives the n-th of a stop the fake address 0xbeef000000000000
+	 * + n * 0x100 and prints it in places (an interface's data word), so
+	 * we do the same. NULL: every such value gets the first. */
+	unsigned *go_fake_n;
 	uint64_t bias;
 };
 
@@ -81,8 +104,10 @@ struct target_access {
 struct load_config {
 	int max_string;    /* bytes of a string loaded (Delve's ShortLoadConfig: 64) */
 	int max_fields;    /* struct fields loaded (3) */
-	int max_array;     /* array elements loaded (we show a few: 8) */
-	int max_recurse;   /* nesting levels of aggregates loaded (1) */
+	int max_array;     /* array elements (Go: map pairs too) loaded (we
+	                    * show a few: 8) */
+	int max_recurse;   /* C: nesting levels of aggregates loaded (1); Go
+	                    * values nest as Delve's trace has them */
 };
 extern const struct load_config LOAD_SHORT;
 

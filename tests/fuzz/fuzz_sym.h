@@ -121,6 +121,7 @@ static void fuzz_symtab(const uint8_t *data, size_t size)
 
 		if (!f)
 			abort(); /* match returned an index out of range */
+		f = symtab_func_load(st, f);
 		h += fuzz_touch_str(f->name) + fuzz_touch_str(f->linkage_name);
 		h += fuzz_touch_str(f->file) + (size_t)f->line + f->lang;
 		h += f->low_pc + f->entry_pc + f->has_dwarf + f->variadic;
@@ -134,6 +135,11 @@ static void fuzz_symtab(const uint8_t *data, size_t size)
 			h += fuzz_touch_loc(&f->params[i].loc);
 		}
 		h += fuzz_touch_type(f->ret_type, 0);
+		for (size_t i = 0; i < f->nresults; i++) {
+			h += fuzz_touch_str(f->results[i].name);
+			h += fuzz_touch_type(f->results[i].type, 0);
+			h += fuzz_touch_loc(&f->results[i].loc);
+		}
 		h += fuzz_touch_str(symtab_name_at(st, f->low_pc));
 		h += fuzz_touch_str(symtab_name_at(st, f->entry_pc));
 		if (symtab_func_at(st, f->entry_pc))

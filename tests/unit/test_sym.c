@@ -88,11 +88,12 @@ static bool compile_all(void)
 	return rc == 0;
 }
 
-static const struct func *find(const struct symtab *st, const char *name)
+/* The function named name, with its details loaded. */
+static const struct func *find(struct symtab *st, const char *name)
 {
 	for (size_t i = 0; i < symtab_nfuncs(st); i++)
 		if (!strcmp(symtab_func(st, i)->name, name))
-			return symtab_func(st, i);
+			return symtab_func_load(st, symtab_func(st, i));
 	return NULL;
 }
 
@@ -431,7 +432,7 @@ static void check_cxx(const struct build *b)
 	CHECK_INT(symtab_match(st, "ns::Klass::method", &idx, &n, &eb), 0);
 	CHECK_INT(n, 1);
 	if (n == 1) {
-		f = symtab_func(st, idx[0]);
+		f = symtab_func_load(st, symtab_func(st, idx[0]));
 		CHECK_STR(f->name, "ns::Klass::method");
 		CHECK_STR(f->linkage_name, "_ZN2ns5Klass6methodEi");
 		CHECK(f->lang == LANG_CPP && f->has_dwarf);
@@ -572,7 +573,7 @@ static unsigned char *read_file(const char *path, size_t *n)
 static void touch_all(struct symtab *st)
 {
 	for (size_t i = 0; i < symtab_nfuncs(st); i++) {
-		const struct func *f = symtab_func(st, i);
+		const struct func *f = symtab_func_load(st, symtab_func(st, i));
 		struct ret_site *s = NULL;
 		size_t n;
 

@@ -908,10 +908,14 @@ static void test_format(void)
 
 	{
 		struct value pointee = {.type = "main.Point", .kind = VK_STRUCT,
-					.addr = 0xc000012345, .len = 2};
+					.addr = 0xc000012345, .len = 2,
+					.flags = VF_GO_ONLYADDR};
 		v = (struct value){.type = "*main.Point", .kind = VK_PTR,
 				   .children = &pointee, .nchildren = 1};
 		CHECK_STR(fmt(&v), "(*main.Point)(0xc000012345)");
+		/* loaded, but its fields not: Delve's "*(*T)(addr)" */
+		pointee.flags = 0;
+		CHECK_STR(fmt(&v), "*(*main.Point)(0xc000012345)");
 		pointee.children = kids;
 		pointee.nchildren = 2;
 		CHECK_STR(fmt(&v), "*main.Point {X: 1, Y: 2}");

@@ -729,7 +729,10 @@ static int probe_classify(struct pt_probe *pp, struct errbuf *eb)
 
 	switch (in->cls) {
 	case INSN_RET:
-		pp->how = HOW_RET;
+		/* Run out of line rather than emulated: the thread pops its
+		 * return address itself, which saves reading it (a system
+		 * call on every return hit). */
+		pp->how = HOW_XOL;
 		return 0;
 	case INSN_JMP:
 		pp->how = HOW_JMP;

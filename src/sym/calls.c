@@ -1,0 +1,205 @@
+/* calls: what a function calls, read from its code — for --follow-calls.
+ *
+ * Direct calls name their target; a call into the PLT is followed through
+ * the stub's jump slot to the name the dynamic linker will bind it to (the
+ * function itself lives in a library). Indirect calls (function pointers,
+ * Go interfaces and closures) are listed by address: their targets are
+ * only known when they run. */
+#include "sym/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86.h"
+
+static bool in_ranges(const struct func *f, uint64_t addr)
+{
+	for (size_t i = 0; i < f->nranges; i++)
+		if (addr >= f->ranges[i].lo && addr < f->ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* The symbol a PLT stub at addr jumps through: the stub's first indirect
+ * jmp reads a GOT slot, whose JUMP_SLOT relocation names the symbol. */
+static const char *plt_target(struct symtab *st, uint64_t addr)
+{
+	uint8_t code[32];
+	size_t off = 0;
+	uint64_t slot = 0;
+
+	if (symtab_read(st, addr, code, sizeof(code)))
+		return NULL;
+	while (off < sizeof(code)) {
+		struct insn in;
+
+		if (x86_decode(code + off, sizeof(code) - off, addr + off, &in) ||
+		    !in.len)
+			return NULL;
+		if (in.cls == INSN_JMP_IND) {
+			if (!in.op.mem || in.op.base != DREG_RIP || in.op.index >= 0)
+				return NULL;
+			slot = addr + off + in.len + (uint64_t)in.op.disp;
+			break;
+		}
+		/* endbr64, bnd prefixes: a stub is a handful of bytes. */
+		if (in.cls != INSN_OTHER)
+			return NULL;
+		off += in.len;
+	}
+	return slot ? symtab_reloc_name(st, slot) : NULL;
+}
+
+int symtab_calls(struct symtab *st, const struct func *f,
+		 struct call_site **out, size_t *n, struct errbuf *eb)
+{
+	VEC(struct call_site) v = {0};
+
+	*out = NULL;
+	*n = 0;
+	for (size_t r = 0; r < f->nranges; r++) {
+		uint64_t lo = f->ranges[r].lo, len = f->ranges[r].hi - lo;
+		uint8_t *code;
+		size_t off = 0;
+
+		if (len > (64u << 20)) {
+			free(v.items);
+			return errbuf_set(eb, -EFBIG, "%s: a code range of %llu "
+					  "bytes", f->name,
+					  (unsigned long long)len);
+		}
+		code = xmalloc(len ? len : 1);
+		if (symtab_read(st, lo, code, len)) {
+			free(code);
+			free(v.items);
+			return errbuf_set(eb, -EFAULT, "%s: cannot read its "
+					  "code at %#llx", f->name,
+					  (unsigned long long)lo);
+		}
+		while (off < len) {
+			struct insn in;
+			struct call_site cs = {.addr = lo + off};
+
+			if (x86_decode(code + off, len - off, lo + off, &in) ||
+			    !in.len)
+				break;
+			off += in.len;
+			if (in.cls == INSN_CALL_IND) {
+				cs.indirect = true;
+			} else if (in.cls == INSN_CALL ||
+				   /* a tail call: a jump out of f */
+				   ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
+				    !in_ranges(f, in.target))) {
+				const struct func *t =
+					symtab_func_at(st, in.target);
+
+				cs.target = in.target;
+				if (t && t->low_pc == in.target)
+					cs.callee = t;
+				else if (!t)
+					cs.plt_name = plt_target(st, in.target);
+				if (!cs.callee && !cs.plt_name)
+					continue; /* mid-function: not a call */
+			} else {
+				continue;
+			}
+			VEC_PUSH(&v, cs);
+		}
+		free(code);
+	}
+	*out = v.items;
+	*n = v.len;
+	return (int)v.len;
+}
+
+/* ---- jump slots ---- */
+
+struct reloc_ent {
+	uint64_t slot;    /* the GOT slot's link-time address */
+	const char *name; /* the symbol (in libelf's copy of .dynstr) */
+};
+
+struct reloc_index {
+	VEC(struct reloc_ent) ents; /* sorted by slot */
+};
+
+static int cmp_reloc(const void *a, const void *b)
+{
+	const struct reloc_ent *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static void index_relocs(struct symtab *st, struct reloc_index *ri)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(st->elf, scn))) {
+		Elf_Scn *symscn;
+		GElf_Shdr symsh;
+		Elf_Data *data, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize || !(symscn = elf_getscn(st->elf, sh.sh_link)) ||
+		    !gelf_getshdr(symscn, &symsh) || !symsh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)) ||
+		    !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *name;
+			unsigned type;
+
+			if (!gelf_getrela(data, (int)i, &r))
+				break;
+			type = GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT &&
+			     type != R_X86_64_GLOB_DAT) ||
+			    !GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+			    !(name = elf_strptr(st->elf, symsh.sh_link,
+						sym.st_name)) || !*name)
+				continue;
+			VEC_PUSH(&ri->ents, ((struct reloc_ent){r.r_offset,
+								name}));
+		}
+	}
+	if (ri->ents.len)
+		qsort(ri->ents.items, ri->ents.len, sizeof(*ri->ents.items),
+		      cmp_reloc);
+}
+
+const char *symtab_reloc_name(struct symtab *st, uint64_t slot)
+{
+	struct reloc_index *ri = st->relocs;
+	size_t lo = 0, hi;
+
+	if (!ri) {
+		ri = st->relocs = xcalloc(1, sizeof(*ri));
+		index_relocs(st, ri);
+	}
+	hi = ri->ents.len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ri->ents.items[mid].slot < slot)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ri->ents.len && ri->ents.items[lo].slot == slot
+		       ? ri->ents.items[lo].name
+		       : NULL;
+}
+
+void calls_free(struct symtab *st)
+{
+	if (!st->relocs)
+		return;
+	VEC_FREE(&st->relocs->ents);
+	free(st->relocs);
+	st->relocs = NULL;
+}
