@@ -16,7 +16,9 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++ -lm
 # stay on disk, and only the x86 pages we touch are read. That is ~3 MB of
 # tinydbg's peak memory (bench/go.sh measures it against Delve's).
 BIN_LDFLAGS := -no-pie
-BIN_LDLIBS  := $(subst -lcapstone,-Wl$(comma)-Bstatic -lcapstone -Wl$(comma)-Bdynamic,$(LDLIBS))
+# libstdc++ likewise: we use its demangler only, and the shared library's
+# relocations and start-up cost another MB.
+BIN_LDLIBS  := $(subst -lstdc++,-Wl$(comma)-Bstatic -lstdc++ -Wl$(comma)-Bdynamic,$(subst -lcapstone,-Wl$(comma)-Bstatic -lcapstone -Wl$(comma)-Bdynamic,$(LDLIBS)))
 B        := build
 # SAN=1: a separate build with AddressSanitizer and UBSan, for tests.
 ifdef SAN

@@ -668,34 +668,65 @@ static void walk(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *parent,
 	} while (dwarf_siblingof(&c, &c) == 0);
 }
 
+/* Sorting keys: qsort on the functions themselves would copy them all to a
+ * temporary array (megabytes for a large program's peak), so the keys are
+ * sorted and the functions moved once. */
+struct low_key {
+	uint64_t low_pc;
+	const char *name;
+	size_t i;
+};
+
 static int cmp_low(const void *a, const void *b)
 {
-	const struct func *x = a, *y = b;
+	const struct low_key *x = a, *y = b;
+	int c;
 
 	if (x->low_pc != y->low_pc)
 		return x->low_pc < y->low_pc ? -1 : 1;
-	/* The same code described twice: keep the richer description. */
-	if (x->nparams != y->nparams)
-		return x->nparams > y->nparams ? -1 : 1;
-	return strcmp(x->name, y->name);
+	/* The same code described twice: keep one, the same one each time. */
+	c = strcmp(x->name, y->name);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* One function per entry address. */
+/* One function per entry address, sorted by it. */
 static void dedupe(struct symtab *st)
 {
-	size_t k = 0;
+	size_t n = st->funcs.len, k = 0;
+	struct func *f = st->funcs.items, tmp;
+	struct low_key *keys;
+	size_t *dest;
 
-	if (!st->funcs.len)
+	if (!n)
 		return;
-	qsort(st->funcs.items, st->funcs.len, sizeof(struct func), cmp_low);
-	for (size_t i = 0; i < st->funcs.len; i++) {
-		struct func *f = &st->funcs.items[i];
+	keys = xmalloc(n * sizeof(*keys));
+	dest = xmalloc(n * sizeof(*dest));
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (struct low_key){f[i].low_pc, f[i].name, i};
+	qsort(keys, n, sizeof(*keys), cmp_low);
+	/* dest[i]: where function i goes; duplicates go past the end. */
+	for (size_t r = 0; r < n; r++)
+		dest[keys[r].i] = r;
+	/* Apply the permutation in place, one cycle at a time. */
+	for (size_t i = 0; i < n; i++) {
+		while (dest[i] != i) {
+			size_t j = dest[i];
 
-		if (k && st->funcs.items[k - 1].low_pc == f->low_pc)
+			tmp = f[j];
+			f[j] = f[i];
+			f[i] = tmp;
+			dest[i] = dest[j];
+			dest[j] = j;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (k && f[k - 1].low_pc == f[i].low_pc)
 			continue; /* not complete yet: nothing to free */
-		st->funcs.items[k++] = *f;
+		f[k++] = f[i];
 	}
 	st->funcs.len = k;
+	free(dest);
+	free(keys);
 }
 
 int dwfunc_load(struct symtab *st, struct errbuf *eb)
