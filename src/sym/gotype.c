@@ -278,19 +278,6 @@ void gotype_free(struct symtab *st)
 	st->gotypes = NULL;
 }
 
-/* The member named name of struct type t, or NULL. */
-static const struct ctype_member *member(const struct ctype *t,
-					 const char *name)
-{
-	t = ctype_strip(t);
-	if (!t || t->kind != CT_STRUCT)
-		return NULL;
-	for (size_t i = 0; i < t->nmembers; i++)
-		if (!strcmp(t->members[i].name, name))
-			return &t->members[i];
-	return NULL;
-}
-
 /* The type DIE named name at the top level of some CU. */
 static bool find_type_die(struct symtab *st, const char *name, int tag,
 			  Dwarf_Die *out)
@@ -321,28 +308,69 @@ static bool find_type_die(struct symtab *st, const char *name, int tag,
 	return false;
 }
 
+/* Go names its structs through typedefs (runtime.stack, runtime.m). */
+static bool strip_typedefs(Dwarf_Die *type)
+{
+	Dwarf_Attribute a;
+
+	for (int hop = 0; hop < 8 && dwarf_tag(type) == DW_TAG_typedef; hop++)
+		if (!dwarf_attr(type, DW_AT_type, &a) ||
+		    !dwarf_formref_die(&a, type))
+			return false;
+	return dwarf_tag(type) != DW_TAG_typedef;
+}
+
+/* The member named name of the struct DIE die: its offset and, in *type,
+ * its type's DIE. Read from the DIEs themselves: building ctypes for
+ * runtime.g would build the runtime's whole type graph (tens of ms). */
+static bool die_member(Dwarf_Die *die, const char *name, uint64_t *off,
+		       Dwarf_Die *type)
+{
+	Dwarf_Die c;
+
+	if (dwarf_child(die, &c) != 0)
+		return false;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word w;
+		const char *n;
+
+		if (dwarf_tag(&c) != DW_TAG_member || !(n = dwarf_diename(&c)) ||
+		    strcmp(n, name))
+			continue;
+		if (!dwarf_attr(&c, DW_AT_data_member_location, &a) ||
+		    dwarf_formudata(&a, &w))
+			return false;
+		*off = w;
+		if (!type)
+			return true;
+		if (!dwarf_attr(&c, DW_AT_type, &a) ||
+		    !dwarf_formref_die(&a, type))
+			return false;
+		return strip_typedefs(type);
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
 int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out)
 {
-	const struct ctype_member *goid, *stack, *hi, *m, *curg;
-	const struct ctype *g, *mt;
-	Dwarf_Die die;
+	Dwarf_Die g, stack, mptr, m;
+	Dwarf_Attribute a;
+	uint64_t stack_off, hi_off;
 
 	memset(out, 0, sizeof(*out));
 	if (!st->dw || !find_type_die(st, "runtime.g", DW_TAG_structure_type,
-				      &die))
+				      &g))
 		return -ENOENT;
-	g = dwtype_get(st, &die, LANG_GO);
-	goid = member(g, "goid");
-	stack = member(g, "stack");
-	hi = stack ? member(stack->type, "hi") : NULL;
-	m = member(g, "m");
-	mt = m ? ctype_strip(m->type) : NULL;
-	curg = mt && mt->kind == CT_PTR ? member(mt->target, "curg") : NULL;
-	if (!goid || !hi || !curg)
+	if (!die_member(&g, "goid", &out->goid_off, NULL) ||
+	    !die_member(&g, "stack", &stack_off, &stack) ||
+	    !die_member(&stack, "hi", &hi_off, NULL) ||
+	    !die_member(&g, "m", &out->m_off, &mptr) ||
+	    dwarf_tag(&mptr) != DW_TAG_pointer_type ||
+	    !dwarf_attr(&mptr, DW_AT_type, &a) || !dwarf_formref_die(&a, &m) ||
+	    !strip_typedefs(&m) ||
+	    !die_member(&m, "curg", &out->curg_off, NULL))
 		return -ENOENT;
-	out->goid_off = goid->offset;
-	out->stack_hi_off = stack->offset + hi->offset;
-	out->m_off = m->offset;
-	out->curg_off = curg->offset;
+	out->stack_hi_off = stack_off + hi_off;
 	return 0;
 }
