@@ -168,7 +168,9 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 					  (int)cfg->attach_pid, strerror(-err));
 		return err;
 	}
-	symtab_close(st);
+	/* Kept for modules_init: reading a large program's DWARF twice
+	 * would double the wait for the first event. */
+	d->first_st = st;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->job_cv, NULL);
 	pthread_cond_init(&d->ev_cv, NULL);
@@ -386,6 +388,7 @@ void debugger_free(struct debugger *d)
 	}
 	VEC_FREE(&d->tps);
 	modules_free(d);
+	symtab_close(d->first_st); /* the start failed before taking it */
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);

@@ -337,9 +337,10 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	}
 	/* Events travel in batches: once one has arrived, let more gather for
 	 * a moment, so a busy target costs one round trip per batch rather
-	 * than per event. */
+	 * than per event. Only when they came in numbers last time: the
+	 * first event, and a trickle, go out at once. */
 	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
-	    wait_ms > 0) {
+	    wait_ms > 0 && d->last_batch > 1) {
 		struct timespec soon = deadline_in(BATCH_GATHER_MS);
 		if (soon.tv_sec > until.tv_sec ||
 		    (soon.tv_sec == until.tv_sec && soon.tv_nsec > until.tv_nsec))
@@ -350,6 +351,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 			;
 	}
 	n = d->events.len;
+	d->last_batch = n;
 	if (n <= BATCH_MAX) {
 		*out = d->events.items;
 		d->events.items = NULL;

@@ -87,6 +87,8 @@ struct debugger {
 	VEC(struct module *) mods;
 	VEC(struct trace_rule) rules;
 	bool no_dwarf;           /* the executable has no DWARF */
+	struct symtab *first_st; /* the executable's, opened by debugger_new
+	                          * and taken by modules_init */
 	const struct engine_ops *ops;
 	struct engine *eng;
 	pid_t pid;
@@ -113,6 +115,7 @@ struct debugger {
 	pthread_cond_t room_cv;  /* the queue has room again */
 	VEC(struct api_tracepoint_result) events;
 	uint64_t lost;
+	size_t last_batch;       /* events handed out by the last take */
 
 	/* Only touched on the worker thread. */
 	VEC(struct thread_state) threads;

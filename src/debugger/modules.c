@@ -197,8 +197,14 @@ int modules_init(struct debugger *d, struct errbuf *eb)
 		return errbuf_set(eb, -errno, "cannot read %s: %s", exe,
 				  strerror(errno));
 	path[n] = 0;
-	err = symtab_open(&st, exe, eb);
-	if (err)
+	/* The file debugger_new read, unless the process runs another. */
+	st = d->first_st;
+	d->first_st = NULL;
+	if (st && !symtab_same_file(st, exe)) {
+		symtab_close(st);
+		st = NULL;
+	}
+	if (!st && (err = symtab_open(&st, exe, eb)))
 		return err;
 	d->no_dwarf = !symtab_has_dwarf(st);
 	main_mod = module_add(d, path, st, d->ops->load_bias(d->eng), 0, 0,

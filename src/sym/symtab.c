@@ -377,6 +377,14 @@ bool symtab_has_dwarf(const struct symtab *st)
 	return false;
 }
 
+bool symtab_same_file(const struct symtab *st, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(st->fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 bool symtab_is_go(const struct symtab *st)
 {
 	return st->file_lang == LANG_GO;

@@ -82,6 +82,8 @@ void symtab_close(struct symtab *st);
 bool symtab_has_dwarf(const struct symtab *st);
 bool symtab_is_pie(const struct symtab *st);   /* ET_DYN */
 bool symtab_is_go(const struct symtab *st);    /* built by the Go toolchain */
+/* True when path names the file st was read from. */
+bool symtab_same_file(const struct symtab *st, const char *path);
 /* The same, for a file not opened yet (cheap: section headers only). */
 bool symtab_path_is_go(const char *path);
 uint64_t symtab_entry(const struct symtab *st); /* e_entry */
