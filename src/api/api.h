@@ -11,6 +11,17 @@
 
 #include "value/value.h"
 
+/* api.LoadConfig: how much of each value a tracepoint loads. All zero (what
+ * "LoadArgs":{} gives, and what a request that only sets load_args has)
+ * stands for Delve's ShortLoadConfig, the default of `dlv trace`. */
+struct api_load_config {
+	bool follow_pointers;
+	int max_variable_recurse;
+	int max_string_len;
+	int max_array_values;
+	int max_struct_fields; /* -1: all */
+};
+
 /* api.Breakpoint, the fields a trace uses. */
 struct api_breakpoint {
 	int id;
@@ -24,6 +35,7 @@ struct api_breakpoint {
 	bool tracepoint;   /* "Tracepoint": report and go on */
 	bool trace_return; /* "TraceReturn": a return tracepoint */
 	bool load_args;    /* "LoadArgs" non-null */
+	struct api_load_config load_cfg; /* "LoadArgs", when load_args */
 	int stacktrace;    /* "Stacktrace": frames to collect */
 	int trace_follow_calls;
 	char *root_func_name;
@@ -58,6 +70,9 @@ struct api_tracepoint_result {
 	size_t nreturn;
 	struct api_frame *stack;
 	size_t nstack;
+	bool stack_truncated; /* frames beyond stack[nstack-1] were not
+	                       * unwound ("tinydbgStackTruncated"; Delve says
+	                       * so by the last frame's Bottom) */
 };
 
 /* api.DebuggerState, reduced. exit_signal is ours: Delve has no way to say

@@ -30,6 +30,8 @@ struct printer {
 	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
 	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
 	bool durations;  /* --durations: time spent in each call */
+	int verbose;     /* -v: 0..4, how values are printed (Delve's levels) */
+	char *cwd;       /* stack paths below it print as ./... (as Delve) */
 	/* tid → sequential number, in order of appearance */
 	int *tids;
 	size_t ntids, cap;

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "base/strbuf.h"
@@ -15,10 +16,13 @@ void printer_init(struct printer *p, FILE *out)
 {
 	memset(p, 0, sizeof(*p));
 	p->out = out;
+	p->cwd = getcwd(NULL, 0);
 }
 
 void printer_release(struct printer *p)
 {
+	free(p->cwd);
+	p->cwd = NULL;
 	free(p->tids);
 	p->tids = NULL;
 	p->ntids = p->cap = 0;
@@ -145,14 +149,77 @@ static void add_timestamp(struct strbuf *sb, uint64_t ns)
 	strbuf_addch(sb, ' ');
 }
 
+/* Results, joined by "," as Delve does (no space). */
 static void add_values(struct strbuf *sb, const struct value *v, size_t n,
-		       const char *sep)
+		       int verbose)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			strbuf_adds(sb, sep);
-		value_format(&v[i], sb);
+			strbuf_addch(sb, ',');
+		value_format_trace(&v[i], verbose, sb);
 	}
+}
+
+/* Arguments at a -v level, as Delve's printTracepoint: level 0 the values;
+ * 1 and 2 "name: text"; 3 and 4 one "  name: text" a line, the first on
+ * the line after the "(" and the ")" right after the last. */
+static void add_args(struct strbuf *sb, const struct value *v, size_t n,
+		     int verbose)
+{
+	if (verbose >= 3)
+		strbuf_addch(sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_adds(sb, verbose >= 3 ? "\n" : ", ");
+		if (verbose >= 3)
+			strbuf_adds(sb, "  ");
+		if (verbose)
+			strbuf_addf(sb, "%s: ", v[i].name ? v[i].name : "");
+		value_format_trace(&v[i], verbose, sb);
+	}
+}
+
+/* A source path as Delve shows it: below the working directory, as
+ * ./path. */
+static void add_path(struct strbuf *sb, const struct printer *p,
+		     const char *file)
+{
+	size_t n = p->cwd ? strlen(p->cwd) : 0;
+
+	if (n > 1 && !strncmp(file, p->cwd, n) && file[n] == '/')
+		strbuf_addf(sb, ".%s", file + n);
+	else
+		strbuf_adds(sb, file);
+}
+
+/* --stack: as Delve's PrintStack, indented by two tabs, once per event. */
+static void add_stack(struct strbuf *sb, const struct printer *p,
+		      const struct api_tracepoint_result *ev)
+{
+	int width = 1;
+
+	if (!ev->nstack)
+		return;
+	for (size_t n = ev->nstack - 1; n >= 10; n /= 10)
+		width++;
+	/* Delve leaves a blank line after an entry's line. */
+	if (!ev->is_ret)
+		strbuf_addch(sb, '\n');
+	strbuf_adds(sb, "\tStack:\n");
+	for (size_t i = 0; i < ev->nstack; i++) {
+		const struct api_frame *f = &ev->stack[i];
+
+		strbuf_addf(sb, "\t\t%*zu  0x%016llx in %s\n", width, i,
+			    (unsigned long long)f->pc,
+			    f->function ? f->function : "?");
+		/* Delve indents it by its index width + 2 + its prefix's
+		 * length (two tabs). */
+		strbuf_addf(sb, "\t\t%*sat ", width + 4, "");
+		add_path(sb, p, f->file ? f->file : "?");
+		strbuf_addf(sb, ":%d\n", f->line);
+	}
+	if (ev->stack_truncated)
+		strbuf_adds(sb, "\t\t(truncated)\n");
 }
 
 void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
@@ -173,11 +240,11 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 		if (p->durations)
 			duration_enter(p, ev);
 		strbuf_addch(&sb, '(');
-		add_values(&sb, ev->input_params, ev->ninput, ", ");
+		add_args(&sb, ev->input_params, ev->ninput, p->verbose);
 		strbuf_adds(&sb, ")\n");
 	} else {
 		strbuf_adds(&sb, " => (");
-		add_values(&sb, ev->return_params, ev->nreturn, ",");
+		add_values(&sb, ev->return_params, ev->nreturn, p->verbose);
 		strbuf_addch(&sb, ')');
 		if (p->durations) {
 			uint64_t t0 = duration_leave(p, ev);
@@ -187,6 +254,7 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 		}
 		strbuf_addch(&sb, '\n');
 	}
+	add_stack(&sb, p, ev);
 	fwrite(sb.buf, 1, sb.len, p->out);
 	strbuf_release(&sb);
 }

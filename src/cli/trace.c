@@ -61,7 +61,12 @@ void trace_usage(FILE *f)
 	      "                      '...' and \"...\" group (e.g. --build-flags='-tags=foo').\n"
 	      "                      A -gcflags here replaces tinydbg's all=-N -l for the\n"
 	      "                      packages it matches: keep -N -l in it to see arguments.\n"
+	      "  -s, --stack int     Show stack trace with given depth: each event carries\n"
+	      "                      the frames of its thread or goroutine, unwound with\n"
+	      "                      DWARF call frame information (0..1000).\n"
 	      "      --timestamp     Show timestamp in the output\n"
+	      "  -v, --verbose int   Parameter verbosity: 0=values, 1=types, 2=inline,\n"
+	      "                      3=expanded, 4=full (default 0)\n"
 	      "      --durations     End each return line with the time spent in the call,\n"
 	      "                      between the entry and return hits (<1.234µs>).\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
@@ -93,6 +98,8 @@ struct trace_opts {
 	bool timestamp;
 	bool durations;
 	bool seq_ids;
+	int stack;
+	int verbose;
 	long max_functions;
 };
 
@@ -142,7 +149,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"test", no_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
 		{"build-flags", required_argument, NULL, OPT_BUILD_FLAGS},
+		{"stack", required_argument, NULL, 's'},
 		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
+		{"verbose", required_argument, NULL, 'v'},
 		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
@@ -164,7 +173,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(dashdash, argv, ":e:p:to:h", longopts,
+	while ((c = getopt_long(dashdash, argv, ":e:p:to:s:v:h", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -213,6 +222,36 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
 			break;
+		case 's': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 0 || v > 1000) {
+				fprintf(stderr,
+					"tinydbg: invalid --stack \"%s\": a depth from 0 to 1000\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->stack = (int)v;
+			break;
+		}
+		case 'v': {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 0 || v > 4) {
+				fprintf(stderr,
+					"tinydbg: invalid --verbose \"%s\": a level from 0 to 4\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->verbose = (int)v;
+			break;
+		}
 		case OPT_MAX_FUNCTIONS: {
 			char *end;
 			errno = 0;
@@ -298,10 +337,25 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	return 0;
 }
 
-/* Sets an entry tracepoint on fn and one on each of its return locations.
- * Returns the number of tracepoints set. */
+/* What Delve's trace loads at each -v level (getLoadConfigForVerbosity in
+ * cmd/dlv/cmds/commands.go). Level 0 is its ShortLoadConfig. */
+static const struct api_load_config verbose_load[5] = {
+	{.max_string_len = 64, .max_struct_fields = 3},
+	{.max_string_len = 32},
+	{.max_variable_recurse = 1, .max_string_len = 64,
+	 .max_array_values = 5, .max_struct_fields = 3},
+	{.max_variable_recurse = 2, .max_string_len = 128,
+	 .max_array_values = 10, .max_struct_fields = 10},
+	{.follow_pointers = true, .max_variable_recurse = 3,
+	 .max_string_len = 256, .max_array_values = 100,
+	 .max_struct_fields = -1},
+};
+
+/* Sets an entry tracepoint on fn and one on each of its return locations,
+ * loading values as -v level verbose asks. Returns the number of
+ * tracepoints set. */
 static int trace_function(struct client *c, const char *fn,
-			  const char *regexp)
+			  const char *regexp, int stack, int verbose)
 {
 	struct api_breakpoint req, out;
 	struct errbuf eb;
@@ -313,7 +367,9 @@ static int trace_function(struct client *c, const char *fn,
 	req.function_name = (char *)fn;
 	req.tracepoint = true;
 	req.load_args = true;
+	req.load_cfg = verbose_load[verbose];
 	req.line = -1;
+	req.stacktrace = stack;
 	/* As Delve's trace does: the backend traces the images loaded later
 	 * (dlopen, exec) by this regexp too. */
 	req.root_func_name = (char *)regexp;
@@ -335,7 +391,9 @@ static int trace_function(struct client *c, const char *fn,
 		req.tracepoint = true;
 		req.trace_return = true;
 		req.load_args = true;
+		req.load_cfg = verbose_load[verbose];
 		req.line = -1;
+		req.stacktrace = stack;
 		req.root_func_name = (char *)regexp;
 		if (client_create_breakpoint(c, &req, &out, &eb)) {
 			fprintf(stderr,
@@ -410,6 +468,7 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	pr.timestamp = o->timestamp;
 	pr.durations = o->durations;
 	pr.seq_ids = o->seq_ids;
+	pr.verbose = o->verbose;
 	if (client_state(c, &st, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_ERROR;
@@ -442,7 +501,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		goto out;
 	}
 	for (size_t i = 0; i < nfuncs; i++)
-		set += trace_function(c, funcs[i], o->regexp);
+		set += trace_function(c, funcs[i], o->regexp, o->stack,
+				      o->verbose);
 	if (!set) {
 		fprintf(stderr, "tinydbg: no tracepoint could be set\n");
 		ret = EXIT_ERROR;

@@ -2,6 +2,8 @@
  * detach. Tracepoints are in tracepoints.c, events in events.c. */
 #include "debugger/internal.h"
 
+#include "unwind/unwind.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -389,6 +391,7 @@ void debugger_free(struct debugger *d)
 	VEC_FREE(&d->tps);
 	modules_free(d);
 	symtab_close(d->first_st); /* the start failed before taking it */
+	unwinder_free(d->unwinder);
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "unwind/unwind.h"
+
 /* Events held before the engine waits for the frontend to catch up. */
 #define QUEUE_MAX (1u << 14)
 /* Events handed out per call at most: a batch is held three times over on
@@ -200,7 +202,7 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		for (size_t i = 0; i < fn->nparams; i++) {
 			const struct param *p = &fn->params[i];
 			value_load(&ev->input_params[i], p->name, p->type,
-				   &p->loc, acc, &LOAD_SHORT);
+				   &p->loc, acc, &tp->load);
 			ev->input_params[i].flags |= VF_ARGUMENT;
 		}
 		ev->ninput = fn->nparams;
@@ -218,7 +220,7 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		for (size_t i = 0; i < fn->nresults; i++) {
 			const struct param *p = &fn->results[i];
 			value_load(&ev->return_params[i], p->name, p->type,
-				   &p->loc, acc, &LOAD_SHORT);
+				   &p->loc, acc, &tp->load);
 			ev->return_params[i].flags |= VF_RETURN;
 		}
 		ev->nreturn = fn->nresults;
@@ -228,9 +230,63 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		return;
 	ev->return_params = xcalloc(1, sizeof(struct value));
 	value_load(&ev->return_params[0], "", fn->ret_type, &tp->ret_loc, acc,
-		   &LOAD_SHORT);
+		   &tp->load);
 	ev->return_params[0].flags |= VF_RETURN;
 	ev->nreturn = 1;
+}
+
+/* ---- --stack ---- */
+
+static int unwind_module_at(void *ctx, uint64_t pc, struct symtab **st,
+			    uint64_t *bias)
+{
+	struct module *m = module_at(ctx, pc);
+
+	if (!m || !m->st)
+		return -ENOENT;
+	*st = m->st;
+	*bias = m->bias;
+	return 0;
+}
+
+/* Frames 0..tp->stack (Delve's Stacktrace depth counts the frames past
+ * the hit), unwound with the call frame information and named. */
+static void load_stack(struct debugger *d, const struct tracepoint *tp,
+		       const struct target_access *acc,
+		       struct api_tracepoint_result *ev)
+{
+	struct unwind_modules mods = {.ctx = d, .module_at = unwind_module_at};
+	/* One frame more than shown: whether the stack goes on. */
+	size_t max = (size_t)tp->stack + 2, n = 0;
+	struct unwind_frame *fr;
+	enum unwind_end end;
+
+	if (!d->unwinder)
+		d->unwinder = unwinder_new();
+	fr = xcalloc(max, sizeof(*fr));
+	unwind_stack(d->unwinder, acc, &mods, fr, max, &n, &end);
+	ev->stack_truncated = n == max || end != UNWIND_END_OUTERMOST;
+	if (n == max)
+		n--;
+	ev->stack = n ? xcalloc(n, sizeof(*ev->stack)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at = unwind_frame_lookup_pc(&fr[i]);
+		struct module *m = module_at(d, at);
+		struct api_frame *f = &ev->stack[i];
+		const char *name = NULL, *file = NULL;
+		int line = 0;
+
+		f->pc = fr[i].pc;
+		if (m && m->st) {
+			name = symtab_name_at(m->st, at - m->bias);
+			symtab_line_at(m->st, at - m->bias, &file, &line);
+		}
+		f->function = xstrdup(name ? name : "?");
+		f->file = xstrdup(file ? file : "?");
+		f->line = line;
+	}
+	ev->nstack = n;
+	free(fr);
 }
 
 /* CLOCK_REALTIME (the condition variables' clock) ms from now. */
@@ -312,6 +368,8 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	else
 		note_return(ts, tp->fn);
 	load_event(d, tp, h, &acc, &ev);
+	if (tp->stack > 0)
+		load_stack(d, tp, &acc, &ev);
 	if (tp->mod->go)
 		ev.goroutine_id = goid;
 	/* A goroutine with no traced call active is forgotten: goroutines

@@ -28,6 +28,7 @@ struct module {
 struct trace_rule {
 	char *regexp;
 	bool load_args;
+	struct api_load_config load_cfg; /* its LoadArgs */
 	int stacktrace;
 	int follow_calls;
 };
@@ -50,6 +51,10 @@ struct tracepoint {
 	struct loc ret_loc;      /* is_ret: where the result is (ABI) */
 	bool ret_known;          /* false: the result's place is unknown */
 	bool g_in_r14;           /* Go code of the register ABI: R14 is g */
+	int stack;               /* frames to unwind past the hit (Delve's
+	                          * Stacktrace): 0 none */
+	struct load_config load; /* how much of each value to read (its
+	                          * LoadArgs: -v levels differ) */
 	int64_t cfa_off;         /* the frame's CFA is sp + cfa_off at the hit
 	                          * (8 at a ret and at a C entry) */
 	struct addr_range *rt_ranges; /* fn's ranges at run time */
@@ -87,6 +92,7 @@ struct debugger {
 	VEC(struct module *) mods;
 	VEC(struct trace_rule) rules;
 	bool no_dwarf;           /* the executable has no DWARF */
+	struct unwinder *unwinder; /* --stack: CFI rows cached across hits */
 	struct symtab *first_st; /* the executable's, opened by debugger_new
 	                          * and taken by modules_init */
 	const struct engine_ops *ops;

@@ -4,6 +4,8 @@
  * calls after every change, for debuggers) and read /proc/PID/maps then. */
 #include "debugger/internal.h"
 
+#include "unwind/unwind.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,14 @@ uint64_t modules_interp_base(pid_t pid)
 	}
 	close(fd);
 	return 0;
+}
+
+/* Closes st, and forgets what the unwinder cached about it first. */
+static void forget_symtab(struct debugger *d, struct symtab *st)
+{
+	if (d->unwinder)
+		unwinder_forget(d->unwinder, st);
+	symtab_close(st);
 }
 
 static struct module *module_add(struct debugger *d, const char *path,
@@ -173,7 +183,7 @@ void modules_scan(struct debugger *d)
 		struct module *m = d->mods.items[i];
 		if (m->st && !m->seen) {
 			tracepoints_forget_module(d, m);
-			symtab_close(m->st);
+			forget_symtab(d, m->st);
 			m->st = NULL;
 		}
 	}
@@ -243,7 +253,7 @@ int modules_reset(struct debugger *d, struct errbuf *eb)
 		m->main = false;
 		if (m->st) {
 			tracepoints_forget_module(d, m);
-			symtab_close(m->st);
+			forget_symtab(d, m->st);
 			m->st = NULL;
 		}
 	}
@@ -264,7 +274,7 @@ void modules_free(struct debugger *d)
 	for (size_t i = 0; i < d->mods.len; i++) {
 		struct module *m = d->mods.items[i];
 		if (m->st)
-			symtab_close(m->st);
+			forget_symtab(d, m->st);
 		free(m->path);
 		free(m);
 	}

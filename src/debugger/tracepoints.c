@@ -170,8 +170,31 @@ int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
 	return tracepoint_insert(d, tp, eb);
 }
 
+/* The loader's limits for a client's LoadArgs. All zero is Delve's
+ * ShortLoadConfig: ours, LOAD_SHORT, which shows a few elements where Delve
+ * shows "[...]"; so does a config that asks for no elements. The C loader
+ * counts the value itself as a level of nesting, Delve does not. Go values
+ * nest as Delve's trace loads them whatever the config (goload.c), and no
+ * pointer is followed. */
+static struct load_config load_config_of(const struct api_load_config *c)
+{
+	struct load_config l = LOAD_SHORT;
+
+	if (!c || (!c->follow_pointers && !c->max_variable_recurse &&
+		   !c->max_string_len && !c->max_array_values &&
+		   !c->max_struct_fields))
+		return l;
+	l.max_string = c->max_string_len;
+	l.max_fields = c->max_struct_fields;
+	if (c->max_array_values)
+		l.max_array = c->max_array_values;
+	l.max_recurse = c->max_variable_recurse + 1;
+	return l;
+}
+
 static int add_entry(struct debugger *d, struct module *mod,
-		     const struct func *fn, int id, struct errbuf *eb)
+		     const struct func *fn, int id, int stack,
+		     const struct api_load_config *load, struct errbuf *eb)
 {
 	struct tracepoint *tp;
 
@@ -182,6 +205,8 @@ static int add_entry(struct debugger *d, struct module *mod,
 	tp = tracepoint_new(mod, fn, id);
 	tp->probe.addr = fn->entry_pc + mod->bias;
 	tp->probe.kind = PROBE_ENTRY;
+	tp->stack = stack;
+	tp->load = load_config_of(load);
 	/* Past a prologue (Go's entry) the frame is already allocated. */
 	if (fn->entry_pc != fn->low_pc) {
 		int reg;
@@ -196,7 +221,8 @@ static int add_entry(struct debugger *d, struct module *mod,
 
 static int add_return(struct debugger *d, struct module *mod,
 		      const struct func *fn, const struct ret_site *site,
-		      int id, struct errbuf *eb)
+		      int id, int stack, const struct api_load_config *load,
+		      struct errbuf *eb)
 {
 	struct tracepoint *tp;
 	uint64_t addr = site->addr + mod->bias;
@@ -207,6 +233,8 @@ static int add_return(struct debugger *d, struct module *mod,
 				  (unsigned long long)addr);
 	tp = tracepoint_new(mod, fn, id);
 	tp->is_ret = true;
+	tp->stack = stack;
+	tp->load = load_config_of(load);
 	tp->probe.addr = addr;
 	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
 						    : PROBE_TAILJMP;
@@ -233,12 +261,14 @@ void tracepoints_apply_rule(struct debugger *d, struct module *mod,
 
 		/* A function we cannot probe is skipped, as the frontend
 		 * skips it at the start. */
-		if (add_entry(d, mod, fn, id, NULL))
+		if (add_entry(d, mod, fn, id, r->stacktrace, &r->load_cfg,
+			      NULL))
 			continue;
 		if (symtab_return_sites(mod->st, fn, &sites, &nsites, NULL) < 0)
 			continue;
 		for (size_t j = 0; j < nsites; j++)
-			add_return(d, mod, fn, &sites[j], d->next_bp_id++, NULL);
+			add_return(d, mod, fn, &sites[j], d->next_bp_id++,
+				   r->stacktrace, &r->load_cfg, NULL);
 		free(sites);
 	}
 	free(idx);
@@ -276,6 +306,7 @@ static void remember_rule(struct debugger *d, const struct api_breakpoint *req)
 	}
 	r.regexp = xstrdup(req->root_func_name);
 	r.load_args = req->load_args;
+	r.load_cfg = req->load_cfg;
 	r.stacktrace = req->stacktrace;
 	r.follow_calls = req->trace_follow_calls;
 	VEC_PUSH(&d->rules, r);
@@ -297,6 +328,7 @@ static void fill_out(const struct api_breakpoint *req,
 	out->tracepoint = req->tracepoint;
 	out->trace_return = req->trace_return;
 	out->load_args = req->load_args;
+	out->load_cfg = req->load_cfg;
 	out->stacktrace = req->stacktrace;
 	out->trace_follow_calls = req->trace_follow_calls;
 	if (req->root_func_name)
@@ -330,7 +362,8 @@ static int create_entry(struct debugger *d, struct create_args *a,
 			if (strcmp(fn->name, req->function_name))
 				continue;
 			fn = symtab_func_load(mod->st, fn);
-			err = add_entry(d, mod, fn, id, eb);
+			err = add_entry(d, mod, fn, id, req->stacktrace,
+					&req->load_cfg, eb);
 			if (err)
 				break;
 			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
@@ -381,7 +414,8 @@ static int create_return(struct debugger *d, struct create_args *a,
 				  "%#llx is not a return location of %s",
 				  (unsigned long long)req->addr, fn->name);
 	}
-	err = add_return(d, mod, fn, site, d->next_bp_id, eb);
+	err = add_return(d, mod, fn, site, d->next_bp_id, req->stacktrace,
+			 &req->load_cfg, eb);
 	free(sites);
 	if (err)
 		return err;

@@ -293,18 +293,51 @@ static void add_bool(struct json_object *o, const char *key, bool b)
 
 /* ---- api.Breakpoint ---- */
 
-/* Delve's ShortLoadConfig, what `dlv trace` asks for. Our struct says only
- * whether arguments are loaded; the backend picks its own limits. */
-static struct json_object *wire_short_load_config(void)
+/* Delve's ShortLoadConfig, what `dlv trace` asks for by default (-v 0). */
+static const struct api_load_config wire_short_load = {
+	.max_string_len = 64,
+	.max_struct_fields = 3,
+};
+
+static bool load_config_zero(const struct api_load_config *c)
+{
+	return !c->follow_pointers && !c->max_variable_recurse &&
+	       !c->max_string_len && !c->max_array_values &&
+	       !c->max_struct_fields;
+}
+
+static struct json_object *wire_load_config(const struct api_load_config *c)
 {
 	struct json_object *o = json_object_new_object();
 
-	add_bool(o, "FollowPointers", false);
-	add_int(o, "MaxVariableRecurse", 0);
-	add_int(o, "MaxStringLen", 64);
-	add_int(o, "MaxArrayValues", 0);
-	add_int(o, "MaxStructFields", 3);
+	if (load_config_zero(c))
+		c = &wire_short_load;
+	add_bool(o, "FollowPointers", c->follow_pointers);
+	add_int(o, "MaxVariableRecurse", c->max_variable_recurse);
+	add_int(o, "MaxStringLen", c->max_string_len);
+	add_int(o, "MaxArrayValues", c->max_array_values);
+	add_int(o, "MaxStructFields", c->max_struct_fields);
 	return o;
+}
+
+/* An empty config ("LoadArgs":{}) stays all zero: the short one. */
+static int wire_load_config_from_json(struct json_object *o,
+				      struct api_load_config *c,
+				      struct errbuf *eb)
+{
+	int err;
+
+	if ((err = wire_get_bool(o, "FollowPointers", &c->follow_pointers,
+				 eb)) ||
+	    (err = wire_get_int(o, "MaxVariableRecurse",
+				&c->max_variable_recurse, eb)) ||
+	    (err = wire_get_int(o, "MaxStringLen", &c->max_string_len, eb)) ||
+	    (err = wire_get_int(o, "MaxArrayValues", &c->max_array_values,
+				eb)) ||
+	    (err = wire_get_int(o, "MaxStructFields", &c->max_struct_fields,
+				eb)))
+		return err;
+	return 0;
 }
 
 struct json_object *wire_breakpoint_to_json(const struct api_breakpoint *bp)
@@ -329,7 +362,7 @@ struct json_object *wire_breakpoint_to_json(const struct api_breakpoint *bp)
 	add_bool(o, "traceReturn", bp->trace_return);
 	add_bool(o, "goroutine", false);
 	add_int(o, "stacktrace", bp->stacktrace);
-	add(o, "LoadArgs", bp->load_args ? wire_short_load_config() : NULL);
+	add(o, "LoadArgs", bp->load_args ? wire_load_config(&bp->load_cfg) : NULL);
 	add(o, "LoadLocals", NULL);
 	add_str(o, "WatchExpr", "");
 	add_int(o, "WatchType", 0);
@@ -362,7 +395,9 @@ int wire_breakpoint_from_json(struct json_object *o, struct api_breakpoint *bp,
 	    (err = wire_get_obj(o, "LoadArgs", &load, eb)) ||
 	    (err = wire_get_int(o, "TraceFollowCalls", &bp->trace_follow_calls,
 				eb)) ||
-	    (err = wire_get_str(o, "RootFuncName", &bp->root_func_name, eb))) {
+	    (err = wire_get_str(o, "RootFuncName", &bp->root_func_name, eb)) ||
+	    (load && (err = wire_load_config_from_json(load, &bp->load_cfg,
+						       eb)))) {
 		api_breakpoint_release(bp);
 		return err;
 	}
@@ -555,6 +590,8 @@ wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
 	add_u64(o, "timeNs", r->time_ns);
 	if (r->depth)
 		add_int(o, "tinydbgDepth", r->depth);
+	if (r->stack_truncated)
+		add_bool(o, "tinydbgStackTruncated", true);
 	if (r->nstack) {
 		struct json_object *st = json_object_new_array_ext((int)r->nstack);
 
@@ -593,6 +630,8 @@ int wire_tracepoint_result_from_json(struct json_object *o,
 	    (err = wire_get_int(o, "threadID", &r->thread_id, eb)) ||
 	    (err = wire_get_u64(o, "timeNs", &r->time_ns, eb)) ||
 	    (err = wire_get_int(o, "tinydbgDepth", &r->depth, eb)) ||
+	    (err = wire_get_bool(o, "tinydbgStackTruncated",
+				 &r->stack_truncated, eb)) ||
 	    (err = wire_values_from_json(o, "inputParams", &r->input_params,
 					 &r->ninput, eb)) ||
 	    (err = wire_values_from_json(o, "returnParams", &r->return_params,

@@ -763,3 +763,23 @@ int dwfunc_load(struct symtab *st, struct errbuf *eb)
 	dedupe(st);
 	return (int)st->funcs.len;
 }
+
+int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
+		   int *line)
+{
+	const struct func *f = symtab_func_at(st, addr);
+	Dwarf_Die die, cu;
+	Dwarf_Line *l;
+
+	*file = NULL;
+	*line = 0;
+	if (!f || !f->has_dwarf || !st->dw ||
+	    !dwarf_offdie(st->dw, f->die, &die) ||
+	    !dwarf_diecu(&die, &cu, NULL, NULL) ||
+	    !(l = dwarf_getsrc_die(&cu, addr)))
+		return -ENOENT;
+	*file = dwarf_linesrc(l, NULL, NULL);
+	if (dwarf_lineno(l, line) || !*file)
+		return -ENOENT;
+	return 0;
+}

@@ -164,6 +164,12 @@ struct call_site {
 int symtab_calls(struct symtab *st, const struct func *f,
 		 struct call_site **out, size_t *n, struct errbuf *eb);
 
+/* The source file and line of link-time address addr, from the line
+ * table of the function's compile unit; -ENOENT without DWARF there. The
+ * file name stays valid until symtab_close. */
+int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
+		   int *line);
+
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */
 int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len);
