@@ -11,7 +11,45 @@
 
 #include "value/internal.h"
 
-static void format_c(const struct value *v, struct strbuf *sb);
+/* indent: NULL for one line; else the indentation of v's line, and a
+ * struct or array whose members nest (or are long strings) puts each on a
+ * line of its own, one tab further in (-v 3 and 4, as Delve does for Go). */
+static void format_c(const struct value *v, struct strbuf *sb,
+		     const char *indent);
+
+/* Strings up to this long keep an aggregate on one line (Delve's
+ * maxShortStringLen). */
+#define C_MAX_SHORT_STRING 7
+
+static bool is_tall(const struct value *c)
+{
+	return !c->unreadable &&
+	       (c->kind == VK_STRUCT || c->kind == VK_ARRAY ||
+		(c->kind == VK_STRING && c->value &&
+		 strlen(c->value) > C_MAX_SHORT_STRING));
+}
+
+/* Whether v's members go one a line; *in is then their indentation (the
+ * caller frees it). */
+static bool members_tall(const struct value *v, const char *indent,
+			 char **in)
+{
+	struct strbuf t = STRBUF_INIT;
+	size_t i;
+
+	*in = NULL;
+	if (!indent)
+		return false;
+	for (i = 0; i < v->nchildren && !is_tall(&v->children[i]); i++)
+		;
+	if (i == v->nchildren)
+		return false;
+	strbuf_init(&t);
+	strbuf_adds(&t, indent);
+	strbuf_addch(&t, '\t');
+	*in = strbuf_detach(&t);
+	return true;
+}
 
 static bool is_nul_text(const char *s)
 {
@@ -90,8 +128,29 @@ static void add_string(struct strbuf *sb, const struct value *v)
 		strbuf_addf(sb, "...+%" PRId64 " more", v->len - (int64_t)n);
 }
 
-static void add_struct(struct strbuf *sb, const struct value *v)
+/* Before member i: ", " on one line, else a new line (after a comma). */
+static void add_sep(struct strbuf *sb, size_t i, const char *in)
 {
+	if (in)
+		strbuf_addf(sb, "%s\n%s", i ? "," : "", in);
+	else if (i)
+		strbuf_adds(sb, ", ");
+}
+
+static void add_close(struct strbuf *sb, const char *in, const char *indent,
+		      char c)
+{
+	if (in)
+		strbuf_addf(sb, "\n%s", indent);
+	strbuf_addch(sb, c);
+}
+
+static void add_struct(struct strbuf *sb, const struct value *v,
+		       const char *indent)
+{
+	char *in;
+	bool tall = members_tall(v, indent, &in);
+
 	if (v->type && *v->type) {
 		strbuf_adds(sb, v->type);
 		strbuf_addch(sb, ' ');
@@ -100,36 +159,45 @@ static void add_struct(struct strbuf *sb, const struct value *v)
 	for (size_t i = 0; i < v->nchildren; i++) {
 		const struct value *c = &v->children[i];
 
-		if (i)
-			strbuf_adds(sb, ", ");
+		add_sep(sb, i, in);
 		if (c->name && *c->name)
 			strbuf_addf(sb, "%s: ", c->name);
-		format_c(c, sb);
-	}
-	if (v->len > (int64_t)v->nchildren)
-		strbuf_adds(sb, v->nchildren ? ", ..." : "...");
-	strbuf_addch(sb, '}');
-}
-
-static void add_array(struct strbuf *sb, const struct value *v)
-{
-	strbuf_addch(sb, '[');
-	for (size_t i = 0; i < v->nchildren; i++) {
-		if (i)
-			strbuf_adds(sb, ", ");
-		format_c(&v->children[i], sb);
+		format_c(c, sb, tall ? in : indent);
 	}
 	if (v->len > (int64_t)v->nchildren) {
-		if (v->nchildren)
-			strbuf_addf(sb, ", ...+%" PRId64 " more",
-				    v->len - (int64_t)v->nchildren);
-		else
-			strbuf_adds(sb, "...");
+		add_sep(sb, v->nchildren, in);
+		strbuf_adds(sb, "...");
 	}
-	strbuf_addch(sb, ']');
+	add_close(sb, in, indent, '}');
+	free(in);
 }
 
-static void format_c(const struct value *v, struct strbuf *sb)
+static void add_array(struct strbuf *sb, const struct value *v,
+		      const char *indent)
+{
+	char *in;
+	bool tall = members_tall(v, indent, &in);
+
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < v->nchildren; i++) {
+		add_sep(sb, i, in);
+		format_c(&v->children[i], sb, tall ? in : indent);
+	}
+	if (v->len > (int64_t)v->nchildren) {
+		if (v->nchildren) {
+			add_sep(sb, v->nchildren, in);
+			strbuf_addf(sb, "...+%" PRId64 " more",
+				    v->len - (int64_t)v->nchildren);
+		} else {
+			strbuf_adds(sb, "...");
+		}
+	}
+	add_close(sb, in, indent, ']');
+	free(in);
+}
+
+static void format_c(const struct value *v, struct strbuf *sb,
+		     const char *indent)
 {
 	if (v->unreadable) {
 		if (!strcmp(v->unreadable, "optimized out"))
@@ -140,10 +208,10 @@ static void format_c(const struct value *v, struct strbuf *sb)
 	}
 	switch (v->kind) {
 	case VK_STRUCT:
-		add_struct(sb, v);
+		add_struct(sb, v, indent);
 		return;
 	case VK_ARRAY:
-		add_array(sb, v);
+		add_array(sb, v, indent);
 		return;
 	case VK_STRING:
 		add_string(sb, v);
@@ -169,7 +237,33 @@ static void format_c(const struct value *v, struct strbuf *sb)
 void value_format(const struct value *v, struct strbuf *sb)
 {
 	if (v->flags & VF_C)
-		format_c(v, sb);
+		format_c(v, sb, NULL);
 	else
 		value_format_go(v, sb);
+}
+
+void value_format_trace(const struct value *v, int verbosity,
+			struct strbuf *sb)
+{
+	bool c = v->flags & VF_C;
+
+	switch (verbosity) {
+	case 0:
+		value_format(v, sb);
+		return;
+	case 1:
+		strbuf_addch(sb, '<');
+		if (c)
+			strbuf_adds(sb, v->type ? v->type : "?");
+		else
+			value_go_shorten_type(sb, v->type ? v->type : "");
+		strbuf_addch(sb, '>');
+		return;
+	default:
+		if (c)
+			format_c(v, sb, verbosity >= 3 ? "" : NULL);
+		else
+			value_format_go_pretty(v, sb, verbosity >= 3);
+		return;
+	}
 }

@@ -95,6 +95,12 @@ long double cfloat_decode(const uint8_t *bytes, unsigned size);
 
 /* gofmt.c: Delve's SinglelineString for values without VF_C. */
 void value_format_go(const struct value *v, struct strbuf *sb);
+/* Go values as Delve's FormatTraceVariable prints them at -v 2 (types
+ * shortened) and, with newlines, at -v 3 and 4. */
+void value_format_go_pretty(const struct value *v, struct strbuf *sb,
+			    bool newlines);
+/* Delve's api.ShortenType of a Go type name. */
+void value_go_shorten_type(struct strbuf *sb, const char *type);
 
 /* ---- Go values (goload.c, goiface.c, gotext.c) ---- */
 

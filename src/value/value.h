@@ -126,4 +126,11 @@ void value_copy(struct value *dst, const struct value *src);
  * way (see the table above), Go values as Delve does. */
 void value_format(const struct value *v, struct strbuf *sb);
 
+/* Appends v's text at a -v level, as Delve's FormatTraceVariable: 0 as
+ * value_format; 1 "<type>" only (Go's shortened: no package path); 2 the
+ * value, Go's types shortened; 3 and 4 the same with nested aggregates on
+ * lines of their own. */
+void value_format_trace(const struct value *v, int verbosity,
+			struct strbuf *sb);
+
 #endif
