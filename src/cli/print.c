@@ -229,12 +229,19 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	strbuf_init(&sb);
 	if (p->timestamp)
 		add_timestamp(&sb, ev->time_ns);
+	/* --follow-calls: indented by depth - 1, "frame(depth)" after the
+	 * goroutine or thread, as Delve prints it. */
+	if (ev->depth > 0)
+		strbuf_addf(&sb, "%*s", ev->depth - 1, "");
 	if (ev->goroutine_id >= 0)
-		strbuf_addf(&sb, "%s goroutine(%lld): ", ev->is_ret ? ">>" : ">",
+		strbuf_addf(&sb, "%s goroutine(%lld):", ev->is_ret ? ">>" : ">",
 			    (long long)ev->goroutine_id);
 	else
-		strbuf_addf(&sb, "%s thread(%d): ", ev->is_ret ? ">>" : ">",
+		strbuf_addf(&sb, "%s thread(%d):", ev->is_ret ? ">>" : ">",
 			    printer_thread_id(p, ev->thread_id));
+	if (ev->depth > 0)
+		strbuf_addf(&sb, "frame(%d)", ev->depth);
+	strbuf_addch(&sb, ' ');
 	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
 	if (!ev->is_ret) {
 		if (p->durations)

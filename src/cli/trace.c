@@ -61,6 +61,13 @@ void trace_usage(FILE *f)
 	      "                      '...' and \"...\" group (e.g. --build-flags='-tags=foo').\n"
 	      "                      A -gcflags here replaces tinydbg's all=-N -l for the\n"
 	      "                      packages it matches: keep -N -l in it to see arguments.\n"
+	      "      --follow-calls int\n"
+	      "                      Trace the functions the matched ones call, this many\n"
+	      "                      levels deep (1: only those matched): direct calls read\n"
+	      "                      from their code (through the PLT into libraries), calls\n"
+	      "                      through pointers, interfaces and closures when they run.\n"
+	      "                      Each line shows its depth below the outermost matched\n"
+	      "                      call: '> thread(1):frame(2) leaf(3)', indented by depth-1.\n"
 	      "  -s, --stack int     Show stack trace with given depth: each event carries\n"
 	      "                      the frames of its thread or goroutine, unwound with\n"
 	      "                      DWARF call frame information (0..1000).\n"
@@ -99,6 +106,7 @@ struct trace_opts {
 	bool durations;
 	bool seq_ids;
 	int stack;
+	int follow_calls;
 	int verbose;
 	long max_functions;
 };
@@ -142,6 +150,7 @@ static int parse_pid(const char *s, int *pid)
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
+	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
@@ -150,6 +159,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"build-flags", required_argument, NULL, OPT_BUILD_FLAGS},
 		{"stack", required_argument, NULL, 's'},
+		{"follow-calls", required_argument, NULL, OPT_FOLLOW_CALLS},
 		{"timestamp", no_argument, NULL, OPT_TIMESTAMP},
 		{"verbose", required_argument, NULL, 'v'},
 		{"durations", no_argument, NULL, OPT_DURATIONS},
@@ -250,6 +260,21 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 				return EXIT_USAGE;
 			}
 			o->verbose = (int)v;
+			break;
+		}
+		case OPT_FOLLOW_CALLS: {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 0 || v > 100) {
+				fprintf(stderr,
+					"tinydbg: invalid --follow-calls \"%s\": a depth from 0 to 100\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->follow_calls = (int)v;
 			break;
 		}
 		case OPT_MAX_FUNCTIONS: {
@@ -355,8 +380,10 @@ static const struct api_load_config verbose_load[5] = {
  * loading values as -v level verbose asks. Returns the number of
  * tracepoints set. */
 static int trace_function(struct client *c, const char *fn,
-			  const char *regexp, int stack, int verbose)
+			  const struct trace_opts *o)
 {
+	const char *regexp = o->regexp;
+	int stack = o->stack, verbose = o->verbose;
 	struct api_breakpoint req, out;
 	struct errbuf eb;
 	uint64_t *addrs = NULL;
@@ -370,6 +397,7 @@ static int trace_function(struct client *c, const char *fn,
 	req.load_cfg = verbose_load[verbose];
 	req.line = -1;
 	req.stacktrace = stack;
+	req.trace_follow_calls = o->follow_calls;
 	/* As Delve's trace does: the backend traces the images loaded later
 	 * (dlopen, exec) by this regexp too. */
 	req.root_func_name = (char *)regexp;
@@ -394,6 +422,7 @@ static int trace_function(struct client *c, const char *fn,
 		req.load_cfg = verbose_load[verbose];
 		req.line = -1;
 		req.stacktrace = stack;
+		req.trace_follow_calls = o->follow_calls;
 		req.root_func_name = (char *)regexp;
 		if (client_create_breakpoint(c, &req, &out, &eb)) {
 			fprintf(stderr,
@@ -480,7 +509,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 			"tinydbg: warning: %s has no DWARF debug info: arguments and results are shown as ?\n",
 			o->exec ? o->exec : "the program");
 
-	if (client_list_functions(c, o->regexp, 0, &funcs, &nfuncs, &eb)) {
+	if (client_list_functions(c, o->regexp, o->follow_calls, &funcs,
+				  &nfuncs, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_USAGE;
 		goto out;
@@ -501,8 +531,7 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		goto out;
 	}
 	for (size_t i = 0; i < nfuncs; i++)
-		set += trace_function(c, funcs[i], o->regexp, o->stack,
-				      o->verbose);
+		set += trace_function(c, funcs[i], o);
 	if (!set) {
 		fprintf(stderr, "tinydbg: no tracepoint could be set\n");
 		ret = EXIT_ERROR;

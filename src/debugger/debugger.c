@@ -386,12 +386,14 @@ void debugger_free(struct debugger *d)
 		struct tracepoint *tp = d->tps.items[i];
 		loc_release(&tp->ret_loc);
 		free(tp->rt_ranges);
+		free(tp->root_re);
 		free(tp);
 	}
 	VEC_FREE(&d->tps);
 	modules_free(d);
 	symtab_close(d->first_st); /* the start failed before taking it */
 	unwinder_free(d->unwinder);
+	follow_free(d);
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);

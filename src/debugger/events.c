@@ -95,13 +95,24 @@ void debugger_on_thread(void *ctx, pid_t tid, bool started)
  * live caller's frame is always above. Entry tracepoints sit where each
  * hit is a new call. */
 static void note_entry(struct thread_state *ts, const struct func *fn,
-		       int64_t pos)
+		       int64_t pos, bool root)
 {
-	struct frame_mark m = {.fn = fn, .pos = pos};
+	struct frame_mark m = {.fn = fn, .pos = pos, .root = root};
 
-	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].pos <= pos)
+	/* A frame at the same place is kept: a tail call's callee reuses
+	 * its caller's, and the caller's return is still to come. */
+	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].pos < pos)
 		ts->stack.len--;
 	VEC_PUSH(&ts->stack, m);
+}
+
+/* The innermost active call of fn, or -1. */
+static ssize_t mark_of(const struct thread_state *ts, const struct func *fn)
+{
+	for (size_t i = ts->stack.len; i-- > 0;)
+		if (ts->stack.items[i].fn == fn)
+			return (ssize_t)i;
+	return -1;
 }
 
 static void note_return(struct thread_state *ts, const struct func *fn)
@@ -329,6 +340,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	uint64_t stack_hi = 0;
 	unsigned fake_n = 0;
 	bool own = false;
+	int depth = 0;
 
 	switch (tp->kind) {
 	case TP_RENDEZVOUS:
@@ -339,6 +351,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	case TP_ENTRY_STOP:
 		return 0; /* only the launch's first run stops there */
 	case TP_USER:
+	case TP_CALLSITE:
 		break;
 	}
 	if (tp->dead)
@@ -363,20 +376,37 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		}
 	}
 	ts = state_get(d, key);
-	if (!h->is_return)
-		note_entry(ts, tp->fn, pos);
-	else
+	if (tp->kind == TP_CALLSITE) {
+		follow_on_callsite(d, tp, h, ts);
+		goto out;
+	}
+	if (!h->is_return) {
+		note_entry(ts, tp->fn, pos, tp->root);
+		if (tp->follow > 0)
+			depth = follow_depth(ts, ts->stack.len - 1);
+	} else {
+		ssize_t i = tp->follow > 0 ? mark_of(ts, tp->fn) : -1;
+
+		if (i >= 0)
+			depth = follow_depth(ts, (size_t)i);
 		note_return(ts, tp->fn);
+	}
+	/* Following calls, only what runs under a call the regexp matched
+	 * is shown (a callee called from elsewhere is not). */
+	if (tp->follow > 0 && !depth)
+		goto out;
 	load_event(d, tp, h, &acc, &ev);
+	ev.depth = depth;
 	if (tp->stack > 0)
 		load_stack(d, tp, &acc, &ev);
 	if (tp->mod->go)
 		ev.goroutine_id = goid;
+	enqueue(d, &ev);
+out:
 	/* A goroutine with no traced call active is forgotten: goroutines
 	 * come and go by the million, unlike threads. */
 	if (key < 0 && !ts->stack.len)
 		state_drop(d, (size_t)(ts - d->threads.items));
-	enqueue(d, &ev);
 	return 0;
 }
 

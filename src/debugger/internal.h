@@ -7,6 +7,7 @@
 
 #include "base/xalloc.h"
 #include "debugger/debugger.h"
+#include "arch/x86.h"
 #include "engine/engine.h"
 #include "sym/symtab.h"
 
@@ -37,6 +38,8 @@ enum tp_kind {
 	TP_USER,       /* a tracepoint the client asked for */
 	TP_RENDEZVOUS, /* the dynamic loader's _dl_debug_state: images changed */
 	TP_ENTRY_STOP, /* the program's entry: initial libraries are loaded */
+	TP_CALLSITE,   /* --follow-calls: an indirect call in a followed
+	                * function, whose target is traced when it runs */
 };
 
 /* One probe the debugger asked the engine for, with what it must read when
@@ -53,6 +56,12 @@ struct tracepoint {
 	bool g_in_r14;           /* Go code of the register ABI: R14 is g */
 	int stack;               /* frames to unwind past the hit (Delve's
 	                          * Stacktrace): 0 none */
+	int follow;              /* --follow-calls depth, 0 without */
+	bool root;               /* follow: its function matched the regexp
+	                          * (depths count from the outermost such) */
+	struct insn call;        /* TP_CALLSITE: the indirect call */
+	char *root_re;           /* TP_CALLSITE: the opts of what it finds */
+	struct api_load_config load_cfg;
 	struct load_config load; /* how much of each value to read (its
 	                          * LoadArgs: -v levels differ) */
 	int64_t cfa_off;         /* the frame's CFA is sp + cfa_off at the hit
@@ -70,6 +79,7 @@ struct tracepoint {
 struct frame_mark {
 	const struct func *fn;
 	int64_t pos;
+	bool root;      /* --follow-calls: a function the regexp matched */
 };
 
 /* key: the thread id, or for a goroutine -(goid + 1). */
@@ -93,6 +103,8 @@ struct debugger {
 	VEC(struct trace_rule) rules;
 	bool no_dwarf;           /* the executable has no DWARF */
 	struct unwinder *unwinder; /* --stack: CFI rows cached across hits */
+	char *root_re_str;       /* follow_is_root's compiled regexp... */
+	void *root_re;           /* ...(a pcre2_code) */
 	struct symtab *first_st; /* the executable's, opened by debugger_new
 	                          * and taken by modules_init */
 	const struct engine_ops *ops;
@@ -149,7 +161,24 @@ void modules_free(struct debugger *d);
 /* The run-time address of the loader's entry (AT_BASE), 0 if static. */
 uint64_t modules_interp_base(pid_t pid);
 
+/* How tracepoints are made: from a client's request, or a trace rule. */
+struct tp_opts {
+	int stack;                        /* Stacktrace */
+	const struct api_load_config *load;
+	int follow;                       /* TraceFollowCalls */
+	const char *root_re;              /* RootFuncName: the regexp */
+};
+
 /* tracepoints.c */
+/* Keeps tp (freed on failure), whose probe the engine gets now. */
+int tracepoints_insert_internal(struct debugger *d, struct tracepoint *tp,
+				struct errbuf *eb);
+/* True when fn has an entry tracepoint. */
+bool tracepoints_traced(struct debugger *d, struct module *mod,
+			const struct func *fn);
+/* Entry, return (and, following calls, call-site) tracepoints on fn. */
+int tracepoints_add_function(struct debugger *d, struct module *mod,
+			     const struct func *fn, const struct tp_opts *o);
 /* Entry and return tracepoints on every function of mod matching the rule.
  * Worker thread only. */
 void tracepoints_apply_rule(struct debugger *d, struct module *mod,
@@ -160,6 +189,26 @@ int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
 			     struct errbuf *eb);
 /* Marks mod's tracepoints dead and tells the engine to forget them. */
 void tracepoints_forget_module(struct debugger *d, struct module *mod);
+
+/* follow.c: --follow-calls */
+/* The functions matching filter and those they call, follow levels deep
+ * (1: only the matching ones), as Delve's ListFunctions(filter, follow):
+ * appended to *names (malloc'd strings). */
+int follow_list(struct debugger *d, const char *filter, int follow,
+		char ***names, size_t *n, struct errbuf *eb);
+/* True when fn's name matches the regexp re (NULL: false). */
+bool follow_is_root(struct debugger *d, const char *re, const struct func *fn);
+/* A TP_CALLSITE tracepoint on each indirect call fn makes. */
+void follow_add_callsites(struct debugger *d, struct module *mod,
+			  const struct func *fn, const struct tp_opts *o);
+/* A TP_CALLSITE hit, the caller's frame being top of ts: traces the
+ * function about to be called, when within depth. */
+void follow_on_callsite(struct debugger *d, const struct tracepoint *tp,
+			const struct hit *h, struct thread_state *ts);
+/* The depth of ts's frame i below the outermost root frame (1: that
+ * frame), 0 when no root frame is active. */
+int follow_depth(const struct thread_state *ts, size_t i);
+void follow_free(struct debugger *d);
 
 /* The engine callback: turns a hit into a queued event. */
 int debugger_on_hit(void *ctx, const struct hit *h);

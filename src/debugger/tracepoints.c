@@ -27,6 +27,7 @@ static int cmp_str(const void *a, const void *b)
 
 struct list_args {
 	const char *filter;
+	int follow;
 	char **names;
 	size_t n;
 };
@@ -36,7 +37,14 @@ static int job_list(struct debugger *d, void *arg, struct errbuf *eb)
 	struct list_args *a = arg;
 	VEC(char *) out = {0};
 
-	for (size_t m = 0; m < d->mods.len; m++) {
+	if (a->follow > 0) {
+		int err = follow_list(d, a->filter, a->follow, &out.items,
+				      &out.len, eb);
+		if (err)
+			return err;
+		out.cap = out.len;
+	}
+	for (size_t m = 0; m < d->mods.len && a->follow <= 0; m++) {
 		struct module *mod = d->mods.items[m];
 		size_t *idx = NULL, nidx = 0;
 		int err;
@@ -75,7 +83,8 @@ int debugger_list_functions(struct debugger *d, const char *filter,
 			    int follow_calls, char ***names, size_t *n,
 			    struct errbuf *eb)
 {
-	struct list_args a = {.filter = filter ? filter : ""};
+	struct list_args a = {.filter = filter ? filter : "",
+			      .follow = follow_calls};
 	int err = debugger_run_job(d, job_list, &a, eb);
 
 	*names = err ? NULL : a.names;
@@ -125,6 +134,7 @@ static struct tracepoint *tracepoint_new(struct module *mod,
 
 static void tracepoint_free(struct tracepoint *tp)
 {
+	free(tp->root_re);
 	loc_release(&tp->ret_loc);
 	free(tp->rt_ranges);
 	free(tp);
@@ -156,6 +166,26 @@ static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
 			return true;
 	}
 	return false;
+}
+
+int tracepoints_insert_internal(struct debugger *d, struct tracepoint *tp,
+				struct errbuf *eb)
+{
+	uint64_t addr = tp->probe.addr;
+
+	if (has_tracepoint_at(d, addr, false)) {
+		tracepoint_free(tp);
+		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
+				  (unsigned long long)addr);
+	}
+	return tracepoint_insert(d, tp, eb);
+}
+
+bool tracepoints_traced(struct debugger *d, struct module *mod,
+			const struct func *fn)
+{
+	fn = symtab_func_load(mod->st, fn);
+	return has_tracepoint_at(d, fn->entry_pc + mod->bias, false);
 }
 
 int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
@@ -192,9 +222,20 @@ static struct load_config load_config_of(const struct api_load_config *c)
 	return l;
 }
 
+/* What a client's request asks of its tracepoints. */
+static struct tp_opts tp_opts_of(const struct api_breakpoint *req)
+{
+	return (struct tp_opts){
+		.stack = req->stacktrace,
+		.load = &req->load_cfg,
+		.follow = req->trace_follow_calls,
+		.root_re = req->root_func_name,
+	};
+}
+
 static int add_entry(struct debugger *d, struct module *mod,
-		     const struct func *fn, int id, int stack,
-		     const struct api_load_config *load, struct errbuf *eb)
+		     const struct func *fn, int id, const struct tp_opts *o,
+		     struct errbuf *eb)
 {
 	struct tracepoint *tp;
 
@@ -205,8 +246,10 @@ static int add_entry(struct debugger *d, struct module *mod,
 	tp = tracepoint_new(mod, fn, id);
 	tp->probe.addr = fn->entry_pc + mod->bias;
 	tp->probe.kind = PROBE_ENTRY;
-	tp->stack = stack;
-	tp->load = load_config_of(load);
+	tp->stack = o->stack;
+	tp->load = load_config_of(o->load);
+	tp->follow = o->follow;
+	tp->root = o->follow <= 0 || follow_is_root(d, o->root_re, fn);
 	/* Past a prologue (Go's entry) the frame is already allocated. */
 	if (fn->entry_pc != fn->low_pc) {
 		int reg;
@@ -219,22 +262,41 @@ static int add_entry(struct debugger *d, struct module *mod,
 	return tracepoint_insert(d, tp, eb);
 }
 
+/* The function an entry tracepoint already names at fn's address, else
+ * fn: aliases (strtol and strtoq) share their code, and a return found by
+ * address must carry the name its entry printed. */
+static const struct func *same_as_entry(struct debugger *d,
+					const struct module *mod,
+					const struct func *fn)
+{
+	for (size_t i = 0; i < d->tps.len; i++) {
+		const struct tracepoint *tp = d->tps.items[i];
+
+		if (tp->kind == TP_USER && !tp->is_ret && !tp->dead &&
+		    tp->mod == mod && tp->fn && tp->fn != fn &&
+		    tp->fn->low_pc == fn->low_pc)
+			return tp->fn;
+	}
+	return fn;
+}
+
 static int add_return(struct debugger *d, struct module *mod,
 		      const struct func *fn, const struct ret_site *site,
-		      int id, int stack, const struct api_load_config *load,
-		      struct errbuf *eb)
+		      int id, const struct tp_opts *o, struct errbuf *eb)
 {
 	struct tracepoint *tp;
 	uint64_t addr = site->addr + mod->bias;
 
-	fn = symtab_func_load(mod->st, fn);
+	fn = symtab_func_load(mod->st, same_as_entry(d, mod, fn));
 	if (has_tracepoint_at(d, addr, true))
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)addr);
 	tp = tracepoint_new(mod, fn, id);
 	tp->is_ret = true;
-	tp->stack = stack;
-	tp->load = load_config_of(load);
+	tp->stack = o->stack;
+	tp->load = load_config_of(o->load);
+	tp->follow = o->follow;
+	tp->root = o->follow <= 0 || follow_is_root(d, o->root_re, fn);
 	tp->probe.addr = addr;
 	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
 						    : PROBE_TAILJMP;
@@ -253,25 +315,34 @@ void tracepoints_apply_rule(struct debugger *d, struct module *mod,
 
 	if (!mod->st || symtab_match(mod->st, r->regexp, &idx, &nidx, NULL))
 		return;
-	for (size_t i = 0; i < nidx; i++) {
-		const struct func *fn = symtab_func(mod->st, idx[i]);
-		struct ret_site *sites = NULL;
-		size_t nsites = 0;
-		int id = d->next_bp_id++;
+	struct tp_opts o = {.stack = r->stacktrace, .load = &r->load_cfg,
+			    .follow = r->follow_calls, .root_re = r->regexp};
 
-		/* A function we cannot probe is skipped, as the frontend
-		 * skips it at the start. */
-		if (add_entry(d, mod, fn, id, r->stacktrace, &r->load_cfg,
-			      NULL))
-			continue;
-		if (symtab_return_sites(mod->st, fn, &sites, &nsites, NULL) < 0)
-			continue;
-		for (size_t j = 0; j < nsites; j++)
-			add_return(d, mod, fn, &sites[j], d->next_bp_id++,
-				   r->stacktrace, &r->load_cfg, NULL);
-		free(sites);
-	}
+	for (size_t i = 0; i < nidx; i++)
+		tracepoints_add_function(d, mod, symtab_func(mod->st, idx[i]),
+					 &o);
 	free(idx);
+}
+
+int tracepoints_add_function(struct debugger *d, struct module *mod,
+			     const struct func *fn, const struct tp_opts *o)
+{
+	struct ret_site *sites = NULL;
+	size_t nsites = 0;
+	int id = d->next_bp_id++, err;
+
+	/* A function we cannot probe is skipped, as the frontend skips it
+	 * at the start. */
+	if ((err = add_entry(d, mod, fn, id, o, NULL)))
+		return err;
+	if (o->follow > 0)
+		follow_add_callsites(d, mod, symtab_func_load(mod->st, fn), o);
+	if (symtab_return_sites(mod->st, fn, &sites, &nsites, NULL) < 0)
+		return 0;
+	for (size_t j = 0; j < nsites; j++)
+		add_return(d, mod, fn, &sites[j], d->next_bp_id++, o, NULL);
+	free(sites);
+	return 0;
 }
 
 void tracepoints_forget_module(struct debugger *d, struct module *mod)
@@ -352,6 +423,7 @@ static int create_entry(struct debugger *d, struct create_args *a,
 	uint64_t *addrs = NULL;
 	size_t naddrs = 0;
 	int id = d->next_bp_id, err = 0;
+	struct tp_opts o = tp_opts_of(req);
 
 	for (size_t m = 0; m < d->mods.len && !err; m++) {
 		struct module *mod = d->mods.items[m];
@@ -362,10 +434,11 @@ static int create_entry(struct debugger *d, struct create_args *a,
 			if (strcmp(fn->name, req->function_name))
 				continue;
 			fn = symtab_func_load(mod->st, fn);
-			err = add_entry(d, mod, fn, id, req->stacktrace,
-					&req->load_cfg, eb);
+			err = add_entry(d, mod, fn, id, &o, eb);
 			if (err)
 				break;
+			if (o.follow > 0)
+				follow_add_callsites(d, mod, fn, &o);
 			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
 			addrs[naddrs++] = fn->entry_pc + mod->bias;
 			first = first ? first : fn;
@@ -391,6 +464,7 @@ static int create_return(struct debugger *d, struct create_args *a,
 	const struct api_breakpoint *req = a->req;
 	struct module *mod = module_at(d, req->addr);
 	const struct func *fn;
+	struct tp_opts o = tp_opts_of(req);
 	struct ret_site *sites = NULL;
 	const struct ret_site *site = NULL;
 	size_t nsites = 0;
@@ -414,8 +488,7 @@ static int create_return(struct debugger *d, struct create_args *a,
 				  "%#llx is not a return location of %s",
 				  (unsigned long long)req->addr, fn->name);
 	}
-	err = add_return(d, mod, fn, site, d->next_bp_id, req->stacktrace,
-			 &req->load_cfg, eb);
+	err = add_return(d, mod, fn, site, d->next_bp_id, &o, eb);
 	free(sites);
 	if (err)
 		return err;

@@ -1,0 +1,111 @@
+# --follow-calls N: the matched functions and what they call, N levels
+# deep; each line carries its depth below the outermost matched call of
+# its thread or goroutine (Delve 1.20 has no --follow-calls: the format is
+# current Delve's, "> goroutine(1):frame(2) main.f(1)" indented by depth-1).
+for v in gcc:-O0:pie gcc:-O2:pie clang:-O2:pie; do
+	bin=$(build "$FIX/c/follow.c" "$v") || { fail "follow: build $v"; continue; }
+
+	# Recursion deepens: rec(3) at frame 1 ... rec(0) at frame 4, and
+	# leaf, which rec calls, below it.
+	run_trace "follow-rec-$v" -- trace --seq-ids -e "$bin" '^rec$' --follow-calls 2
+	expect_rc "follow-rec-$v" 0
+	cat >"$OUT/follow-rec.want" <<'WANT'
+> thread(1):frame(1) rec(3)
+ > thread(1):frame(2) rec(2)
+  > thread(1):frame(3) rec(1)
+   > thread(1):frame(4) rec(0)
+    > thread(1):frame(5) leaf(0)
+    >> thread(1):frame(5) leaf => (1)
+   >> thread(1):frame(4) rec => (1)
+  >> thread(1):frame(3) rec => (2)
+ >> thread(1):frame(2) rec => (3)
+>> thread(1):frame(1) rec => (4)
+Process 1 has exited with status 0
+WANT
+	expect_same "follow-rec-$v" "$OUT/follow-rec.want"
+
+	# Mutual recursion, and a regexp that is no plain name: the depth
+	# counts from the outermost call the regexp matched.
+	run_trace "follow-mutual-$v" -- trace --seq-ids -e "$bin" '^(even|odd)$' --follow-calls 1
+	expect_rc "follow-mutual-$v" 0
+	cat >"$OUT/follow-mutual.want" <<'WANT'
+> thread(1):frame(1) even(3)
+ > thread(1):frame(2) odd(2)
+  > thread(1):frame(3) even(1)
+   > thread(1):frame(4) odd(0)
+   >> thread(1):frame(4) odd => (0)
+  >> thread(1):frame(3) even => (0)
+ >> thread(1):frame(2) odd => (0)
+>> thread(1):frame(1) even => (0)
+Process 1 has exited with status 0
+WANT
+	expect_same "follow-mutual-$v" "$OUT/follow-mutual.want"
+
+	# A call through a pointer: inc is found when twice calls it, and
+	# leaf under it (3 levels); with 2 levels leaf is not followed.
+	run_trace "follow-ptr-$v" -- trace --seq-ids -e "$bin" '^twice$' --follow-calls 3
+	expect_rc "follow-ptr-$v" 0
+	cat >"$OUT/follow-ptr.want" <<'WANT'
+> thread(1):frame(1) twice(inc, 1)
+ > thread(1):frame(2) inc(1)
+  > thread(1):frame(3) leaf(1)
+  >> thread(1):frame(3) leaf => (2)
+ >> thread(1):frame(2) inc => (2)
+ > thread(1):frame(2) inc(2)
+  > thread(1):frame(3) leaf(2)
+  >> thread(1):frame(3) leaf => (3)
+ >> thread(1):frame(2) inc => (3)
+>> thread(1):frame(1) twice => (3)
+Process 1 has exited with status 0
+WANT
+	expect_same "follow-ptr-$v" "$OUT/follow-ptr.want"
+	run_trace "follow-ptr2-$v" -- trace --seq-ids -e "$bin" '^twice$' --follow-calls 2
+	[[ $(grep -c 'leaf' "$OUT/follow-ptr2-$v.err") == 0 && $(grep -c '^ > thread(1):frame(2) inc(' "$OUT/follow-ptr2-$v.err") == 2 ]] &&
+		pass "follow-ptr2-$v: two levels stop at inc" || fail "follow-ptr2-$v: $(head -5 "$OUT/follow-ptr2-$v.err")"
+
+	# Through the PLT into libc: strtol is traced under withlib.
+	run_trace "follow-plt-$v" -- trace --seq-ids -e "$bin" '^withlib$' --follow-calls 2
+	expect_rc "follow-plt-$v" 0
+	grep -q '^ > thread(1):frame(2) strtol(' "$OUT/follow-plt-$v.err" &&
+		grep -q '^ >> thread(1):frame(2) strtol => ' "$OUT/follow-plt-$v.err" &&
+		pass "follow-plt-$v: strtol in libc, under withlib" ||
+		fail "follow-plt-$v: $(head -4 "$OUT/follow-plt-$v.err")"
+done
+
+# Go: an interface's method found when it runs (and the compiler's pointer
+# wrapper on the way), under the matched main.area.
+if command -v go >/dev/null; then
+	gbin=$OUT/flow
+	if [[ ! -x $gbin ]] || [[ -n $(find "$FIX/go/flow" -newer "$gbin" -name '*.go') ]]; then
+		(cd "$FIX/go/flow" && go build -gcflags='all=-N -l' -o "$gbin" .) >"$OUT/flow.log" 2>&1 ||
+			fail "follow: go build flow: $(cat "$OUT/flow.log")"
+	fi
+	run_trace follow-go -- trace -e "$gbin" '^main\.area$' --follow-calls 3 -- seq
+	expect_rc follow-go 0
+	grep -v '^Process' "$OUT/follow-go.err" | sed 's/0xc[0-9a-f]*/ADDR/g' >"$OUT/follow-go.got"
+	cat >"$OUT/follow-go.want" <<'WANT'
+> goroutine(1):frame(1) main.area(main.Shape(*main.Rect) ADDR)
+ > goroutine(1):frame(2) main.(*Rect).Area((*main.Rect)(ADDR))
+  > goroutine(1):frame(3) main.Rect.Area(main.Rect {W: 3, H: 4})
+  >> goroutine(1):frame(3) main.Rect.Area => (12)
+ >> goroutine(1):frame(2) main.(*Rect).Area => (12)
+>> goroutine(1):frame(1) main.area => (12)
+> goroutine(1):frame(1) main.area(main.Shape(main.Rect) {W: 5, H: 6})
+ > goroutine(1):frame(2) main.(*Rect).Area((*main.Rect)(ADDR))
+  > goroutine(1):frame(3) main.Rect.Area(main.Rect {W: 5, H: 6})
+  >> goroutine(1):frame(3) main.Rect.Area => (30)
+ >> goroutine(1):frame(2) main.(*Rect).Area => (30)
+>> goroutine(1):frame(1) main.area => (30)
+WANT
+	diff -u "$OUT/follow-go.want" "$OUT/follow-go.got" >"$OUT/follow-go.diff" &&
+		pass "follow-go: interface calls followed" ||
+		{ fail "follow-go:"; head -20 "$OUT/follow-go.diff" >&2; }
+else
+	fail "follow-go: go is needed (scripts/install-deps.sh)"
+fi
+
+for bad in -1 x 101; do
+	run_trace "follow-bad$bad" -- trace -e /bin/true '^main$' --follow-calls "$bad"
+	expect_rc "follow-bad$bad" 2
+	expect_err_line "follow-bad$bad" '^tinydbg: invalid --follow-calls'
+done
