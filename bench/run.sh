@@ -57,8 +57,15 @@ if command -v bpftrace >/dev/null; then
 else
 	echo "bpftrace: not installed"
 fi
+# The flags of issue 5 on the same target: --stack 10 (goal: at most twice
+# the plain cost) and --follow-calls.
+measure "tinydbg --stack 10" "$N" "$TINYDBG" trace -e "$BIN" '^f$' -s 10 --
+measure "tinydbg --follow-calls 2" "$N" "$TINYDBG" trace -e "$BIN" '^f$' --follow-calls 2 --
 echo
 t=${US[tinydbg]:-}
+if [[ -n $t && -n ${US[tinydbg --stack 10]:-} ]]; then
+	awk -v a="${US[tinydbg --stack 10]}" -v b="$t" 'BEGIN { printf "tinydbg --stack 10 / tinydbg = %.2f  (goal <= 2)\n", a / b }'
+fi
 if [[ -n $t ]]; then
 	for k in "ltrace -x" "ltrace -x (pinned)" uftrace bpftrace; do
 		[[ -n ${US[$k]:-} ]] || continue

@@ -324,8 +324,10 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				    struct errbuf *eb)
 {
 	struct json_object *p = json_object_new_object(), *a, *res, *arr;
+	struct json_object *ftab = NULL;
 	struct api_tracepoint_result *rs = NULL;
-	size_t len = 0, i;
+	struct api_frame *frames = NULL;
+	size_t len = 0, i, nframes = 0;
 	uint64_t nlost = 0;
 	int err;
 
@@ -335,6 +337,9 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 		*lost = 0;
 	json_object_object_add(p, "WaitMs",
 			       json_object_new_int(wait_ms > 0 ? wait_ms : 0));
+	/* Ours: each batch's frames once, events naming them (wire.c). */
+	json_object_object_add(p, "tinydbgFrameTable",
+			       json_object_new_boolean(true));
 	err = client_call(c, "RPCServer.GetBufferedTracepoints", p, &a, &res,
 			  eb);
 	if (err)
@@ -350,11 +355,15 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				 "rpc: TracepointResults is not an array");
 		goto out;
 	}
+	if (json_object_object_get_ex(res, "tinydbgFrames", &ftab) && ftab &&
+	    (err = wire_frames_from_json(ftab, &frames, &nframes, eb)))
+		goto out;
 	len = json_object_array_length(arr);
 	rs = len ? xcalloc(len, sizeof(*rs)) : NULL;
 	for (i = 0; i < len; i++) {
-		err = wire_tracepoint_result_from_json(
-			json_object_array_get_idx(arr, i), &rs[i], eb);
+		err = wire_tracepoint_result_from_json_ft(
+			json_object_array_get_idx(arr, i), &rs[i],
+			frames, nframes, eb);
 		if (err) {
 			while (i--)
 				api_tracepoint_result_release(&rs[i]);
@@ -369,6 +378,9 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 	if (lost)
 		*lost = nlost;
 out:
+	for (size_t k = 0; k < nframes; k++)
+		api_frame_release(&frames[k]);
+	free(frames);
 	json_object_put(a);
 	return err;
 }

@@ -572,8 +572,84 @@ static void wire_add_values(struct json_object *o, const char *key,
 	add(o, key, arr);
 }
 
+/* ---- frame tables ----
+ *
+ * A batch of events from a loop carries the same frames over and over:
+ * with "tinydbgFrameTable" in its request, a GetBufferedTracepoints
+ * answer lists each frame once ("tinydbgFrames") and events name theirs
+ * by index ("tinydbgStack"), which cuts what both ends encode and parse
+ * per event. Delve's clients do not ask, and get Delve's "stacktrace". */
+struct wire_frames {
+	struct json_object *arr;
+	uint64_t *pcs;  /* open addressing: pc + 1, 0 empty */
+	int *idx;
+	size_t cap, n;
+};
+
+struct wire_frames *wire_frames_new(void)
+{
+	struct wire_frames *ft = xcalloc(1, sizeof(*ft));
+
+	ft->arr = json_object_new_array();
+	ft->cap = 64;
+	ft->pcs = xcalloc(ft->cap, sizeof(*ft->pcs));
+	ft->idx = xcalloc(ft->cap, sizeof(*ft->idx));
+	return ft;
+}
+
+static int frames_index(struct wire_frames *ft, const struct api_frame *f)
+{
+	size_t h;
+
+	if ((ft->n + 1) * 2 > ft->cap) {
+		struct wire_frames old = *ft;
+
+		ft->cap *= 2;
+		ft->pcs = xcalloc(ft->cap, sizeof(*ft->pcs));
+		ft->idx = xcalloc(ft->cap, sizeof(*ft->idx));
+		for (size_t i = 0; i < old.cap; i++) {
+			if (!old.pcs[i])
+				continue;
+			h = (size_t)(old.pcs[i] * 0x9e3779b97f4a7c15ull) &
+			    (ft->cap - 1);
+			while (ft->pcs[h])
+				h = (h + 1) & (ft->cap - 1);
+			ft->pcs[h] = old.pcs[i];
+			ft->idx[h] = old.idx[i];
+		}
+		free(old.pcs);
+		free(old.idx);
+	}
+	h = (size_t)((f->pc + 1) * 0x9e3779b97f4a7c15ull) & (ft->cap - 1);
+	while (ft->pcs[h] && ft->pcs[h] != f->pc + 1)
+		h = (h + 1) & (ft->cap - 1);
+	if (!ft->pcs[h]) {
+		ft->pcs[h] = f->pc + 1;
+		ft->idx[h] = (int)ft->n++;
+		json_object_array_add(ft->arr, wire_frame_to_json(f));
+	}
+	return ft->idx[h];
+}
+
+struct json_object *wire_frames_take(struct wire_frames *ft)
+{
+	struct json_object *arr = ft->arr;
+
+	free(ft->pcs);
+	free(ft->idx);
+	free(ft);
+	return arr;
+}
+
 struct json_object *
 wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
+{
+	return wire_tracepoint_result_to_json_ft(r, NULL);
+}
+
+struct json_object *
+wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
+				  struct wire_frames *ft)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -596,9 +672,10 @@ wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
 		struct json_object *st = json_object_new_array_ext((int)r->nstack);
 
 		for (size_t i = 0; i < r->nstack; i++)
-			json_object_array_add(st,
-					      wire_frame_to_json(&r->stack[i]));
-		add(o, "stacktrace", st);
+			json_object_array_add(st, ft ? json_object_new_int(
+						       frames_index(ft, &r->stack[i]))
+						     : wire_frame_to_json(&r->stack[i]));
+		add(o, ft ? "tinydbgStack" : "stacktrace", st);
 	}
 	return o;
 }
@@ -617,7 +694,47 @@ int wire_tracepoint_result_from_json(struct json_object *o,
 				     struct api_tracepoint_result *r,
 				     struct errbuf *eb)
 {
-	struct json_object *arr = NULL;
+	return wire_tracepoint_result_from_json_ft(o, r, NULL, 0, eb);
+}
+
+int wire_frames_from_json(struct json_object *arr, struct api_frame **out,
+			  size_t *n, struct errbuf *eb)
+{
+	size_t len = json_object_is_type(arr, json_type_array)
+			     ? json_object_array_length(arr) : 0;
+	int err;
+
+	*out = len ? xcalloc(len, sizeof(**out)) : NULL;
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		err = wire_frame_from_json(json_object_array_get_idx(arr, i),
+					   &(*out)[i], eb);
+		if (err) {
+			while (i--)
+				api_frame_release(&(*out)[i]);
+			free(*out);
+			*out = NULL;
+			return errbuf_prefix(eb, err, "tinydbgFrames[%zu]", i);
+		}
+	}
+	*n = len;
+	return 0;
+}
+
+static void frame_copy(struct api_frame *dst, const struct api_frame *src)
+{
+	dst->pc = src->pc;
+	dst->function = src->function ? xstrdup(src->function) : NULL;
+	dst->file = src->file ? xstrdup(src->file) : NULL;
+	dst->line = src->line;
+}
+
+int wire_tracepoint_result_from_json_ft(struct json_object *o,
+					struct api_tracepoint_result *r,
+					const struct api_frame *frames,
+					size_t nframes, struct errbuf *eb)
+{
+	struct json_object *arr = NULL, *ids = NULL;
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -638,7 +755,26 @@ int wire_tracepoint_result_from_json(struct json_object *o,
 					 &r->nreturn, eb)) ||
 	    (err = wire_get_arr(o, "stacktrace", &arr, "[]Stackframe", eb)) < 0)
 		goto fail;
-	if (arr) {
+	if ((err = wire_get_arr(o, "tinydbgStack", &ids, "[]int", eb)) < 0)
+		goto fail;
+	if (ids) {
+		size_t n = json_object_array_length(ids);
+
+		r->stack = n ? xcalloc(n, sizeof(*r->stack)) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			int64_t k = json_object_get_int64(
+				json_object_array_get_idx(ids, i));
+
+			if (k < 0 || (size_t)k >= nframes) {
+				err = errbuf_set(eb, -EPROTO, "tinydbgStack[%zu]: "
+						 "no frame %lld", i,
+						 (long long)k);
+				goto fail;
+			}
+			frame_copy(&r->stack[i], &frames[k]);
+			r->nstack = i + 1;
+		}
+	} else if (arr) {
 		size_t n = json_object_array_length(arr);
 
 		r->stack = n ? xcalloc(n, sizeof(*r->stack)) : NULL;
