@@ -173,3 +173,14 @@ RC=$?
 expect_rc go-attach-target 0
 [[ $(cat "$OUT/go-attach.target") == 6247500 ]] && pass "go-attach: target result right" ||
 	fail "go-attach: target printed $(cat "$OUT/go-attach.target")"
+
+# --timestamp and --durations on goroutines: every line starts with the
+# time of its hit, and every return ends with the time its call took,
+# paired on its goroutine (goroutines move between threads).
+run_trace go-times -- trace --timestamp --durations -e "$flow" '^main\.work$' -- go 50
+expect_rc go-times 0
+ts='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}) '
+n_ent=$(grep -cE "${ts}> goroutine\\([0-9]+\\): main\\.work\\(" "$OUT/go-times.err")
+n_ret=$(grep -cE "${ts}>> goroutine\\([0-9]+\\): main\\.work => \\([0-9]+\\) <[0-9.]+(ns|µs|ms|s)>$" "$OUT/go-times.err")
+[[ $n_ent == 200 && $n_ret == 200 ]] && pass "go-times: 200 calls timed, each return with its duration" ||
+	fail "go-times: $n_ent entries, $n_ret timed returns: $(head -3 "$OUT/go-times.err")"
