@@ -219,6 +219,7 @@ static struct load_config load_config_of(const struct api_load_config *c)
 	if (c->max_array_values)
 		l.max_array = c->max_array_values;
 	l.max_recurse = c->max_variable_recurse + 1;
+	l.follow_pointers = c->follow_pointers;
 	return l;
 }
 

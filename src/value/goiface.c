@@ -79,17 +79,19 @@ void gload_iface(struct gctx *g, struct value *v, const struct ctype *real,
 	dk = gkind(dyn, &dreal);
 	v->children = c = xcalloc(1, sizeof(*c));
 	v->nchildren = 1;
-	/* One level down Delve has the data's address only: "...", or
+	/* Deeper than max_level Delve has the data's address only: "...", or
 	 * "*(*error)(0x...)". */
 	if (!(kind & KIND_DIRECT_IFACE) && dk != VK_PTR && dk != VK_UNSAFEPTR) {
 		/* the data word points to the value */
 		err = gread_ptr(g, fm, daddr, &dp);
-		gload(g, c, "data", dyn, false, dp, level, level <= 0 && !err);
+		gload(g, c, "data", dyn, false, dp, level,
+		      level <= g->max_level && !err);
 		if (err)
 			gfail(c, "read error");
 	} else {
 		/* the data word is the value (a pointer, a map...) */
-		gload(g, c, "data", dyn, fm, daddr, level, level <= 0);
+		gload(g, c, "data", dyn, fm, daddr, level,
+		      level <= g->max_level);
 	}
 }
 
@@ -277,8 +279,8 @@ void gload_map(struct gctx *g, struct value *v, const struct ctype *real,
 		return;
 	}
 	v->len = (int64_t)n;
-	/* One level down Delve counts the pairs and shows none. */
-	if (level > 0 || v->len <= 0)
+	/* Deeper than max_level Delve counts the pairs and shows none. */
+	if (level > g->max_level || v->len <= 0)
 		return;
 	if (!bucket_layout(&it, bt)) {
 		gfail(v, "malformed map type");

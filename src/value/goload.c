@@ -2,13 +2,17 @@
  *
  * `dlv trace` loads arguments with its ShortLoadConfig: 64 bytes of a
  * string, 3 struct fields, no pointer followed, aggregates one level deep
- * (a struct's fields, not its fields' fields). How it prints a value then
- * depends on what it loaded — a struct one level down is "(*T)(0x...)", an
- * interface one level down "*(*I)(0x...)" — so we load exactly what it
- * loads (pkg/proc/variables.go, loadValueInternal), into the shape of its
- * api.Variable, and gofmt.c prints that as it does. The one difference: it
- * loads no element of a slice, array or map ("[...]"); we load the first
- * max_array, as Delve does when asked for more (MaxArrayValues).
+ * (a struct's fields, not its fields' fields); with -v N, with the level's
+ * LoadConfig (getLoadConfigForVerbosity): aggregates down to its
+ * MaxVariableRecurse (our max_recurse - 1), pointers followed at -v 4.
+ * How it prints a value then depends on what it loaded — a struct too deep
+ * is "(*T)(0x...)", an interface too deep "*(*I)(0x...)", a pointer not
+ * followed "(*T)(0x...)" — so we load exactly what it loads
+ * (pkg/proc/variables.go, loadValueInternal and its recurseLevel), into
+ * the shape of its api.Variable, and gofmt.c prints that as it does. The
+ * one difference: by default it loads no element of a slice, array or map
+ * ("[...]"); we load the first max_array, as Delve does when asked for
+ * more (MaxArrayValues).
  *
  * Where the bytes are: in target memory, or, for a value passed in
  * registers, in the bytes its loc assembled. Delve puts those at a fake
@@ -34,7 +38,9 @@
 /* Delve reads an array's shown elements at once below this stride. */
 #define GO_PREFETCH_STRIDE 1024
 /* Nodes loaded for one value, and the nesting of element lists (Delve
- * has no limit: a slice that holds itself would never end). */
+ * has no limit: a slice that holds itself would never end). The levels
+ * loaded are capped the same, whatever MaxVariableRecurse a client asks
+ * for: each level of a linked list followed is a few frames of our stack. */
 #define GO_BUDGET 4096
 #define GO_MAX_DEPTH 16
 
@@ -464,7 +470,7 @@ static void load_struct(struct gctx *g, struct value *v,
 	size_t n = st->nmembers;
 
 	v->len = (int64_t)st->nmembers;
-	if (!v->addr || level > 0 || !n)
+	if (!v->addr || level > g->max_level || !n)
 		return;
 	if (g->cfg->max_fields >= 0 && n > (size_t)g->cfg->max_fields)
 		n = (size_t)g->cfg->max_fields;
@@ -485,9 +491,17 @@ static void load_struct(struct gctx *g, struct value *v,
 
 /* ---- pointers, channels, funcs ---- */
 
+/* Not followed (Delve's default), the target's address is all there is.
+ * Followed, the target is loaded at the pointer's own level: a pointer
+ * is not a level of nesting. But a pointer to a pointer or to an
+ * interface is (a cycle through them would never end), and the target
+ * of a pointer to a pointer is not loaded at all past max_level. */
 static void load_ptr(struct gctx *g, struct value *v, const struct ctype *st,
-		     bool fm)
+		     bool fm, int level)
 {
+	const struct ctype *treal;
+	bool load = false;
+	int next = level;
 	struct value *c;
 	char ebuf[128];
 	uint64_t p = 0;
@@ -499,8 +513,24 @@ static void load_ptr(struct gctx *g, struct value *v, const struct ctype *st,
 	v->children = c = xcalloc(1, sizeof(*c));
 	v->nchildren = 1;
 	err = gread_ptr(g, fm, v->addr, &p);
-	/* not followed: the target's address is all Delve's trace shows */
-	gload(g, c, "", st->target, false, err ? 0 : p, 0, false);
+	if (g->cfg->follow_pointers) {
+		/* unsafe.Pointer is Delve's pointer to void: a pointer too */
+		switch (gkind(st->target, &treal)) {
+		case VK_INTERFACE:
+			load = true;
+			next++;
+			break;
+		case VK_PTR:
+		case VK_UNSAFEPTR:
+			load = level <= g->max_level;
+			next++;
+			break;
+		default:
+			load = true;
+			break;
+		}
+	}
+	gload(g, c, "", st->target, false, err ? 0 : p, next, load);
 	if (err) {
 		const char *e = gerr(err, ebuf, sizeof(ebuf));
 		gfail(v, "%s", e);
@@ -593,7 +623,7 @@ void gload(struct gctx *g, struct value *v, const char *name,
 		return;
 	case VK_PTR:
 	case VK_UNSAFEPTR:
-		load_ptr(g, v, real, fm);
+		load_ptr(g, v, real, fm, level);
 		return;
 	case VK_CHAN:
 		load_chan(g, v, real, fm);
@@ -635,6 +665,9 @@ void vgo_load(struct value *out, const char *name, const struct ctype *t,
 	g->acc = acc;
 	g->cfg = s->cfg;
 	g->budget = GO_BUDGET;
+	g->max_level = s->cfg->max_recurse - 1;
+	if (g->max_level > GO_MAX_DEPTH)
+		g->max_level = GO_MAX_DEPTH;
 	if (s->mem) {
 		/* what value_load read ahead is the first cache */
 		addr = s->addr;

@@ -125,6 +125,8 @@ struct gctx {
 	const struct vsrc *comp;
 	uint64_t fake;
 	int budget;          /* nodes still to load */
+	int max_level;       /* Delve's MaxVariableRecurse: the deepest
+	                      * recurseLevel whose aggregates are loaded */
 	uint64_t caddr;      /* a block of target memory read ahead */
 	size_t clen;
 	uint8_t cbuf[1024];

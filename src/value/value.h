@@ -40,9 +40,9 @@ enum vflag {
 };
 
 /* Go values (types with Go's DWARF) are loaded as Delve's trace loads them
- * (its ShortLoadConfig: no pointer followed, aggregates one level deep)
- * into the shape of its api.Variable, and printed as it prints them; see
- * goload.c. Where it prints "[...]" for the elements of slices, arrays and
+ * (by default its ShortLoadConfig: no pointer followed, aggregates one
+ * level deep; with -v, the level's LoadConfig) into the shape of its
+ * api.Variable, and printed as it prints them; see goload.c. Where it prints "[...]" for the elements of slices, arrays and
  * maps, we load the first max_array of them. */
 
 /* How C values map onto the tree:
@@ -106,8 +106,10 @@ struct load_config {
 	int max_fields;    /* struct fields loaded (3) */
 	int max_array;     /* array elements (Go: map pairs too) loaded (we
 	                    * show a few: 8) */
-	int max_recurse;   /* C: nesting levels of aggregates loaded (1); Go
-	                    * values nest as Delve's trace has them */
+	int max_recurse;   /* nesting levels of aggregates loaded (1); Go:
+	                    * Delve's MaxVariableRecurse + 1 */
+	bool follow_pointers; /* Go: load what a pointer points to (Delve's
+	                       * FollowPointers); C never does */
 };
 extern const struct load_config LOAD_SHORT;
 

@@ -6,9 +6,10 @@
 # a line after the "(", nested aggregates on lines of their own. The dlv
 # installed here (1.20.2) predates -v, so the expected text below was
 # written from Delve's source, not compared with a run of it. C values keep
-# their C text at each level. Go values nest as Delve's -v 0 loads them
-# whatever the level (what differs with the level there: string length and
-# elements shown), so only values where that makes no difference are used.
+# their C text at each level. Go values are loaded with the level's
+# LoadConfig: strings, elements and fields shown, and (vb_gonest below) how
+# deep aggregates are loaded (MaxVariableRecurse: 0, 0, 1, 2, 3) and
+# whether pointers are followed (-v 4 only), by Delve's loadValueInternal.
 VB_RE='^(twice|greet|move|draw)$'
 
 vb_c_want() {
@@ -102,6 +103,28 @@ vb_go() {
 	done
 }
 vb_go
+
+# Go nesting: a struct holding a struct and a pointer to one, a slice of
+# structs holding all three, a pointer to a pointer and an interface
+# holding a pointer. The dlv installed here (1.20.2) has no -v: the text
+# was written from Delve's source (pkg/proc/variables.go loadValueInternal,
+# service/api/prettyprint.go writeTo); its -v 0 line is what that dlv
+# prints but for the slice's elements (we show them, README "Go values")
+# and the interface's pointer. Heap and stack addresses (0xc...) masked,
+# as in govalues.sh; 0xbeef... is the made-up address of a struct passed
+# in registers, the same in every run.
+vb_gonest() {
+	local bin=$OUT/govalues
+	[[ -x $bin ]] || return # vb_go said why
+	for lvl in 0 1 2 3 4; do
+		run_trace "verbose-gonest$lvl" -- trace --seq-ids -v "$lvl" -e "$bin" \
+			'^main\.nest(outer|slice|ptr)$'
+		sed -i -E 's/0xc[0-9a-f]{8,}/0xADDR/g' "$OUT/verbose-gonest$lvl.err"
+		expect_same "verbose-gonest$lvl" "$ROOT/tests/trace/verbose-gonest$lvl.expected"
+		expect_rc "verbose-gonest$lvl" 0
+	done
+}
+vb_gonest
 
 # Out of range, or not a number: a one-line usage error, exit 2.
 for bad in 5 -1 x ''; do

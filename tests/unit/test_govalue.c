@@ -104,6 +104,18 @@ static struct ctype t_tstruct = {.kind = CT_STRUCT, .name = "main.T",
 				 .nmembers = 2, .go_kind = VK_STRUCT};
 static struct ctype t_tptr = {.kind = CT_PTR, .name = "*main.T", .size = 8,
 			      .target = &t_tstruct, .go_kind = VK_PTR};
+static struct ctype t_tpp = {.kind = CT_PTR, .name = "**main.T", .size = 8,
+			     .target = &t_tptr, .go_kind = VK_PTR};
+
+/* struct main.O {In main.T; P *main.T; PP **main.T}: nesting for -v */
+static struct ctype_member ostruct_m[] = {
+	{"In", 0, &t_tstruct, 0, 0},
+	{"P", 24, &t_tptr, 0, 0},
+	{"PP", 32, &t_tpp, 0, 0},
+};
+static struct ctype t_ostruct = {.kind = CT_STRUCT, .name = "main.O",
+				 .size = 40, .members = ostruct_m,
+				 .nmembers = 3, .go_kind = VK_STRUCT};
 
 /* interface {}: a typedef Go marks, of runtime.eface */
 static struct ctype t_voidp = {.kind = CT_PTR, .name = "unsafe.Pointer",
@@ -205,18 +217,24 @@ static const struct target_access acc = {
 #define REG(r, sz) {.kind = LOC_REG, .reg = (r), .size = (sz)}
 #define AT(a) {.kind = LOC_MEM_ADDR, .off = (int64_t)(a)}
 
-/* Loads a value of type t from loc and gives its text. */
-static const char *load(const struct ctype *t, const struct loc *l)
+/* Loads a value of type t from loc with cfg and gives its text. */
+static const char *load_cfg(const struct ctype *t, const struct loc *l,
+			    const struct load_config *cfg)
 {
 	static struct strbuf sb;
 	struct value v;
 
-	value_load(&v, "x", t, l, &acc, &LOAD_SHORT);
+	value_load(&v, "x", t, l, &acc, cfg);
 	strbuf_release(&sb);
 	strbuf_init(&sb);
 	value_format(&v, &sb);
 	value_release(&v);
 	return sb.buf;
+}
+
+static const char *load(const struct ctype *t, const struct loc *l)
+{
+	return load_cfg(t, l, &LOAD_SHORT);
 }
 
 static const char *ftext(double x, int bits)
@@ -339,6 +357,61 @@ static void test_pointers_structs(void)
 	CHECK_STR(load(&t_voidp, LOC(REG(0, 8))), "unsafe.Pointer(0x0)");
 }
 
+/* -v's LoadConfigs: aggregates down to MaxVariableRecurse (max_recurse
+ * - 1), pointers followed when asked, as Delve's loadValueInternal. */
+static void test_recurse_follow(void)
+{
+	uint64_t t = MEM_BASE + 0x400, o = MEM_BASE + 0xa00,
+		 pp = MEM_BASE + 0xa80;
+	struct load_config c = LOAD_SHORT;
+
+	/* t as test_pointers_structs left it: {A: 7, S: "hi"} */
+	poke64(o, 8);
+	poke64(o + 8, MEM_BASE + 0x500);
+	poke64(o + 16, 2);
+	poke64(o + 24, t);
+	poke64(o + 32, pp);
+	poke64(pp, t);
+	CHECK_STR(load(&t_ostruct, LOC(AT(o))),
+		  "main.O {In: (*main.T)(0xc000000a00), "
+		  "P: (*main.T)(0xc000000400), PP: (**main.T)(0xc000000a80)}");
+	/* -v 2: MaxVariableRecurse 1, the nested struct loaded */
+	c.max_recurse = 2;
+	CHECK_STR(load_cfg(&t_ostruct, LOC(AT(o)), &c),
+		  "main.O {In: main.T {A: 8, S: \"hi\"}, "
+		  "P: (*main.T)(0xc000000400), PP: (**main.T)(0xc000000a80)}");
+	/* followed: a pointer's target at the pointer's level; a pointer
+	 * to a pointer is a level more, its struct then too deep */
+	c.follow_pointers = true;
+	CHECK_STR(load_cfg(&t_ostruct, LOC(AT(o)), &c),
+		  "main.O {In: main.T {A: 8, S: \"hi\"}, "
+		  "P: *main.T {A: 7, S: \"hi\"}, PP: **(*main.T)(0xc000000400)}");
+	/* MaxVariableRecurse 0 (-v 0's), followed: the target of P is too
+	 * deep, and PP's is not even read (its address only) */
+	c.max_recurse = 1;
+	CHECK_STR(load_cfg(&t_ostruct, LOC(AT(o)), &c),
+		  "main.O {In: (*main.T)(0xc000000a00), "
+		  "P: *(*main.T)(0xc000000400), PP: (**main.T)(0xc000000a80)}");
+	c.max_recurse = 3;
+	CHECK_STR(load_cfg(&t_ostruct, LOC(AT(o)), &c),
+		  "main.O {In: main.T {A: 8, S: \"hi\"}, "
+		  "P: *main.T {A: 7, S: \"hi\"}, PP: **main.T {A: 7, S: \"hi\"}}");
+	/* at the top, a pointer to a pointer is followed at level 0 */
+	regs[0] = pp;
+	CHECK_STR(load_cfg(&t_tpp, LOC(REG(0, 8)), &c),
+		  "**main.T {A: 7, S: \"hi\"}");
+	regs[0] = 0;
+	CHECK_STR(load_cfg(&t_tpp, LOC(REG(0, 8)), &c), "**main.T nil");
+	/* nil on the way: Delve's "*main.T nil" one level in */
+	poke64(pp, 0);
+	regs[0] = pp;
+	CHECK_STR(load_cfg(&t_tpp, LOC(REG(0, 8)), &c), "**main.T nil");
+	/* a client's huge MaxVariableRecurse: capped, still fine */
+	c.max_recurse = 1 << 30;
+	CHECK_STR(load_cfg(&t_tptr, LOC(AT(o + 24)), &c),
+		  "*main.T {A: 7, S: \"hi\"}");
+}
+
 static void test_interfaces(void)
 {
 	uint64_t box = MEM_BASE + 0x600;
@@ -444,6 +517,7 @@ int main(void)
 	test_strings();
 	test_slices();
 	test_pointers_structs();
+	test_recurse_follow();
 	test_interfaces();
 	test_funcs_chans();
 	test_maps();
