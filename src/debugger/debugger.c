@@ -400,6 +400,7 @@ void debugger_free(struct debugger *d)
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);
 	VEC_FREE(&d->threads);
+	free(d->tpos);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->job_cv);
 	pthread_cond_destroy(&d->ev_cv);

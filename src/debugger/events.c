@@ -55,39 +55,91 @@ static const struct ctype *go_type(void *ctx, uint64_t addr)
 	return m && m->st ? symtab_go_rtype(m->st, addr - m->bias) : NULL;
 }
 
-static struct thread_state *state_get(struct debugger *d, int64_t key)
+/* The states are found by key through an open-addressed index of their
+ * positions: a Go server may have thousands of goroutines inside traced
+ * calls, and every hit looks one up. */
+static size_t key_slot(const struct debugger *d, int64_t key)
 {
-	static __thread size_t last;
-
-	if (last < d->threads.len && d->threads.items[last].key == key)
-		return &d->threads.items[last];
-	for (size_t i = 0; i < d->threads.len; i++)
-		if (d->threads.items[i].key == key)
-			return &d->threads.items[last = i];
-	struct thread_state ts = {.key = key};
-	VEC_PUSH(&d->threads, ts);
-	last = d->threads.len - 1;
-	return &d->threads.items[last];
+	return (size_t)((uint64_t)key * 0x9e3779b97f4a7c15ull) & (d->tcap - 1);
 }
 
+/* The index slot holding key, or the empty slot where it would go. */
+static size_t index_find(const struct debugger *d, int64_t key)
+{
+	size_t h = key_slot(d, key);
+
+	while (d->tpos[h] && d->threads.items[d->tpos[h] - 1].key != key)
+		h = (h + 1) & (d->tcap - 1);
+	return h;
+}
+
+static void index_rebuild(struct debugger *d, size_t cap)
+{
+	free(d->tpos);
+	d->tcap = cap;
+	d->tpos = xcalloc(cap, sizeof(*d->tpos));
+	for (size_t i = 0; i < d->threads.len; i++)
+		d->tpos[index_find(d, d->threads.items[i].key)] = i + 1;
+}
+
+static struct thread_state *state_get(struct debugger *d, int64_t key)
+{
+	struct thread_state ts = {.key = key};
+	size_t h;
+
+	if (!d->tcap)
+		index_rebuild(d, 64);
+	h = index_find(d, key);
+	if (d->tpos[h])
+		return &d->threads.items[d->tpos[h] - 1];
+	VEC_PUSH(&d->threads, ts);
+	if (d->threads.len * 2 > d->tcap)
+		index_rebuild(d, d->tcap * 2);
+	else
+		d->tpos[h] = d->threads.len;
+	return &d->threads.items[d->threads.len - 1];
+}
+
+/* Removes state i: the last one takes its place, and the index is
+ * mended by shifting back the entries after the emptied slot. */
 static void state_drop(struct debugger *d, size_t i)
 {
+	size_t h = index_find(d, d->threads.items[i].key), last;
+
 	VEC_FREE(&d->threads.items[i].stack);
-	d->threads.items[i] = d->threads.items[--d->threads.len];
+	d->tpos[h] = 0;
+	for (size_t j = (h + 1) & (d->tcap - 1); d->tpos[j];
+	     j = (j + 1) & (d->tcap - 1)) {
+		size_t want = key_slot(d, d->threads.items[d->tpos[j] - 1].key);
+
+		/* Can j's entry move to the hole at h? Only if its home is
+		 * not in (h, j] (cyclically). */
+		if ((j > h && (want <= h || want > j)) ||
+		    (j < h && want <= h && want > j)) {
+			d->tpos[h] = d->tpos[j];
+			d->tpos[j] = 0;
+			h = j;
+		}
+	}
+	last = d->threads.len - 1;
+	if (i != last) {
+		d->threads.items[i] = d->threads.items[last];
+		d->tpos[index_find(d, d->threads.items[i].key)] = i + 1;
+	}
+	d->threads.len--;
 }
 
 void debugger_on_thread(void *ctx, pid_t tid, bool started)
 {
 	struct debugger *d = ctx;
 
-	if (started)
+	size_t h;
+
+	if (started || !d->tcap)
 		return;
-	for (size_t i = 0; i < d->threads.len; i++) {
-		if (d->threads.items[i].key == tid) {
-			state_drop(d, i);
-			return;
-		}
-	}
+	h = index_find(d, tid);
+	if (d->tpos[h])
+		state_drop(d, d->tpos[h] - 1);
 }
 
 /* Entry: the activations recorded at or below this frame are gone
@@ -470,6 +522,8 @@ int debugger_on_exec(void *ctx, pid_t tid)
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);
 	d->threads.len = 0;
+	if (d->tcap)
+		memset(d->tpos, 0, d->tcap * sizeof(*d->tpos));
 	modules_reset(d, NULL);
 	return 0;
 }

@@ -137,6 +137,8 @@ struct debugger {
 
 	/* Only touched on the worker thread. */
 	VEC(struct thread_state) threads;
+	size_t *tpos;            /* index by key: position + 1, 0 empty */
+	size_t tcap;             /* a power of two */
 };
 
 /* Runs fn on the worker thread and waits for it (the engine must be used
