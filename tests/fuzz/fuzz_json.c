@@ -132,6 +132,34 @@ static void decode_all(struct json_object *o)
 	if (wire_state_from_json(o, &st, &eb) == 0)
 		FIXPOINT(struct api_state, wire_state_from_json,
 			 wire_state_to_json, state_release, &st);
+	/* A GetBufferedTracepoints answer with a frame table: the table,
+	 * then each event naming its frames by index (any index may come). */
+	{
+		struct json_object *ft = NULL, *arr = NULL;
+		struct api_frame *frames = NULL;
+		size_t nf = 0;
+
+		if (json_object_is_type(o, json_type_object) &&
+		    json_object_object_get_ex(o, "tinydbgFrames", &ft) &&
+		    wire_frames_from_json(ft, &frames, &nf, &eb) == 0) {
+			if (json_object_object_get_ex(o, "TracepointResults",
+						      &arr) &&
+			    json_object_is_type(arr, json_type_array)) {
+				for (size_t i = 0;
+				     i < json_object_array_length(arr); i++) {
+					if (wire_tracepoint_result_from_json_ft(
+						    json_object_array_get_idx(arr, i),
+						    &r, frames, nf, &eb) == 0) {
+						sink += r.nstack;
+						api_tracepoint_result_release(&r);
+					}
+				}
+			}
+			for (size_t i = 0; i < nf; i++)
+				api_frame_release(&frames[i]);
+			free(frames);
+		}
+	}
 
 	for (size_t i = 0; i < sizeof(int_keys) / sizeof(*int_keys); i++) {
 		int x = 0;
