@@ -178,8 +178,8 @@ static void note_return(struct thread_state *ts, const struct func *fn)
 }
 
 /* Go: the goroutine running on the hit's thread, from its runtime.g: in
- * R14 in functions of Go's register ABI, else where the thread pointer
- * points (fs_base - 8), which costs a read more. On a system stack (g0, id 0) the
+ * R14 in functions of Go's register ABI, else in the thread's TLS
+ * (fs_base - 8, or where the system's linker put it), a read more. On a system stack (g0, id 0) the
  * runtime works for the goroutine the thread runs (m.curg), which is the
  * one named, as Delve does; 0 when there is none (the scheduler) or before
  * the runtime set g up. *own: the goroutine's own stack is the one in use;
@@ -207,8 +207,8 @@ static int64_t goroutine_of(const struct module *m, bool g_in_r14,
 	if (g_in_r14) {
 		if (acc->read_reg(acc->ctx, DREG_R14, &g, 8))
 			return 0;
-	} else if (acc->read_reg(acc->ctx, DREG_FS_BASE, &fs, 8) || fs < 8 ||
-		   acc->read_mem(acc->ctx, fs - 8, &g, 8)) {
+	} else if (acc->read_reg(acc->ctx, DREG_FS_BASE, &fs, 8) || !fs ||
+		   acc->read_mem(acc->ctx, fs + (uint64_t)l->tls_off, &g, 8)) {
 		return 0;
 	}
 	if (!g || acc->read_mem(acc->ctx, g, gbuf, span))

@@ -53,7 +53,7 @@ static int cmp_ent(const void *a, const void *b)
 }
 
 /* The address of the data symbol name in .symtab, or 0. */
-static uint64_t data_symbol(Elf *elf, const char *name)
+static bool data_symbol(Elf *elf, const char *name, uint64_t *val)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -74,11 +74,13 @@ static uint64_t data_symbol(Elf *elf, const char *name)
 			if (!gelf_getsym(data, (int)i, &sym))
 				break;
 			s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (s && !strcmp(s, name))
-				return sym.st_value;
+			if (s && !strcmp(s, name)) {
+				*val = sym.st_value;
+				return true;
+			}
 		}
 	}
-	return 0;
+	return false;
 }
 
 /* A DW_TAG_constant worth keeping: an integer of a package's named type. */
@@ -202,7 +204,8 @@ static struct gotype_index *build_index(struct symtab *st)
 	size_t hsize;
 
 	st->gotypes = gi;
-	gi->types = data_symbol(st->elf, "runtime.types");
+	if (!data_symbol(st->elf, "runtime.types", &gi->types))
+		gi->types = 0;
 	if (!gi->types || !st->dw)
 		return gi;
 	while (dwarf_nextcu(st->dw, off, &next, &hsize, NULL, NULL, NULL) ==
@@ -352,6 +355,34 @@ static bool die_member(Dwarf_Die *die, const char *name, uint64_t *off,
 	return false;
 }
 
+/* Where a thread keeps its g, from the thread pointer. A program the Go
+ * linker linked alone puts it at fs_base - 8. One linked by the system's
+ * linker (cgo, -linkmode=external) has the linker place the TLS symbol
+ * runtime.tlsg in the executable's TLS block, which ends at the thread
+ * pointer: g is at tlsg's offset into the block minus the block's size,
+ * rounded as linkers round it (the block's start keeps the segment's
+ * alignment). */
+static int64_t g_tls_offset(struct symtab *st)
+{
+	uint64_t tlsg = 0;
+	size_t nph = 0;
+
+	if (!data_symbol(st->elf, "runtime.tlsg", &tlsg) ||
+	    elf_getphdrnum(st->elf, &nph))
+		return -8;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		uint64_t size, align;
+
+		if (!gelf_getphdr(st->elf, (int)i, &ph) || ph.p_type != PT_TLS)
+			continue;
+		align = ph.p_align ? ph.p_align : 1;
+		size = ph.p_memsz + ((-ph.p_vaddr - ph.p_memsz) & (align - 1));
+		return (int64_t)tlsg - (int64_t)size;
+	}
+	return -8;
+}
+
 int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out)
 {
 	Dwarf_Die g, stack, mptr, m;
@@ -372,5 +403,6 @@ int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out)
 	    !die_member(&m, "curg", &out->curg_off, NULL))
 		return -ENOENT;
 	out->stack_hi_off = stack_off + hi_off;
+	out->tls_off = g_tls_offset(st);
 	return 0;
 }

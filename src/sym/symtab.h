@@ -132,13 +132,15 @@ size_t symtab_go_consts(struct symtab *st, const struct ctype *t,
 			const struct ctype_enumerator **out);
 
 /* Go: where a goroutine's descriptor (runtime.g, whose address a Go
- * thread keeps at fs_base - 8) holds its id and the top of its stack, from
+ * thread keeps in its TLS, at fs_base + tls_off) holds its id and the top of its stack, from
  * DWARF: the layout changes between Go versions. */
 struct go_g_layout {
 	uint64_t goid_off;
 	uint64_t stack_hi_off;
 	uint64_t m_off;      /* g.m: the thread (runtime.m) running it */
 	uint64_t curg_off;   /* m.curg: the user goroutine on that thread */
+	int64_t tls_off;     /* g is at fs_base + tls_off (-8 unless the
+	                      * system's linker placed runtime.tlsg) */
 };
 int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out);
 
