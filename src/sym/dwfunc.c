@@ -283,9 +283,19 @@ static void collect_params(struct cu_ctx *cu, Dwarf_Die *die,
 
 		if (dwarf_tag(&c) == DW_TAG_unspecified_parameters)
 			*variadic = true;
-		if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
-		    !dwarf_attr(&c, DW_AT_abstract_origin, &a) ||
-		    !dwarf_formref_die(&a, &o))
+		if (dwarf_tag(&c) != DW_TAG_formal_parameter)
+			continue;
+		/* Optimised Go lists unnamed results (~r0) in the
+		 * out-of-line instance only, not in the abstract function. */
+		if (!dwarf_attr(&c, DW_AT_abstract_origin, &a)) {
+			if (results && is_result(cu, &c)) {
+				struct pdesc p = {.decl = c, .conc = c,
+						  .has_conc = true};
+				VEC_PUSH(out, p);
+			}
+			continue;
+		}
+		if (!dwarf_formref_die(&a, &o))
 			continue;
 		off = dwarf_dieoffset(&o);
 		for (size_t i = 0; i < out->len; i++) {
