@@ -40,16 +40,13 @@ static const struct func *func_named(struct debugger *d, const char *name,
 	for (size_t m = 0; m < d->mods.len; m++) {
 		struct module *mod = d->mods.items[m];
 
-		if (mod == skip || !mod->st)
-			continue;
-		for (size_t i = 0; i < symtab_nfuncs(mod->st); i++) {
-			const struct func *f = symtab_func(mod->st, i);
+		const struct func *f;
 
-			if (!strcmp(f->name, name)) {
-				*in = mod;
-				return f;
-			}
-		}
+		if (mod == skip || !mod->st ||
+		    !(f = symtab_func_named(mod->st, name, 0)))
+			continue;
+		*in = mod;
+		return f;
 	}
 	return NULL;
 }

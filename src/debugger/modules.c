@@ -229,18 +229,16 @@ int modules_init(struct debugger *d, struct errbuf *eb)
 		return 0; /* static: no libraries will ever come */
 	/* The loader is mapped from the start; find it among the maps. */
 	struct module *ld = module_at(d, interp);
+	const struct func *fn;
+
 	if (!ld)
 		return 0;
-	for (size_t i = 0; i < symtab_nfuncs(ld->st); i++) {
-		const struct func *fn = symtab_func(ld->st, i);
-		if (strcmp(fn->name, "_dl_debug_state"))
-			continue;
-		/* Without it we still trace what is loaded now; say nothing
-		 * below the frontend, just go on. */
+	/* Without it we still trace what is loaded now; say nothing below
+	 * the frontend, just go on. */
+	fn = symtab_func_named(ld->st, "_dl_debug_state", 0);
+	if (fn)
 		tracepoints_add_internal(d, TP_RENDEZVOUS, ld,
 					 fn->low_pc + ld->bias, NULL);
-		break;
-	}
 	return 0;
 }
 

@@ -428,12 +428,10 @@ static int create_entry(struct debugger *d, struct create_args *a,
 
 	for (size_t m = 0; m < d->mods.len && !err; m++) {
 		struct module *mod = d->mods.items[m];
+		const struct func *fn;
 
-		for (size_t i = 0; mod->st && i < symtab_nfuncs(mod->st); i++) {
-			const struct func *fn = symtab_func(mod->st, i);
-
-			if (strcmp(fn->name, req->function_name))
-				continue;
+		for (size_t nth = 0; mod->st && (fn = symtab_func_named(
+				mod->st, req->function_name, nth)); nth++) {
 			fn = symtab_func_load(mod->st, fn);
 			err = add_entry(d, mod, fn, id, &o, eb);
 			if (err)
@@ -540,15 +538,14 @@ static int job_retloc(struct debugger *d, void *arg, struct errbuf *eb)
 
 	for (size_t m = 0; m < d->mods.len; m++) {
 		struct module *mod = d->mods.items[m];
+		const struct func *fn;
 
-		for (size_t i = 0; mod->st && i < symtab_nfuncs(mod->st); i++) {
-			const struct func *fn = symtab_func(mod->st, i);
+		for (size_t nth = 0; mod->st && (fn = symtab_func_named(
+				mod->st, a->fn, nth)); nth++) {
 			struct ret_site *sites = NULL;
 			size_t nsites = 0;
 			int err;
 
-			if (strcmp(fn->name, a->fn))
-				continue;
 			found = true;
 			err = symtab_return_sites(mod->st, fn, &sites, &nsites,
 						  eb);

@@ -13,14 +13,6 @@
 
 #include "arch/x86.h"
 
-static bool in_ranges(const struct func *f, uint64_t addr)
-{
-	for (size_t i = 0; i < f->nranges; i++)
-		if (addr >= f->ranges[i].lo && addr < f->ranges[i].hi)
-			return true;
-	return false;
-}
-
 /* The symbol a PLT stub at addr jumps through: the stub's first indirect
  * jmp reads a GOT slot, whose JUMP_SLOT relocation names the symbol. */
 static const char *plt_target(struct symtab *st, uint64_t addr)
@@ -51,66 +43,54 @@ static const char *plt_target(struct symtab *st, uint64_t addr)
 	return slot ? symtab_reloc_name(st, slot) : NULL;
 }
 
+struct calls_ctx {
+	struct symtab *st;
+	const struct func *f;
+	VEC(struct call_site) v;
+};
+
+static int note_call(void *ctx, const struct insn *in)
+{
+	struct calls_ctx *c = ctx;
+	struct call_site cs = {.addr = in->addr};
+
+	if (in->cls == INSN_CALL_IND) {
+		cs.indirect = true;
+	} else if (in->cls == INSN_CALL ||
+		   /* a tail call: a jump out of f */
+		   ((in->cls == INSN_JMP || in->cls == INSN_JCC) &&
+		    !symtab_in_ranges(c->f, in->target))) {
+		const struct func *t = symtab_func_at(c->st, in->target);
+
+		cs.target = in->target;
+		if (t && t->low_pc == in->target)
+			cs.callee = t;
+		else if (!t)
+			cs.plt_name = plt_target(c->st, in->target);
+		if (!cs.callee && !cs.plt_name)
+			return 0; /* mid-function: not a call */
+	} else {
+		return 0;
+	}
+	VEC_PUSH(&c->v, cs);
+	return 0;
+}
+
 int symtab_calls(struct symtab *st, const struct func *f,
 		 struct call_site **out, size_t *n, struct errbuf *eb)
 {
-	VEC(struct call_site) v = {0};
+	struct calls_ctx c = {.st = st, .f = f};
+	int err = symtab_walk_code(st, f, note_call, &c, eb);
 
 	*out = NULL;
 	*n = 0;
-	for (size_t r = 0; r < f->nranges; r++) {
-		uint64_t lo = f->ranges[r].lo, len = f->ranges[r].hi - lo;
-		uint8_t *code;
-		size_t off = 0;
-
-		if (len > (64u << 20)) {
-			free(v.items);
-			return errbuf_set(eb, -EFBIG, "%s: a code range of %llu "
-					  "bytes", f->name,
-					  (unsigned long long)len);
-		}
-		code = xmalloc(len ? len : 1);
-		if (symtab_read(st, lo, code, len)) {
-			free(code);
-			free(v.items);
-			return errbuf_set(eb, -EFAULT, "%s: cannot read its "
-					  "code at %#llx", f->name,
-					  (unsigned long long)lo);
-		}
-		while (off < len) {
-			struct insn in;
-			struct call_site cs = {.addr = lo + off};
-
-			if (x86_decode(code + off, len - off, lo + off, &in) ||
-			    !in.len)
-				break;
-			off += in.len;
-			if (in.cls == INSN_CALL_IND) {
-				cs.indirect = true;
-			} else if (in.cls == INSN_CALL ||
-				   /* a tail call: a jump out of f */
-				   ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
-				    !in_ranges(f, in.target))) {
-				const struct func *t =
-					symtab_func_at(st, in.target);
-
-				cs.target = in.target;
-				if (t && t->low_pc == in.target)
-					cs.callee = t;
-				else if (!t)
-					cs.plt_name = plt_target(st, in.target);
-				if (!cs.callee && !cs.plt_name)
-					continue; /* mid-function: not a call */
-			} else {
-				continue;
-			}
-			VEC_PUSH(&v, cs);
-		}
-		free(code);
+	if (err) {
+		free(c.v.items);
+		return err;
 	}
-	*out = v.items;
-	*n = v.len;
-	return (int)v.len;
+	*out = c.v.items;
+	*n = c.v.len;
+	return (int)c.v.len;
 }
 
 /* ---- jump slots ---- */

@@ -83,6 +83,15 @@ struct symtab {
 
 /* symtab.c */
 bool symtab_addr_exec(const struct symtab *st, uint64_t addr);
+/* True when addr is in one of f's ranges. */
+bool symtab_in_ranges(const struct func *f, uint64_t addr);
+struct insn;
+/* Calls fn on each instruction of f's code, in address order per range
+ * (a range ends early at undecodable bytes). Stops at fn's first non-zero
+ * return and returns it; a negative errno when the code cannot be read. */
+int symtab_walk_code(const struct symtab *st, const struct func *f,
+		     int (*fn)(void *ctx, const struct insn *in), void *ctx,
+		     struct errbuf *eb);
 /* Rebuilds rindex from the functions' ranges (used again after adding
  * functions from the symbol tables). */
 void symtab_index_ranges(struct symtab *st);

@@ -415,6 +415,27 @@ const struct func *symtab_func(const struct symtab *st, size_t i)
 	return i < st->funcs.len ? &st->funcs.items[i] : NULL;
 }
 
+const struct func *symtab_func_named(const struct symtab *st,
+				     const char *name, size_t nth)
+{
+	size_t lo = 0, hi = st->funcs.len;
+
+	/* The first of the name in by_name (sorted by name, then address). */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(st->funcs.items[st->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	lo += nth;
+	if (lo >= st->funcs.len ||
+	    strcmp(st->funcs.items[st->by_name[lo]].name, name))
+		return NULL;
+	return &st->funcs.items[st->by_name[lo]];
+}
+
 const struct func *symtab_func_load(struct symtab *st, const struct func *f)
 {
 	struct func *mf;
@@ -503,12 +524,51 @@ const char *symtab_name_at(const struct symtab *st, uint64_t addr)
 	return s ? s->name : NULL;
 }
 
-static bool in_ranges(const struct func *f, uint64_t addr)
+bool symtab_in_ranges(const struct func *f, uint64_t addr)
 {
 	for (size_t i = 0; i < f->nranges; i++)
 		if (addr >= f->ranges[i].lo && addr < f->ranges[i].hi)
 			return true;
 	return false;
+}
+
+int symtab_walk_code(const struct symtab *st, const struct func *f,
+		     int (*fn)(void *ctx, const struct insn *in), void *ctx,
+		     struct errbuf *eb)
+{
+	for (size_t r = 0; r < f->nranges; r++) {
+		uint64_t lo = f->ranges[r].lo, len = f->ranges[r].hi - lo;
+		uint8_t *code;
+		size_t off = 0;
+		int err = 0;
+
+		if (len > (64u << 20))
+			return errbuf_set(eb, -EFBIG, "%s: a code range of %llu "
+					  "bytes", f->name,
+					  (unsigned long long)len);
+		code = xmalloc(len ? len : 1);
+		if (symtab_read(st, lo, code, len)) {
+			free(code);
+			return errbuf_set(eb, -EFAULT, "%s: cannot read its "
+					  "code at %#llx", f->name,
+					  (unsigned long long)lo);
+		}
+		while (off < len && !err) {
+			struct insn in;
+
+			/* Undecodable bytes: we cannot find the next
+			 * instruction boundary, so this range ends here. */
+			if (x86_decode(code + off, len - off, lo + off, &in) ||
+			    !in.len)
+				break;
+			off += in.len;
+			err = fn(ctx, &in);
+		}
+		free(code);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int cmp_site(const void *a, const void *b)
@@ -518,64 +578,48 @@ static int cmp_site(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+struct sites_ctx {
+	const struct func *f;
+	VEC(struct ret_site) v;
+};
+
+static int note_site(void *ctx, const struct insn *in)
+{
+	struct sites_ctx *c = ctx;
+
+	/* Go: ret instructions only, as Delve does. Its stacks move, so a
+	 * return address must never be rewritten; a Go function left by a
+	 * jump (an optimized method wrapper's tail call) reports its
+	 * callee's return only. */
+	if (in->cls == INSN_RET ||
+	    (c->f->lang != LANG_GO &&
+	     (in->cls == INSN_JMP_IND ||
+	      ((in->cls == INSN_JMP || in->cls == INSN_JCC) &&
+	       !symtab_in_ranges(c->f, in->target)))))
+		VEC_PUSH(&c->v, ((struct ret_site){
+			.addr = in->addr,
+			.kind = in->cls == INSN_RET ? RET_SITE_RET
+						    : RET_SITE_TAILJMP}));
+	return 0;
+}
+
 int symtab_return_sites(const struct symtab *st, const struct func *f,
 			struct ret_site **sites, size_t *n, struct errbuf *eb)
 {
-	VEC(struct ret_site) v = {0};
+	struct sites_ctx c = {.f = f};
+	int err = symtab_walk_code(st, f, note_site, &c, eb);
 
 	*sites = NULL;
 	*n = 0;
-	for (size_t r = 0; r < f->nranges; r++) {
-		uint64_t lo = f->ranges[r].lo, len = f->ranges[r].hi - lo;
-		uint8_t *code;
-		size_t off = 0;
-
-		if (len > (64u << 20)) {
-			free(v.items);
-			return errbuf_set(eb, -EFBIG, "%s: a code range of %llu "
-					  "bytes", f->name,
-					  (unsigned long long)len);
-		}
-		code = xmalloc(len ? len : 1);
-		if (symtab_read(st, lo, code, len)) {
-			free(code);
-			free(v.items);
-			return errbuf_set(eb, -EFAULT, "%s: cannot read its "
-					  "code at %#llx", f->name,
-					  (unsigned long long)lo);
-		}
-		while (off < len) {
-			struct insn in;
-
-			/* Undecodable bytes: we cannot find the next
-			 * instruction boundary, so this range ends here. */
-			if (x86_decode(code + off, len - off, lo + off, &in) ||
-			    !in.len)
-				break;
-			/* Go: ret instructions only, as Delve does. Its
-			 * stacks move, so a return address must never be
-			 * rewritten; a Go function left by a jump (an
-			 * optimized method wrapper's tail call) reports its
-			 * callee's return only. */
-			if (in.cls == INSN_RET ||
-			    (f->lang != LANG_GO &&
-			     (in.cls == INSN_JMP_IND ||
-			      ((in.cls == INSN_JMP || in.cls == INSN_JCC) &&
-			       !in_ranges(f, in.target)))))
-				VEC_PUSH(&v, ((struct ret_site){
-					.addr = lo + off,
-					.kind = in.cls == INSN_RET
-							? RET_SITE_RET
-							: RET_SITE_TAILJMP}));
-			off += in.len;
-		}
-		free(code);
+	if (err) {
+		free(c.v.items);
+		return err;
 	}
-	if (v.len)
-		qsort(v.items, v.len, sizeof(*v.items), cmp_site);
-	*sites = v.items;
-	*n = v.len;
-	return (int)v.len;
+	if (c.v.len)
+		qsort(c.v.items, c.v.len, sizeof(*c.v.items), cmp_site);
+	*sites = c.v.items;
+	*n = c.v.len;
+	return (int)c.v.len;
 }
 
 int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off)

@@ -93,6 +93,10 @@ size_t symtab_nfuncs(const struct symtab *st);
 /* Function i, as the index knows it: name, ranges, low_pc, lang, file.
  * Its params, results and entry_pc need symtab_func_load. */
 const struct func *symtab_func(const struct symtab *st, size_t i);
+/* The nth (from 0) function named name, by address; NULL when there are
+ * fewer (static functions, aliases and overloads share names). */
+const struct func *symtab_func_named(const struct symtab *st,
+				     const char *name, size_t nth);
 /* f (from this symtab) with everything read: what a tracepoint needs. The
  * details are read from DWARF on first use, since a trace needs them for
  * a few functions and a big program has tens of thousands. */
