@@ -3,6 +3,7 @@
  * through the client, and printing the events as they arrive. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,17 +134,33 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* A pid is a positive decimal number and nothing else ("123x" is not). */
-static int parse_pid(const char *s, int *pid)
+/* A decimal number in [lo, hi] and nothing else ("123x" is not). */
+static int parse_range(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (!*s || *end || errno || v <= 0 || v > 4194304)
+	if (!*s || *end || errno || v < lo || v > hi)
 		return -1;
-	*pid = (int)v;
+	*out = v;
+	return 0;
+}
+
+/* An integer flag's value in [lo, hi]; else one line saying what it must
+ * be, and -1 (a usage error). */
+static int int_flag(const char *arg, const char *flag, long lo, long hi,
+		    const char *what, int *out)
+{
+	long v;
+
+	if (parse_range(arg, lo, hi, &v)) {
+		fprintf(stderr, "tinydbg: invalid %s \"%s\": %s\n", flag, arg,
+			what);
+		return -1;
+	}
+	*out = (int)v;
 	return 0;
 }
 
@@ -169,7 +186,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	const char *pos[2], *build_flag = NULL;
-	int dashdash = argc, npos = 0, c;
+	int dashdash = argc, npos = 0, c, v;
+	long pid;
 
 	/* Everything after "--" belongs to the target, untouched. */
 	for (int i = 1; i < argc; i++) {
@@ -190,12 +208,13 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			o->exec = optarg;
 			break;
 		case 'p':
-			if (parse_pid(optarg, &o->pid)) {
+			if (parse_range(optarg, 1, 4194304, &pid)) {
 				fprintf(stderr,
 					"tinydbg: invalid pid \"%s\": a pid is a positive number\n",
 					optarg);
 				return EXIT_USAGE;
 			}
+			o->pid = (int)pid;
 			break;
 		case 't':
 			o->test = true;
@@ -232,63 +251,24 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
 			break;
-		case 's': {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || v < 0 || v > 1000) {
-				fprintf(stderr,
-					"tinydbg: invalid --stack \"%s\": a depth from 0 to 1000\n",
-					optarg);
+		case 's':
+			if (int_flag(optarg, "--stack", 0, 1000, "a depth from 0 to 1000", &o->stack))
 				return EXIT_USAGE;
-			}
-			o->stack = (int)v;
 			break;
-		}
-		case 'v': {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || v < 0 || v > 4) {
-				fprintf(stderr,
-					"tinydbg: invalid --verbose \"%s\": a level from 0 to 4\n",
-					optarg);
+		case 'v':
+			if (int_flag(optarg, "--verbose", 0, 4, "a level from 0 to 4", &o->verbose))
 				return EXIT_USAGE;
-			}
-			o->verbose = (int)v;
 			break;
-		}
-		case OPT_FOLLOW_CALLS: {
-			char *end;
-			long v;
-
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || v < 0 || v > 100) {
-				fprintf(stderr,
-					"tinydbg: invalid --follow-calls \"%s\": a depth from 0 to 100\n",
-					optarg);
+		case OPT_FOLLOW_CALLS:
+			if (int_flag(optarg, "--follow-calls", 0, 100, "a depth from 0 to 100", &o->follow_calls))
 				return EXIT_USAGE;
-			}
-			o->follow_calls = (int)v;
 			break;
-		}
-		case OPT_MAX_FUNCTIONS: {
-			char *end;
-			errno = 0;
-			o->max_functions = strtol(optarg, &end, 10);
-			if (!*optarg || *end || errno || o->max_functions <= 0) {
-				fprintf(stderr,
-					"tinydbg: invalid --max-functions \"%s\": a positive number\n",
-					optarg);
+		case OPT_MAX_FUNCTIONS:
+			if (int_flag(optarg, "--max-functions", 1, INT_MAX,
+				     "a positive number", &v))
 				return EXIT_USAGE;
-			}
+			o->max_functions = v;
 			break;
-		}
 		case 'h':
 			trace_usage(stdout);
 			return -1;

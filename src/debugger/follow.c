@@ -16,9 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 /* Delve leaves the Go runtime out, but for the three that run user code
  * or decide where a panic goes. */
 static bool skipped(const struct module *mod, const char *name)
@@ -133,28 +130,16 @@ int follow_list(struct debugger *d, const char *filter, int follow,
 
 bool follow_is_root(struct debugger *d, const char *re, const struct func *fn)
 {
-	pcre2_match_data *md;
-	int rc, errcode;
-	PCRE2_SIZE erroff;
-
 	if (!re)
 		return false;
 	if (!d->root_re_str || strcmp(d->root_re_str, re)) {
-		pcre2_code_free(d->root_re);
+		name_re_free(d->root_re);
+		d->root_re = NULL;
 		free(d->root_re_str);
-		d->root_re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-					   0, &errcode, &erroff, NULL);
 		d->root_re_str = xstrdup(re);
+		name_re_compile(&d->root_re, re, NULL);
 	}
-	if (!d->root_re)
-		return false;
-	md = pcre2_match_data_create_from_pattern(d->root_re, NULL);
-	if (!md)
-		return false;
-	rc = pcre2_match(d->root_re, (PCRE2_SPTR)fn->name, strlen(fn->name),
-			 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	return d->root_re && name_re_match(d->root_re, fn->name);
 }
 
 void follow_add_callsites(struct debugger *d, struct module *mod,
@@ -268,7 +253,7 @@ void follow_on_callsite(struct debugger *d, const struct tracepoint *tp,
 
 void follow_free(struct debugger *d)
 {
-	pcre2_code_free(d->root_re);
+	name_re_free(d->root_re);
 	d->root_re = NULL;
 	free(d->root_re_str);
 	d->root_re_str = NULL;

@@ -104,7 +104,7 @@ struct debugger {
 	bool no_dwarf;           /* the executable has no DWARF */
 	struct unwinder *unwinder; /* --stack: CFI rows cached across hits */
 	char *root_re_str;       /* follow_is_root's compiled regexp... */
-	void *root_re;           /* ...(a pcre2_code) */
+	struct name_re *root_re; /* ...compiled */
 	struct symtab *first_st; /* the executable's, opened by debugger_new
 	                          * and taken by modules_init */
 	const struct engine_ops *ops;

@@ -447,17 +447,20 @@ const struct func *symtab_func_load(struct symtab *st, const struct func *f)
 	return mf;
 }
 
-int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
-		 size_t *n, struct errbuf *eb)
-{
+struct name_re {
 	pcre2_code *re;
 	pcre2_match_data *md;
+};
+
+int name_re_compile(struct name_re **out, const char *regexp,
+		    struct errbuf *eb)
+{
+	struct name_re *r;
 	int errcode;
 	PCRE2_SIZE erroff;
-	size_t k = 0;
+	pcre2_code *re;
 
-	*idx = NULL;
-	*n = 0;
+	*out = NULL;
 	if (!regexp)
 		regexp = "";
 	re = pcre2_compile((PCRE2_SPTR)regexp, PCRE2_ZERO_TERMINATED, 0,
@@ -472,22 +475,49 @@ int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 	}
 	/* JIT is an optimization: without it matching still works. */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (!md) {
-		pcre2_code_free(re);
+	r = xcalloc(1, sizeof(*r));
+	r->re = re;
+	r->md = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!r->md) {
+		name_re_free(r);
 		return errbuf_set(eb, -ENOMEM, "out of memory matching '%s'",
 				  regexp);
 	}
-	*idx = xmalloc((st->funcs.len ? st->funcs.len : 1) * sizeof(**idx));
-	for (size_t i = 0; i < st->funcs.len; i++) {
-		const char *name = st->funcs.items[st->by_name[i]].name;
+	*out = r;
+	return 0;
+}
 
-		if (pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md,
-				NULL) >= 0)
+bool name_re_match(struct name_re *r, const char *name)
+{
+	return pcre2_match(r->re, (PCRE2_SPTR)name, strlen(name), 0, 0, r->md,
+			   NULL) >= 0;
+}
+
+void name_re_free(struct name_re *r)
+{
+	if (!r)
+		return;
+	pcre2_match_data_free(r->md);
+	pcre2_code_free(r->re);
+	free(r);
+}
+
+int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
+		 size_t *n, struct errbuf *eb)
+{
+	struct name_re *re;
+	size_t k = 0;
+	int err;
+
+	*idx = NULL;
+	*n = 0;
+	if ((err = name_re_compile(&re, regexp, eb)))
+		return err;
+	*idx = xmalloc((st->funcs.len ? st->funcs.len : 1) * sizeof(**idx));
+	for (size_t i = 0; i < st->funcs.len; i++)
+		if (name_re_match(re, st->funcs.items[st->by_name[i]].name))
 			(*idx)[k++] = st->by_name[i];
-	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
+	name_re_free(re);
 	*n = k;
 	return 0;
 }

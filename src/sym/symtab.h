@@ -110,6 +110,14 @@ const struct func *symtab_func_load(struct symtab *st, const struct func *f);
 int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 		 size_t *n, struct errbuf *eb);
 
+/* A function-name regexp, as symtab_match takes it, for testing names one
+ * by one (the outermost matched call of --follow-calls). */
+struct name_re;
+int name_re_compile(struct name_re **out, const char *regexp,
+		    struct errbuf *eb);
+bool name_re_match(struct name_re *r, const char *name);
+void name_re_free(struct name_re *r);
+
 /* The function whose ranges contain addr (link-time), or NULL. */
 const struct func *symtab_func_at(const struct symtab *st, uint64_t addr);
 
