@@ -236,6 +236,20 @@ static void unknown_value(struct value *v, uint32_t flags)
 	v->flags = flags | VF_C;
 }
 
+/* The values of n params (arguments or Go results), flagged as such. */
+static struct value *load_params(const struct param *ps, size_t n,
+				 const struct target_access *acc,
+				 const struct load_config *cfg, uint32_t flags)
+{
+	struct value *v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		value_load(&v[i], ps[i].name, ps[i].type, &ps[i].loc, acc, cfg);
+		v[i].flags |= flags;
+	}
+	return v;
+}
+
 static void load_event(struct debugger *d, const struct tracepoint *tp,
 		       const struct hit *h, const struct target_access *acc,
 		       struct api_tracepoint_result *ev)
@@ -260,14 +274,8 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 			ev->ninput = 1;
 			return;
 		}
-		ev->input_params = xcalloc(fn->nparams ? fn->nparams : 1,
-					   sizeof(struct value));
-		for (size_t i = 0; i < fn->nparams; i++) {
-			const struct param *p = &fn->params[i];
-			value_load(&ev->input_params[i], p->name, p->type,
-				   &p->loc, acc, &tp->load);
-			ev->input_params[i].flags |= VF_ARGUMENT;
-		}
+		ev->input_params = load_params(fn->params, fn->nparams, acc,
+					       &tp->load, VF_ARGUMENT);
 		ev->ninput = fn->nparams;
 		return;
 	}
@@ -278,14 +286,8 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		return;
 	}
 	if (fn->lang == LANG_GO) {
-		ev->return_params = xcalloc(fn->nresults ? fn->nresults : 1,
-					    sizeof(struct value));
-		for (size_t i = 0; i < fn->nresults; i++) {
-			const struct param *p = &fn->results[i];
-			value_load(&ev->return_params[i], p->name, p->type,
-				   &p->loc, acc, &tp->load);
-			ev->return_params[i].flags |= VF_RETURN;
-		}
+		ev->return_params = load_params(fn->results, fn->nresults, acc,
+						&tp->load, VF_RETURN);
 		ev->nreturn = fn->nresults;
 		return;
 	}

@@ -458,6 +458,18 @@ static void abi_locs(struct symtab *st, Dwarf_Die *die, struct func *f,
 	free(types);
 }
 
+/* p's name and type, from its declaration. */
+static void name_param(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *decl,
+		       struct param *p)
+{
+	const char *name = dwarf_diename(decl);
+
+	p->name = arena_strdup(&st->arena, name ? name : "");
+	p->type = dwtype_of(st, decl, cu->lang);
+	if (!p->type)
+		p->type = dwtype_unknown(st);
+}
+
 /* Go: the results, placed at the ret instructions by the ABI (DWARF gives
  * them no location there). */
 static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
@@ -479,14 +491,8 @@ static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	for (size_t i = 0; i < f->nparams; i++)
 		at[i] = f->params[i].type;
 	for (size_t i = 0; i < rs.len; i++) {
-		struct param *p = &f->results[i];
-		const char *name = dwarf_diename(&rs.items[i].decl);
-
-		p->name = arena_strdup(&st->arena, name ? name : "");
-		p->type = dwtype_of(st, &rs.items[i].decl, cu->lang);
-		if (!p->type)
-			p->type = dwtype_unknown(st);
-		rt[i] = p->type;
+		name_param(st, cu, &rs.items[i].decl, &f->results[i]);
+		rt[i] = f->results[i].type;
 	}
 	/* Unplaceable: the results stay without location (optimized out). */
 	x86_go_result_locs(at, f->nparams, rt, rs.len, locs);
@@ -518,12 +524,8 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	}
 	for (size_t i = 0; i < ps.len; i++) {
 		struct param *p = &f->params[i];
-		const char *name = dwarf_diename(&ps.items[i].decl);
 
-		p->name = arena_strdup(&st->arena, name ? name : "");
-		p->type = dwtype_of(st, &ps.items[i].decl, cu->lang);
-		if (!p->type)
-			p->type = dwtype_unknown(st);
+		name_param(st, cu, &ps.items[i].decl, p);
 		how[i] = param_loc(st, die, f, &ps.items[i], p->type, &p->loc);
 		if (how[i] == PLOC_ABI || how[i] == PLOC_PARTIAL)
 			need_abi = true;

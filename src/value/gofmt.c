@@ -209,8 +209,6 @@ static bool only_addr(const struct value *v)
  * loader's NUL. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *c)
 {
-	size_t len;
-
 	if (s[0] < 0x80) {
 		*c = s[0];
 		return 1;
@@ -219,25 +217,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *c)
 		*c = 0;
 		return 2;
 	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, *c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, *c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, *c = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		*c = *c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && *c < 0x800) || (len == 4 && *c < 0x10000) ||
-	    (*c >= 0xd800 && *c <= 0xdfff) || *c > 0x10ffff)
-		return 0;
-	return len;
+	return go_utf8_seq(s, n, c);
 }
 
 /* unicode.IsPrint for what is not ASCII, close enough: the controls,

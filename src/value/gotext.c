@@ -75,19 +75,16 @@ void gofloat_format(char *buf, size_t size, double x, int bits)
 	strbuf_release(&sb);
 }
 
-/* Length of the UTF-8 sequence Go's decoder accepts at s (n bytes left),
- * 0 when it takes only U+FFFD for one byte. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t go_utf8_seq(const unsigned char *s, size_t n, uint32_t *c)
 {
 	size_t len;
-	uint32_t c;
 
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, c = s[0] & 0x1f;
+		len = 2, *c = s[0] & 0x1f;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, c = s[0] & 0x0f;
+		len = 3, *c = s[0] & 0x0f;
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, c = s[0] & 0x07;
+		len = 4, *c = s[0] & 0x07;
 	else
 		return 0;
 	if (len > n)
@@ -95,10 +92,10 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	for (size_t i = 1; i < len; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
-		c = c << 6 | (s[i] & 0x3f);
+		*c = *c << 6 | (s[i] & 0x3f);
 	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+	if ((len == 3 && *c < 0x800) || (len == 4 && *c < 0x10000) ||
+	    (*c >= 0xd800 && *c <= 0xdfff) || *c > 0x10ffff)
 		return 0;
 	return len;
 }
@@ -106,6 +103,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 char *gostring_text(const uint8_t *s, size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;
+	uint32_t cp;
 	size_t k;
 
 	strbuf_init(&sb);
@@ -115,7 +113,7 @@ char *gostring_text(const uint8_t *s, size_t n)
 			strbuf_add(&sb, "\xc0\x80", 2);
 		} else if (s[i] < 0x80) {
 			strbuf_addch(&sb, (char)s[i]);
-		} else if ((k = utf8_seq(s + i, n - i))) {
+		} else if ((k = go_utf8_seq(s + i, n - i, &cp))) {
 			strbuf_add(&sb, s + i, k);
 		} else {
 			/* Go's JSON encoder writes an invalid byte as U+FFFD,

@@ -93,6 +93,11 @@ void cfloat_format(char *buf, size_t n, long double x, unsigned size);
 /* Decodes a little-endian float of size 4, 8, or >= 10 (x87 extended). */
 long double cfloat_decode(const uint8_t *bytes, unsigned size);
 
+/* gotext.c: the length of the multi-byte UTF-8 sequence Go's decoder
+ * accepts at s (n bytes left), its code point in *c; 0 when Go takes one
+ * byte of it as U+FFFD. */
+size_t go_utf8_seq(const unsigned char *s, size_t n, uint32_t *c);
+
 /* gofmt.c: Delve's SinglelineString for values without VF_C. */
 void value_format_go(const struct value *v, struct strbuf *sb);
 /* Go values as Delve's FormatTraceVariable prints them at -v 2 (types
