@@ -323,11 +323,7 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				    size_t *n, uint64_t *lost,
 				    struct errbuf *eb)
 {
-	struct json_object *p = json_object_new_object(), *a, *res, *arr;
-	struct json_object *ftab = NULL;
-	struct api_tracepoint_result *rs = NULL;
-	struct api_frame *frames = NULL;
-	size_t len = 0, i, nframes = 0;
+	struct json_object *p = json_object_new_object(), *a, *res;
 	uint64_t nlost = 0;
 	int err;
 
@@ -344,43 +340,9 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 			  eb);
 	if (err)
 		return err;
-	err = wire_get_u64(res, "Lost", &nlost, eb);
-	if (err)
-		goto out;
-	if (!json_object_is_type(res, json_type_object) ||
-	    !json_object_object_get_ex(res, "TracepointResults", &arr) || !arr)
-		goto out; /* none: Go sends null for an empty slice */
-	if (!json_object_is_type(arr, json_type_array)) {
-		err = errbuf_set(eb, -EPROTO,
-				 "rpc: TracepointResults is not an array");
-		goto out;
-	}
-	if (json_object_object_get_ex(res, "tinydbgFrames", &ftab) && ftab &&
-	    (err = wire_frames_from_json(ftab, &frames, &nframes, eb)))
-		goto out;
-	len = json_object_array_length(arr);
-	rs = len ? xcalloc(len, sizeof(*rs)) : NULL;
-	for (i = 0; i < len; i++) {
-		err = wire_tracepoint_result_from_json_ft(
-			json_object_array_get_idx(arr, i), &rs[i],
-			frames, nframes, eb);
-		if (err) {
-			while (i--)
-				api_tracepoint_result_release(&rs[i]);
-			free(rs);
-			rs = NULL;
-			len = 0;
-			goto out;
-		}
-	}
-	*out = rs;
-	*n = len;
-	if (lost)
+	err = wire_tracepoints_from_json(res, out, n, &nlost, eb);
+	if (!err && lost)
 		*lost = nlost;
-out:
-	for (size_t k = 0; k < nframes; k++)
-		api_frame_release(&frames[k]);
-	free(frames);
 	json_object_put(a);
 	return err;
 }

@@ -832,3 +832,68 @@ int wire_state_from_json(struct json_object *o, struct api_state *st,
 	}
 	return 0;
 }
+
+/* ---- GetBufferedTracepoints' answer ---- */
+
+struct json_object *wire_tracepoints_to_json(
+	const struct api_tracepoint_result *evs, size_t n, uint64_t lost,
+	bool frame_table)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *arr = json_object_new_array_ext((int)n);
+	struct wire_frames *ft = frame_table ? wire_frames_new() : NULL;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, wire_tracepoint_result_to_json_ft(
+						   &evs[i], ft));
+	add(o, "TracepointResults", arr);
+	if (ft)
+		add(o, "tinydbgFrames", wire_frames_take(ft));
+	add_u64(o, "Lost", lost);
+	return o;
+}
+
+int wire_tracepoints_from_json(struct json_object *o,
+			       struct api_tracepoint_result **out, size_t *n,
+			       uint64_t *lost, struct errbuf *eb)
+{
+	struct json_object *arr = NULL, *ftab = NULL;
+	struct api_tracepoint_result *rs = NULL;
+	struct api_frame *frames = NULL;
+	size_t len = 0, i, nframes = 0;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	*lost = 0;
+	if ((err = wire_get_u64(o, "Lost", lost, eb)) ||
+	    (err = wire_get_arr(o, "TracepointResults", &arr,
+				"[]TracepointResult", eb)) < 0 ||
+	    (err = wire_get_arr(o, "tinydbgFrames", &ftab, "[]Stackframe",
+				eb)) < 0)
+		return err;
+	if (!arr)
+		return 0; /* none: Go sends null for an empty slice */
+	if (ftab && (err = wire_frames_from_json(ftab, &frames, &nframes, eb)))
+		return err;
+	len = json_object_array_length(arr);
+	rs = len ? xcalloc(len, sizeof(*rs)) : NULL;
+	for (i = 0; i < len && !err; i++)
+		err = wire_tracepoint_result_from_json_ft(
+			json_object_array_get_idx(arr, i), &rs[i], frames,
+			nframes, eb);
+	if (err) {
+		/* The failed one undid itself; the ones before it stand. */
+		for (i--; i-- > 0;)
+			api_tracepoint_result_release(&rs[i]);
+		free(rs);
+		rs = NULL;
+		len = 0;
+	}
+	for (size_t k = 0; k < nframes; k++)
+		api_frame_release(&frames[k]);
+	free(frames);
+	*out = rs;
+	*n = len;
+	return err;
+}

@@ -95,4 +95,14 @@ struct json_object *wire_str(const char *s);
 struct json_object *wire_u64_array(const uint64_t *a, size_t n);
 struct json_object *wire_str_array(char *const *a, size_t n);
 
+/* GetBufferedTracepoints' answer: its events and how many were lost; with
+ * frame_table (the request's "tinydbgFrameTable"), the batch's frames
+ * once, the events naming theirs by index. The decoder takes both forms. */
+struct json_object *wire_tracepoints_to_json(
+	const struct api_tracepoint_result *evs, size_t n, uint64_t lost,
+	bool frame_table);
+int wire_tracepoints_from_json(struct json_object *o,
+			       struct api_tracepoint_result **out, size_t *n,
+			       uint64_t *lost, struct errbuf *eb);
+
 #endif

@@ -362,8 +362,6 @@ static int server_take_events(struct call *c, struct json_object **result,
 			      struct errbuf *eb)
 {
 	struct api_tracepoint_result *evs = NULL;
-	struct json_object *arr;
-	struct wire_frames *ft;
 	uint64_t lost = 0;
 	int wait = 0;
 	bool table = false;
@@ -376,20 +374,10 @@ static int server_take_events(struct call *c, struct json_object **result,
 		wait = SERVER_MAX_WAIT_MS;
 	wire_get_bool(c->params, "tinydbgFrameTable", &table, NULL);
 	n = debugger_take_events(c->s->d, wait, &evs, &lost);
-	arr = json_object_new_array_ext((int)n);
-	ft = table ? wire_frames_new() : NULL;
-	for (size_t i = 0; i < n; i++) {
-		json_object_array_add(arr, wire_tracepoint_result_to_json_ft(
-						   &evs[i], ft));
+	*result = wire_tracepoints_to_json(evs, n, lost, table);
+	for (size_t i = 0; i < n; i++)
 		api_tracepoint_result_release(&evs[i]);
-	}
 	free(evs);
-	*result = json_object_new_object();
-	json_object_object_add(*result, "TracepointResults", arr);
-	if (ft)
-		json_object_object_add(*result, "tinydbgFrames",
-				       wire_frames_take(ft));
-	json_object_object_add(*result, "Lost", json_object_new_uint64(lost));
 	return 0;
 }
 

@@ -132,32 +132,18 @@ static void decode_all(struct json_object *o)
 	if (wire_state_from_json(o, &st, &eb) == 0)
 		FIXPOINT(struct api_state, wire_state_from_json,
 			 wire_state_to_json, state_release, &st);
-	/* A GetBufferedTracepoints answer with a frame table: the table,
-	 * then each event naming its frames by index (any index may come). */
+	/* A GetBufferedTracepoints answer, frame table or not. */
 	{
-		struct json_object *ft = NULL, *arr = NULL;
-		struct api_frame *frames = NULL;
-		size_t nf = 0;
+		struct api_tracepoint_result *rs = NULL;
+		uint64_t lost = 0;
+		size_t n = 0;
 
-		if (json_object_is_type(o, json_type_object) &&
-		    json_object_object_get_ex(o, "tinydbgFrames", &ft) &&
-		    wire_frames_from_json(ft, &frames, &nf, &eb) == 0) {
-			if (json_object_object_get_ex(o, "TracepointResults",
-						      &arr) &&
-			    json_object_is_type(arr, json_type_array)) {
-				for (size_t i = 0;
-				     i < json_object_array_length(arr); i++) {
-					if (wire_tracepoint_result_from_json_ft(
-						    json_object_array_get_idx(arr, i),
-						    &r, frames, nf, &eb) == 0) {
-						sink += r.nstack;
-						api_tracepoint_result_release(&r);
-					}
-				}
+		if (wire_tracepoints_from_json(o, &rs, &n, &lost, &eb) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				sink += rs[i].nstack;
+				api_tracepoint_result_release(&rs[i]);
 			}
-			for (size_t i = 0; i < nf; i++)
-				api_frame_release(&frames[i]);
-			free(frames);
+			free(rs);
 		}
 	}
 
