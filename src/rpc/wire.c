@@ -579,6 +579,16 @@ static void wire_add_values(struct json_object *o, const char *key,
  * answer lists each frame once ("tinydbgFrames") and events name theirs
  * by index ("tinydbgStack"), which cuts what both ends encode and parse
  * per event. Delve's clients do not ask, and get Delve's "stacktrace". */
+struct wire_frames;
+static struct json_object *
+wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
+				  struct wire_frames *ft);
+static int wire_tracepoint_result_from_json_ft(struct json_object *o,
+					       struct api_tracepoint_result *r,
+					       const struct api_frame *frames,
+					       size_t nframes,
+					       struct errbuf *eb);
+
 struct wire_frames {
 	struct json_object *arr;
 	uint64_t *pcs;  /* open addressing: pc + 1, 0 empty */
@@ -586,7 +596,7 @@ struct wire_frames {
 	size_t cap, n;
 };
 
-struct wire_frames *wire_frames_new(void)
+static struct wire_frames *wire_frames_new(void)
 {
 	struct wire_frames *ft = xcalloc(1, sizeof(*ft));
 
@@ -631,7 +641,7 @@ static int frames_index(struct wire_frames *ft, const struct api_frame *f)
 	return ft->idx[h];
 }
 
-struct json_object *wire_frames_take(struct wire_frames *ft)
+static struct json_object *wire_frames_take(struct wire_frames *ft)
 {
 	struct json_object *arr = ft->arr;
 
@@ -647,7 +657,7 @@ wire_tracepoint_result_to_json(const struct api_tracepoint_result *r)
 	return wire_tracepoint_result_to_json_ft(r, NULL);
 }
 
-struct json_object *
+static struct json_object *
 wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
 				  struct wire_frames *ft)
 {
@@ -697,7 +707,7 @@ int wire_tracepoint_result_from_json(struct json_object *o,
 	return wire_tracepoint_result_from_json_ft(o, r, NULL, 0, eb);
 }
 
-int wire_frames_from_json(struct json_object *arr, struct api_frame **out,
+static int wire_frames_from_json(struct json_object *arr, struct api_frame **out,
 			  size_t *n, struct errbuf *eb)
 {
 	size_t len = json_object_is_type(arr, json_type_array)
@@ -729,7 +739,7 @@ static void frame_copy(struct api_frame *dst, const struct api_frame *src)
 	dst->line = src->line;
 }
 
-int wire_tracepoint_result_from_json_ft(struct json_object *o,
+static int wire_tracepoint_result_from_json_ft(struct json_object *o,
 					struct api_tracepoint_result *r,
 					const struct api_frame *frames,
 					size_t nframes, struct errbuf *eb)

@@ -41,22 +41,6 @@ int wire_value_from_json(struct json_object *o, struct value *v,
 /* api.TracepointResult, plus ours: "threadID", "timeNs", "stacktrace". */
 struct json_object *
 wire_tracepoint_result_to_json(const struct api_tracepoint_result *r);
-/* Frame tables (see wire.c): the server indexes each batch's frames... */
-struct wire_frames;
-struct wire_frames *wire_frames_new(void);
-/* ...gives the table's JSON array, and frees the builder. */
-struct json_object *wire_frames_take(struct wire_frames *ft);
-struct json_object *
-wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
-				  struct wire_frames *ft);
-/* The client decodes the table, then events whose tinydbgStack indexes
- * it (frames copied into each event). */
-int wire_frames_from_json(struct json_object *arr, struct api_frame **out,
-			  size_t *n, struct errbuf *eb);
-int wire_tracepoint_result_from_json_ft(struct json_object *o,
-					struct api_tracepoint_result *r,
-					const struct api_frame *frames,
-					size_t nframes, struct errbuf *eb);
 int wire_tracepoint_result_from_json(struct json_object *o,
 				     struct api_tracepoint_result *r,
 				     struct errbuf *eb);
