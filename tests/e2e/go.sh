@@ -222,3 +222,20 @@ run_dlv go-opt -- --exec "$optbin" "$re" -- seq
 grep -q '^>> goroutine(1): => ((unreadable empty OP stack))$' "$OUT/go-opt.dlv" &&
 	pass "go-opt: results Delve 1.20 cannot read" ||
 	fail "go-opt: Delve now reads these results: update this test and README: $(grep '^>>' "$OUT/go-opt.dlv" | head -2)"
+
+# A cgo program, linked by the system's linker, whose C code has
+# thread-local data: Go's TLS slot for g (runtime.tlsg) is not at
+# fs_base-8 there. The goroutine of code that keeps g only in TLS
+# (assembly: runtime.systemstack) is read where the linker put it; read at
+# fs_base-8 every such event would say goroutine(0).
+cgobin=$OUT/cgotls
+if [[ ! -x $cgobin ]] || [[ -n $(find "$GOFIX/cgotls" -newer "$cgobin" -name '*.go') ]]; then
+	(cd "$GOFIX/cgotls" && CGO_ENABLED=1 go build -gcflags='all=-N -l' -o "$cgobin" .) \
+		>"$cgobin.log" 2>&1 || fail "go build cgotls: $(tail -3 "$cgobin.log")"
+fi
+run_trace go-cgo -- trace -e "$cgobin" '^runtime\.systemstack$|^main\.work$' --
+expect_rc go-cgo 0
+[[ $(grep -cE '^> goroutine\([1-9][0-9]*\): main\.work\(' "$OUT/go-cgo.err") == 12 ]] &&
+	grep -qE '^> goroutine\([1-9][0-9]*\): runtime\.systemstack\(\)$' "$OUT/go-cgo.err" &&
+	pass "go-cgo: goroutines named through the linker's TLS slot" ||
+	fail "go-cgo: $(grep -c work "$OUT/go-cgo.err") work lines: $(head -3 "$OUT/go-cgo.err")"
