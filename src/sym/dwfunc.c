@@ -219,6 +219,31 @@ static char *func_name(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	return NULL;
 }
 
+/* A clone (foo.part.0, foo.isra.0, foo.constprop.0) takes its name from
+ * its original through DW_AT_abstract_origin: both would print as foo,
+ * and foo calling foo.part.0 would look like recursion. Name it as its
+ * symbol does, keeping where the original's name ends (f->base_len). */
+static void clone_name(struct symtab *st, struct cu_ctx *cu,
+		       const struct elfsym *sym, struct func *f)
+{
+	const char *suf;
+	size_t n, m;
+	char *full;
+
+	if (cu->lang == LANG_GO || !sym ||
+	    !(suf = elfsym_clone_suffix(sym->name)))
+		return;
+	n = strlen(f->name);
+	m = strlen(suf);
+	if (n >= m && !strcmp(f->name + n - m, suf))
+		return; /* the DWARF name has it already */
+	full = arena_alloc(&st->arena, n + m + 1);
+	memcpy(full, f->name, n);
+	memcpy(full + n, suf, m + 1);
+	f->name = full;
+	f->base_len = n;
+}
+
 /* One parameter while the function is being read. */
 struct pdesc {
 	Dwarf_Die decl;     /* name and type */
@@ -587,6 +612,7 @@ static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		free(rv.items);
 		return;
 	}
+	clone_name(st, cu, sym, &f);
 	if (link)
 		f.linkage_name = arena_strdup(&st->arena, link);
 	else if (sym)

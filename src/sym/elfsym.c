@@ -29,6 +29,13 @@ bool elfsym_is_cold(const char *name)
 	return p && (p[5] == 0 || p[5] == '.');
 }
 
+const char *elfsym_clone_suffix(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	return dot && dot > name && dot[1] ? dot : NULL;
+}
+
 struct elfsym_vec {
 	struct elfsym *items;
 	size_t len, cap;
@@ -178,6 +185,7 @@ void elfsym_add_funcs(struct symtab *st)
 	for (size_t i = 0; i < st->nsyms; i++) {
 		const struct elfsym *s = &st->syms[i];
 		struct func f = {0};
+		const char *clone = NULL;
 
 		if (!s->size || elfsym_is_cold(s->name))
 			continue;
@@ -192,6 +200,21 @@ void elfsym_add_funcs(struct symtab *st)
 		f.name = cxxname_display(&st->arena, s->name);
 		if (!f.name)
 			f.name = f.linkage_name;
+		if (st->file_lang != LANG_GO)
+			clone = elfsym_clone_suffix(s->name);
+		/* A clone: its own name, as gdb and uftrace show it
+		 * (demangling drops " [clone .part.0]"). */
+		if (clone && f.name != f.linkage_name) {
+			size_t n = strlen(f.name);
+			char *full = arena_alloc(&st->arena, n + strlen(clone) + 1);
+
+			memcpy(full, f.name, n);
+			strcpy(full + n, clone);
+			f.name = full;
+			f.base_len = n;
+		} else if (clone) {
+			f.base_len = (size_t)(clone - s->name);
+		}
 		f.low_pc = s->addr;
 		f.entry_pc = dwfunc_skip_endbr(st, s->addr);
 		f.ranges = arena_alloc(&st->arena, sizeof(*f.ranges));

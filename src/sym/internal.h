@@ -107,6 +107,11 @@ const struct elfsym *elfsym_containing(const struct symtab *st,
 				       uint64_t addr);
 /* True for "foo.cold" and "foo.cold.N": a split-off part of foo. */
 bool elfsym_is_cold(const char *name);
+/* The compiler's suffix of a C or C++ symbol naming a clone or a renamed
+ * copy of a function (".part.0", ".isra.0", ".constprop.0.isra.0",
+ * ".lto_priv.0"): from its first '.', which no C identifier or mangled
+ * name contains. NULL when there is none. Not for Go's symbols. */
+const char *elfsym_clone_suffix(const char *name);
 /* Adds a function (has_dwarf false) for every function symbol that no
  * DWARF function covers. */
 void elfsym_add_funcs(struct symtab *st);

@@ -493,6 +493,13 @@ bool name_re_match(struct name_re *r, const char *name)
 			   NULL) >= 0;
 }
 
+/* name_re_match on the first len bytes of name. */
+static bool name_re_match_n(struct name_re *r, const char *name, size_t len)
+{
+	return pcre2_match(r->re, (PCRE2_SPTR)name, len, 0, 0, r->md,
+			   NULL) >= 0;
+}
+
 void name_re_free(struct name_re *r)
 {
 	if (!r)
@@ -514,9 +521,13 @@ int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 	if ((err = name_re_compile(&re, regexp, eb)))
 		return err;
 	*idx = xmalloc((st->funcs.len ? st->funcs.len : 1) * sizeof(**idx));
-	for (size_t i = 0; i < st->funcs.len; i++)
-		if (name_re_match(re, st->funcs.items[st->by_name[i]].name))
+	for (size_t i = 0; i < st->funcs.len; i++) {
+		const struct func *f = &st->funcs.items[st->by_name[i]];
+
+		if (name_re_match(re, f->name) ||
+		    (f->base_len && name_re_match_n(re, f->name, f->base_len)))
 			(*idx)[k++] = st->by_name[i];
+	}
 	name_re_free(re);
 	*n = k;
 	return 0;

@@ -44,6 +44,11 @@ struct ret_site {
 struct func {
 	char *name;         /* qualified display name: "add", "ns::Klass::method" */
 	char *linkage_name; /* mangled/ELF symbol name, or NULL */
+	size_t base_len;    /* a compiler's clone of another function, named
+	                     * as its ELF symbol says ("foo.part.0",
+	                     * "foo.isra.0", "foo.constprop.0"): the length
+	                     * of the part naming the original ("foo");
+	                     * 0 for any other function */
 	uint64_t low_pc;    /* first instruction */
 	uint64_t entry_pc;  /* where the entry tracepoint goes (see below) */
 	struct addr_range *ranges; /* all code ranges (.cold parts included) */
@@ -103,7 +108,9 @@ const struct func *symtab_func_named(const struct symtab *st,
 const struct func *symtab_func_load(struct symtab *st, const struct func *f);
 
 /* Every function whose name matches the PCRE2 regexp (unanchored, like
- * Delve's; RE2-style syntax such as (?i) and \. works). Appends indexes
+ * Delve's; RE2-style syntax such as (?i) and \. works), a clone also when
+ * the name of its original matches ("^foo$" matches foo.part.0, since that
+ * code does foo's work; "^foo\.part" only the clone). Appends indexes
  * (ascending by name, then address) to *idx (a malloc'd array the caller
  * frees) and sets *n. Returns 0, or -EINVAL with the compiler's message when
  * the regexp does not compile. */

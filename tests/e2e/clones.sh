@@ -1,0 +1,35 @@
+# gcc -O2's clones of a function are functions of their own, named by their
+# symbols (foo.part.0, foo.isra.0, foo.constprop.0), and "^foo$" matches
+# them too; a .cold part's ret is its function's return. Only gcc makes
+# such clones (clang keeps one copy of each function).
+for v in gcc:-O2:pie gcc:-O2:nopie gcc:-O2:cet; do
+	bin=$(build "$FIX/c/clones.c" "$v") || { fail "build clones $v"; continue; }
+	if [[ $(nm "$bin" | grep -cE ' t (work\.part\.0|scale\.isra\.0|mul\.constprop\.0|check\.cold)$') != 4 ]]; then
+		fail "clones-$v: gcc made other clones: $(nm "$bin" | grep -E ' t [a-z]+\.' | tr '\n' ' ')"
+		continue
+	fi
+	run_trace "clones-$v" -- trace --seq-ids -e "$bin" '^(work|scale|mul|check|report)$'
+	expect_rc "clones-$v" 0
+	expect_same "clones-$v" "$ROOT/tests/trace/clones.expected"
+done
+
+bin=$(build "$FIX/c/clones.c" gcc:-O2:pie)
+# A regexp naming the clone matches the clone alone.
+run_trace clones-part-only -- trace --seq-ids -e "$bin" 'work\.part'
+printf '%s\n' '> thread(1): work.part.0(3)' '>> thread(1): work.part.0 => (29)' \
+	'Process 1 has exited with status 0' >"$OUT/clones-part-only.want"
+expect_same clones-part-only "$OUT/clones-part-only.want"
+# A .cold part is no function: nothing is named after it.
+run_trace clones-cold -- trace --seq-ids -e "$bin" 'cold'
+expect_rc clones-cold 3
+expect_err_line clones-cold "^tinydbg: no function matches 'cold'$"
+# Without DWARF the symbols name the clones alike, and "^work$" finds both.
+cp "$bin" "$OUT/clones-nodebug" && strip --strip-debug "$OUT/clones-nodebug"
+run_trace clones-nodebug -- trace --seq-ids -e "$OUT/clones-nodebug" '^(work|check)$'
+printf '%s\n' "tinydbg: warning: $OUT/clones-nodebug has no DWARF debug info: arguments and results are shown as ?" \
+	'> thread(1): work.part.0(?)' '>> thread(1): work.part.0 => (?)' \
+	'> thread(1): work(?)' '>> thread(1): work => (?)' \
+	'> thread(1): check(?)' '>> thread(1): check => (?)' \
+	'> thread(1): check(?)' '>> thread(1): check => (?)' \
+	'Process 1 has exited with status 0' >"$OUT/clones-nodebug.want"
+expect_same clones-nodebug "$OUT/clones-nodebug.want"
