@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/errbuf.h"
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "cli/build.h"
 #include "cli/cli.h"
@@ -462,18 +463,32 @@ static int exit_line(struct printer *pr, const struct api_state *st,
 	return 0;
 }
 
+/* Appends "a, b, c" for names, the first few only: a regexp may match
+ * hundreds of inlined functions in a large program. */
+static void name_list(struct strbuf *sb, char **names, size_t n)
+{
+	const size_t shown = 8;
+
+	for (size_t i = 0; i < n && i < shown; i++)
+		strbuf_addf(sb, "%s%s", i ? ", " : "", names[i]);
+	if (n > shown)
+		strbuf_addf(sb, " and %zu more", n - shown);
+}
+
 static int run_trace(struct client *c, const struct trace_opts *o)
 {
 	struct printer pr;
 	struct api_state st;
 	struct errbuf eb;
-	char **funcs = NULL;
-	size_t nfuncs = 0;
+	char **funcs = NULL, **inl = NULL;
+	size_t nfuncs = 0, ninl = 0;
+	struct strbuf sb = STRBUF_INIT;
 	int ret, set = 0;
 	uint64_t cid;
 	bool launched = o->exec != NULL, detached = false;
 
 	printer_init(&pr, stderr);
+	strbuf_init(&sb);
 	pr.timestamp = o->timestamp;
 	pr.durations = o->durations;
 	pr.seq_ids = o->seq_ids;
@@ -490,9 +505,20 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 			o->exec ? o->exec : "the program");
 
 	if (client_list_functions(c, o->regexp, o->follow_calls, &funcs,
-				  &nfuncs, &eb)) {
+				  &nfuncs, &inl, &ninl, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_USAGE;
+		goto out;
+	}
+	/* A function inlined at every call has no code of its own: say so,
+	 * rather than that nothing matches or nothing about it. */
+	if (ninl)
+		name_list(&sb, inl, ninl);
+	if (!nfuncs && ninl) {
+		fprintf(stderr,
+			"tinydbg: '%s' matches only functions the compiler inlined at every call (%s): they have no code of their own to trace\n",
+			o->regexp, sb.buf);
+		ret = EXIT_NOMATCH;
 		goto out;
 	}
 	if (!nfuncs) {
@@ -510,6 +536,10 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (ninl)
+		fprintf(stderr,
+			"tinydbg: note: not traced, inlined by the compiler at every call: %s\n",
+			sb.buf);
 	for (size_t i = 0; i < nfuncs; i++)
 		set += trace_function(c, funcs[i], o);
 	if (!set) {
@@ -555,6 +585,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	fflush(stderr);
 out:
 	client_free_names(funcs, nfuncs);
+	client_free_names(inl, ninl);
+	strbuf_release(&sb);
 	printer_release(&pr);
 	return ret;
 }

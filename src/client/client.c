@@ -217,6 +217,7 @@ int client_state(struct client *c, struct api_state *st, struct errbuf *eb)
 
 int client_list_functions(struct client *c, const char *filter,
 			  int follow_calls, char ***names, size_t *n,
+			  char ***inlined, size_t *ninlined,
 			  struct errbuf *eb)
 {
 	struct json_object *p = json_object_new_object(), *a, *res;
@@ -224,12 +225,19 @@ int client_list_functions(struct client *c, const char *filter,
 
 	*names = NULL;
 	*n = 0;
+	if (inlined) {
+		*inlined = NULL;
+		*ninlined = 0;
+	}
 	json_object_object_add(p, "Filter", wire_str(filter));
 	json_object_object_add(p, "FollowCalls",
 			       json_object_new_int(follow_calls));
 	err = client_call(c, "RPCServer.ListFunctions", p, &a, &res, eb);
 	if (!err)
 		err = wire_get_str_array(res, "Funcs", names, n, eb);
+	if (!err && inlined)
+		err = wire_get_str_array(res, "tinydbgInlined", inlined,
+					 ninlined, eb);
 	json_object_put(a);
 	return err;
 }

@@ -47,9 +47,12 @@ int client_process_pid(struct client *c, int *pid, struct errbuf *eb);
 int client_state(struct client *c, struct api_state *st, struct errbuf *eb);
 
 /* RPCServer.ListFunctions: *names is a malloc'd array of malloc'd strings
- * (free with client_free_names). */
+ * (free with client_free_names). When inlined is not NULL, *inlined gets
+ * the same for the matching functions the compiler inlined at every call
+ * (our server's tinydbgInlined; none from Delve's). */
 int client_list_functions(struct client *c, const char *filter,
 			  int follow_calls, char ***names, size_t *n,
+			  char ***inlined, size_t *ninlined,
 			  struct errbuf *eb);
 void client_free_names(char **names, size_t n);
 

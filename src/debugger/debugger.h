@@ -43,6 +43,11 @@ pid_t debugger_pid(const struct debugger *d);
 int debugger_list_functions(struct debugger *d, const char *filter,
 			    int follow_calls, char ***names, size_t *n,
 			    struct errbuf *eb);
+/* Names of the functions matching filter that the compiler inlined at
+ * every call, in every loaded image: nothing to trace there (sorted,
+ * unique; malloc'd array of malloc'd strings). */
+int debugger_list_inlined(struct debugger *d, const char *filter,
+			  char ***names, size_t *n, struct errbuf *eb);
 
 /* Creates a tracepoint from req: by req->function_name (an entry tracepoint
  * on every function of that name) or by req->addr (a return location from

@@ -92,6 +92,56 @@ int debugger_list_functions(struct debugger *d, const char *filter,
 	return err;
 }
 
+static int job_inlined(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct list_args *a = arg;
+	VEC(char *) out = {0};
+	size_t u = 0;
+
+	for (size_t m = 0; m < d->mods.len; m++) {
+		struct module *mod = d->mods.items[m];
+		const char **names;
+		size_t n;
+		int err;
+
+		if (!mod->st)
+			continue;
+		err = symtab_match_inlined(mod->st, a->filter, &names, &n, eb);
+		if (err) {
+			for (size_t i = 0; i < out.len; i++)
+				free(out.items[i]);
+			VEC_FREE(&out);
+			return err;
+		}
+		for (size_t i = 0; i < n; i++)
+			VEC_PUSH(&out, xstrdup(names[i]));
+		free(names);
+	}
+	if (out.len)
+		qsort(out.items, out.len, sizeof(*out.items), cmp_str);
+	for (size_t i = 0; i < out.len; i++) {
+		if (u && !strcmp(out.items[u - 1], out.items[i])) {
+			free(out.items[i]);
+			continue;
+		}
+		out.items[u++] = out.items[i];
+	}
+	a->names = out.items;
+	a->n = u;
+	return 0;
+}
+
+int debugger_list_inlined(struct debugger *d, const char *filter,
+			  char ***names, size_t *n, struct errbuf *eb)
+{
+	struct list_args a = {.filter = filter ? filter : ""};
+	int err = debugger_run_job(d, job_inlined, &a, eb);
+
+	*names = err ? NULL : a.names;
+	*n = err ? 0 : a.n;
+	return err;
+}
+
 /* ---- tracepoints ---- */
 
 /* Go code compiled for the register ABI (ABIInternal) keeps the current g

@@ -205,23 +205,34 @@ static int m_state(struct call *c, struct json_object **result,
 static int m_list_functions(struct call *c, struct json_object **result,
 			    struct errbuf *eb)
 {
-	char *filter = NULL, **names = NULL;
+	char *filter = NULL, **names = NULL, **inl = NULL;
 	int follow = 0, err;
-	size_t n = 0;
+	size_t n = 0, ninl = 0;
 
 	if ((err = wire_get_str(c->params, "Filter", &filter, eb)) ||
 	    (err = wire_get_int(c->params, "FollowCalls", &follow, eb)))
 		goto out;
 	err = debugger_list_functions(c->s->d, filter ? filter : "", follow,
 				      &names, &n, eb);
+	if (!err)
+		err = debugger_list_inlined(c->s->d, filter ? filter : "",
+					    &inl, &ninl, eb);
 	if (err)
 		goto out;
 	*result = json_object_new_object();
 	json_object_object_add(*result, "Funcs", wire_str_array(names, n));
+	/* Ours: what matched but has no code (inlined at every call), for
+	 * the frontend to say so; only when there is any. */
+	if (ninl)
+		json_object_object_add(*result, "tinydbgInlined",
+				       wire_str_array(inl, ninl));
+out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-out:
+	for (size_t i = 0; i < ninl; i++)
+		free(inl[i]);
+	free(inl);
 	free(filter);
 	return err;
 }

@@ -568,6 +568,30 @@ struct range_vec {
 	size_t len, cap;
 };
 
+/* die has no code: when it is the abstract description of a function
+ * the compiler inlined (DW_AT_inline), remember its name. Whether some
+ * copy of it has code of its own is known only once every unit is read
+ * (symtab_open drops those). */
+static void add_inlined(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
+			const char *scope)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word inl;
+	const char *link = NULL;
+	char *name;
+
+	if (!dwarf_attr(die, DW_AT_inline, &a) ||
+	    dwarf_formudata(&a, &inl) != 0 ||
+	    (inl != DW_INL_inlined && inl != DW_INL_declared_inlined))
+		return;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		link = dwarf_formstring(&a);
+	name = func_name(st, cu, die, scope, link, NULL);
+	if (name)
+		VEC_PUSH(&st->inlined, name);
+}
+
 static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		     const char *scope)
 {
@@ -589,8 +613,10 @@ static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
 		if (hi > lo && symtab_addr_exec(st, lo))
 			VEC_PUSH(&rv, ((struct addr_range){lo, hi}));
-	if (!rv.len)
+	if (!rv.len) {
+		add_inlined(st, cu, die, scope);
 		return;
+	}
 	/* The entry: low_pc, else the first range listed (gcc lists the hot
 	 * part first; the .cold part may sit at a lower address). */
 	if (dwarf_entrypc(die, &pc) != 0 || !symtab_addr_exec(st, pc))

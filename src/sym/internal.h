@@ -72,6 +72,11 @@ struct symtab {
 	struct range_ent *rindex; /* sorted by lo */
 	size_t nrindex;
 
+	/* Functions inlined at every call (DWARF describes them, but no copy
+	 * has code): names, sorted, unique; filled while reading DWARF, then
+	 * cut down to these by symtab_open. */
+	VEC(char *) inlined;
+
 	struct elfsym *syms; /* sorted by address */
 	size_t nsyms;
 

@@ -210,6 +210,64 @@ static int check_header(struct symtab *st, struct errbuf *eb)
 	return 0;
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* True when some function with code is name, or a clone of it. */
+static bool has_code(const struct symtab *st, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (symtab_func_named(st, name, 0))
+		return true;
+	/* Clones sort right after their original's name ("foo" <
+	 * "foo.part.0"): look there. */
+	for (size_t lo = 0, hi = st->funcs.len;;) {
+		if (lo >= hi) {
+			for (; lo < st->funcs.len; lo++) {
+				const struct func *f =
+					&st->funcs.items[st->by_name[lo]];
+
+				if (strncmp(f->name, name, n))
+					return false;
+				if (f->base_len == n)
+					return true;
+			}
+			return false;
+		}
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(st->funcs.items[st->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
+/* st->inlined: from every abstract inline function DWARF describes to the
+ * names no function with code answers to (a static inline function of a
+ * header may be inlined in one unit and out of line in another; gcc's
+ * clones carry their original's DW_AT_inline). */
+static void keep_inlined_only(struct symtab *st)
+{
+	size_t k = 0;
+
+	if (st->inlined.len)
+		qsort(st->inlined.items, st->inlined.len,
+		      sizeof(*st->inlined.items), cmp_strp);
+	for (size_t i = 0; i < st->inlined.len; i++) {
+		char *name = st->inlined.items[i];
+
+		if ((k && !strcmp(st->inlined.items[k - 1], name)) ||
+		    has_code(st, name))
+			continue;
+		st->inlined.items[k++] = name;
+	}
+	st->inlined.len = k;
+}
+
 static void drop_funcs(struct symtab *st)
 {
 	for (size_t i = 0; i < st->funcs.len; i++) {
@@ -221,6 +279,7 @@ static void drop_funcs(struct symtab *st)
 			loc_release(&f->results[j].loc);
 	}
 	st->funcs.len = 0;
+	st->inlined.len = 0;
 }
 
 /* The file pages of compressed sections, once libdw has inflated them into
@@ -336,6 +395,7 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 		st->by_name[i] = i;
 	qsort_r(st->by_name, st->funcs.len, sizeof(*st->by_name), cmp_name,
 		st);
+	keep_inlined_only(st);
 	*out = st;
 	return 0;
 out:
@@ -350,6 +410,7 @@ void symtab_close(struct symtab *st)
 	drop_funcs(st);
 	free(st->funcs.items);
 	free(st->by_name);
+	VEC_FREE(&st->inlined);
 	free(st->rindex);
 	free(st->syms);
 	free(st->segs);
@@ -527,6 +588,29 @@ int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 		if (name_re_match(re, f->name) ||
 		    (f->base_len && name_re_match_n(re, f->name, f->base_len)))
 			(*idx)[k++] = st->by_name[i];
+	}
+	name_re_free(re);
+	*n = k;
+	return 0;
+}
+
+int symtab_match_inlined(const struct symtab *st, const char *regexp,
+			 const char ***names, size_t *n, struct errbuf *eb)
+{
+	struct name_re *re;
+	size_t k = 0;
+	int err;
+
+	*names = NULL;
+	*n = 0;
+	if ((err = name_re_compile(&re, regexp, eb)))
+		return err;
+	for (size_t i = 0; i < st->inlined.len; i++) {
+		if (!name_re_match(re, st->inlined.items[i]))
+			continue;
+		if (!*names)
+			*names = xmalloc(st->inlined.len * sizeof(**names));
+		(*names)[k++] = st->inlined.items[i];
 	}
 	name_re_free(re);
 	*n = k;

@@ -117,6 +117,13 @@ const struct func *symtab_func_load(struct symtab *st, const struct func *f);
 int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 		 size_t *n, struct errbuf *eb);
 
+/* The functions matching regexp (as symtab_match) that the compiler
+ * inlined at every call: DWARF describes them, but they have no code of
+ * their own to trace. *names (malloc'd; the names belong to st) is sorted;
+ * returns 0 or -EINVAL for a bad regexp. */
+int symtab_match_inlined(const struct symtab *st, const char *regexp,
+			 const char ***names, size_t *n, struct errbuf *eb);
+
 /* A function-name regexp, as symtab_match takes it, for testing names one
  * by one (the outermost matched call of --follow-calls). */
 struct name_re;

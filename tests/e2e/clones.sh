@@ -33,3 +33,30 @@ printf '%s\n' "tinydbg: warning: $OUT/clones-nodebug has no DWARF debug info: ar
 	'> thread(1): check(?)' '>> thread(1): check => (?)' \
 	'Process 1 has exited with status 0' >"$OUT/clones-nodebug.want"
 expect_same clones-nodebug "$OUT/clones-nodebug.want"
+
+# twice() is static inline: at -O2 inlined at every call, so no code of its
+# own. Said so, not "no function matches"; at -O0 it is traced.
+for v in gcc:-O2:pie clang:-O2:pie gcc:-O2:nopie; do
+	bin=$(build "$FIX/c/clones.c" "$v") || { fail "build clones $v"; continue; }
+	run_trace "inlined-only-$v" -- trace --seq-ids -e "$bin" '^twice$'
+	expect_rc "inlined-only-$v" 3
+	expect_err_line "inlined-only-$v" "^tinydbg: '\\^twice\\$' matches only functions the compiler inlined at every call \\(twice\\): they have no code of their own to trace$"
+	# Some inlined, some not: the others traced, one note first.
+	run_trace "inlined-some-$v" -- trace --seq-ids -e "$bin" '^(twice|check)$'
+	expect_rc "inlined-some-$v" 0
+	printf '%s\n' 'tinydbg: note: not traced, inlined by the compiler at every call: twice' \
+		'> thread(1): check(203)' '>> thread(1): check => (-203)' \
+		'> thread(1): check(3)' '>> thread(1): check => (4)' \
+		'Process 1 has exited with status 0' >"$OUT/inlined-some-$v.want"
+	[[ $v == clang* ]] && printf '%s\n' 'tinydbg: note: not traced, inlined by the compiler at every call: twice' \
+		'> thread(1): check(3)' '>> thread(1): check => (4)' \
+		'> thread(1): check(203)' '>> thread(1): check => (-203)' \
+		'Process 1 has exited with status 0' >"$OUT/inlined-some-$v.want"
+	expect_same "inlined-some-$v" "$OUT/inlined-some-$v.want"
+done
+# Out of line at -O0: traced as any function, no note.
+bin=$(build "$FIX/c/clones.c" gcc:-O0:pie)
+run_trace inlined-O0 -- trace --seq-ids -e "$bin" '^twice$'
+printf '%s\n' '> thread(1): twice(3)' '>> thread(1): twice => (6)' \
+	'Process 1 has exited with status 0' >"$OUT/inlined-O0.want"
+expect_same inlined-O0 "$OUT/inlined-O0.want"

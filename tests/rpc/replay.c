@@ -105,6 +105,14 @@ int debugger_list_functions(struct debugger *d, const char *filter,
 	return 0;
 }
 
+int debugger_list_inlined(struct debugger *d, const char *filter,
+			  char ***names, size_t *n, struct errbuf *eb)
+{
+	*names = NULL;
+	*n = 0;
+	return 0;
+}
+
 int debugger_create_breakpoint(struct debugger *d,
 			       const struct api_breakpoint *req,
 			       struct api_breakpoint *out, struct errbuf *eb)

@@ -928,7 +928,7 @@ static void test_client_session(void)
 	CHECK(c != NULL);
 	CHECK_INT(client_set_api_version(c, &eb), 0);
 
-	CHECK_INT(client_list_functions(c, "^main\\.", 2, &names, &n, &eb), 0);
+	CHECK_INT(client_list_functions(c, "^main\\.", 2, &names, &n, NULL, NULL, &eb), 0);
 	CHECK_INT(n, 2);
 	if (n == 2) {
 		CHECK_STR(names[0], "main.add");
