@@ -139,7 +139,7 @@ bool follow_is_root(struct debugger *d, const char *re, const struct func *fn)
 		d->root_re_str = xstrdup(re);
 		name_re_compile(&d->root_re, re, NULL);
 	}
-	return d->root_re && name_re_match(d->root_re, fn->name);
+	return d->root_re && name_re_match_func(d->root_re, fn);
 }
 
 void follow_add_callsites(struct debugger *d, struct module *mod,

@@ -561,6 +561,12 @@ static bool name_re_match_n(struct name_re *r, const char *name, size_t len)
 			   NULL) >= 0;
 }
 
+bool name_re_match_func(struct name_re *r, const struct func *f)
+{
+	return name_re_match(r, f->name) ||
+	       (f->base_len && name_re_match_n(r, f->name, f->base_len));
+}
+
 void name_re_free(struct name_re *r)
 {
 	if (!r)
@@ -585,8 +591,7 @@ int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 	for (size_t i = 0; i < st->funcs.len; i++) {
 		const struct func *f = &st->funcs.items[st->by_name[i]];
 
-		if (name_re_match(re, f->name) ||
-		    (f->base_len && name_re_match_n(re, f->name, f->base_len)))
+		if (name_re_match_func(re, f))
 			(*idx)[k++] = st->by_name[i];
 	}
 	name_re_free(re);

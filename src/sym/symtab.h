@@ -130,6 +130,9 @@ struct name_re;
 int name_re_compile(struct name_re **out, const char *regexp,
 		    struct errbuf *eb);
 bool name_re_match(struct name_re *r, const char *name);
+/* Whether r matches f as symtab_match does: its name or, for a clone,
+ * the name of its original. */
+bool name_re_match_func(struct name_re *r, const struct func *f);
 void name_re_free(struct name_re *r);
 
 /* The function whose ranges contain addr (link-time), or NULL. */

@@ -60,3 +60,11 @@ run_trace inlined-O0 -- trace --seq-ids -e "$bin" '^twice$'
 printf '%s\n' '> thread(1): twice(3)' '>> thread(1): twice => (6)' \
 	'Process 1 has exited with status 0' >"$OUT/inlined-O0.want"
 expect_same inlined-O0 "$OUT/inlined-O0.want"
+
+# --follow-calls: a clone counts as a call of the function the regexp names.
+bin=$(build "$FIX/c/clones.c" gcc:-O2:pie)
+run_trace clones-follow -- trace --seq-ids -e "$bin" '^work$' --follow-calls 2
+printf '%s\n' '> thread(1):frame(1) work.part.0(3)' '>> thread(1):frame(1) work.part.0 => (29)' \
+	'> thread(1):frame(1) work(4)' '>> thread(1):frame(1) work => (14)' \
+	'Process 1 has exited with status 0' >"$OUT/clones-follow.want"
+expect_same clones-follow "$OUT/clones-follow.want"
