@@ -377,6 +377,7 @@ static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
 		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
 	}
 	VEC_PUSH(&d->events, *ev);
+	d->queued++;
 	/* Wake the reader on the first event of a batch only: it drains all. */
 	if (d->events.len == 1)
 		pthread_cond_broadcast(&d->ev_cv);
@@ -472,6 +473,10 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	size_t n;
 
 	pthread_mutex_lock(&d->mu);
+	/* The frontend prints a batch, flushes, then asks again: what it
+	 * took before is shown now, and a write waiting for it may go. */
+	d->shown = d->taken;
+	pthread_cond_broadcast(&d->room_cv);
 	while (!d->events.len && !d->gone && d->running && wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
@@ -482,18 +487,19 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * than per event. Only when they came in numbers last time: the
 	 * first event, and a trickle, go out at once. */
 	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
-	    wait_ms > 0 && d->last_batch > 1) {
+	    wait_ms > 0 && d->last_batch > 1 && !d->output_waits) {
 		struct timespec soon = deadline_in(BATCH_GATHER_MS);
 		if (soon.tv_sec > until.tv_sec ||
 		    (soon.tv_sec == until.tv_sec && soon.tv_nsec > until.tv_nsec))
 			soon = until;
-		while (d->running && !d->gone &&
+		while (d->running && !d->gone && !d->output_waits &&
 		       pthread_cond_timedwait(&d->ev_cv, &d->mu, &soon) !=
 			       ETIMEDOUT)
 			;
 	}
 	n = d->events.len;
 	d->last_batch = n;
+	d->taken += n > BATCH_MAX ? BATCH_MAX : n;
 	if (n <= BATCH_MAX) {
 		*out = d->events.items;
 		d->events.items = NULL;
@@ -513,6 +519,27 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	pthread_cond_broadcast(&d->room_cv);
 	pthread_mutex_unlock(&d->mu);
 	return n;
+}
+
+void debugger_on_output(void *ctx, pid_t tid)
+{
+	struct debugger *d = ctx;
+	uint64_t upto;
+
+	pthread_mutex_lock(&d->mu);
+	/* Every event that happened before this write is queued (each was
+	 * queued while its thread was stopped): wait until the frontend has
+	 * shown them all. Nothing else to wait for when it has. */
+	upto = d->queued;
+	while (d->shown < upto && !d->stopping && !d->quit && !d->gone) {
+		struct timespec ts = deadline_in(1000);
+
+		d->output_waits = true;
+		pthread_cond_broadcast(&d->ev_cv); /* no gathering: now */
+		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
+	}
+	d->output_waits = false;
+	pthread_mutex_unlock(&d->mu);
 }
 
 int debugger_on_exec(void *ctx, pid_t tid)
