@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build/bench
 mkdir -p "$OUT"
 TINYDBG=$ROOT/build/tinydbg
-cc -g -O2 -I"$ROOT/tests/fixtures/c" -o "$OUT/order" "$ROOT/tests/fixtures/c/order.c" || exit 1
+cc -g -O2 -I"$ROOT/tests/fixtures/c" -o "$OUT/order" "$ROOT/tests/fixtures/c/order.c" -pthread || exit 1
 BIN=$OUT/order
 RUNS=${RUNS:-5}
 

@@ -49,6 +49,20 @@ for ((i = 0; i < 10; i++)); do
 done
 ((bad == 0)) && pass "order-pipe (10 runs)" || fail "order-pipe: $bad of 10 runs out of order"
 
+# Threads: each write comes after the return of the call before it on
+# its thread (f(i) returns 2i), whatever the interleaving of threads.
+bad=0
+for ((r = 0; r < 5; r++)); do
+	timeout -k 5 60 "$TINYDBG" trace --seq-ids -e "$bin" '^f$' -- threads 20 >"$OUT/order-threads.err" 2>&1 </dev/null
+	RC=$?
+	awk '/^>> thread\([0-9]+\): f => \(/ { v = $NF; gsub(/[()]/, "", v); ret[v / 2] = 1 }
+	     /^after f\(/ { i = $2; gsub(/[f()]/, "", i); if (!(i in ret)) { print "early: " $0; bad = 1 } n++ }
+	     END { if (n != 80) { print "lines: " n; bad = 1 } exit bad }' "$OUT/order-threads.err" >"$OUT/order-threads.why" ||
+		{ bad=$((bad + 1)); cp "$OUT/order-threads.err" "$OUT/order-threads.bad"; }
+done
+((bad == 0)) && pass "order-threads (5 runs)" || fail "order-threads: $bad of 5 runs out of order: $(head -3 "$OUT/order-threads.why")"
+expect_rc order-threads 0
+
 # The processes the program starts (a fork child, the program it execs)
 # write in order too, and their writes work (the seccomp filter they
 # inherit needs a tracer).
