@@ -502,6 +502,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* What became of a first SIGINT (see pass_sigint). */
+struct sigint_pass {
+	uint64_t since; /* when we handled it (0: not yet) */
+	bool shared;    /* the program got it from the terminal too */
+	bool noted;     /* our note is out */
+};
+
 /* A first SIGINT while a program we launched runs. Ctrl-C in the terminal
  * reached the program too when it is in our process group (the terminal
  * signals its whole foreground group, and we were in it): the program
@@ -511,23 +518,22 @@ static uint64_t now_ms(void)
  * SIGINT_GRACE_MS to end by itself before it is killed. Either way a
  * second SIGINT (or SIGTERM, SIGHUP) kills it, as before.
  *
- * Called from the event loop with the time of the SIGINT in *since (0: not
- * handled yet); returns the time from which the program is killed (0:
- * never). */
-static uint64_t pass_sigint(int pid, uint64_t *since, bool *noted)
+ * Called from the event loop while the program runs; returns the time
+ * from which it is killed (0: never). */
+static uint64_t pass_sigint(int pid, struct sigint_pass *sp)
 {
-	bool shared = sigint_from_tty && pid > 0 && getpgid(pid) == getpgrp();
 	uint64_t now = now_ms();
 
-	if (!*since) {
-		*since = now;
-		if (!shared && pid > 0)
+	if (!sp->since) {
+		sp->since = now;
+		sp->shared = sigint_from_tty && getpgid(pid) == getpgrp();
+		if (!sp->shared)
 			kill(pid, SIGINT);
 	}
 	/* A program that dies of it needs no word from us. */
-	if (!*noted && now - *since >= SIGINT_NOTE_MS) {
-		*noted = true;
-		if (shared)
+	if (!sp->noted && now - sp->since >= SIGINT_NOTE_MS) {
+		sp->noted = true;
+		if (sp->shared)
 			fprintf(stderr,
 				"tinydbg: Ctrl-C went to the program too, which goes on: tracing until it ends (Ctrl-C again to kill it)\n");
 		else
@@ -536,7 +542,7 @@ static uint64_t pass_sigint(int pid, uint64_t *since, bool *noted)
 				SIGINT_GRACE_MS / 1000);
 		fflush(stderr);
 	}
-	return shared ? 0 : *since + SIGINT_GRACE_MS;
+	return sp->shared ? 0 : sp->since + SIGINT_GRACE_MS;
 }
 
 static int run_trace(struct client *c, const struct trace_opts *o)
@@ -548,8 +554,9 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	size_t nfuncs = 0;
 	int ret, set = 0, pid;
 	uint64_t cid;
-	bool launched = o->exec != NULL, detached = false, noted = false;
-	uint64_t sigint_at = 0, kill_at = 0;
+	bool launched = o->exec != NULL, detached = false;
+	struct sigint_pass sp = {0};
+	uint64_t kill_at;
 
 	printer_init(&pr, stderr);
 	pr.timestamp = o->timestamp;
@@ -605,8 +612,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	pid = st.pid;
 	defer_sigint = launched;
 	for (;;) {
-		if (sigint_seen && !stop_signal && !detached) {
-			kill_at = pass_sigint(pid, &sigint_at, &noted);
+		if (sigint_seen && !stop_signal && !detached && pid > 0) {
+			kill_at = pass_sigint(pid, &sp);
 			if (kill_at && now_ms() >= kill_at)
 				stop_signal = SIGINT;
 		}

@@ -6,7 +6,7 @@
  *
  * Steps, in order:
  *   wait=TEXT   read the terminal until TEXT has appeared (since the last
- *               wait); 20 s at most, else exit 124
+ *               wait); 20 s at most, else exit 124 (\n: a line's end)
  *   send=TEXT   type TEXT: ^C is Ctrl-C, ^D Ctrl-D (end of input at the
  *               start of a line), \n Enter
  *   sleep=MS    pause
@@ -59,12 +59,13 @@ static int pump(int fd, int ms)
 	return 1;
 }
 
-static void type(int fd, const char *s)
+/* TEXT with its escapes (^C, ^D, \n) turned into bytes; returns the
+ * length. */
+static size_t unescape(const char *s, char *out, size_t cap)
 {
-	char out[256];
 	size_t n = 0;
 
-	for (; *s && n < sizeof(out); s++) {
+	for (; *s && n < cap - 1; s++) {
 		if (s[0] == '^' && s[1] == 'C') {
 			out[n++] = 3;
 			s++;
@@ -78,6 +79,15 @@ static void type(int fd, const char *s)
 			out[n++] = *s;
 		}
 	}
+	out[n] = 0;
+	return n;
+}
+
+static void type(int fd, const char *s)
+{
+	char out[256];
+	size_t n = unescape(s, out, sizeof(out));
+
 	if (write(fd, out, n) < 0)
 		perror("ptydrive: write");
 }
@@ -106,8 +116,9 @@ int main(int argc, char **argv)
 		const char *a = argv[i];
 		if (!strncmp(a, "wait=", 5)) {
 			long until = now_ms() + 20000;
-			char *hit;
-			while (!(hit = strstr(seen + from, a + 5))) {
+			char want[256], *hit;
+			size_t n = unescape(a + 5, want, sizeof(want));
+			while (!(hit = strstr(seen + from, want))) {
 				if (now_ms() > until || !pump(fd, 100)) {
 					fprintf(stderr, "ptydrive: no \"%s\" seen\n",
 						a + 5);
@@ -116,7 +127,7 @@ int main(int argc, char **argv)
 					return 124;
 				}
 			}
-			from = (size_t)(hit - seen) + strlen(a + 5);
+			from = (size_t)(hit - seen) + n;
 		} else if (!strncmp(a, "send=", 5)) {
 			type(fd, a + 5);
 		} else if (!strncmp(a, "sleep=", 6)) {
