@@ -26,12 +26,20 @@ no_stray tty-exit "$bin exit"
 
 # A program that handles Ctrl-C and goes on (a shell): so does the trace,
 # with one note; the end of its input ends it, with its status.
-drive tty-shell wait=ready 'send=a\n' 'wait=got a\n' send=^C wait=caught wait="$note" 'send=b\n' 'wait=got b\n' send=^D -- \
+drive tty-shell wait=ready 'send=a\n' 'wait=got a\n' send=^C wait="$note" 'send=b\n' 'wait=got b\n' send=^D -- \
 	"$TINYDBG" trace --seq-ids -e "$bin" '^line$' -- shell
 expect_rc tty-shell 0
 printf '%s\n' ready a '> thread(1): line(0)' '>> thread(1): line => (0)' 'got a' caught "$note" \
 	b '> thread(1): line(1)' '>> thread(1): line => (1)' 'got b' bye 'Process 1 has exited with status 0' >"$OUT/tty-shell.want"
-diff -u "$OUT/tty-shell.want" "$OUT/tty-shell.err" >"$OUT/tty-shell.diff" && pass "tty-shell output" || { fail "tty-shell output:"; head -20 "$OUT/tty-shell.diff" >&2; }
+# The handler's "caught" and our note (250 ms after the Ctrl-C) race only
+# on a machine too loaded to run the handler in that time.
+sed -e '/^caught$/{N;s/^\(caught\)\n\(.*\)$/\2\n\1/}' "$OUT/tty-shell.want" >"$OUT/tty-shell.want2"
+if cmp -s "$OUT/tty-shell.want" "$OUT/tty-shell.err" || cmp -s "$OUT/tty-shell.want2" "$OUT/tty-shell.err"; then
+	pass "tty-shell output"
+else
+	fail "tty-shell output:"
+	diff -u "$OUT/tty-shell.want" "$OUT/tty-shell.err" | head -20 >&2
+fi
 [[ $(grep -c 'tinydbg: Ctrl-C' "$OUT/tty-shell.err") == 1 ]] && pass "tty-shell one note" || fail "tty-shell: note count"
 no_stray tty-shell "$bin shell"
 
