@@ -536,20 +536,17 @@ static bool ret_loc(struct symtab *st, Dwarf_Die *fn, struct pdesc *pd,
  * DWARF places them there (-N -l), else where the register ABI puts them
  * (DWARF gives optimised code's results no location there). */
 static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
-			 struct func *f)
+			 struct func *f, const struct ret_site *rets,
+			 size_t nrets)
 {
 	struct pdesc_vec rs = {0};
 	const struct ctype **at, **rt;
 	struct loc *locs;
-	struct ret_site *rets = NULL;
-	size_t nrets = 0;
 	bool variadic = false;
 
 	collect_params(cu, die, &rs, &variadic, true);
 	if (!rs.len)
 		return;
-	if (symtab_return_sites(st, f, &rets, &nrets, NULL) < 0)
-		nrets = 0;
 	f->results = arena_alloc(&st->arena, rs.len * sizeof(*f->results));
 	f->nresults = rs.len;
 	at = xcalloc(f->nparams + 1, sizeof(*at));
@@ -573,7 +570,6 @@ static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		else
 			optimized_loc(l);
 	}
-	free(rets);
 	free(locs);
 	free(rt);
 	free(at);
@@ -584,7 +580,8 @@ static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
  * its instantiation's dictionary), leaves params for go_dict: Delve does
  * not show it, and reads the type parameters' types through it. */
 static void take_dict(struct symtab *st, Dwarf_Die *die, struct func *f,
-		      struct pdesc_vec *ps)
+		      struct pdesc_vec *ps, const struct ret_site *rets,
+		      size_t nrets)
 {
 	size_t i;
 
@@ -595,16 +592,8 @@ static void take_dict(struct symtab *st, Dwarf_Die *die, struct func *f,
 		return;
 	f->has_go_dict = true;
 	f->go_dict = f->params[i].loc;
-	{
-		struct ret_site *rets = NULL;
-		size_t nrets = 0;
-
-		if (symtab_return_sites(st, f, &rets, &nrets, NULL) < 0)
-			nrets = 0;
-		ret_loc(st, die, &ps->items[i], f->params[i].type, rets, nrets,
-			&f->go_dict_ret);
-		free(rets);
-	}
+	ret_loc(st, die, &ps->items[i], f->params[i].type, rets, nrets,
+		&f->go_dict_ret);
 	memmove(&f->params[i], &f->params[i + 1],
 		(f->nparams - i - 1) * sizeof(*f->params));
 	f->nparams--;
@@ -636,10 +625,16 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 		abi_locs(st, die, f, how);
 	free(how);
 	if (cu->lang == LANG_GO) {
+		struct ret_site *rets = NULL;
+		size_t nrets = 0;
+
+		if (symtab_return_sites(st, f, &rets, &nrets, NULL) < 0)
+			nrets = 0;
 		/* the ABI places the results after every parameter, .dict
 		 * included */
-		read_results(st, cu, die, f);
-		take_dict(st, die, f, &ps);
+		read_results(st, cu, die, f, rets, nrets);
+		take_dict(st, die, f, &ps, rets, nrets);
+		free(rets);
 	}
 	free(ps.items);
 }
