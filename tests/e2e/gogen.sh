@@ -24,7 +24,7 @@
 # prints "(unreadable empty OP stack)" (or no return at all), we print
 # them, type parameters as their shapes.
 GGFIX=$FIX/go/generics
-GGRE='^main\.(Identity|Map|MakePair|MakeMap|Wrap|Deref|First|Keys|Swap|\(\*Box\[.*\]\)\.Get|Box\[.*\]\.Put|ret[A-Z])'
+GGRE='^main\.(Identity|Map|MakePair|MakeMap|Wrap|Deref|First|Keys|Swap|\(\*Box\[.*\]\)\.Get|Box\[.*\]\.Put|Pair\[.*\]\.Flip|ret[A-Z])'
 
 # gg_build NAME FLAGS...: the fixture built into $OUT/NAME.
 gg_build() {
