@@ -1,7 +1,8 @@
 /* goiface: the Go values whose layout is the runtime's — interfaces
  * (runtime.iface and runtime.eface) and maps (runtime.hmap and its
  * buckets) — loaded as Delve loads them (pkg/proc/variables.go:
- * loadInterface, mapIterator). */
+ * loadInterface, mapIterator); and the types of a generic function's
+ * type parameters, from the runtime descriptors in its dictionary. */
 #include "value/value.h"
 
 #include <errno.h>
@@ -326,11 +327,15 @@ const struct ctype *value_go_param_type(const struct ctype *t,
 	if (!t || !t->go_dict_slot)
 		return t;
 	/* The dictionary starts with the type parameters' descriptors, a
-	 * pointer each, in go_dict_slot's order. */
+	 * pointer each, in go_dict_slot's order. A type of the shape's size
+	 * only: a shape has its types' layout, and a wrong read (a
+	 * dictionary pointer gone stale) must not decode the bytes as
+	 * something else. */
 	if (acc->go_type && !loc_u64(dict, acc, &d) && d &&
 	    !acc->read_mem(acc->ctx, d + 8 * (uint64_t)(t->go_dict_slot - 1),
 			   &rtype, 8) &&
-	    rtype && (real = acc->go_type(acc->ctx, rtype)))
+	    rtype && (real = acc->go_type(acc->ctx, rtype)) &&
+	    real->size == t->size)
 		return real;
 	return t->target ? t->target : t;
 }

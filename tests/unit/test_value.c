@@ -1515,6 +1515,22 @@ static void test_go_param_type(void)
 	poke(0x10408, &bad, 8);
 	set_gpr(RAX, 0x10400);
 	CHECK(value_go_param_type(&g_param, LOC(REG(RAX, 8)), &ga) == &g_shape);
+	/* a descriptor of another size than the shape's: not that type */
+	{
+		static const struct ctype small = {.kind = CT_INT,
+						   .name = "int32", .size = 4,
+						   .is_signed = true};
+		static const struct ctype p4 = {.kind = CT_TYPEDEF,
+						.name = ".param0", .size = 4,
+						.target = &small,
+						.go_dict_slot = 2};
+
+		dict[0] = 0x10900;
+		dict[1] = G_RTYPE;
+		poke(0x10400, dict, sizeof(dict));
+		CHECK(value_go_param_type(&p4, LOC(REG(RAX, 8)), &ga) ==
+		      &small);
+	}
 	/* any other type as it is */
 	CHECK(value_go_param_type(&g_shape, LOC(REG(RAX, 8)), &ga) == &g_shape);
 	CHECK(value_go_param_type(&t_int, &empty, &ga) == &t_int);
