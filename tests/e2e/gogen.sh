@@ -117,6 +117,19 @@ gg_run() {
 		pass "gogen: results at their real addresses" ||
 		fail "gogen: a made-up address in a result: $(grep -m1 '^>>.*0xbeef' "$OUT/gogen.err")"
 	gg_ptrs gogen
+	# -v 1 names each argument with its type: the type parameters' too.
+	run_trace gogen-v1 -- trace -v 1 -e "$bin" '^main\.(Map|MakePair)\['
+	cat >"$OUT/gogen-v1.want" <<'WANT'
+> goroutine(1): main.Map[go.shape.int_0,go.shape.string_1](s: <[]int>, f: <func(int) string>)
+>> goroutine(1): main.Map[go.shape.int_0,go.shape.string_1] => (<[]string>)
+> goroutine(1): main.Map[go.shape.string_0,go.shape.int_1](s: <[]string>, f: <func(string) int>)
+>> goroutine(1): main.Map[go.shape.string_0,go.shape.int_1] => (<[]int>)
+> goroutine(1): main.MakePair[go.shape.string_0,go.shape.int_1](k: <string>, v: <int>)
+>> goroutine(1): main.MakePair[go.shape.string_0,go.shape.int_1] => (<main.Pair[string, int]>)
+WANT
+	grep -m6 '^>' "$OUT/gogen-v1.err" | diff -u "$OUT/gogen-v1.want" - >"$OUT/gogen-v1.diff" &&
+		pass "gogen-v1: type parameters' types" ||
+		{ fail "gogen-v1:"; head -20 "$OUT/gogen-v1.diff" >&2; }
 
 	# Optimised: what we print, whole; the entries as Delve prints them;
 	# its results, which it cannot read.
