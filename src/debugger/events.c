@@ -236,19 +236,31 @@ static void unknown_value(struct value *v, uint32_t flags)
 	v->flags = flags | VF_C;
 }
 
-/* The values of n params (arguments or Go results), flagged as such. */
+/* The values of n params (arguments or Go results), flagged as such. A
+ * generic Go function's type parameters are loaded as the concrete types
+ * its dictionary (at dict; empty: not known, the shapes then) names; NULL
+ * dict: not Go. */
 static struct value *load_params(const struct param *ps, size_t n,
+				 const struct loc *dict,
 				 const struct target_access *acc,
 				 const struct load_config *cfg, uint32_t flags)
 {
 	struct value *v = xcalloc(n ? n : 1, sizeof(*v));
 
 	for (size_t i = 0; i < n; i++) {
-		value_load(&v[i], ps[i].name, ps[i].type, &ps[i].loc, acc, cfg);
+		const struct ctype *t = ps[i].type;
+
+		if (dict)
+			t = value_go_param_type(t, dict, acc);
+		value_load(&v[i], ps[i].name, t, &ps[i].loc, acc, cfg);
 		v[i].flags |= flags;
 	}
 	return v;
 }
+
+/* A Go function's dictionary when it has none, or DWARF does not say
+ * where it is (optimised code drops .dict when the code does not use it). */
+static const struct loc no_dict;
 
 static void load_event(struct debugger *d, const struct tracepoint *tp,
 		       const struct hit *h, const struct target_access *acc,
@@ -274,8 +286,11 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 			ev->ninput = 1;
 			return;
 		}
-		ev->input_params = load_params(fn->params, fn->nparams, acc,
-					       &tp->load, VF_ARGUMENT);
+		ev->input_params = load_params(fn->params, fn->nparams,
+					       fn->lang != LANG_GO ? NULL
+					       : fn->has_go_dict ? &fn->go_dict
+								 : &no_dict,
+					       acc, &tp->load, VF_ARGUMENT);
 		ev->ninput = fn->nparams;
 		return;
 	}
@@ -286,8 +301,11 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		return;
 	}
 	if (fn->lang == LANG_GO) {
-		ev->return_params = load_params(fn->results, fn->nresults, acc,
-						&tp->load, VF_RETURN);
+		ev->return_params = load_params(fn->results, fn->nresults,
+						fn->has_go_dict
+							? &fn->go_dict_ret
+							: &no_dict,
+						acc, &tp->load, VF_RETURN);
 		ev->nreturn = fn->nresults;
 		return;
 	}

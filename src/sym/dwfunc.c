@@ -470,10 +470,74 @@ static void name_param(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *decl,
 		p->type = dwtype_unknown(st);
 }
 
-/* Go: the results, placed at the ret instructions by the ABI (DWARF gives
- * them no location there). */
+static bool loc_same(const struct loc *a, const struct loc *b)
+{
+	if (a->npieces != b->npieces)
+		return false;
+	for (size_t i = 0; i < a->npieces; i++) {
+		const struct loc_piece *x = &a->pieces[i], *y = &b->pieces[i];
+
+		if (x->kind != y->kind || x->reg != y->reg || x->off != y->off ||
+		    x->size != y->size)
+			return false;
+	}
+	return true;
+}
+
+/* Go: the location DWARF gives pd at every one of the rets (ret
+ * instructions of fn), when it is one and the same in memory at all of
+ * them: the frame slots of code built with -N -l, which hold the results
+ * (and .dict) until the ret, and where Delve reads them. Optimised code's
+ * location lists end before the rets: false, l empty. */
+static bool ret_loc(struct symtab *st, Dwarf_Die *fn, struct pdesc *pd,
+		    const struct ctype *t, const struct ret_site *rets,
+		    size_t nrets, struct loc *l)
+{
+	Dwarf_Attribute a;
+	bool ok = nrets > 0;
+
+	l->pieces = NULL;
+	l->npieces = 0;
+	if (!pd->has_conc || !dwarf_attr(&pd->conc, DW_AT_location, &a))
+		return false;
+	dwloc_block_as_exprloc(&a);
+	for (size_t i = 0; ok && i < nrets; i++) {
+		struct frame_base fb = {.reg = -1};
+		struct loc one = {0};
+		Dwarf_Op *ops;
+		size_t n;
+
+		if (rets[i].kind != RET_SITE_RET ||
+		    dwarf_getlocation_addr(&a, rets[i].addr, &ops, &n, 1) <= 0 ||
+		    !n) {
+			ok = false;
+			break;
+		}
+		if (dwloc_uses_fbreg(ops, n))
+			dwloc_frame_base(st, fn, rets[i].addr, &fb);
+		dwloc_translate(NULL, &a, ops, n, &fb, false, &one);
+		for (size_t j = 0; j < one.npieces; j++)
+			if (one.pieces[j].kind != LOC_MEM)
+				ok = false;
+		if (!one.npieces || loc_partial(&one, t) ||
+		    (i && !loc_same(l, &one)))
+			ok = false;
+		if (i || !ok)
+			loc_release(&one);
+		else
+			*l = one;
+	}
+	if (!ok)
+		loc_release(l);
+	return ok;
+}
+
+/* Go: the results at the ret instructions: in their frame slots when
+ * DWARF places them there (-N -l), else where the register ABI puts them
+ * (DWARF gives optimised code's results no location there). */
 static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
-			 struct func *f)
+			 struct func *f, const struct ret_site *rets,
+			 size_t nrets)
 {
 	struct pdesc_vec rs = {0};
 	const struct ctype **at, **rt;
@@ -497,15 +561,42 @@ static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	/* Unplaceable: the results stay without location (optimized out). */
 	x86_go_result_locs(at, f->nparams, rt, rs.len, locs);
 	for (size_t i = 0; i < rs.len; i++) {
-		if (locs[i].npieces)
-			f->results[i].loc = locs[i];
+		struct loc *l = &f->results[i].loc;
+
+		if (ret_loc(st, die, &rs.items[i], rt[i], rets, nrets, l))
+			loc_release(&locs[i]);
+		else if (locs[i].npieces)
+			*l = locs[i];
 		else
-			optimized_loc(&f->results[i].loc);
+			optimized_loc(l);
 	}
 	free(locs);
 	free(rt);
 	free(at);
 	free(rs.items);
+}
+
+/* Go: a generic function's hidden first parameter, .dict (the address of
+ * its instantiation's dictionary), leaves params for go_dict: Delve does
+ * not show it, and reads the type parameters' types through it. */
+static void take_dict(struct symtab *st, Dwarf_Die *die, struct func *f,
+		      struct pdesc_vec *ps, const struct ret_site *rets,
+		      size_t nrets)
+{
+	size_t i;
+
+	for (i = 0; i < f->nparams; i++)
+		if (!strcmp(f->params[i].name, ".dict"))
+			break;
+	if (i == f->nparams)
+		return;
+	f->has_go_dict = true;
+	f->go_dict = f->params[i].loc;
+	ret_loc(st, die, &ps->items[i], f->params[i].type, rets, nrets,
+		&f->go_dict_ret);
+	memmove(&f->params[i], &f->params[i + 1],
+		(f->nparams - i - 1) * sizeof(*f->params));
+	f->nparams--;
 }
 
 static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
@@ -533,9 +624,19 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	if (need_abi)
 		abi_locs(st, die, f, how);
 	free(how);
+	if (cu->lang == LANG_GO) {
+		struct ret_site *rets = NULL;
+		size_t nrets = 0;
+
+		if (symtab_return_sites(st, f, &rets, &nrets, NULL) < 0)
+			nrets = 0;
+		/* the ABI places the results after every parameter, .dict
+		 * included */
+		read_results(st, cu, die, f, rets, nrets);
+		take_dict(st, die, f, &ps, rets, nrets);
+		free(rets);
+	}
 	free(ps.items);
-	if (cu->lang == LANG_GO)
-		read_results(st, cu, die, f);
 }
 
 struct range_vec {

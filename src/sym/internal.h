@@ -181,6 +181,7 @@ void dwtype_free(struct symtab *st);
 #define DW_AT_GO_KEY 0x2901
 #define DW_AT_GO_ELEM 0x2902
 #define DW_AT_GO_RUNTIME_TYPE 0x2904
+#define DW_AT_GO_DICT_INDEX 0x2906
 
 /* gotype.c: the index from Go runtime type offsets to type DIEs. */
 struct gotype_index;

@@ -219,6 +219,8 @@ static void drop_funcs(struct symtab *st)
 			loc_release(&f->params[j].loc);
 		for (size_t j = 0; j < f->nresults; j++)
 			loc_release(&f->results[j].loc);
+		loc_release(&f->go_dict);
+		loc_release(&f->go_dict_ret);
 	}
 	st->funcs.len = 0;
 }

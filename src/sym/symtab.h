@@ -57,6 +57,13 @@ struct func {
 	struct param *results; /* Go: the results, named or "~r0"..., with
 	                        * their locs valid at a ret instruction */
 	size_t nresults;
+	/* Go: a generic function's dictionary, its hidden parameter .dict
+	 * (which is not in params): where the dictionary's address is at
+	 * entry_pc, and at the ret instructions (npieces 0: not known
+	 * there). A type parameter's concrete type is read through it (see
+	 * ctype's go_dict_slot). */
+	bool has_go_dict;
+	struct loc go_dict, go_dict_ret;
 	enum sym_lang lang;
 	const char *file;   /* declaring source file, or NULL */
 	int line;

@@ -120,6 +120,16 @@ void value_load(struct value *out, const char *name, const struct ctype *t,
 		const struct loc *loc, const struct target_access *acc,
 		const struct load_config *cfg);
 
+/* Go: the type a value of a generic function's type parameter t (a
+ * ctype with go_dict_slot, as .param0) is loaded as, found as Delve finds
+ * it: the concrete type whose runtime descriptor is in the function's
+ * dictionary (at the address dict's loc holds), main.Pair[string,int];
+ * when that cannot be read, the shape t stands for (go.shape.int_0). Every
+ * other type is returned as it is. */
+const struct ctype *value_go_param_type(const struct ctype *t,
+					const struct loc *dict,
+					const struct target_access *acc);
+
 void value_release(struct value *v);
 /* Deep copy. */
 void value_copy(struct value *dst, const struct value *src);
