@@ -115,3 +115,34 @@ if command -v go >/dev/null && command -v dlv >/dev/null; then
 else
 	fail "stack-go-results: go and dlv are needed (scripts/install-deps.sh)"
 fi
+
+# Go, built with inlining (no -gcflags): main.helper is inlined into
+# main.outer; the stacks read as under dlv trace, but for the return
+# lines (Debian's Delve 1.20 names no function there and cannot read the
+# result of an optimized function).
+if command -v go >/dev/null && command -v dlv >/dev/null; then
+	ibin=$OUT/goinlined
+	if [[ ! -x $ibin ]] || [[ -n $(find "$FIX/go/inlined" -newer "$ibin" -name '*.go') ]]; then
+		(cd "$FIX/go/inlined" && go build -o "$ibin" .) >"$OUT/goinlined.log" 2>&1 ||
+			fail "stackfmt: go build inlined: $(cat "$OUT/goinlined.log")"
+	fi
+	run_trace stack-go-inlined -- trace -e "$ibin" '^main\.leaf$' -s 3
+	expect_rc stack-go-inlined 0
+	timeout -k 5 120 dlv trace --exec "$ibin" '^main\.leaf$' --stack 3 \
+		>/dev/null 2>"$OUT/stack-go-inlined.dlv" </dev/null
+	for f in err dlv; do
+		sed -e 's/^\(>> goroutine([0-9]*): \).*=> .*/\1=> .../' \
+		    -e 's/^Process [0-9]* has exited/Process PID has exited/' \
+			"$OUT/stack-go-inlined.$f" >"$OUT/stack-go-inlined.$f.norm"
+	done
+	frames=$(awk '/^\tStack:/{n++} n == 1 && /^\t\t[0-9]+  0x/ { print $4 }' "$OUT/stack-go-inlined.err" | tr '\n' ' ')
+	if [[ $frames == "main.leaf main.helper main.outer main.main " ]] &&
+		diff -u "$OUT/stack-go-inlined.dlv.norm" "$OUT/stack-go-inlined.err.norm" >"$OUT/stack-go-inlined.diff"; then
+		pass "stack-go-inlined: as Delve prints it ($frames)"
+	else
+		fail "stack-go-inlined: frames '$frames'; against Delve:"
+		head -20 "$OUT/stack-go-inlined.diff" >&2
+	fi
+else
+	fail "stack-go-inlined: go and dlv are needed (scripts/install-deps.sh)"
+fi
