@@ -280,6 +280,9 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 	ev->time_ns = h->time_ns;
 
 	if (!h->is_return) {
+		/* Without DWARF the return shows an unknown value. */
+		ev->has_results = !fn->has_dwarf || fn->ret_type ||
+				  fn->nresults;
 		if (!fn->has_dwarf) {
 			ev->input_params = xcalloc(1, sizeof(struct value));
 			unknown_value(&ev->input_params[0], VF_ARGUMENT);
@@ -333,42 +336,56 @@ static int unwind_module_at(void *ctx, uint64_t pc, struct symtab **st,
 }
 
 /* Frames 0..tp->stack (Delve's Stacktrace depth counts the frames past
- * the hit), unwound with the call frame information and named. */
+ * the hit), unwound with the call frame information and named; a call
+ * inlined at a frame's pc is a frame of its own, as gdb and Delve show
+ * it, and counts in the depth. */
 static void load_stack(struct debugger *d, const struct tracepoint *tp,
 		       const struct target_access *acc,
 		       struct api_tracepoint_result *ev)
 {
 	struct unwind_modules mods = {.ctx = d, .module_at = unwind_module_at};
-	/* One frame more than shown: whether the stack goes on. */
-	size_t max = (size_t)tp->stack + 2, n = 0;
+	/* One frame more than shown: whether the stack goes on. Each
+	 * physical frame gives one logical frame at least, so as many
+	 * physical ones are enough. */
+	size_t max = (size_t)tp->stack + 2, n = 0, k = 0;
 	struct unwind_frame *fr;
+	struct symtab_frame *sf;
 	enum unwind_end end;
 
 	if (!d->unwinder)
 		d->unwinder = unwinder_new();
 	fr = xcalloc(max, sizeof(*fr));
+	sf = xcalloc(max, sizeof(*sf));
 	unwind_stack(d->unwinder, acc, &mods, fr, max, &n, &end);
-	ev->stack_truncated = n == max || end != UNWIND_END_OUTERMOST;
-	if (n == max)
-		n--;
-	ev->stack = n ? xcalloc(n, sizeof(*ev->stack)) : NULL;
-	for (size_t i = 0; i < n; i++) {
+	ev->stack = n ? xcalloc(max, sizeof(*ev->stack)) : NULL;
+	for (size_t i = 0; i < n && k < max; i++) {
 		uint64_t at = unwind_frame_lookup_pc(&fr[i]);
 		struct module *m = module_at(d, at);
-		struct api_frame *f = &ev->stack[i];
-		const char *name = NULL, *file = NULL;
-		int line = 0;
+		size_t nl = 0;
 
-		f->pc = fr[i].pc;
-		if (m && m->st) {
-			name = symtab_name_at(m->st, at - m->bias);
-			symtab_line_at(m->st, at - m->bias, &file, &line);
+		if (m && m->st)
+			nl = symtab_frames_at(m->st, at - m->bias, sf,
+					      max - k);
+		if (!nl) {
+			sf[0] = (struct symtab_frame){0};
+			nl = 1;
 		}
-		f->function = xstrdup(name ? name : "?");
-		f->file = xstrdup(file ? file : "?");
-		f->line = line;
+		for (size_t j = 0; j < nl && k < max; j++, k++) {
+			struct api_frame *f = &ev->stack[k];
+
+			f->pc = fr[i].pc;
+			f->function = xstrdup(sf[j].function ? sf[j].function
+							     : "?");
+			f->file = xstrdup(sf[j].file ? sf[j].file : "?");
+			f->line = sf[j].line;
+			f->inlined = sf[j].inlined;
+		}
 	}
-	ev->nstack = n;
+	ev->stack_truncated = k == max || end != UNWIND_END_OUTERMOST;
+	if (k == max)
+		api_frame_release(&ev->stack[--k]);
+	ev->nstack = k;
+	free(sf);
 	free(fr);
 }
 

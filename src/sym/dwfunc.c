@@ -896,3 +896,140 @@ int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
 		return -ENOENT;
 	return 0;
 }
+
+/* ---- inlined calls at a pc (--stack) ---- */
+
+/* The file a DW_AT_call_file (or decl_file) index names, in die's CU's
+ * line table: as decl_file, index 0 included. */
+static const char *file_attr(Dwarf_Die *die, unsigned int at)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Files *files;
+	size_t nfiles;
+	Dwarf_Die cu;
+
+	if (!dwarf_attr(die, at, &a) || dwarf_formudata(&a, &idx) != 0)
+		return NULL;
+	if (!dwarf_cu_die(a.cu, &cu, NULL, NULL, NULL, NULL, NULL, NULL) ||
+	    dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* The name of the function an inlined_subroutine DIE is a copy of, named
+ * as add_func names functions; once per abstract origin. */
+static const char *inline_name(struct symtab *st, Dwarf_Die *inl,
+			       enum sym_lang lang)
+{
+	struct cu_ctx cu = {.lang = lang};
+	struct strbuf scope = STRBUF_INIT;
+	Dwarf_Attribute a;
+	Dwarf_Die origin;
+	const char *link = NULL, *name;
+
+	if (!dwarf_attr(inl, DW_AT_abstract_origin, &a) ||
+	    !dwarf_formref_die(&a, &origin))
+		origin = *inl;
+	for (size_t i = 0; i < st->inline_names.len; i++)
+		if (st->inline_names.items[i].origin == dwarf_dieoffset(&origin))
+			return st->inline_names.items[i].name;
+	if (dwarf_attr_integrate(&origin, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(&origin, DW_AT_MIPS_linkage_name, &a))
+		link = dwarf_formstring(&a);
+	strbuf_init(&scope);
+	if (lang == LANG_CPP)
+		scope_prefix(&origin, &scope);
+	name = func_name(st, &cu, &origin, scope.buf, link, NULL);
+	strbuf_release(&scope);
+	if (!name)
+		name = "?";
+	VEC_PUSH(&st->inline_names,
+		 ((struct inline_name){dwarf_dieoffset(&origin), name}));
+	return name;
+}
+
+/* True when die's code (low_pc/high_pc or ranges) holds addr; a scope
+ * without any (a lexical block that only groups variables) holds what
+ * its children hold, so it counts too. */
+static bool scope_has(Dwarf_Die *die, uint64_t addr)
+{
+	if (!dwarf_hasattr(die, DW_AT_low_pc) &&
+	    !dwarf_hasattr(die, DW_AT_ranges))
+		return dwarf_tag(die) == DW_TAG_lexical_block;
+	return dwarf_haspc(die, addr) == 1;
+}
+
+size_t symtab_frames_at(struct symtab *st, uint64_t addr,
+			struct symtab_frame *out, size_t max)
+{
+	const struct func *f = symtab_func_at(st, addr);
+	/* The inlined_subroutine DIEs holding addr, outermost first. */
+	VEC(Dwarf_Die) inl = {0};
+	Dwarf_Die die, cu, scope, c;
+	size_t n = 0;
+	const char *file = NULL;
+	int line = 0;
+
+	if (!f) {
+		const char *name = symtab_name_at(st, addr);
+
+		if (!name)
+			return 0;
+		if (max)
+			out[0] = (struct symtab_frame){.function = name};
+		return 1;
+	}
+	symtab_line_at(st, addr, &file, &line);
+	if (f->has_dwarf && st->dw && dwarf_offdie(st->dw, f->die, &die) &&
+	    dwarf_diecu(&die, &cu, NULL, NULL)) {
+		/* Down from the function through the scopes holding addr;
+		 * the depth bound guards against a malformed tree. */
+		scope = die;
+		for (int depth = 0; depth < 64; depth++) {
+			bool found = false;
+
+			if (dwarf_child(&scope, &c) != 0)
+				break;
+			do {
+				int tag = dwarf_tag(&c);
+
+				if ((tag == DW_TAG_inlined_subroutine ||
+				     tag == DW_TAG_lexical_block) &&
+				    scope_has(&c, addr)) {
+					if (tag == DW_TAG_inlined_subroutine)
+						VEC_PUSH(&inl, c);
+					scope = c;
+					found = true;
+					break;
+				}
+			} while (dwarf_siblingof(&c, &c) == 0);
+			if (!found)
+				break;
+		}
+	}
+	/* Innermost first: the inlined function at addr's line, then each
+	 * caller at the line of the call it holds. */
+	for (size_t i = inl.len + 1; i-- > 0;) {
+		struct symtab_frame fr = {.file = file, .line = line,
+					  .inlined = (int)i};
+
+		fr.function = i ? inline_name(st, &inl.items[i - 1],
+					      lang_of(dwarf_srclang(&cu)))
+				: f->name;
+		if (n < max)
+			out[n] = fr;
+		n++;
+		if (i) {
+			Dwarf_Attribute a;
+			Dwarf_Word w = 0;
+
+			file = file_attr(&inl.items[i - 1], DW_AT_call_file);
+			if (dwarf_attr(&inl.items[i - 1], DW_AT_call_line, &a))
+				dwarf_formudata(&a, &w);
+			line = (int)w;
+		}
+	}
+	VEC_FREE(&inl);
+	return n;
+}

@@ -52,6 +52,11 @@ struct range_ent {
 
 struct dwtype;
 
+struct inline_name {
+	Dwarf_Off origin;
+	const char *name;
+};
+
 struct symtab {
 	char *path;
 	int fd;
@@ -79,6 +84,10 @@ struct symtab {
 	struct dwtype *types;
 	struct gotype_index *gotypes; /* built on first use */
 	struct reloc_index *relocs;   /* calls.c: jump slots, on first use */
+	/* dwfunc.c: names of inlined functions by their abstract origin's
+	 * DIE offset, computed once (C++ names are demangled into the
+	 * arena, which would grow with every stack otherwise) */
+	VEC(struct inline_name) inline_names;
 };
 
 /* symtab.c */

@@ -355,6 +355,7 @@ void symtab_close(struct symtab *st)
 	free(st->rindex);
 	free(st->syms);
 	free(st->segs);
+	VEC_FREE(&st->inline_names);
 	gotype_free(st);
 	calls_free(st);
 	dwtype_free(st);

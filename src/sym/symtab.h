@@ -191,6 +191,27 @@ int symtab_calls(struct symtab *st, const struct func *f,
 int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
 		   int *line);
 
+/* One logical frame at a pc: the function whose code is there, or a call
+ * inlined into it. */
+struct symtab_frame {
+	const char *function; /* valid until symtab_close */
+	const char *file;     /* NULL when unknown */
+	int line;
+	int inlined;          /* 0: the function itself; n > 0: a call
+	                       * inlined n levels deep in it */
+};
+
+/* The logical frames at link-time address addr, innermost first, as gdb
+ * and Delve show them: when addr lies in code DWARF says was inlined
+ * (DW_TAG_inlined_subroutine), first the inlined function with the line
+ * of addr, then each function it was inlined into, with the line of that
+ * call (DW_AT_call_file/line), down to the function itself (named as
+ * symtab_name_at names it). Without inlining, one frame: symtab_name_at
+ * and symtab_line_at. Fills out[0..min(count, max)) and returns the count
+ * (0 when addr is in no known function). */
+size_t symtab_frames_at(struct symtab *st, uint64_t addr,
+			struct symtab_frame *out, size_t max);
+
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */
 int symtab_read(const struct symtab *st, uint64_t addr, void *buf, size_t len);

@@ -51,7 +51,9 @@ enum vflag {
  *  _Bool      VK_BOOL, "true"/"false"
  *  enum       VK_INT*, .value the enumerator's name, or the number
  *  float      VK_FLOAT32/64 (long double too), .value shortest round-trip
- *  pointer    VK_PTR, .value "0x7ffd1234" (0 prints NULL); .addr = pointee
+ *  pointer    VK_PTR, .value "0x7ffd1234" (0 prints NULL); .addr = pointee;
+ *             with follow_pointers, a struct or union pointee as its one
+ *             child (printed "0x7ffd1234 -> struct point {x: 1, y: 2}")
  *  char *     VK_STRING, .value the first max_string bytes (raw), .len the
  *             full length found, .addr the pointer; NULL → VK_PTR "0x0"
  *  func ptr   VK_FUNC, .value the symbol's name (or hex), "0x0" for NULL
@@ -108,8 +110,9 @@ struct load_config {
 	                    * show a few: 8) */
 	int max_recurse;   /* nesting levels of aggregates loaded (1); Go:
 	                    * Delve's MaxVariableRecurse + 1 */
-	bool follow_pointers; /* Go: load what a pointer points to (Delve's
-	                       * FollowPointers); C never does */
+	bool follow_pointers; /* load what a pointer points to (Delve's
+	                       * FollowPointers): Go's; C's to a struct or
+	                       * union, while max_recurse allows */
 };
 extern const struct load_config LOAD_SHORT;
 
