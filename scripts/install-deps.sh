@@ -8,6 +8,7 @@ pkgs=(
 	gawk procps binutils
 	libclang-rt-dev # libFuzzer (make fuzz-build); clang only recommends it
 	golang-go delve # Go targets: built by tests and `trace [package]`, checked against Delve
+	gdb # tests/e2e/stackfmt.sh checks inlined frames against gdb's bt
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)

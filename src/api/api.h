@@ -47,6 +47,9 @@ struct api_frame {
 	char *function;
 	char *file;
 	int line;
+	int inlined; /* 0: a real frame; n > 0: a call inlined n levels deep
+	              * into the function at pc, which the frames after it
+	              * name (Delve's Stackframe.Inlined, "tinydbgInlined") */
 };
 
 /* api.TracepointResult: one event of a trace, plus what tinydbg adds (the
@@ -56,6 +59,11 @@ struct api_tracepoint_result {
 	char *file;
 	int line;
 	bool is_ret;
+	bool has_results;     /* the function returns something (a C result
+	                       * type, Go results): set on entries, where
+	                       * Delve's text depends on it. Ours
+	                       * ("tinydbgHasResults"): Delve's clients see
+	                       * the results among the arguments, flagged */
 	char *function_name;
 	int64_t goroutine_id; /* -1: not a Go target */
 	int thread_id;

@@ -202,8 +202,11 @@ static void add_stack(struct strbuf *sb, const struct printer *p,
 		return;
 	for (size_t n = ev->nstack - 1; n >= 10; n /= 10)
 		width++;
-	/* Delve leaves a blank line after an entry's line. */
-	if (!ev->is_ret)
+	/* Delve's printTracepoint leaves a blank line after an entry's line
+	 * only when it knows the function has results, which it checks at
+	 * -v 0 only (its ShortLoadConfig); otherwise "\tStack:" follows
+	 * the line directly. */
+	if (!ev->is_ret && ev->has_results && !p->verbose)
 		strbuf_addch(sb, '\n');
 	strbuf_adds(sb, "\tStack:\n");
 	for (size_t i = 0; i < ev->nstack; i++) {

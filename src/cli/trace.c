@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +48,14 @@ void trace_usage(FILE *f)
 	      "The toolchain's messages are shown as it prints them. Unless --output names\n"
 	      "the binary, it is built in a temporary directory under $TMPDIR (or /tmp),\n"
 	      "removed when tinydbg exits.\n"
+	      "\n"
+	      "A program tinydbg launches prints where it would untraced; when that is\n"
+	      "where the trace goes (the same terminal, file or pipe), each of its writes\n"
+	      "to stdout or stderr waits until the events before it are printed, so the\n"
+	      "two come out in the order they happened. Ctrl-C in the terminal reaches the\n"
+	      "program too, which handles it as it would untraced: the trace goes on until\n"
+	      "it ends, and a second Ctrl-C kills it. A SIGINT sent to tinydbg alone is\n"
+	      "passed on to the program, which is killed if it has not ended in 2 s.\n"
 	      "\n"
 	      "The regexp is a PCRE2 pattern, unanchored (like Delve's): 'add' matches\n"
 	      "every function whose name contains add, '^add$' only add. It matches the\n"
@@ -129,10 +138,27 @@ struct trace_opts {
 #define SETUP_WARM 20
 #define SETUP_SAMPLE 120
 
+/* The signal that ends the trace: a launched program is killed, an
+ * attached one left. */
 static volatile sig_atomic_t stop_signal;
+/* While a program we launched runs, a first SIGINT does not end the trace
+ * at once (see pass_sigint): it is noted here, with whether the terminal
+ * sent it (to its whole foreground process group) or someone sent it to us
+ * alone. */
+static volatile sig_atomic_t defer_sigint;
+static volatile sig_atomic_t sigint_seen;
+static volatile sig_atomic_t sigint_from_tty;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	if (sig == SIGINT && defer_sigint && !sigint_seen) {
+		/* A terminal's signals come from the kernel; kill(2) says
+		 * who sent it. */
+		sigint_from_tty = si && si->si_code == SI_KERNEL;
+		sigint_seen = 1;
+		return;
+	}
 	stop_signal = sig;
 }
 
@@ -141,7 +167,8 @@ static void install_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	/* No SA_RESTART: a blocking read in the client returns EINTR and the
 	 * loop notices the request at once. */
@@ -527,6 +554,61 @@ static int trace_functions(struct client *c, char **funcs, size_t n,
 	return set;
 }
 
+/* How long a program that got a SIGINT we passed on has to end by itself,
+ * and how long before we say that it goes on. */
+enum { SIGINT_GRACE_MS = 2000, SIGINT_NOTE_MS = 250 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What became of a first SIGINT (see pass_sigint). */
+struct sigint_pass {
+	uint64_t since; /* when we handled it (0: not yet) */
+	bool shared;    /* the program got it from the terminal too */
+	bool noted;     /* our note is out */
+};
+
+/* A first SIGINT while a program we launched runs. Ctrl-C in the terminal
+ * reached the program too when it is in our process group (the terminal
+ * signals its whole foreground group, and we were in it): the program
+ * handles it as it would untraced — dies of it, or, like an interactive
+ * shell, goes on — and the trace goes on until it ends. A SIGINT sent to
+ * us alone (kill, no terminal) is passed on to the program, which has
+ * SIGINT_GRACE_MS to end by itself before it is killed. Either way a
+ * second SIGINT (or SIGTERM, SIGHUP) kills it, as before.
+ *
+ * Called from the event loop while the program runs; returns the time
+ * from which it is killed (0: never). */
+static uint64_t pass_sigint(int pid, struct sigint_pass *sp)
+{
+	uint64_t now = now_ms();
+
+	if (!sp->since) {
+		sp->since = now;
+		sp->shared = sigint_from_tty && getpgid(pid) == getpgrp();
+		if (!sp->shared)
+			kill(pid, SIGINT);
+	}
+	/* A program that dies of it needs no word from us. */
+	if (!sp->noted && now - sp->since >= SIGINT_NOTE_MS) {
+		sp->noted = true;
+		if (sp->shared)
+			fprintf(stderr,
+				"tinydbg: Ctrl-C went to the program too, which goes on: tracing until it ends (Ctrl-C again to kill it)\n");
+		else
+			fprintf(stderr,
+				"tinydbg: SIGINT passed on to the program; it is killed if it has not ended in %d s (SIGINT again to kill it now)\n",
+				SIGINT_GRACE_MS / 1000);
+		fflush(stderr);
+	}
+	return sp->shared ? 0 : sp->since + SIGINT_GRACE_MS;
+}
+
 static int run_trace(struct client *c, const struct trace_opts *o)
 {
 	struct printer pr;
@@ -535,9 +617,11 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	char **funcs = NULL, **inl = NULL;
 	size_t nfuncs = 0, ninl = 0;
 	struct strbuf sb = STRBUF_INIT;
-	int ret, set = 0;
+	int ret, set = 0, pid;
 	uint64_t cid;
 	bool launched = o->exec != NULL, detached = false;
+	struct sigint_pass sp = {0};
+	uint64_t kill_at;
 
 	printer_init(&pr, stderr);
 	strbuf_init(&sb);
@@ -604,7 +688,15 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	/* st is cleared by each look at the pending continue. */
+	pid = st.pid;
+	defer_sigint = launched;
 	for (;;) {
+		if (sigint_seen && !stop_signal && !detached && pid > 0) {
+			kill_at = pass_sigint(pid, &sp);
+			if (kill_at && now_ms() >= kill_at)
+				stop_signal = SIGINT;
+		}
 		if (stop_signal && !detached) {
 			detached = true;
 			/* A launched target ends with us; an attached one is
@@ -616,6 +708,7 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		if (ret != -EAGAIN)
 			break;
 	}
+	defer_sigint = 0;
 	while (print_batch(c, &pr, 0))
 		;
 	if (ret && !st.exited && !detached) {
@@ -640,6 +733,31 @@ out:
 	strbuf_release(&sb);
 	printer_release(&pr);
 	return ret;
+}
+
+/* The program's fds (of 1 and 2, which it inherits from us) that write
+ * where we print the trace (our stderr): the same file, pipe or terminal.
+ * Its writes there wait for the events before them (debugger_config's
+ * order_fds), so that the two come out in the order they happened. Not
+ * when nobody sees the result (/dev/null). */
+static unsigned order_fds(void)
+{
+	struct stat err, st;
+	unsigned mask = 0;
+
+	if (fstat(2, &err) || (S_ISCHR(err.st_mode) && !isatty(2)))
+		return 0;
+	for (int fd = 1; fd <= 2; fd++) {
+		if (fstat(fd, &st))
+			continue;
+		if (st.st_dev == err.st_dev && st.st_ino == err.st_ino)
+			mask |= 1u << fd;
+		/* One terminal, reached through two device nodes. */
+		else if (S_ISCHR(st.st_mode) && S_ISCHR(err.st_mode) &&
+			 st.st_rdev == err.st_rdev && isatty(fd))
+			mask |= 1u << fd;
+	}
+	return mask;
 }
 
 /* Builds o->pkg (see build.h); then o->exec names the binary. Returns 0
@@ -705,6 +823,7 @@ int cmd_trace(int argc, char **argv)
 			targv[i + 1] = o.target_args[i];
 		cfg.argv = targv;
 		cfg.disable_aslr = true;
+		cfg.order_fds = order_fds();
 	} else {
 		cfg.attach_pid = o.pid;
 	}

@@ -109,6 +109,7 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 			.argv = cfg->argv,
 			.disable_aslr = cfg->disable_aslr,
 			.sizes_by_cpus = symtab_path_is_go(cfg->argv[0]),
+			.order_fds = cfg->order_fds,
 		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
@@ -230,6 +231,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_hit = debugger_on_hit,
 		.on_thread = debugger_on_thread,
 		.on_exec = debugger_on_exec,
+		.on_output = debugger_on_output,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;

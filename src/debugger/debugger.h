@@ -23,6 +23,13 @@ struct debugger_config {
 	pid_t attach_pid;    /* attach instead, when argv is NULL */
 	const char *engine;  /* "ptrace" (default when NULL) */
 	bool disable_aslr;
+	/* Launch only. Bit n set (n = 1, 2): the program's writes to its fd n
+	 * wait until the events queued before them have been shown, i.e. until
+	 * debugger_take_events is called again after taking them: for a
+	 * frontend that prints where that fd writes (the same terminal or
+	 * file), so that the two come out in the order they happened. Only
+	 * for a frontend that drains the queue without pause. */
+	unsigned order_fds;
 };
 
 struct debugger;
@@ -72,7 +79,8 @@ int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb);
 void debugger_state(struct debugger *d, struct api_state *st);
 
 /* Moves queued events to *out (malloc'd array; caller releases each and
- * frees it). Waits up to wait_ms for at least one event, returning early
+ * frees it). Calling it again says that the events of the previous call
+ * have been shown (printed and flushed): see order_fds. Waits up to wait_ms for at least one event, returning early
  * when the target is no longer running. Returns the count. *lost receives
  * the number of events dropped since the last call (0 unless memory ran
  * short). */

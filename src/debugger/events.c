@@ -236,19 +236,31 @@ static void unknown_value(struct value *v, uint32_t flags)
 	v->flags = flags | VF_C;
 }
 
-/* The values of n params (arguments or Go results), flagged as such. */
+/* The values of n params (arguments or Go results), flagged as such. A
+ * generic Go function's type parameters are loaded as the concrete types
+ * its dictionary (at dict; empty: not known, the shapes then) names; NULL
+ * dict: not Go. */
 static struct value *load_params(const struct param *ps, size_t n,
+				 const struct loc *dict,
 				 const struct target_access *acc,
 				 const struct load_config *cfg, uint32_t flags)
 {
 	struct value *v = xcalloc(n ? n : 1, sizeof(*v));
 
 	for (size_t i = 0; i < n; i++) {
-		value_load(&v[i], ps[i].name, ps[i].type, &ps[i].loc, acc, cfg);
+		const struct ctype *t = ps[i].type;
+
+		if (dict)
+			t = value_go_param_type(t, dict, acc);
+		value_load(&v[i], ps[i].name, t, &ps[i].loc, acc, cfg);
 		v[i].flags |= flags;
 	}
 	return v;
 }
+
+/* A Go function's dictionary when it has none, or DWARF does not say
+ * where it is (optimised code drops .dict when the code does not use it). */
+static const struct loc no_dict;
 
 static void load_event(struct debugger *d, const struct tracepoint *tp,
 		       const struct hit *h, const struct target_access *acc,
@@ -268,14 +280,20 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 	ev->time_ns = h->time_ns;
 
 	if (!h->is_return) {
+		/* Without DWARF the return shows an unknown value. */
+		ev->has_results = !fn->has_dwarf || fn->ret_type ||
+				  fn->nresults;
 		if (!fn->has_dwarf) {
 			ev->input_params = xcalloc(1, sizeof(struct value));
 			unknown_value(&ev->input_params[0], VF_ARGUMENT);
 			ev->ninput = 1;
 			return;
 		}
-		ev->input_params = load_params(fn->params, fn->nparams, acc,
-					       &tp->load, VF_ARGUMENT);
+		ev->input_params = load_params(fn->params, fn->nparams,
+					       fn->lang != LANG_GO ? NULL
+					       : fn->has_go_dict ? &fn->go_dict
+								 : &no_dict,
+					       acc, &tp->load, VF_ARGUMENT);
 		ev->ninput = fn->nparams;
 		return;
 	}
@@ -286,8 +304,11 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		return;
 	}
 	if (fn->lang == LANG_GO) {
-		ev->return_params = load_params(fn->results, fn->nresults, acc,
-						&tp->load, VF_RETURN);
+		ev->return_params = load_params(fn->results, fn->nresults,
+						fn->has_go_dict
+							? &fn->go_dict_ret
+							: &no_dict,
+						acc, &tp->load, VF_RETURN);
 		ev->nreturn = fn->nresults;
 		return;
 	}
@@ -315,42 +336,56 @@ static int unwind_module_at(void *ctx, uint64_t pc, struct symtab **st,
 }
 
 /* Frames 0..tp->stack (Delve's Stacktrace depth counts the frames past
- * the hit), unwound with the call frame information and named. */
+ * the hit), unwound with the call frame information and named; a call
+ * inlined at a frame's pc is a frame of its own, as gdb and Delve show
+ * it, and counts in the depth. */
 static void load_stack(struct debugger *d, const struct tracepoint *tp,
 		       const struct target_access *acc,
 		       struct api_tracepoint_result *ev)
 {
 	struct unwind_modules mods = {.ctx = d, .module_at = unwind_module_at};
-	/* One frame more than shown: whether the stack goes on. */
-	size_t max = (size_t)tp->stack + 2, n = 0;
+	/* One frame more than shown: whether the stack goes on. Each
+	 * physical frame gives one logical frame at least, so as many
+	 * physical ones are enough. */
+	size_t max = (size_t)tp->stack + 2, n = 0, k = 0;
 	struct unwind_frame *fr;
+	struct symtab_frame *sf;
 	enum unwind_end end;
 
 	if (!d->unwinder)
 		d->unwinder = unwinder_new();
 	fr = xcalloc(max, sizeof(*fr));
+	sf = xcalloc(max, sizeof(*sf));
 	unwind_stack(d->unwinder, acc, &mods, fr, max, &n, &end);
-	ev->stack_truncated = n == max || end != UNWIND_END_OUTERMOST;
-	if (n == max)
-		n--;
-	ev->stack = n ? xcalloc(n, sizeof(*ev->stack)) : NULL;
-	for (size_t i = 0; i < n; i++) {
+	ev->stack = n ? xcalloc(max, sizeof(*ev->stack)) : NULL;
+	for (size_t i = 0; i < n && k < max; i++) {
 		uint64_t at = unwind_frame_lookup_pc(&fr[i]);
 		struct module *m = module_at(d, at);
-		struct api_frame *f = &ev->stack[i];
-		const char *name = NULL, *file = NULL;
-		int line = 0;
+		size_t nl = 0;
 
-		f->pc = fr[i].pc;
-		if (m && m->st) {
-			name = symtab_name_at(m->st, at - m->bias);
-			symtab_line_at(m->st, at - m->bias, &file, &line);
+		if (m && m->st)
+			nl = symtab_frames_at(m->st, at - m->bias, sf,
+					      max - k);
+		if (!nl) {
+			sf[0] = (struct symtab_frame){0};
+			nl = 1;
 		}
-		f->function = xstrdup(name ? name : "?");
-		f->file = xstrdup(file ? file : "?");
-		f->line = line;
+		for (size_t j = 0; j < nl && k < max; j++, k++) {
+			struct api_frame *f = &ev->stack[k];
+
+			f->pc = fr[i].pc;
+			f->function = xstrdup(sf[j].function ? sf[j].function
+							     : "?");
+			f->file = xstrdup(sf[j].file ? sf[j].file : "?");
+			f->line = sf[j].line;
+			f->inlined = sf[j].inlined;
+		}
 	}
-	ev->nstack = n;
+	ev->stack_truncated = k == max || end != UNWIND_END_OUTERMOST;
+	if (k == max)
+		api_frame_release(&ev->stack[--k]);
+	ev->nstack = k;
+	free(sf);
 	free(fr);
 }
 
@@ -377,6 +412,7 @@ static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
 		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
 	}
 	VEC_PUSH(&d->events, *ev);
+	d->queued++;
 	/* Wake the reader on the first event of a batch only: it drains all. */
 	if (d->events.len == 1)
 		pthread_cond_broadcast(&d->ev_cv);
@@ -472,6 +508,10 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	size_t n;
 
 	pthread_mutex_lock(&d->mu);
+	/* The frontend prints a batch, flushes, then asks again: what it
+	 * took before is shown now, and a write waiting for it may go. */
+	d->shown = d->taken;
+	pthread_cond_broadcast(&d->room_cv);
 	while (!d->events.len && !d->gone && d->running && wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
@@ -482,18 +522,19 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * than per event. Only when they came in numbers last time: the
 	 * first event, and a trickle, go out at once. */
 	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
-	    wait_ms > 0 && d->last_batch > 1) {
+	    wait_ms > 0 && d->last_batch > 1 && !d->output_waits) {
 		struct timespec soon = deadline_in(BATCH_GATHER_MS);
 		if (soon.tv_sec > until.tv_sec ||
 		    (soon.tv_sec == until.tv_sec && soon.tv_nsec > until.tv_nsec))
 			soon = until;
-		while (d->running && !d->gone &&
+		while (d->running && !d->gone && !d->output_waits &&
 		       pthread_cond_timedwait(&d->ev_cv, &d->mu, &soon) !=
 			       ETIMEDOUT)
 			;
 	}
 	n = d->events.len;
 	d->last_batch = n;
+	d->taken += n > BATCH_MAX ? BATCH_MAX : n;
 	if (n <= BATCH_MAX) {
 		*out = d->events.items;
 		d->events.items = NULL;
@@ -513,6 +554,27 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	pthread_cond_broadcast(&d->room_cv);
 	pthread_mutex_unlock(&d->mu);
 	return n;
+}
+
+void debugger_on_output(void *ctx, pid_t tid)
+{
+	struct debugger *d = ctx;
+	uint64_t upto;
+
+	pthread_mutex_lock(&d->mu);
+	/* Every event that happened before this write is queued (each was
+	 * queued while its thread was stopped): wait until the frontend has
+	 * shown them all. Nothing else to wait for when it has. */
+	upto = d->queued;
+	while (d->shown < upto && !d->stopping && !d->quit && !d->gone) {
+		struct timespec ts = deadline_in(1000);
+
+		d->output_waits = true;
+		pthread_cond_broadcast(&d->ev_cv); /* no gathering: now */
+		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
+	}
+	d->output_waits = false;
+	pthread_mutex_unlock(&d->mu);
 }
 
 int debugger_on_exec(void *ctx, pid_t tid)

@@ -134,6 +134,12 @@ struct debugger {
 	VEC(struct api_tracepoint_result) events;
 	uint64_t lost;
 	size_t last_batch;       /* events handed out by the last take */
+	/* order_fds: counts since the start. A write waits (on room_cv) until
+	 * shown reaches the queued count it saw. */
+	uint64_t queued;         /* events ever queued */
+	uint64_t taken;          /* events ever handed out */
+	uint64_t shown;          /* taken before the latest take began */
+	bool output_waits;       /* a write waits: hand events out at once */
 
 	/* Only touched on the worker thread. */
 	VEC(struct thread_state) threads;
@@ -215,6 +221,9 @@ void follow_free(struct debugger *d);
 /* The engine callback: turns a hit into a queued event. */
 int debugger_on_hit(void *ctx, const struct hit *h);
 int debugger_on_exec(void *ctx, pid_t tid);
+/* The engine callback for a write to an ordered fd: waits until every
+ * event queued so far has been shown (or a stop is asked for). */
+void debugger_on_output(void *ctx, pid_t tid);
 void debugger_on_thread(void *ctx, pid_t tid, bool started);
 
 #endif

@@ -254,8 +254,9 @@ int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
  * ShortLoadConfig: ours, LOAD_SHORT, which shows a few elements where Delve
  * shows "[...]"; so does a config that asks for no elements. The C loader
  * counts the value itself as a level of nesting, Delve does not. Go values
- * nest as Delve's trace loads them whatever the config (goload.c), and no
- * pointer is followed. */
+ * nest as Delve's trace loads them whatever the config (goload.c).
+ * FollowPointers (-v 4) follows Go's pointers and C's to structs and
+ * unions. */
 static struct load_config load_config_of(const struct api_load_config *c)
 {
 	struct load_config l = LOAD_SHORT;

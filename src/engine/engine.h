@@ -73,6 +73,11 @@ struct engine_callbacks {
 	 * image (engine->ops->load_bias gives the new executable's bias).
 	 * Returning non-zero stops the run. May be NULL. */
 	int (*on_exec)(void *ctx, pid_t tid);
+	/* A thread of the program (or of a process it started) is about to
+	 * write to one of launch_opts.order_fds: it stays stopped before the
+	 * write until this returns, so that what the callback waits for (the
+	 * events reported before, shown) comes first. May be NULL. */
+	void (*on_output)(void *ctx, pid_t tid);
 };
 
 struct launch_opts {
@@ -81,6 +86,11 @@ struct launch_opts {
 	/* The program sizes itself by the CPUs it may use when it starts (Go's
 	 * GOMAXPROCS): never narrow them before it has. */
 	bool sizes_by_cpus;
+	/* Bit n set: every write the program makes to its fd n (write,
+	 * writev, pwrite*, send*, sendfile) first stops the writer and calls
+	 * on_output (a seccomp filter installed before the exec, inherited by
+	 * the processes it starts). Only fds 1 and 2 are honoured. */
+	unsigned order_fds;
 };
 
 struct engine_ops {

@@ -537,6 +537,8 @@ static struct json_object *wire_frame_to_json(const struct api_frame *f)
 	}
 	add_str(o, "file", f->file);
 	add_int(o, "line", f->line);
+	if (f->inlined)
+		add_int(o, "tinydbgInlined", f->inlined);
 	return o;
 }
 
@@ -551,7 +553,8 @@ static int wire_frame_from_json(struct json_object *o, struct api_frame *f,
 	    (err = wire_get_obj(o, "function", &fn, eb)) ||
 	    (err = wire_get_str(fn, "name", &f->function, eb)) ||
 	    (err = wire_get_str(o, "file", &f->file, eb)) ||
-	    (err = wire_get_int(o, "line", &f->line, eb))) {
+	    (err = wire_get_int(o, "line", &f->line, eb)) ||
+	    (err = wire_get_int(o, "tinydbgInlined", &f->inlined, eb))) {
 		api_frame_release(f);
 		return err;
 	}
@@ -592,6 +595,8 @@ static int wire_tracepoint_result_from_json_ft(struct json_object *o,
 struct wire_frames {
 	struct json_object *arr;
 	uint64_t *pcs;  /* open addressing: pc + 1, 0 empty */
+	int *lvls;      /* with pcs[i], the key: a pc holds a frame per
+	                 * inlined call (api_frame.inlined) */
 	int *idx;
 	size_t cap, n;
 };
@@ -603,8 +608,16 @@ static struct wire_frames *wire_frames_new(void)
 	ft->arr = json_object_new_array();
 	ft->cap = 64;
 	ft->pcs = xcalloc(ft->cap, sizeof(*ft->pcs));
+	ft->lvls = xcalloc(ft->cap, sizeof(*ft->lvls));
 	ft->idx = xcalloc(ft->cap, sizeof(*ft->idx));
 	return ft;
+}
+
+static size_t frames_hash(uint64_t pc1, int lvl, size_t cap)
+{
+	return (size_t)((pc1 + (uint64_t)lvl * 0x100000001b3ull) *
+			0x9e3779b97f4a7c15ull) &
+	       (cap - 1);
 }
 
 static int frames_index(struct wire_frames *ft, const struct api_frame *f)
@@ -616,25 +629,29 @@ static int frames_index(struct wire_frames *ft, const struct api_frame *f)
 
 		ft->cap *= 2;
 		ft->pcs = xcalloc(ft->cap, sizeof(*ft->pcs));
+		ft->lvls = xcalloc(ft->cap, sizeof(*ft->lvls));
 		ft->idx = xcalloc(ft->cap, sizeof(*ft->idx));
 		for (size_t i = 0; i < old.cap; i++) {
 			if (!old.pcs[i])
 				continue;
-			h = (size_t)(old.pcs[i] * 0x9e3779b97f4a7c15ull) &
-			    (ft->cap - 1);
+			h = frames_hash(old.pcs[i], old.lvls[i], ft->cap);
 			while (ft->pcs[h])
 				h = (h + 1) & (ft->cap - 1);
 			ft->pcs[h] = old.pcs[i];
+			ft->lvls[h] = old.lvls[i];
 			ft->idx[h] = old.idx[i];
 		}
 		free(old.pcs);
+		free(old.lvls);
 		free(old.idx);
 	}
-	h = (size_t)((f->pc + 1) * 0x9e3779b97f4a7c15ull) & (ft->cap - 1);
-	while (ft->pcs[h] && ft->pcs[h] != f->pc + 1)
+	h = frames_hash(f->pc + 1, f->inlined, ft->cap);
+	while (ft->pcs[h] &&
+	       (ft->pcs[h] != f->pc + 1 || ft->lvls[h] != f->inlined))
 		h = (h + 1) & (ft->cap - 1);
 	if (!ft->pcs[h]) {
 		ft->pcs[h] = f->pc + 1;
+		ft->lvls[h] = f->inlined;
 		ft->idx[h] = (int)ft->n++;
 		json_object_array_add(ft->arr, wire_frame_to_json(f));
 	}
@@ -646,6 +663,7 @@ static struct json_object *wire_frames_take(struct wire_frames *ft)
 	struct json_object *arr = ft->arr;
 
 	free(ft->pcs);
+	free(ft->lvls);
 	free(ft->idx);
 	free(ft);
 	return arr;
@@ -676,6 +694,8 @@ wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
 	add_u64(o, "timeNs", r->time_ns);
 	if (r->depth)
 		add_int(o, "tinydbgDepth", r->depth);
+	if (r->has_results && !r->is_ret)
+		add_bool(o, "tinydbgHasResults", true);
 	if (r->stack_truncated)
 		add_bool(o, "tinydbgStackTruncated", true);
 	if (r->nstack) {
@@ -737,6 +757,7 @@ static void frame_copy(struct api_frame *dst, const struct api_frame *src)
 	dst->function = src->function ? xstrdup(src->function) : NULL;
 	dst->file = src->file ? xstrdup(src->file) : NULL;
 	dst->line = src->line;
+	dst->inlined = src->inlined;
 }
 
 static int wire_tracepoint_result_from_json_ft(struct json_object *o,
@@ -757,6 +778,8 @@ static int wire_tracepoint_result_from_json_ft(struct json_object *o,
 	    (err = wire_get_int(o, "threadID", &r->thread_id, eb)) ||
 	    (err = wire_get_u64(o, "timeNs", &r->time_ns, eb)) ||
 	    (err = wire_get_int(o, "tinydbgDepth", &r->depth, eb)) ||
+	    (err = wire_get_bool(o, "tinydbgHasResults", &r->has_results,
+				 eb)) ||
 	    (err = wire_get_bool(o, "tinydbgStackTruncated",
 				 &r->stack_truncated, eb)) ||
 	    (err = wire_values_from_json(o, "inputParams", &r->input_params,

@@ -63,6 +63,11 @@ struct ctype {
 	 * chan's element (DW_AT_go_key, DW_AT_go_elem). */
 	uint8_t go_kind;
 	const struct ctype *go_key, *go_elem;
+	/* Go: a generic function's type parameter (the typedef ".param1"
+	 * whose target is a shape, go.shape.int_0) carries 1 + its index in
+	 * the function's dictionary (DW_AT_go_dict_index), where the
+	 * concrete type's runtime descriptor is; 0 for every other type. */
+	uint32_t go_dict_slot;
 };
 
 /* Follows typedefs (and nothing else) down to the type they name. */

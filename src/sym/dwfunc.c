@@ -495,10 +495,74 @@ static void name_param(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *decl,
 		p->type = dwtype_unknown(st);
 }
 
-/* Go: the results, placed at the ret instructions by the ABI (DWARF gives
- * them no location there). */
+static bool loc_same(const struct loc *a, const struct loc *b)
+{
+	if (a->npieces != b->npieces)
+		return false;
+	for (size_t i = 0; i < a->npieces; i++) {
+		const struct loc_piece *x = &a->pieces[i], *y = &b->pieces[i];
+
+		if (x->kind != y->kind || x->reg != y->reg || x->off != y->off ||
+		    x->size != y->size)
+			return false;
+	}
+	return true;
+}
+
+/* Go: the location DWARF gives pd at every one of the rets (ret
+ * instructions of fn), when it is one and the same in memory at all of
+ * them: the frame slots of code built with -N -l, which hold the results
+ * (and .dict) until the ret, and where Delve reads them. Optimised code's
+ * location lists end before the rets: false, l empty. */
+static bool ret_loc(struct symtab *st, Dwarf_Die *fn, struct pdesc *pd,
+		    const struct ctype *t, const struct ret_site *rets,
+		    size_t nrets, struct loc *l)
+{
+	Dwarf_Attribute a;
+	bool ok = nrets > 0;
+
+	l->pieces = NULL;
+	l->npieces = 0;
+	if (!pd->has_conc || !dwarf_attr(&pd->conc, DW_AT_location, &a))
+		return false;
+	dwloc_block_as_exprloc(&a);
+	for (size_t i = 0; ok && i < nrets; i++) {
+		struct frame_base fb = {.reg = -1};
+		struct loc one = {0};
+		Dwarf_Op *ops;
+		size_t n;
+
+		if (rets[i].kind != RET_SITE_RET ||
+		    dwarf_getlocation_addr(&a, rets[i].addr, &ops, &n, 1) <= 0 ||
+		    !n) {
+			ok = false;
+			break;
+		}
+		if (dwloc_uses_fbreg(ops, n))
+			dwloc_frame_base(st, fn, rets[i].addr, &fb);
+		dwloc_translate(NULL, &a, ops, n, &fb, false, &one);
+		for (size_t j = 0; j < one.npieces; j++)
+			if (one.pieces[j].kind != LOC_MEM)
+				ok = false;
+		if (!one.npieces || loc_partial(&one, t) ||
+		    (i && !loc_same(l, &one)))
+			ok = false;
+		if (i || !ok)
+			loc_release(&one);
+		else
+			*l = one;
+	}
+	if (!ok)
+		loc_release(l);
+	return ok;
+}
+
+/* Go: the results at the ret instructions: in their frame slots when
+ * DWARF places them there (-N -l), else where the register ABI puts them
+ * (DWARF gives optimised code's results no location there). */
 static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
-			 struct func *f)
+			 struct func *f, const struct ret_site *rets,
+			 size_t nrets)
 {
 	struct pdesc_vec rs = {0};
 	const struct ctype **at, **rt;
@@ -522,15 +586,42 @@ static void read_results(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	/* Unplaceable: the results stay without location (optimized out). */
 	x86_go_result_locs(at, f->nparams, rt, rs.len, locs);
 	for (size_t i = 0; i < rs.len; i++) {
-		if (locs[i].npieces)
-			f->results[i].loc = locs[i];
+		struct loc *l = &f->results[i].loc;
+
+		if (ret_loc(st, die, &rs.items[i], rt[i], rets, nrets, l))
+			loc_release(&locs[i]);
+		else if (locs[i].npieces)
+			*l = locs[i];
 		else
-			optimized_loc(&f->results[i].loc);
+			optimized_loc(l);
 	}
 	free(locs);
 	free(rt);
 	free(at);
 	free(rs.items);
+}
+
+/* Go: a generic function's hidden first parameter, .dict (the address of
+ * its instantiation's dictionary), leaves params for go_dict: Delve does
+ * not show it, and reads the type parameters' types through it. */
+static void take_dict(struct symtab *st, Dwarf_Die *die, struct func *f,
+		      struct pdesc_vec *ps, const struct ret_site *rets,
+		      size_t nrets)
+{
+	size_t i;
+
+	for (i = 0; i < f->nparams; i++)
+		if (!strcmp(f->params[i].name, ".dict"))
+			break;
+	if (i == f->nparams)
+		return;
+	f->has_go_dict = true;
+	f->go_dict = f->params[i].loc;
+	ret_loc(st, die, &ps->items[i], f->params[i].type, rets, nrets,
+		&f->go_dict_ret);
+	memmove(&f->params[i], &f->params[i + 1],
+		(f->nparams - i - 1) * sizeof(*f->params));
+	f->nparams--;
 }
 
 static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
@@ -558,9 +649,19 @@ static void read_params(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	if (need_abi)
 		abi_locs(st, die, f, how);
 	free(how);
+	if (cu->lang == LANG_GO) {
+		struct ret_site *rets = NULL;
+		size_t nrets = 0;
+
+		if (symtab_return_sites(st, f, &rets, &nrets, NULL) < 0)
+			nrets = 0;
+		/* the ABI places the results after every parameter, .dict
+		 * included */
+		read_results(st, cu, die, f, rets, nrets);
+		take_dict(st, die, f, &ps, rets, nrets);
+		free(rets);
+	}
 	free(ps.items);
-	if (cu->lang == LANG_GO)
-		read_results(st, cu, die, f);
 }
 
 struct range_vec {
@@ -846,4 +947,141 @@ int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
 	if (dwarf_lineno(l, line) || !*file)
 		return -ENOENT;
 	return 0;
+}
+
+/* ---- inlined calls at a pc (--stack) ---- */
+
+/* The file a DW_AT_call_file (or decl_file) index names, in die's CU's
+ * line table: as decl_file, index 0 included. */
+static const char *file_attr(Dwarf_Die *die, unsigned int at)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+	Dwarf_Files *files;
+	size_t nfiles;
+	Dwarf_Die cu;
+
+	if (!dwarf_attr(die, at, &a) || dwarf_formudata(&a, &idx) != 0)
+		return NULL;
+	if (!dwarf_cu_die(a.cu, &cu, NULL, NULL, NULL, NULL, NULL, NULL) ||
+	    dwarf_getsrcfiles(&cu, &files, &nfiles) != 0 || idx >= nfiles)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/* The name of the function an inlined_subroutine DIE is a copy of, named
+ * as add_func names functions; once per abstract origin. */
+static const char *inline_name(struct symtab *st, Dwarf_Die *inl,
+			       enum sym_lang lang)
+{
+	struct cu_ctx cu = {.lang = lang};
+	struct strbuf scope = STRBUF_INIT;
+	Dwarf_Attribute a;
+	Dwarf_Die origin;
+	const char *link = NULL, *name;
+
+	if (!dwarf_attr(inl, DW_AT_abstract_origin, &a) ||
+	    !dwarf_formref_die(&a, &origin))
+		origin = *inl;
+	for (size_t i = 0; i < st->inline_names.len; i++)
+		if (st->inline_names.items[i].origin == dwarf_dieoffset(&origin))
+			return st->inline_names.items[i].name;
+	if (dwarf_attr_integrate(&origin, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(&origin, DW_AT_MIPS_linkage_name, &a))
+		link = dwarf_formstring(&a);
+	strbuf_init(&scope);
+	if (lang == LANG_CPP)
+		scope_prefix(&origin, &scope);
+	name = func_name(st, &cu, &origin, scope.buf, link, NULL);
+	strbuf_release(&scope);
+	if (!name)
+		name = "?";
+	VEC_PUSH(&st->inline_names,
+		 ((struct inline_name){dwarf_dieoffset(&origin), name}));
+	return name;
+}
+
+/* True when die's code (low_pc/high_pc or ranges) holds addr; a scope
+ * without any (a lexical block that only groups variables) holds what
+ * its children hold, so it counts too. */
+static bool scope_has(Dwarf_Die *die, uint64_t addr)
+{
+	if (!dwarf_hasattr(die, DW_AT_low_pc) &&
+	    !dwarf_hasattr(die, DW_AT_ranges))
+		return dwarf_tag(die) == DW_TAG_lexical_block;
+	return dwarf_haspc(die, addr) == 1;
+}
+
+size_t symtab_frames_at(struct symtab *st, uint64_t addr,
+			struct symtab_frame *out, size_t max)
+{
+	const struct func *f = symtab_func_at(st, addr);
+	/* The inlined_subroutine DIEs holding addr, outermost first. */
+	VEC(Dwarf_Die) inl = {0};
+	Dwarf_Die die, cu, scope, c;
+	size_t n = 0;
+	const char *file = NULL;
+	int line = 0;
+
+	if (!f) {
+		const char *name = symtab_name_at(st, addr);
+
+		if (!name)
+			return 0;
+		if (max)
+			out[0] = (struct symtab_frame){.function = name};
+		return 1;
+	}
+	symtab_line_at(st, addr, &file, &line);
+	if (f->has_dwarf && st->dw && dwarf_offdie(st->dw, f->die, &die) &&
+	    dwarf_diecu(&die, &cu, NULL, NULL)) {
+		/* Down from the function through the scopes holding addr;
+		 * the depth bound guards against a malformed tree. */
+		scope = die;
+		for (int depth = 0; depth < 64; depth++) {
+			bool found = false;
+
+			if (dwarf_child(&scope, &c) != 0)
+				break;
+			do {
+				int tag = dwarf_tag(&c);
+
+				if ((tag == DW_TAG_inlined_subroutine ||
+				     tag == DW_TAG_lexical_block) &&
+				    scope_has(&c, addr)) {
+					if (tag == DW_TAG_inlined_subroutine)
+						VEC_PUSH(&inl, c);
+					scope = c;
+					found = true;
+					break;
+				}
+			} while (dwarf_siblingof(&c, &c) == 0);
+			if (!found)
+				break;
+		}
+	}
+	/* Innermost first: the inlined function at addr's line, then each
+	 * caller at the line of the call it holds. */
+	for (size_t i = inl.len + 1; i-- > 0;) {
+		struct symtab_frame fr = {.file = file, .line = line,
+					  .inlined = (int)i};
+
+		fr.function = i ? inline_name(st, &inl.items[i - 1],
+					      lang_of(dwarf_srclang(&cu)))
+				: f->name;
+		if (n < max)
+			out[n] = fr;
+		n++;
+		if (i) {
+			Dwarf_Attribute a;
+			Dwarf_Word w = 0;
+
+			file = file_attr(&inl.items[i - 1], DW_AT_call_file);
+			if (dwarf_attr(&inl.items[i - 1], DW_AT_call_line, &a))
+				dwarf_formudata(&a, &w);
+			line = (int)w;
+		}
+	}
+	VEC_FREE(&inl);
+	return n;
 }

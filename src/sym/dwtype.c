@@ -688,6 +688,10 @@ static const struct ctype *build(struct symtab *st, Dwarf_Die *die,
 		n->ct.go_kind = (uint8_t)udata(die, DW_AT_GO_KIND, 0);
 		n->ct.go_key = ref_type(st, die, DW_AT_GO_KEY, lang);
 		n->ct.go_elem = ref_type(st, die, DW_AT_GO_ELEM, lang);
+		if (tag == DW_TAG_typedef && dwarf_hasattr(die,
+							   DW_AT_GO_DICT_INDEX))
+			n->ct.go_dict_slot =
+				(uint32_t)udata(die, DW_AT_GO_DICT_INDEX, 0) + 1;
 	}
 	/* Derived types get a C declarator name, unless DWARF names them
 	 * (Go names its pointers and slices: "*main.T"). */

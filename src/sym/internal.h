@@ -52,6 +52,11 @@ struct range_ent {
 
 struct dwtype;
 
+struct inline_name {
+	Dwarf_Off origin;
+	const char *name;
+};
+
 struct symtab {
 	char *path;
 	int fd;
@@ -84,6 +89,10 @@ struct symtab {
 	struct dwtype *types;
 	struct gotype_index *gotypes; /* built on first use */
 	struct reloc_index *relocs;   /* calls.c: jump slots, on first use */
+	/* dwfunc.c: names of inlined functions by their abstract origin's
+	 * DIE offset, computed once (C++ names are demangled into the
+	 * arena, which would grow with every stack otherwise) */
+	VEC(struct inline_name) inline_names;
 };
 
 /* symtab.c */
@@ -191,6 +200,7 @@ void dwtype_free(struct symtab *st);
 #define DW_AT_GO_KEY 0x2901
 #define DW_AT_GO_ELEM 0x2902
 #define DW_AT_GO_RUNTIME_TYPE 0x2904
+#define DW_AT_GO_DICT_INDEX 0x2906
 
 /* gotype.c: the index from Go runtime type offsets to type DIEs. */
 struct gotype_index;

@@ -277,6 +277,8 @@ static void drop_funcs(struct symtab *st)
 			loc_release(&f->params[j].loc);
 		for (size_t j = 0; j < f->nresults; j++)
 			loc_release(&f->results[j].loc);
+		loc_release(&f->go_dict);
+		loc_release(&f->go_dict_ret);
 	}
 	st->funcs.len = 0;
 	st->inlined.len = 0;
@@ -414,6 +416,7 @@ void symtab_close(struct symtab *st)
 	free(st->rindex);
 	free(st->syms);
 	free(st->segs);
+	VEC_FREE(&st->inline_names);
 	gotype_free(st);
 	calls_free(st);
 	dwtype_free(st);

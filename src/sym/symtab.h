@@ -62,6 +62,13 @@ struct func {
 	struct param *results; /* Go: the results, named or "~r0"..., with
 	                        * their locs valid at a ret instruction */
 	size_t nresults;
+	/* Go: a generic function's dictionary, its hidden parameter .dict
+	 * (which is not in params): where the dictionary's address is at
+	 * entry_pc, and at the ret instructions (npieces 0: not known
+	 * there). A type parameter's concrete type is read through it (see
+	 * ctype's go_dict_slot). */
+	bool has_go_dict;
+	struct loc go_dict, go_dict_ret;
 	enum sym_lang lang;
 	const char *file;   /* declaring source file, or NULL */
 	int line;
@@ -200,6 +207,27 @@ int symtab_calls(struct symtab *st, const struct func *f,
  * file name stays valid until symtab_close. */
 int symtab_line_at(struct symtab *st, uint64_t addr, const char **file,
 		   int *line);
+
+/* One logical frame at a pc: the function whose code is there, or a call
+ * inlined into it. */
+struct symtab_frame {
+	const char *function; /* valid until symtab_close */
+	const char *file;     /* NULL when unknown */
+	int line;
+	int inlined;          /* 0: the function itself; n > 0: a call
+	                       * inlined n levels deep in it */
+};
+
+/* The logical frames at link-time address addr, innermost first, as gdb
+ * and Delve show them: when addr lies in code DWARF says was inlined
+ * (DW_TAG_inlined_subroutine), first the inlined function with the line
+ * of addr, then each function it was inlined into, with the line of that
+ * call (DW_AT_call_file/line), down to the function itself (named as
+ * symtab_name_at names it). Without inlining, one frame: symtab_name_at
+ * and symtab_line_at. Fills out[0..min(count, max)) and returns the count
+ * (0 when addr is in no known function). */
+size_t symtab_frames_at(struct symtab *st, uint64_t addr,
+			struct symtab_frame *out, size_t max);
 
 /* Reads len bytes of the file image at link-time address addr (code, data).
  * Returns 0 or -EFAULT when addr is not in a loaded section. */

@@ -245,4 +245,6 @@ void vload_at(struct value *v, const char *name, const struct ctype *t,
 		return;
 	}
 	vload_scalar(v, st, b, s);
+	if (st->kind == CT_PTR)
+		vload_pointee(v, st, s, depth);
 }

@@ -25,6 +25,7 @@ static bool is_tall(const struct value *c)
 {
 	return !c->unreadable &&
 	       (c->kind == VK_STRUCT || c->kind == VK_ARRAY ||
+		(c->kind == VK_PTR && c->nchildren) ||
 		(c->kind == VK_STRING && c->value &&
 		 strlen(c->value) > C_MAX_SHORT_STRING));
 }
@@ -220,6 +221,17 @@ static void format_c(const struct value *v, struct strbuf *sb,
 	case VK_UNSAFEPTR:
 	case VK_FUNC:
 		strbuf_adds(sb, is_nul_text(v->value) ? "NULL" : v->value);
+		/* -v 4 followed it: "0x7ffd... -> struct point {...}". */
+		if (v->kind == VK_PTR && v->nchildren == 1) {
+			const struct value *c = &v->children[0];
+
+			strbuf_adds(sb, " -> ");
+			if (c->unreadable &&
+			    strcmp(c->unreadable, "optimized out"))
+				strbuf_adds(sb, "<unreadable>");
+			else
+				format_c(c, sb, indent);
+		}
 		return;
 	case VK_INT8:
 	case VK_UINT8:

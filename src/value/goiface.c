@@ -1,7 +1,8 @@
 /* goiface: the Go values whose layout is the runtime's — interfaces
  * (runtime.iface and runtime.eface) and maps (runtime.hmap and its
  * buckets) — loaded as Delve loads them (pkg/proc/variables.go:
- * loadInterface, mapIterator). */
+ * loadInterface, mapIterator); and the types of a generic function's
+ * type parameters, from the runtime descriptors in its dictionary. */
 #include "value/value.h"
 
 #include <errno.h>
@@ -289,4 +290,52 @@ void gload_map(struct gctx *g, struct value *v, const struct ctype *real,
 	it.nbuckets = lb < 64 ? 1ull << lb : 0;
 	it.oldmask = lb >= 1 && lb <= 64 ? (1ull << (lb - 1)) - 1 : ~0ull;
 	map_elems(g, v, &it, level);
+}
+
+/* ---- generic functions' type parameters ---- */
+
+/* The 8 bytes of a one-piece loc: a register, or memory. */
+static int loc_u64(const struct loc *l, const struct target_access *acc,
+		   uint64_t *out)
+{
+	const struct loc_piece *p;
+	uint64_t base = 0;
+	int err;
+
+	if (!l || l->npieces != 1)
+		return -VALUE_ENODATA;
+	p = &l->pieces[0];
+	switch (p->kind) {
+	case LOC_REG:
+		return vreg_read_u64(acc, p->reg, out);
+	case LOC_MEM:
+		if ((err = vreg_read_u64(acc, p->reg, &base)))
+			return err;
+		return acc->read_mem(acc->ctx, base + (uint64_t)p->off, out, 8);
+	default:
+		return -VALUE_ENODATA;
+	}
+}
+
+const struct ctype *value_go_param_type(const struct ctype *t,
+					const struct loc *dict,
+					const struct target_access *acc)
+{
+	const struct ctype *real;
+	uint64_t d = 0, rtype = 0;
+
+	if (!t || !t->go_dict_slot)
+		return t;
+	/* The dictionary starts with the type parameters' descriptors, a
+	 * pointer each, in go_dict_slot's order. A type of the shape's size
+	 * only: a shape has its types' layout, and a wrong read (a
+	 * dictionary pointer gone stale) must not decode the bytes as
+	 * something else. */
+	if (acc->go_type && !loc_u64(dict, acc, &d) && d &&
+	    !acc->read_mem(acc->ctx, d + 8 * (uint64_t)(t->go_dict_slot - 1),
+			   &rtype, 8) &&
+	    rtype && (real = acc->go_type(acc->ctx, rtype)) &&
+	    real->size == t->size)
+		return real;
+	return t->target ? t->target : t;
 }

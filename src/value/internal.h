@@ -30,6 +30,8 @@ struct vsrc {
 	uint8_t *buf;
 	uint8_t *valid;
 	size_t nbuf;
+	const struct vsrc *up; /* a pointee's: the source of the value that
+	                        * points to it (vload_pointee's cycle check) */
 };
 
 /* Copies n bytes at offset off of the value into out. Returns 0, -ENODATA
@@ -47,6 +49,15 @@ void vload_at(struct value *v, const char *name, const struct ctype *t,
  * the type's size of them meaningful) into *v, which vinit prepared. */
 void vload_scalar(struct value *v, const struct ctype *st,
 		  const uint8_t bytes[16], const struct vsrc *s);
+
+/* FollowPointers (-v 4): when v, just loaded at depth from s, is a
+ * non-NULL pointer (VK_PTR) to a struct or union, loads the pointee as its
+ * one child, at depth + 1, if that depth still shows members. NULL, an
+ * incomplete type, and a pointer to a value being loaded (a cycle) are
+ * not followed; a pointee whose first byte is unreadable is a child
+ * marked unreadable. */
+void vload_pointee(struct value *v, const struct ctype *st,
+		   const struct vsrc *s, int depth);
 
 /* Reads the NUL-terminated string at p into *v (VK_STRING). */
 void vload_cstring(struct value *v, uint64_t p, const struct target_access *acc,

@@ -280,6 +280,34 @@ static int assemble(struct vsrc *s, const struct loc *l, uint64_t tsize,
 	return 0;
 }
 
+void vload_pointee(struct value *v, const struct ctype *st,
+		   const struct vsrc *s, int depth)
+{
+	const struct ctype *tt = vtype_strip(st->target);
+	struct vsrc ps = {.acc = s->acc, .cfg = s->cfg, .addr = v->addr,
+			  .up = s};
+	uint64_t where = 0;
+	int err;
+
+	if (!s->cfg->follow_pointers || v->kind != VK_PTR || !v->addr ||
+	    v->unreadable || depth + 1 > s->cfg->max_recurse || !tt ||
+	    (tt->kind != CT_STRUCT && tt->kind != CT_UNION) || !tt->size)
+		return;
+	for (const struct vsrc *u = s; u; u = u->up)
+		if (u->mem && u->addr == v->addr)
+			return;
+	v->children = xcalloc(1, sizeof(*v->children));
+	v->nchildren = 1;
+	if ((err = open_mem(&ps, tt, &where))) {
+		vinit(v->children, "", st->target, tt);
+		v->children->addr = v->addr;
+		vfail(v->children, err, where);
+	} else {
+		vload_at(v->children, "", st->target, &ps, 0, depth + 1);
+	}
+	free(ps.buf);
+}
+
 int vsrc_read(const struct vsrc *s, uint64_t off, void *out, size_t n,
 	      uint64_t *where)
 {

@@ -51,7 +51,9 @@ enum vflag {
  *  _Bool      VK_BOOL, "true"/"false"
  *  enum       VK_INT*, .value the enumerator's name, or the number
  *  float      VK_FLOAT32/64 (long double too), .value shortest round-trip
- *  pointer    VK_PTR, .value "0x7ffd1234" (0 prints NULL); .addr = pointee
+ *  pointer    VK_PTR, .value "0x7ffd1234" (0 prints NULL); .addr = pointee;
+ *             with follow_pointers, a struct or union pointee as its one
+ *             child (printed "0x7ffd1234 -> struct point {x: 1, y: 2}")
  *  char *     VK_STRING, .value the first max_string bytes (raw), .len the
  *             full length found, .addr the pointer; NULL → VK_PTR "0x0"
  *  func ptr   VK_FUNC, .value the symbol's name (or hex), "0x0" for NULL
@@ -108,8 +110,9 @@ struct load_config {
 	                    * show a few: 8) */
 	int max_recurse;   /* nesting levels of aggregates loaded (1); Go:
 	                    * Delve's MaxVariableRecurse + 1 */
-	bool follow_pointers; /* Go: load what a pointer points to (Delve's
-	                       * FollowPointers); C never does */
+	bool follow_pointers; /* load what a pointer points to (Delve's
+	                       * FollowPointers): Go's; C's to a struct or
+	                       * union, while max_recurse allows */
 };
 extern const struct load_config LOAD_SHORT;
 
@@ -119,6 +122,16 @@ extern const struct load_config LOAD_SHORT;
 void value_load(struct value *out, const char *name, const struct ctype *t,
 		const struct loc *loc, const struct target_access *acc,
 		const struct load_config *cfg);
+
+/* Go: the type a value of a generic function's type parameter t (a
+ * ctype with go_dict_slot, as .param0) is loaded as, found as Delve finds
+ * it: the concrete type whose runtime descriptor is in the function's
+ * dictionary (at the address dict's loc holds), main.Pair[string,int];
+ * when that cannot be read, the shape t stands for (go.shape.int_0). Every
+ * other type is returned as it is. */
+const struct ctype *value_go_param_type(const struct ctype *t,
+					const struct loc *dict,
+					const struct target_access *acc);
 
 void value_release(struct value *v);
 /* Deep copy. */

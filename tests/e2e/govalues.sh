@@ -52,46 +52,7 @@ gv_run() {
 	# Our element lists back to Delve's [...]: a bracket outside quotes
 	# whose match is followed by what ends a value (a type's brackets are
 	# followed by the element type: []int, [3]int, map[K]V).
-	awk '
-	function match_of(s, i,    d, c, n, q) {
-		n = length(s)
-		for (; i <= n; i++) {
-			c = substr(s, i, 1)
-			if (q) {
-				if (c == "\\") i++
-				else if (c == "\"") q = 0
-				continue
-			}
-			if (c == "\"") q = 1
-			else if (c == "[") d++
-			else if (c == "]" && --d == 0) return i
-		}
-		return 0
-	}
-	{
-		s = $0; out = ""; q = 0; n = length(s)
-		for (i = 1; i <= n; i++) {
-			c = substr(s, i, 1)
-			if (q) {
-				out = out c
-				if (c == "\\") { i++; out = out substr(s, i, 1) }
-				else if (c == "\"") q = 0
-				continue
-			}
-			if (c == "\"") q = 1
-			if (c == "[") {
-				j = match_of(s, i)
-				nx = substr(s, j + 1, 1)
-				if (j > i + 1 && (nx == "" || index("),}]:", nx) > 0)) {
-					out = out "[...]"
-					i = j
-					continue
-				}
-			}
-			out = out c
-		}
-		print out
-	}' "$OUT/govalues.ours" >"$OUT/govalues.as-delve"
+	awk -f "$ROOT/tests/tools/delve-elems.awk" "$OUT/govalues.ours" >"$OUT/govalues.as-delve"
 	diff "$OUT/govalues.as-delve" "$OUT/govalues.theirs" >"$OUT/govalues.delta"
 	if diff -u "$ROOT/tests/trace/govalues.delta" "$OUT/govalues.delta" >"$OUT/govalues.diff"; then
 		pass "govalues: as Delve prints them"

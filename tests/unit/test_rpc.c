@@ -1035,12 +1035,64 @@ static void test_client_hostile(void)
 	pthread_join(t, NULL);
 }
 
+/* Inlined frames share their real frame's pc: a frame table keeps them
+ * apart (by pc and inlined level), and an entry says whether the function
+ * has results. */
+static void test_inlined_frames(void)
+{
+	struct api_tracepoint_result r = {0}, *got = NULL;
+	struct errbuf eb = { "" };
+	struct json_object *o;
+	size_t n = 0;
+	uint64_t lost = 1;
+	static const char *const names[] = { "leaf", "helper", "outer" };
+
+	r.function_name = xstrdup("leaf");
+	r.goroutine_id = -1;
+	r.has_results = true;
+	r.nstack = 3;
+	r.stack = xcalloc(3, sizeof(struct api_frame));
+	r.stack[0] = (struct api_frame){ 0x401000, xstrdup("leaf"),
+					 xstrdup("/a.c"), 3, 0 };
+	r.stack[1] = (struct api_frame){ 0x401234, xstrdup("helper"),
+					 xstrdup("/a.c"), 8, 1 };
+	r.stack[2] = (struct api_frame){ 0x401234, xstrdup("outer"),
+					 xstrdup("/a.c"), 13, 0 };
+	for (int table = 0; table < 2; table++) {
+		o = wire_tracepoints_to_json(&r, 1, 0, table);
+		CHECK(contains(o, "\"tinydbgHasResults\":true"));
+		CHECK(contains(o, "\"tinydbgInlined\":1"));
+		if (table)
+			CHECK(contains(o, "\"tinydbgStack\":[0,1,2]"));
+		o = reparse(o);
+		CHECK_INT(wire_tracepoints_from_json(o, &got, &n, &lost, &eb), 0);
+		CHECK(n == 1 && got[0].has_results && got[0].nstack == 3);
+		for (size_t i = 0; n == 1 && i < got[0].nstack && i < 3; i++) {
+			CHECK_STR(got[0].stack[i].function, names[i]);
+			CHECK_INT(got[0].stack[i].inlined, i == 1);
+			CHECK(got[0].stack[i].pc == r.stack[i].pc);
+		}
+		for (size_t i = 0; i < n; i++)
+			api_tracepoint_result_release(&got[i]);
+		free(got);
+		got = NULL;
+		json_object_put(o);
+	}
+	/* A return says nothing of it: its results are there. */
+	r.is_ret = true;
+	o = wire_tracepoint_result_to_json(&r);
+	CHECK(!strstr(jstr(o), "tinydbgHasResults"));
+	json_object_put(o);
+	api_tracepoint_result_release(&r);
+}
+
 int main(void)
 {
 	test_breakpoint();
 	test_delve_inputs();
 	test_value();
 	test_tracepoint_result();
+	test_inlined_frames();
 	test_state();
 	test_tolerance();
 	test_msg();

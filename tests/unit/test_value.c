@@ -1474,6 +1474,68 @@ static void test_sysv_params_load(void)
 	release_locs(locs, 1);
 }
 
+/* value_go_param_type: a type parameter (.param1) read through the
+ * dictionary whose address a loc holds; its shape when that fails. */
+static const struct ctype g_shape = {.kind = CT_INT, .name = "go.shape.int_0",
+				     .size = 8, .is_signed = true};
+static const struct ctype g_concrete = {.kind = CT_INT, .name = "main.Celsius",
+					.size = 8, .is_signed = true};
+static const struct ctype g_param = {.kind = CT_TYPEDEF, .name = ".param1",
+				     .size = 8, .target = &g_shape,
+				     .go_dict_slot = 2};
+#define G_RTYPE 0x10800ull
+
+static const struct ctype *g_type_at(void *ctx, uint64_t addr)
+{
+	return addr == G_RTYPE ? &g_concrete : NULL;
+}
+
+static void test_go_param_type(void)
+{
+	struct target_access ga = acc;
+	uint64_t dict[2] = {0x10900, G_RTYPE}, bad = 0x10a00;
+	const struct loc empty = {0};
+
+	ga.go_type = g_type_at;
+	poke(0x10400, dict, sizeof(dict));
+	/* the dictionary's address in a register (at entry), in a frame
+	 * slot (at a ret of -N -l code) */
+	set_gpr(RAX, 0x10400);
+	CHECK(value_go_param_type(&g_param, LOC(REG(RAX, 8)), &ga) ==
+	      &g_concrete);
+	set_gpr(RSP, 0x10300);
+	poke(0x10308, &(uint64_t){0x10400}, 8);
+	CHECK(value_go_param_type(&g_param, LOC(MEM(RSP, 8)), &ga) ==
+	      &g_concrete);
+	/* no dictionary, an unreadable one, one naming no type: the shape */
+	CHECK(value_go_param_type(&g_param, &empty, &ga) == &g_shape);
+	set_gpr(RAX, 0x900000);
+	CHECK(value_go_param_type(&g_param, LOC(REG(RAX, 8)), &ga) == &g_shape);
+	poke(0x10400, &bad, 8);
+	poke(0x10408, &bad, 8);
+	set_gpr(RAX, 0x10400);
+	CHECK(value_go_param_type(&g_param, LOC(REG(RAX, 8)), &ga) == &g_shape);
+	/* a descriptor of another size than the shape's: not that type */
+	{
+		static const struct ctype small = {.kind = CT_INT,
+						   .name = "int32", .size = 4,
+						   .is_signed = true};
+		static const struct ctype p4 = {.kind = CT_TYPEDEF,
+						.name = ".param0", .size = 4,
+						.target = &small,
+						.go_dict_slot = 2};
+
+		dict[0] = 0x10900;
+		dict[1] = G_RTYPE;
+		poke(0x10400, dict, sizeof(dict));
+		CHECK(value_go_param_type(&p4, LOC(REG(RAX, 8)), &ga) ==
+		      &small);
+	}
+	/* any other type as it is */
+	CHECK(value_go_param_type(&g_shape, LOC(REG(RAX, 8)), &ga) == &g_shape);
+	CHECK(value_go_param_type(&t_int, &empty, &ga) == &t_int);
+}
+
 int main(void)
 {
 	test_ints();
@@ -1492,5 +1554,6 @@ int main(void)
 	test_dwexpr();
 	test_sysv_params();
 	test_sysv_params_load();
+	test_go_param_type();
 	return check_report();
 }

@@ -42,6 +42,12 @@ static int detach_kill(struct engine *e, struct exit_info *ex,
 			set_exit(ex, st);
 			break;
 		}
+		/* A process the program started, kept traced: it goes on
+		 * (its write without waiting). */
+		if (pt_passenger_find(e, tid)) {
+			pt_passenger_status(e, NULL, tid, st);
+			continue;
+		}
 		/* A fork child not yet let go: it has our int3s. */
 		if (WIFSTOPPED(st) && !pt_thread_find(e, tid) &&
 		    pt_tgid_of(tid) != e->pid)

@@ -114,6 +114,14 @@ struct engine {
 	VEC(struct pt_thread) threads;
 	VEC(pid_t) orphans; /* stopped tids whose clone/fork event is not
 	                     * yet seen */
+	/* launch_opts.order_fds was set: the program and every process it
+	 * starts have a seccomp filter that needs a tracer, or their writes
+	 * to those fds would fail with ENOSYS. So the processes it starts are
+	 * not let go but kept as passengers: traced (their code restored,
+	 * no probes), resumed at once from every stop but for the writes,
+	 * which wait their turn as the program's do. */
+	bool order;
+	VEC(pid_t) passengers;
 
 	struct pt_probe *probes; /* open-addressed hash by addr */
 	size_t probe_cap;        /* a power of two (0: none yet) */
@@ -220,6 +228,14 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 void pt_exec_reset(struct engine *e, const struct engine_callbacks *cb);
 /* Is the thread in a group-stop, from the stop status st? */
 bool pt_is_group_stop(int st);
+
+/* Is tid a passenger (see struct engine)? */
+bool pt_passenger_find(struct engine *e, pid_t tid);
+/* A passenger's wait status: resumes it as it asks (the write it is about
+ * to make announced through cb->on_output first), follows the processes
+ * and threads it starts, forgets it when it ends. */
+void pt_passenger_status(struct engine *e, const struct engine_callbacks *cb,
+			 pid_t tid, int st);
 
 /* detach.c */
 int pt_detach(struct engine *e, bool kill, struct exit_info *ex,

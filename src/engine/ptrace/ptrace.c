@@ -342,6 +342,7 @@ static void ops_close(struct engine *e)
 		VEC_FREE(&e->threads.items[i].shadow);
 	VEC_FREE(&e->threads);
 	VEC_FREE(&e->orphans);
+	VEC_FREE(&e->passengers);
 	free(e->probes);
 	VEC_FREE(&e->dead);
 	VEC_FREE(&e->xols);

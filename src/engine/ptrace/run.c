@@ -399,8 +399,10 @@ static bool wait_first_stop(struct engine *e, pid_t child)
 	return WIFSTOPPED(st);
 }
 
-void pt_release_child(struct engine *e, pid_t child,
-		      const struct pt_thread *parent)
+/* Puts the original code back in a fork child (a copy of our memory, int3s
+ * included) and gives it the CPUs it would have had. */
+static void child_restore(struct engine *e, pid_t child,
+			  const struct pt_thread *parent)
 {
 	for (size_t i = 0; i < e->probe_cap; i++) {
 		const struct pt_probe *pp = &e->probes[i];
@@ -415,7 +417,84 @@ void pt_release_child(struct engine *e, pid_t child,
 				&parent->shadow.items[i].orig_ret, 8);
 	if (e->pinned)
 		sched_setaffinity(child, sizeof(e->orig_cpus), &e->orig_cpus);
+}
+
+void pt_release_child(struct engine *e, pid_t child,
+		      const struct pt_thread *parent)
+{
+	child_restore(e, child, parent);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
+}
+
+bool pt_passenger_find(struct engine *e, pid_t tid)
+{
+	for (size_t i = 0; i < e->passengers.len; i++)
+		if (e->passengers.items[i] == tid)
+			return true;
+	return false;
+}
+
+/* tid (stopped, or its first stop still to come) becomes a passenger. Not
+ * killed when we exit (PTRACE_O_EXITKILL off): a process the program
+ * started may outlive it, as it would untraced. */
+static void passenger_add(struct engine *e, pid_t tid)
+{
+	VEC_PUSH(&e->passengers, tid);
+	if (pt_orphan_take(e, tid)) {
+		ptrace(PTRACE_SETOPTIONS, tid, NULL,
+		       (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+				      PTRACE_O_TRACEVFORK |
+				      PTRACE_O_TRACESECCOMP));
+		ptrace(PTRACE_CONT, tid, NULL, NULL);
+	}
+}
+
+void pt_passenger_status(struct engine *e, const struct engine_callbacks *cb,
+			 pid_t tid, int st)
+{
+	unsigned long msg = 0;
+	int event = st >> 16, sig = WSTOPSIG(st);
+
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		for (size_t i = 0; i < e->passengers.len; i++)
+			if (e->passengers.items[i] == tid)
+				e->passengers.items[i] =
+					e->passengers.items[--e->passengers.len];
+		return;
+	}
+	if (!WIFSTOPPED(st))
+		return;
+	switch (event) {
+	case 0:
+		ptrace(PTRACE_CONT, tid, NULL,
+		       (void *)(long)(sig == (SIGTRAP | 0x80) ? 0 : sig));
+		return;
+	case PTRACE_EVENT_SECCOMP:
+		if (cb && cb->on_output)
+			cb->on_output(cb->ctx, tid);
+		break;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		/* Its code has no probes: nothing to restore in a child. */
+		if (ptrace(PTRACE_GETEVENTMSG, tid, NULL, &msg) == 0 && msg)
+			passenger_add(e, (pid_t)msg);
+		break;
+	case PTRACE_EVENT_STOP:
+		if (pt_is_group_stop(st)) {
+			ptrace(PTRACE_LISTEN, tid, NULL, NULL);
+			return;
+		}
+		/* A first stop: the options it inherited lose EXITKILL. */
+		ptrace(PTRACE_SETOPTIONS, tid, NULL,
+		       (void *)(long)(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+				      PTRACE_O_TRACEVFORK |
+				      PTRACE_O_TRACESECCOMP));
+		break;
+	default:
+		break;
+	}
+	ptrace(PTRACE_CONT, tid, NULL, NULL);
 }
 
 void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
@@ -456,8 +535,17 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 		nt->vfork_parent = tid;
 		return;
 	}
-	if (wait_first_stop(e, child))
-		pt_release_child(e, child, pt_thread_find(e, tid));
+	if (!wait_first_stop(e, child))
+		return;
+	if (e->order) {
+		/* It has the seccomp filter too: see struct engine. */
+		child_restore(e, child, pt_thread_find(e, tid));
+		VEC_PUSH(&e->orphans, child); /* stopped: passenger_add
+		                               * resumes it */
+		passenger_add(e, child);
+		return;
+	}
+	pt_release_child(e, child, pt_thread_find(e, tid));
 }
 
 bool pt_is_group_stop(int st)
@@ -690,6 +778,10 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 	struct pt_thread *t = pt_thread_find(e, tid);
 	int event, sig;
 
+	if (!t && e->passengers.len && pt_passenger_find(e, tid)) {
+		pt_passenger_status(e, cb, tid, st);
+		return RUN_GO;
+	}
 	if (WIFEXITED(st) || WIFSIGNALED(st)) {
 		if (tid == e->pid) {
 			ex->kind = WIFEXITED(st) ? EXIT_STATUS : EXIT_SIGNAL;
@@ -733,6 +825,12 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 	case PTRACE_EVENT_VFORK:
 		pt_on_new_task(e, cb, tid, event);
 		break;
+	case PTRACE_EVENT_SECCOMP:
+		/* A write to an ordered fd: it goes once the callback is
+		 * done. */
+		if (cb && cb->on_output)
+			cb->on_output(cb->ctx, tid);
+		break;
 	case PTRACE_EVENT_EXEC:
 		if (t->foreign) {
 			/* The vfork child became another program: it is
@@ -740,8 +838,14 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 			if (e->pinned)
 				sched_setaffinity(tid, sizeof(e->orig_cpus),
 						  &e->orig_cpus);
-			ptrace(PTRACE_DETACH, tid, NULL, NULL);
 			pt_thread_remove(e, tid);
+			if (e->order) {
+				/* It has the seccomp filter too. */
+				VEC_PUSH(&e->orphans, tid);
+				passenger_add(e, tid);
+				return RUN_GO;
+			}
+			ptrace(PTRACE_DETACH, tid, NULL, NULL);
 			return RUN_GO;
 		}
 		return on_exec(e, cb);
