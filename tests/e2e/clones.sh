@@ -1,6 +1,7 @@
 # gcc -O2's clones of a function are functions of their own, named by their
 # symbols (foo.part.0, foo.isra.0, foo.constprop.0), and "^foo$" matches
-# them too; a .cold part's ret is its function's return. Only gcc makes
+# them too; a .cold part's ret is its function's return. work's jmp to
+# work.part.0 once printed as work calling work, a recursion. Only gcc makes
 # such clones (clang keeps one copy of each function).
 for v in gcc:-O2:pie gcc:-O2:nopie gcc:-O2:cet; do
 	bin=$(build "$FIX/c/clones.c" "$v") || { fail "build clones $v"; continue; }
@@ -16,7 +17,8 @@ done
 bin=$(build "$FIX/c/clones.c" gcc:-O2:pie)
 # A regexp naming the clone matches the clone alone.
 run_trace clones-part-only -- trace --seq-ids -e "$bin" 'work\.part'
-printf '%s\n' '> thread(1): work.part.0(3)' '>> thread(1): work.part.0 => (29)' \
+printf '%s\n' '> thread(1): work.part.0(3)' '>> thread(1): work.part.0 => (4312)' \
+	'> thread(1): work.part.0(4)' '>> thread(1): work.part.0 => (10758)' \
 	'Process 1 has exited with status 0' >"$OUT/clones-part-only.want"
 expect_same clones-part-only "$OUT/clones-part-only.want"
 # A .cold part is no function: nothing is named after it.
@@ -28,7 +30,8 @@ cp "$bin" "$OUT/clones-nodebug" && strip --strip-debug "$OUT/clones-nodebug"
 run_trace clones-nodebug -- trace --seq-ids -e "$OUT/clones-nodebug" '^(work|check)$'
 printf '%s\n' "tinydbg: warning: $OUT/clones-nodebug has no DWARF debug info: arguments and results are shown as ?" \
 	'> thread(1): work.part.0(?)' '>> thread(1): work.part.0 => (?)' \
-	'> thread(1): work(?)' '>> thread(1): work => (?)' \
+	'> thread(1): work(?)' '> thread(1): work.part.0(?)' \
+	'>> thread(1): work.part.0 => (?)' '>> thread(1): work => (?)' \
 	'> thread(1): check(?)' '>> thread(1): check => (?)' \
 	'> thread(1): check(?)' '>> thread(1): check => (?)' \
 	'Process 1 has exited with status 0' >"$OUT/clones-nodebug.want"
@@ -64,7 +67,8 @@ expect_same inlined-O0 "$OUT/inlined-O0.want"
 # --follow-calls: a clone counts as a call of the function the regexp names.
 bin=$(build "$FIX/c/clones.c" gcc:-O2:pie)
 run_trace clones-follow -- trace --seq-ids -e "$bin" '^work$' --follow-calls 2
-printf '%s\n' '> thread(1):frame(1) work.part.0(3)' '>> thread(1):frame(1) work.part.0 => (29)' \
-	'> thread(1):frame(1) work(4)' '>> thread(1):frame(1) work => (14)' \
+printf '%s\n' '> thread(1):frame(1) work.part.0(3)' '>> thread(1):frame(1) work.part.0 => (4312)' \
+	'> thread(1):frame(1) work(4)' ' > thread(1):frame(2) work.part.0(4)' \
+	' >> thread(1):frame(2) work.part.0 => (10758)' '>> thread(1):frame(1) work => (10758)' \
 	'Process 1 has exited with status 0' >"$OUT/clones-follow.want"
 expect_same clones-follow "$OUT/clones-follow.want"
