@@ -439,9 +439,15 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		if (tp->follow > 0)
 			depth = follow_depth(ts, ts->stack.len - 1);
 	} else {
-		ssize_t i = tp->follow > 0 ? mark_of(ts, tp->fn) : -1;
+		ssize_t i = tp->follow > 0 || tp->fn->ifunc_set
+				    ? mark_of(ts, tp->fn) : -1;
 
-		if (i >= 0)
+		/* An IFUNC's implementation is shared code: other entries
+		 * (mempcpy, __memcpy_chk) jump into it and leave by its
+		 * returns. Only a return of a call seen entering counts. */
+		if (i < 0 && tp->fn->ifunc_set)
+			goto out;
+		if (i >= 0 && tp->follow > 0)
 			depth = follow_depth(ts, (size_t)i);
 		note_return(ts, tp->fn);
 	}

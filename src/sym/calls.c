@@ -97,7 +97,9 @@ int symtab_calls(struct symtab *st, const struct func *f,
 
 struct reloc_ent {
 	uint64_t slot;    /* the GOT slot's link-time address */
-	const char *name; /* the symbol (in libelf's copy of .dynstr) */
+	const char *name; /* the symbol (in libelf's copy of .dynstr); NULL
+	                   * for IRELATIVE */
+	uint64_t addend;  /* IRELATIVE: the IFUNC resolver's address */
 };
 
 struct reloc_index {
@@ -136,6 +138,13 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 			if (!gelf_getrela(data, (int)i, &r))
 				break;
 			type = GELF_R_TYPE(r.r_info);
+			/* An IFUNC's slot without a symbol (calls inside its
+			 * own image, a static executable's IFUNCs). */
+			if (type == R_X86_64_IRELATIVE) {
+				VEC_PUSH(&ri->ents, ((struct reloc_ent){
+					r.r_offset, NULL, (uint64_t)r.r_addend}));
+				continue;
+			}
 			if ((type != R_X86_64_JUMP_SLOT &&
 			     type != R_X86_64_GLOB_DAT) ||
 			    !GELF_R_SYM(r.r_info) ||
@@ -144,7 +153,7 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 						sym.st_name)) || !*name)
 				continue;
 			VEC_PUSH(&ri->ents, ((struct reloc_ent){r.r_offset,
-								name}));
+								name, 0}));
 		}
 	}
 	if (ri->ents.len)
@@ -152,15 +161,20 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 		      cmp_reloc);
 }
 
+static struct reloc_index *relocs_of(struct symtab *st)
+{
+	if (!st->relocs) {
+		st->relocs = xcalloc(1, sizeof(*st->relocs));
+		index_relocs(st, st->relocs);
+	}
+	return st->relocs;
+}
+
 const char *symtab_reloc_name(struct symtab *st, uint64_t slot)
 {
-	struct reloc_index *ri = st->relocs;
+	struct reloc_index *ri = relocs_of(st);
 	size_t lo = 0, hi;
 
-	if (!ri) {
-		ri = st->relocs = xcalloc(1, sizeof(*ri));
-		index_relocs(st, ri);
-	}
 	hi = ri->ents.len;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -173,6 +187,27 @@ const char *symtab_reloc_name(struct symtab *st, uint64_t slot)
 	return lo < ri->ents.len && ri->ents.items[lo].slot == slot
 		       ? ri->ents.items[lo].name
 		       : NULL;
+}
+
+size_t symtab_ifunc_slots(struct symtab *st, uint64_t resolver,
+			  const char *name, uint64_t *slots, size_t max)
+{
+	struct reloc_index *ri = relocs_of(st);
+	size_t n = 0;
+
+	/* IRELATIVE first: the image's own slot, filled when the image was
+	 * relocated, whatever the binding mode of the others. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ri->ents.len && n < max; i++) {
+			const struct reloc_ent *e = &ri->ents.items[i];
+
+			if (pass == 0 ? !e->name && resolver &&
+						e->addend == resolver
+				      : e->name && name && !strcmp(e->name, name))
+				slots[n++] = e->slot;
+		}
+	}
+	return n;
 }
 
 void calls_free(struct symtab *st)

@@ -35,6 +35,7 @@ void arena_release(struct arena *a);
 struct elfsym {
 	uint64_t addr, size;
 	const char *name; /* in the file image: valid while the Elf is open */
+	bool ifunc;       /* STT_GNU_IFUNC: addr is the resolver */
 };
 
 /* One loadable piece of the file image, for symtab_read. */
