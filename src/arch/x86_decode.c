@@ -230,7 +230,7 @@ static size_t vex_len(const uint8_t *c, size_t n, bool *riprel)
 	unsigned map, op, mod, rm;
 
 	/* In 64-bit mode these bytes are always the prefixes. */
-	if (n >= 5 && c[0] == 0xc5)
+	if (n >= 4 && c[0] == 0xc5)
 		map = 1, modrm = 3;
 	else if (n >= 5 && c[0] == 0xc4)
 		map = c[1] & 0x1f, modrm = 4;
