@@ -404,6 +404,10 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		return 0;
 	case TP_ENTRY_STOP:
 		return 0; /* only the launch's first run stops there */
+	case TP_RESOLVER:
+		if (!tp->dead)
+			tracepoints_on_resolver(d, tp, h);
+		return 0;
 	case TP_USER:
 	case TP_CALLSITE:
 		break;

@@ -6,6 +6,9 @@ iflags=(-g -O2 -fno-builtin -I"$FIX/c")
 cc "${iflags[@]}" -fPIE -pie -o "$OUT/ifunc-lazy" "$ifsrc" || fail "build ifunc-lazy"
 cc "${iflags[@]}" -fno-pie -no-pie -Wl,-z,now -o "$OUT/ifunc-now" "$ifsrc" || fail "build ifunc-now"
 clang "${iflags[@]}" -fPIE -pie -o "$OUT/ifunc-clang" "$ifsrc" || fail "build ifunc-clang"
+# Static: the IRELATIVE relocations are the executable's, applied by its
+# start code after the entry point (where a launch stops first).
+cc "${iflags[@]}" -static -o "$OUT/ifunc-static" "$ifsrc" || fail "build ifunc-static"
 
 # ifunc_want N PREFIX INDENT: copies(N)'s trace, the four calls per round
 # (--follow-calls: PREFIX "frame(2) ", INDENT " ").
@@ -43,6 +46,18 @@ done
 [[ $(wc -l <"$OUT/ifunc-count.err") == 1601 ]] && pass "ifunc-count: nothing else" ||
 	fail "ifunc-count: $(wc -l <"$OUT/ifunc-count.err") lines, want 1601"
 
+# Static, launched: the resolvers have not run at the entry point; their
+# results are traced when they return. libc's start code calls some of
+# these too: what copies() calls is exact.
+run_trace ifunc-static -- trace --seq-ids -e "$OUT/ifunc-static" "$re" -- 3
+expect_rc ifunc-static 0
+sed -n '/copies(/,/copies =>/p' "$OUT/ifunc-static.err" >"$OUT/ifunc-static.got"
+ifunc_want 3 | sed '$d' >"$OUT/ifunc-static.want"
+diff -u "$OUT/ifunc-static.want" "$OUT/ifunc-static.got" >"$OUT/ifunc-static.diff" &&
+	pass "ifunc-static: copies' calls" || { fail "ifunc-static:"; head -20 "$OUT/ifunc-static.diff" >&2; }
+[[ $(grep -c '^> ' "$OUT/ifunc-static.err") == $(grep -c '^>> ' "$OUT/ifunc-static.err") ]] &&
+	pass "ifunc-static: as many returns as entries" || fail "ifunc-static: entries and returns differ"
+
 # --follow-calls from the caller: the calls nested under it, at depth 2.
 for v in lazy now; do
 	run_trace "ifunc-follow-$v" -- trace --seq-ids -e "$OUT/ifunc-$v" '^copies$' --follow-calls 2 -- 2
@@ -51,7 +66,7 @@ for v in lazy now; do
 done
 
 # Attached: the process relocated itself long ago; it calls once told to.
-for v in lazy now; do
+for v in lazy now static; do
 	"$OUT/ifunc-$v" 3 wait &
 	target=$!
 	sleep 0.2
