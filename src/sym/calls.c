@@ -13,34 +13,36 @@
 
 #include "arch/x86.h"
 
-/* The symbol a PLT stub at addr jumps through: the stub's first indirect
- * jmp reads a GOT slot, whose JUMP_SLOT relocation names the symbol. */
-static const char *plt_target(struct symtab *st, uint64_t addr)
+static const struct func *irelative_func(struct symtab *st, uint64_t slot);
+
+/* The GOT slot a PLT stub at addr jumps through (its first indirect jmp
+ * reads it), or 0. */
+static uint64_t plt_slot(struct symtab *st, uint64_t addr)
 {
 	uint8_t code[32];
 	size_t off = 0;
 	uint64_t slot = 0;
 
 	if (symtab_read(st, addr, code, sizeof(code)))
-		return NULL;
+		return 0;
 	while (off < sizeof(code)) {
 		struct insn in;
 
 		if (x86_decode(code + off, sizeof(code) - off, addr + off, &in) ||
 		    !in.len)
-			return NULL;
+			return 0;
 		if (in.cls == INSN_JMP_IND) {
 			if (!in.op.mem || in.op.base != DREG_RIP || in.op.index >= 0)
-				return NULL;
+				return 0;
 			slot = addr + off + in.len + (uint64_t)in.op.disp;
 			break;
 		}
 		/* endbr64, bnd prefixes: a stub is a handful of bytes. */
 		if (in.cls != INSN_OTHER)
-			return NULL;
+			return 0;
 		off += in.len;
 	}
-	return slot ? symtab_reloc_name(st, slot) : NULL;
+	return slot;
 }
 
 struct calls_ctx {
@@ -53,6 +55,7 @@ static int note_call(void *ctx, const struct insn *in)
 {
 	struct calls_ctx *c = ctx;
 	struct call_site cs = {.addr = in->addr};
+	uint64_t slot;
 
 	if (in->cls == INSN_CALL_IND) {
 		cs.indirect = true;
@@ -65,8 +68,14 @@ static int note_call(void *ctx, const struct insn *in)
 		cs.target = in->target;
 		if (t && t->low_pc == in->target)
 			cs.callee = t;
-		else if (!t)
-			cs.plt_name = plt_target(c->st, in->target);
+		else if (!t && (slot = plt_slot(c->st, in->target))) {
+			/* JUMP_SLOT: a symbol the loader binds (in another
+			 * image); IRELATIVE: an IFUNC of this one (a static
+			 * program's memcpy). */
+			cs.plt_name = symtab_reloc_name(c->st, slot);
+			if (!cs.plt_name)
+				cs.callee = irelative_func(c->st, slot);
+		}
 		if (!cs.callee && !cs.plt_name)
 			return 0; /* mid-function: not a call */
 	} else {
@@ -208,6 +217,45 @@ size_t symtab_ifunc_slots(struct symtab *st, uint64_t resolver,
 		}
 	}
 	return n;
+}
+
+/* Of two symbols of one IFUNC, the one a program writes: no leading
+ * underscore (memcpy, not __new_memcpy), global rather than weak (memcmp,
+ * not bcmp), then the shortest. */
+static bool better_sym(const struct elfsym *a, const struct elfsym *b)
+{
+	if ((a->name[0] == '_') != (b->name[0] == '_'))
+		return b->name[0] == '_';
+	if (a->weak != b->weak)
+		return b->weak;
+	return strlen(a->name) < strlen(b->name);
+}
+
+/* The IFUNC whose IRELATIVE slot is at slot, or NULL. */
+static const struct func *irelative_func(struct symtab *st, uint64_t slot)
+{
+	struct reloc_index *ri = relocs_of(st);
+	const struct elfsym *best = NULL;
+	uint64_t resolver = 0;
+
+	for (size_t i = 0; i < ri->ents.len && !resolver; i++)
+		if (ri->ents.items[i].slot == slot && !ri->ents.items[i].name)
+			resolver = ri->ents.items[i].addend;
+	for (size_t i = 0; resolver && i < st->nsyms; i++) {
+		const struct elfsym *s = &st->syms[i];
+
+		if (s->addr == resolver && s->ifunc &&
+		    (!best || better_sym(s, best)))
+			best = s;
+	}
+	for (size_t k = 0; best && k < st->funcs.len; k++) {
+		const struct func *f = &st->funcs.items[k];
+
+		if (f->ifunc_resolver == resolver && f->linkage_name &&
+		    !strcmp(f->linkage_name, best->name))
+			return f;
+	}
+	return NULL;
 }
 
 void calls_free(struct symtab *st)

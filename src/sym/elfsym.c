@@ -63,7 +63,9 @@ static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
 		VEC_PUSH(v, ((struct elfsym){.addr = sym.st_value,
 					     .size = sym.st_size,
 					     .name = name,
-					     .ifunc = type == STT_GNU_IFUNC}));
+					     .ifunc = type == STT_GNU_IFUNC,
+					     .weak = GELF_ST_BIND(sym.st_info) ==
+						     STB_WEAK}));
 	}
 	return 0;
 }

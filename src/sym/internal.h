@@ -36,6 +36,7 @@ struct elfsym {
 	uint64_t addr, size;
 	const char *name; /* in the file image: valid while the Elf is open */
 	bool ifunc;       /* STT_GNU_IFUNC: addr is the resolver */
+	bool weak;        /* STB_WEAK */
 };
 
 /* One loadable piece of the file image, for symtab_read. */

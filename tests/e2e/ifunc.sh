@@ -58,8 +58,9 @@ diff -u "$OUT/ifunc-static.want" "$OUT/ifunc-static.got" >"$OUT/ifunc-static.dif
 [[ $(grep -c '^> ' "$OUT/ifunc-static.err") == $(grep -c '^>> ' "$OUT/ifunc-static.err") ]] &&
 	pass "ifunc-static: as many returns as entries" || fail "ifunc-static: entries and returns differ"
 
-# --follow-calls from the caller: the calls nested under it, at depth 2.
-for v in lazy now; do
+# --follow-calls from the caller: the calls nested under it, at depth 2
+# (static: through the executable's own IRELATIVE slots, named as written).
+for v in lazy now static; do
 	run_trace "ifunc-follow-$v" -- trace --seq-ids -e "$OUT/ifunc-$v" '^copies$' --follow-calls 2 -- 2
 	ifunc_want 2 'frame(2) ' ' ' >"$OUT/ifunc-follow-$v.want"
 	expect_same "ifunc-follow-$v" "$OUT/ifunc-follow-$v.want"
