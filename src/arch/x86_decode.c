@@ -219,6 +219,52 @@ static void classify(const cs_insn *ci, struct insn *out)
 	out->cls = INSN_OTHER;
 }
 
+/* The length of the VEX- or EVEX-encoded (AVX, AVX-512) instruction at c,
+ * 0 if it is none or is cut short. Capstone 4 fails on some of them
+ * (kmovd, vpcmpeqb into a mask register: libc's strlen-evex), which would
+ * end a return-site scan there. None transfers control; *riprel tells one
+ * that cannot be moved out of line as it is. */
+static size_t vex_len(const uint8_t *c, size_t n, bool *riprel)
+{
+	size_t len, modrm;
+	unsigned map, op, mod, rm;
+
+	/* In 64-bit mode these bytes are always the prefixes. */
+	if (n >= 4 && c[0] == 0xc5)
+		map = 1, modrm = 3;
+	else if (n >= 5 && c[0] == 0xc4)
+		map = c[1] & 0x1f, modrm = 4;
+	else if (n >= 6 && c[0] == 0x62 && (c[2] & 4))
+		map = c[1] & 3, modrm = 5; /* P1's bit 2 is always 1 */
+	else
+		return 0;
+	if (map < 1 || map > 3)
+		return 0;
+	op = c[modrm - 1];
+	*riprel = false;
+	if (map == 1 && op == 0x77)
+		return modrm; /* vzeroupper, vzeroall: no ModRM */
+	len = modrm + 1;
+	mod = c[modrm] >> 6;
+	rm = c[modrm] & 7;
+	if (mod != 3 && rm == 4) {
+		len++; /* SIB */
+		if (mod == 0 && n > modrm + 1 && (c[modrm + 1] & 7) == 5)
+			len += 4;
+	}
+	if (mod == 1)
+		len += 1;
+	else if (mod == 2)
+		len += 4;
+	else if (mod == 0 && rm == 5)
+		len += 4, *riprel = true;
+	/* An imm8: every 0F3A opcode, and these of 0F. */
+	if (map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) ||
+				      op == 0xc2 || (op >= 0xc4 && op <= 0xc6))))
+		len++;
+	return len <= n ? len : 0;
+}
+
 int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 {
 	const uint8_t *p = code;
@@ -247,8 +293,18 @@ int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 		return err;
 	if (left > sizeof(out->bytes))
 		left = sizeof(out->bytes);
-	if (!cs_disasm_iter(h, &p, &left, &a, ci) || !ci->detail ||
-	    ci->size == 0 || ci->size > sizeof(out->bytes))
+	if (!cs_disasm_iter(h, &p, &left, &a, ci)) {
+		bool riprel;
+		size_t len = vex_len(code, left, &riprel);
+
+		if (!len)
+			return -EINVAL;
+		out->len = (uint8_t)len;
+		memcpy(out->bytes, code, len);
+		out->cls = riprel ? INSN_UNSUPPORTED : INSN_OTHER;
+		return 0;
+	}
+	if (!ci->detail || ci->size == 0 || ci->size > sizeof(out->bytes))
 		return -EINVAL;
 	out->len = (uint8_t)ci->size;
 	memcpy(out->bytes, code, ci->size);

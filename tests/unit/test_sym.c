@@ -729,6 +729,25 @@ static void check_decode(void)
 	CHECK(in.cls == INSN_LOOP && in.target == 0x1007);
 	CHECK_INT(x86_decode(push, 1, 0x1000, &in), 0);
 	CHECK(in.cls == INSN_OTHER && in.len == 1 && in.bytes[0] == 0x55);
+	/* AVX and AVX-512 (libc's strlen-evex) that Capstone 4 fails on:
+	 * their lengths still come out, or a return-site scan stops. */
+	static const uint8_t kmovd[] = {0xc5, 0xfb, 0x93, 0xc0},
+			     vpcmpeqb[] = {0x62, 0xf3, 0x7d, 0x20, 0x3f, 0x07,
+					   0x00},
+			     vpcmpd8[] = {0x62, 0xf3, 0x7d, 0x20, 0x1f, 0x47,
+					  0x01, 0x00},
+			     evexrip[] = {0x62, 0xf1, 0x7d, 0x48, 0x6f, 0x05,
+					  0x10, 0x00, 0x00, 0x00};
+
+	CHECK_INT(x86_decode(kmovd, 4, 0x1000, &in), 0);
+	CHECK(in.cls == INSN_OTHER && in.len == 4);
+	CHECK_INT(x86_decode(vpcmpeqb, 7, 0x1000, &in), 0);
+	CHECK(in.cls == INSN_OTHER && in.len == 7);
+	CHECK_INT(x86_decode(vpcmpd8, 8, 0x1000, &in), 0);
+	CHECK(in.cls == INSN_OTHER && in.len == 8);
+	CHECK_INT(x86_decode(evexrip, 10, 0x1000, &in), 0);
+	CHECK(in.len == 10 && in.cls != INSN_OTHER);
+	CHECK_INT(x86_decode(vpcmpeqb, 6, 0x1000, &in), -EINVAL);
 	CHECK_INT(x86_decode(bad, 1, 0x1000, &in), -EINVAL);
 	CHECK_INT(x86_decode(trunc, 2, 0x1000, &in), -EINVAL);
 	CHECK_INT(x86_decode(push, 0, 0x1000, &in), -EINVAL);
