@@ -313,7 +313,7 @@ static int push_and_go(struct engine *e, struct user_regs_struct *r,
 
 /* Moves a thread stopped on pp's int3 (regs with rip = pp->addr) past the
  * displaced instruction, in the registers (and the stack) only. pp->p is
- * NULL for a forgotten probe: nothing is hijacked for it. */
+ * NULL for a forgotten probe: no tail-call return is awaited for it. */
 static int step_past(struct engine *e, struct pt_thread *t,
 		     const struct pt_probe *pp, struct user_regs_struct *r)
 {
@@ -815,6 +815,9 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 		}
 		if (t) {
 			bool foreign = t->foreign;
+			/* Its awaited returns will not come: let their catch
+			 * probes go (same image: the others still run it). */
+			pending_unwound(e, t, UINT64_MAX);
 			pt_thread_remove(e, tid);
 			if (!foreign && cb && cb->on_thread)
 				cb->on_thread(cb->ctx, tid, false);
