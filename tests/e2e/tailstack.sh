@@ -66,3 +66,30 @@ for v in $VARIANTS; do
 		fail "tailstk-$v: stack frames differ:"; head -20 "$OUT/tailstk-$v.diff" >&2
 	fi
 done
+
+# Chains of tail calls: innermost return first, each reported once, through
+# a function we do not trace too (f -> g -> h with g untraced), and mutual
+# recursion by tail calls.
+nest_want() {
+	case $1 in
+	fgh) printf '%s\n' '> thread(1): f(1)' '> thread(1): g(2)' '> thread(1): h(3)' \
+		'>> thread(1): h => (9)' '>> thread(1): g => (9)' '>> thread(1): f => (9)' \
+		'> thread(1): f(2)' '> thread(1): g(3)' '> thread(1): h(4)' \
+		'>> thread(1): h => (12)' '>> thread(1): g => (12)' '>> thread(1): f => (12)' ;;
+	fh) printf '%s\n' '> thread(1): f(1)' '> thread(1): h(3)' '>> thread(1): h => (9)' '>> thread(1): f => (9)' \
+		'> thread(1): f(2)' '> thread(1): h(4)' '>> thread(1): h => (12)' '>> thread(1): f => (12)' ;;
+	eo) printf '%s\n' '> thread(1): is_even(3)' '> thread(1): is_odd(2)' '> thread(1): is_even(1)' \
+		'> thread(1): is_odd(0)' '>> thread(1): is_odd => (0)' '>> thread(1): is_even => (0)' \
+		'>> thread(1): is_odd => (0)' '>> thread(1): is_even => (0)' ;;
+	esac
+	echo 'Process 1 has exited with status 0'
+}
+for v in $VARIANTS; do
+	bin=$(build "$FIX/c/tailnest.c" "$v") || { fail "build tailnest $v"; continue; }
+	for k in fgh fh eo; do
+		case $k in fgh) re='^(f|g|h)$' ;; fh) re='^(f|h)$' ;; eo) re='^(is_even|is_odd)$' ;; esac
+		run_trace "tailnest-$k-$v" -- trace --seq-ids -e "$bin" "$re"
+		nest_want $k >"$OUT/tailnest-$k-$v.want"
+		expect_same "tailnest-$k-$v" "$OUT/tailnest-$k-$v.want"
+	done
+done

@@ -239,30 +239,52 @@ static int catch_returns(struct engine *e, const struct engine_callbacks *cb,
 	return stop;
 }
 
-/* An entry probe p hit by t at addr with stack pointer rsp: a function
- * entered with its return address in the slot at rsp. When the newest
- * pending return of that slot jumped elsewhere than this function, this
- * is a new call made from the frame above, and the frames of that slot's
- * pending returns are gone (a throw or a longjmp left them): they will
- * never return. (A callee entered by the pending tail jump itself, or by a
- * chain of them, is the one the newest record names.) */
+/* The target of the direct call that pushed return address ret, or 0
+ * (another kind of call, or unreadable). */
+static uint64_t called_from(struct engine *e, uint64_t ret)
+{
+	const struct pt_probe *pp = pt_probe_find(e, ret - 5);
+	uint8_t b[5];
+	int32_t rel;
+
+	if (pt_mem_read(e, ret - 5, b, sizeof(b)))
+		return 0;
+	if (pp)
+		b[0] = pp->orig;
+	if (b[0] != 0xe8)
+		return 0;
+	memcpy(&rel, b + 1, 4);
+	return ret + (uint64_t)(int64_t)rel;
+}
+
+/* An entry probe p hit by t with stack pointer rsp: a function entered
+ * with its return address in the slot at rsp. Are the pending returns of
+ * that slot still to come? Not when this is a new call made from the frame
+ * above, after a throw or a longjmp left theirs: a return address that is
+ * not theirs says so, and so does a direct call to this very function
+ * before it, unless the newest of them jumped here (a chain of tail calls,
+ * recursive ones included). A chain through a function we do not trace
+ * enters here from a jump to another function: kept. */
 static void pending_reentered(struct engine *e, struct pt_thread *t,
-			      const struct probe *p, uint64_t addr,
-			      uint64_t rsp)
+			      const struct probe *p, uint64_t rsp)
 {
 	const struct pt_pending *rec = NULL;
+	uint64_t ret, callee;
 	size_t keep = 0;
+	bool stale;
 
 	for (size_t i = t->pending.len; i-- > 0 && !rec;)
 		if (t->pending.items[i].slot == rsp)
 			rec = &t->pending.items[i];
-	if (!rec || (p->nranges ? in_ranges(p, rec->target)
-				: addr - rec->target < 16))
+	if (!rec || !p->nranges || pt_mem_read(e, rsp, &ret, 8))
 		return;
+	callee = called_from(e, ret);
+	stale = ret != rec->ret ||
+		(!in_ranges(p, rec->target) && callee && in_ranges(p, callee));
 	for (size_t i = 0; i < t->pending.len; i++) {
 		const struct pt_pending *o = &t->pending.items[i];
 
-		if (o->slot <= rsp)
+		if (o->slot < rsp || (o->slot == rsp && (stale || o->ret != ret)))
 			pt_catch_drop(e, o->ret);
 		else
 			t->pending.items[keep++] = *o;
@@ -751,8 +773,7 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 	if (cur.p == &pt_catch_probe)
 		cur.p = NULL;
 	if (t->pending.len && cur.p && (cur.entry || cur.p->kind == PROBE_ENTRY))
-		pending_reentered(e, t, cur.entry ? cur.entry : cur.p,
-				  cur.addr, r.rsp);
+		pending_reentered(e, t, cur.entry ? cur.entry : cur.p, r.rsp);
 	if (cur.p && cur.entry && call_hit(e, cb, tid, &r, cur.entry, false,
 					   r.rsp, time_ns))
 		stop = RUN_STOP;
