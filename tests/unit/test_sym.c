@@ -913,6 +913,47 @@ static void check_translate(void)
 	arena_release(&ar);
 }
 
+/* A switch's jump table (tests/fixtures/c/interp.c: 24 cases in a loop)
+ * is no way out of run(): only its rets are return sites, whether the
+ * table holds offsets (PIC) or addresses, at -O0 and -O2. An indirect jump
+ * through a function pointer stays one (a tail call). */
+static void check_switch(void)
+{
+	static const char *const flags[] = {
+		"gcc -O0 -fPIE -pie", "gcc -O2 -fPIE -pie",
+		"gcc -O0 -fno-pie -no-pie", "gcc -O2 -fno-pie -no-pie",
+		"clang -O0 -fPIE -pie", "clang -O2 -fPIE -pie",
+		"clang -O0 -fno-pie -no-pie", "clang -O2 -fno-pie -no-pie",
+		"gcc -O2 -fcf-protection=full",
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char *path = xasprintf("%s/interp%zu", tmp, i);
+		char *cmd = xasprintf("%s -g -o %s tests/fixtures/c/interp.c",
+				      flags[i], path);
+		struct symtab *st = NULL;
+		struct errbuf eb = {{0}};
+		const struct func *f;
+		int rets, tails;
+
+		if (system(cmd) != 0 || symtab_open(&st, path, &eb)) {
+			fprintf(stderr, "interp (%s): %s\n", flags[i], eb.msg);
+			CHECK(0);
+		} else if (!(f = find(st, "run"))) {
+			CHECK(f);
+		} else {
+			count_sites(st, f, &rets, &tails);
+			if (tails || !rets)
+				fprintf(stderr, "interp (%s): %d rets, %d tail "
+					"jumps\n", flags[i], rets, tails);
+			CHECK(rets >= 1 && tails == 0);
+		}
+		symtab_close(st);
+		free(cmd);
+		free(path);
+	}
+}
+
 int main(void)
 {
 	char *cmd;
@@ -936,6 +977,7 @@ int main(void)
 		}
 		check_stripped();
 		check_bad_files();
+		check_switch();
 	}
 	cmd = xasprintf("rm -rf %s", tmp);
 	if (system(cmd) != 0)
