@@ -19,7 +19,11 @@ echo "=== testing $BUILD"
 for t in "$ROOT"/$BUILD/unit/test_*; do
 	[[ -x $t && -z $E2E ]] || continue
 	echo "== unit: $(basename "$t")"
-	line=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1 | tee /dev/stderr | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+	# Captured, then shown: `tee /dev/stderr` would reopen a redirected
+	# log file and truncate it.
+	out=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1)
+	printf '%s\n' "$out" >&2
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
 	if [[ -z $line ]]; then
 		echo "FAIL unit $BUILD/$(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
 		continue

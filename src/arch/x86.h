@@ -38,6 +38,25 @@ struct insn_operand {
 	int64_t disp;
 };
 
+/* What an ordinary instruction does, for the few kinds a jump-table
+ * dispatch is made of (see symtab's return sites): the rest are DATA_NONE. */
+enum insn_data_kind {
+	DATA_NONE,
+	DATA_LEA,     /* lea mem, dreg */
+	DATA_LOAD,    /* mov/movsxd mem, dreg (size: the bytes loaded) */
+	DATA_CMP_IMM, /* cmp x, imm or sub x, imm (imm) */
+	DATA_AND_IMM, /* and x, imm (imm) */
+};
+
+struct insn_data {
+	enum insn_data_kind kind;
+	int dreg;                /* LEA, LOAD: the destination, DWARF (-1: none) */
+	uint8_t size;            /* LOAD: 4 or 8 */
+	bool sext;               /* LOAD: sign-extends (movsxd) */
+	int64_t imm;             /* CMP_IMM, AND_IMM */
+	struct insn_operand mem; /* LEA, LOAD: the memory operand */
+};
+
 struct insn {
 	uint64_t addr;
 	uint8_t len;
@@ -48,6 +67,7 @@ struct insn {
 	uint16_t imm;      /* RET imm16 */
 	uint8_t disp_off;  /* RIPREL: offset of the disp32 within bytes */
 	struct insn_operand op; /* JMP_IND, CALL_IND */
+	struct insn_data data;  /* OTHER, RIPREL */
 };
 
 /* Decodes the instruction at code[0..n) that lives at address addr.

@@ -122,6 +122,91 @@ static bool indirect_operand(const cs_x86 *x, struct insn_operand *op)
 	return true;
 }
 
+/* A 64- or 32-bit general register as its 64-bit register's DWARF number
+ * (a 32-bit write zero-extends into it), -1 for anything else. */
+static int gpr64(unsigned int r)
+{
+	switch (r) {
+	case X86_REG_EAX: return DREG_RAX;
+	case X86_REG_EDX: return DREG_RDX;
+	case X86_REG_ECX: return DREG_RCX;
+	case X86_REG_EBX: return DREG_RBX;
+	case X86_REG_ESI: return DREG_RSI;
+	case X86_REG_EDI: return DREG_RDI;
+	case X86_REG_EBP: return DREG_RBP;
+	case X86_REG_R8D: return DREG_R8;
+	case X86_REG_R9D: return DREG_R9;
+	case X86_REG_R10D: return DREG_R10;
+	case X86_REG_R11D: return DREG_R11;
+	case X86_REG_R12D: return DREG_R12;
+	case X86_REG_R13D: return DREG_R13;
+	case X86_REG_R14D: return DREG_R14;
+	case X86_REG_R15D: return DREG_R15;
+	default: return dwarf_reg(r);
+	}
+}
+
+/* A memory operand in DWARF numbering; false when a register in it has
+ * none (or it has a segment: fs/gs-relative data is no table of ours). */
+static bool mem_operand(const cs_x86_op *o, struct insn_operand *op)
+{
+	op->mem = true;
+	op->base = op->index = -1;
+	op->disp = o->mem.disp;
+	op->scale = o->mem.scale ? o->mem.scale : 1;
+	if (o->mem.segment != X86_REG_INVALID)
+		return false;
+	if (o->mem.base != X86_REG_INVALID &&
+	    (op->base = dwarf_reg(o->mem.base)) < 0)
+		return false;
+	if (o->mem.index != X86_REG_INVALID &&
+	    (op->index = dwarf_reg(o->mem.index)) < 0)
+		return false;
+	return true;
+}
+
+/* Fills out->data for the instructions a jump-table dispatch is made of:
+ * the table's address (lea), its entry (mov/movsxd from memory), and the
+ * bound checked before (cmp/sub with an immediate, and with a mask). */
+static void classify_data(const cs_insn *ci, struct insn_data *d)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	const cs_x86_op *a = &x->operands[0], *b = &x->operands[1];
+
+	d->kind = DATA_NONE;
+	d->dreg = -1;
+	if (x->op_count != 2)
+		return;
+	switch (ci->id) {
+	case X86_INS_LEA:
+	case X86_INS_MOV:
+	case X86_INS_MOVSXD:
+		if (a->type != X86_OP_REG || b->type != X86_OP_MEM ||
+		    (d->dreg = gpr64(a->reg)) < 0 || !mem_operand(b, &d->mem))
+			return;
+		if (ci->id == X86_INS_LEA) {
+			d->kind = DATA_LEA;
+			return;
+		}
+		if (b->size != 4 && b->size != 8)
+			return;
+		d->kind = DATA_LOAD;
+		d->size = b->size;
+		d->sext = ci->id == X86_INS_MOVSXD;
+		return;
+	case X86_INS_CMP:
+	case X86_INS_SUB:
+	case X86_INS_AND:
+		if (b->type != X86_OP_IMM)
+			return;
+		d->kind = ci->id == X86_INS_AND ? DATA_AND_IMM : DATA_CMP_IMM;
+		d->imm = b->imm;
+		return;
+	default:
+		return;
+	}
+}
+
 static bool has_riprel(const cs_x86 *x)
 {
 	for (uint8_t i = 0; i < x->op_count; i++)
@@ -206,6 +291,7 @@ static void classify(const cs_insn *ci, struct insn *out)
 		out->cls = INSN_UNSUPPORTED;
 		return;
 	}
+	classify_data(ci, &out->data);
 	if (has_riprel(x)) {
 		/* Only a 4-byte displacement can be moved out of line. */
 		if (x->encoding.disp_size != 4 || !x->encoding.disp_offset) {
@@ -217,6 +303,52 @@ static void classify(const cs_insn *ci, struct insn *out)
 		return;
 	}
 	out->cls = INSN_OTHER;
+}
+
+/* The length of the VEX- or EVEX-encoded (AVX, AVX-512) instruction at c,
+ * 0 if it is none or is cut short. Capstone 4 fails on some of them
+ * (kmovd, vpcmpeqb into a mask register: libc's strlen-evex), which would
+ * end a return-site scan there. None transfers control; *riprel tells one
+ * that cannot be moved out of line as it is. */
+static size_t vex_len(const uint8_t *c, size_t n, bool *riprel)
+{
+	size_t len, modrm;
+	unsigned map, op, mod, rm;
+
+	/* In 64-bit mode these bytes are always the prefixes. */
+	if (n >= 4 && c[0] == 0xc5)
+		map = 1, modrm = 3;
+	else if (n >= 5 && c[0] == 0xc4)
+		map = c[1] & 0x1f, modrm = 4;
+	else if (n >= 6 && c[0] == 0x62 && (c[2] & 4))
+		map = c[1] & 3, modrm = 5; /* P1's bit 2 is always 1 */
+	else
+		return 0;
+	if (map < 1 || map > 3)
+		return 0;
+	op = c[modrm - 1];
+	*riprel = false;
+	if (map == 1 && op == 0x77)
+		return modrm; /* vzeroupper, vzeroall: no ModRM */
+	len = modrm + 1;
+	mod = c[modrm] >> 6;
+	rm = c[modrm] & 7;
+	if (mod != 3 && rm == 4) {
+		len++; /* SIB */
+		if (mod == 0 && n > modrm + 1 && (c[modrm + 1] & 7) == 5)
+			len += 4;
+	}
+	if (mod == 1)
+		len += 1;
+	else if (mod == 2)
+		len += 4;
+	else if (mod == 0 && rm == 5)
+		len += 4, *riprel = true;
+	/* An imm8: every 0F3A opcode, and these of 0F. */
+	if (map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) ||
+				      op == 0xc2 || (op >= 0xc4 && op <= 0xc6))))
+		len++;
+	return len <= n ? len : 0;
 }
 
 int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
@@ -232,6 +364,7 @@ int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 	out->addr = addr;
 	out->cls = INSN_UNSUPPORTED;
 	out->op.base = out->op.index = -1;
+	out->data.dreg = -1;
 	if (!code || !n)
 		return -EINVAL;
 	/* endbr64 is a nop for us whatever the Capstone version makes of it
@@ -247,8 +380,18 @@ int x86_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 		return err;
 	if (left > sizeof(out->bytes))
 		left = sizeof(out->bytes);
-	if (!cs_disasm_iter(h, &p, &left, &a, ci) || !ci->detail ||
-	    ci->size == 0 || ci->size > sizeof(out->bytes))
+	if (!cs_disasm_iter(h, &p, &left, &a, ci)) {
+		bool riprel;
+		size_t len = vex_len(code, left, &riprel);
+
+		if (!len)
+			return -EINVAL;
+		out->len = (uint8_t)len;
+		memcpy(out->bytes, code, len);
+		out->cls = riprel ? INSN_UNSUPPORTED : INSN_OTHER;
+		return 0;
+	}
+	if (!ci->detail || ci->size == 0 || ci->size > sizeof(out->bytes))
 		return -EINVAL;
 	out->len = (uint8_t)ci->size;
 	memcpy(out->bytes, code, ci->size);

@@ -440,6 +440,10 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		return 0;
 	case TP_ENTRY_STOP:
 		return 0; /* only the launch's first run stops there */
+	case TP_RESOLVER:
+		if (!tp->dead)
+			tracepoints_on_resolver(d, tp, h);
+		return 0;
 	case TP_USER:
 	case TP_CALLSITE:
 		break;
@@ -475,9 +479,15 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		if (tp->follow > 0)
 			depth = follow_depth(ts, ts->stack.len - 1);
 	} else {
-		ssize_t i = tp->follow > 0 ? mark_of(ts, tp->fn) : -1;
+		ssize_t i = tp->follow > 0 || tp->fn->ifunc_set
+				    ? mark_of(ts, tp->fn) : -1;
 
-		if (i >= 0)
+		/* An IFUNC's implementation is shared code: other entries
+		 * (mempcpy, __memcpy_chk) jump into it and leave by its
+		 * returns. Only a return of a call seen entering counts. */
+		if (i < 0 && tp->fn->ifunc_set)
+			goto out;
+		if (i >= 0 && tp->follow > 0)
 			depth = follow_depth(ts, (size_t)i);
 		note_return(ts, tp->fn);
 	}

@@ -40,6 +40,9 @@ enum tp_kind {
 	TP_ENTRY_STOP, /* the program's entry: initial libraries are loaded */
 	TP_CALLSITE,   /* --follow-calls: an indirect call in a followed
 	                * function, whose target is traced when it runs */
+	TP_RESOLVER,   /* a return of the resolver of a traced IFUNC whose
+	                * choice no GOT slot shows yet: its result is the
+	                * implementation, traced from then on */
 };
 
 /* One probe the debugger asked the engine for, with what it must read when
@@ -60,7 +63,8 @@ struct tracepoint {
 	bool root;               /* follow: its function matched the regexp
 	                          * (depths count from the outermost such) */
 	struct insn call;        /* TP_CALLSITE: the indirect call */
-	char *root_re;           /* TP_CALLSITE: the opts of what it finds */
+	char *root_re;           /* TP_CALLSITE, TP_RESOLVER: the opts of what
+	                          * it finds */
 	struct api_load_config load_cfg;
 	struct load_config load; /* how much of each value to read (its
 	                          * LoadArgs: -v levels differ) */
@@ -195,6 +199,9 @@ void tracepoints_apply_rule(struct debugger *d, struct module *mod,
 int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
 			     struct module *mod, uint64_t addr,
 			     struct errbuf *eb);
+/* A TP_RESOLVER hit: fn's implementation is in rax; trace it. */
+void tracepoints_on_resolver(struct debugger *d, const struct tracepoint *tp,
+			     const struct hit *h);
 /* Marks mod's tracepoints dead and tells the engine to forget them. */
 void tracepoints_forget_module(struct debugger *d, struct module *mod);
 

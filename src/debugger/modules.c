@@ -131,6 +131,60 @@ static size_t read_maps(pid_t pid, struct mapping **out)
 	return v.len;
 }
 
+/* The implementation (run-time address) that the resolver of m's IFUNC f
+ * chose, read from a GOT slot the dynamic loader filled: m's own IRELATIVE
+ * slot for it, else a bound JUMP_SLOT or GLOB_DAT slot naming it in any
+ * image. 0 when none is filled yet (a static program before its start
+ * code relocated it; a library being loaded, before its relocation): a
+ * slot still holding its link-time value or a lazy PLT stub's address is
+ * outside m or is the resolver. symtab_ifunc_set_impl checks the rest. */
+static uint64_t ifunc_chosen(struct debugger *d, struct module *m,
+			     const struct func *f)
+{
+	uint64_t slots[8], resolver = f->ifunc_resolver + m->bias;
+
+	for (size_t k = 0; k < d->mods.len; k++) {
+		struct module *o = d->mods.items[k];
+		size_t n;
+
+		/* m itself first: its IRELATIVE slots. */
+		o = k == 0 ? m : o == m ? d->mods.items[0] : o;
+		if (!o->st)
+			continue;
+		n = symtab_ifunc_slots(o->st, o == m ? f->ifunc_resolver : 0,
+				       f->linkage_name, slots, 8);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v;
+
+			if (d->ops->read_mem(d->eng, slots[i] + o->bias, &v,
+					     sizeof(v)) ||
+			    v == resolver || v < m->lo || v >= m->hi)
+				continue;
+			return v;
+		}
+	}
+	return 0;
+}
+
+/* Points m's IFUNCs at the implementations their resolvers chose, so that
+ * tracing "memcpy" traces the code the program's calls run, not the
+ * resolver the loader called once. Those not chosen yet stay as they are.
+ * Before any rule is applied to m. */
+static void resolve_ifuncs(struct debugger *d, struct module *m)
+{
+	size_t n = m->st ? symtab_nfuncs(m->st) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct func *f = symtab_func(m->st, i);
+		uint64_t impl;
+
+		if (!f->ifunc_resolver || f->ifunc_set ||
+		    !(impl = ifunc_chosen(d, m, f)))
+			continue;
+		symtab_ifunc_set_impl(m->st, f, impl - m->bias, NULL);
+	}
+}
+
 /* Opens a library found in the maps and traces what the rules ask for. */
 static void module_load(struct debugger *d, const struct mapping *mp)
 {
@@ -145,6 +199,7 @@ static void module_load(struct debugger *d, const struct mapping *mp)
 	 * was mapped. */
 	m = module_add(d, mp->path, st, mp->base == ~0ull ? mp->lo : mp->base,
 		       mp->lo, mp->hi, false);
+	resolve_ifuncs(d, m);
 	for (size_t i = 0; i < d->rules.len; i++)
 		tracepoints_apply_rule(d, m, &d->rules.items[i]);
 }
@@ -221,6 +276,7 @@ int modules_init(struct debugger *d, struct errbuf *eb)
 			      true);
 	/* Its extent comes from the maps. */
 	modules_scan(d);
+	resolve_ifuncs(d, main_mod);
 	for (size_t i = 0; i < d->rules.len; i++)
 		tracepoints_apply_rule(d, main_mod, &d->rules.items[i]);
 

@@ -376,12 +376,75 @@ void tracepoints_apply_rule(struct debugger *d, struct module *mod,
 	free(idx);
 }
 
+/* An IFUNC whose resolver has not run yet (a static program before its
+ * start code relocated itself; a library being loaded; a slot bound
+ * lazily, with no IRELATIVE one): TP_RESOLVER tracepoints on the
+ * resolver's returns, which trace fn where the result points. The
+ * resolver's run itself is never shown as a call of fn. */
+static bool ifunc_pending(const struct func *fn)
+{
+	return fn->ifunc_resolver && !fn->ifunc_set;
+}
+
+static void watch_resolver(struct debugger *d, struct module *mod,
+			   const struct func *fn, const struct tp_opts *o)
+{
+	struct ret_site *sites = NULL;
+	size_t nsites = 0;
+
+	if (symtab_return_sites(mod->st, fn, &sites, &nsites, NULL) < 0)
+		return;
+	for (size_t j = 0; j < nsites; j++) {
+		struct tracepoint *tp;
+
+		/* A tail jump leaves with no result in rax. */
+		if (sites[j].kind != RET_SITE_RET ||
+		    has_tracepoint_at(d, sites[j].addr + mod->bias, true))
+			continue;
+		tp = tracepoint_new(mod, fn, 0);
+		tp->kind = TP_RESOLVER;
+		tp->is_ret = true;
+		tp->probe.addr = sites[j].addr + mod->bias;
+		tp->probe.kind = PROBE_RETURN;
+		tp->stack = o->stack;
+		if (o->load)
+			tp->load_cfg = *o->load;
+		tp->follow = o->follow;
+		tp->root_re = o->root_re ? xstrdup(o->root_re) : NULL;
+		tracepoint_insert(d, tp, NULL);
+	}
+	free(sites);
+}
+
+void tracepoints_on_resolver(struct debugger *d, const struct tracepoint *tp,
+			     const struct hit *h)
+{
+	struct tp_opts o = {.stack = tp->stack, .load = &tp->load_cfg,
+			    .follow = tp->follow, .root_re = tp->root_re};
+	uint64_t impl = 0;
+
+	if (!ifunc_pending(tp->fn) ||
+	    h->acc->read_reg(h->acc->ctx, DREG_RAX, &impl, 8) ||
+	    impl < tp->mod->lo || impl >= tp->mod->hi ||
+	    symtab_ifunc_set_impl(tp->mod->st, tp->fn, impl - tp->mod->bias,
+				  NULL))
+		return;
+	if (!tracepoints_traced(d, tp->mod, tp->fn))
+		tracepoints_add_function(d, tp->mod, tp->fn, &o);
+}
+
 int tracepoints_add_function(struct debugger *d, struct module *mod,
 			     const struct func *fn, const struct tp_opts *o)
 {
 	struct ret_site *sites = NULL;
 	size_t nsites = 0;
-	int id = d->next_bp_id++, err;
+	int id, err;
+
+	if (ifunc_pending(fn)) {
+		watch_resolver(d, mod, fn, o);
+		return 0;
+	}
+	id = d->next_bp_id++;
 
 	/* A function we cannot probe is skipped, as the frontend skips it
 	 * at the start. */
@@ -483,6 +546,11 @@ static int create_entry(struct debugger *d, struct create_args *a,
 
 		for (size_t nth = 0; mod->st && (fn = symtab_func_named(
 				mod->st, req->function_name, nth)); nth++) {
+			if (ifunc_pending(fn)) {
+				watch_resolver(d, mod, fn, &o);
+				first = first ? first : fn;
+				continue;
+			}
 			fn = symtab_func_load(mod->st, fn);
 			err = add_entry(d, mod, fn, id, &o, eb);
 			if (err)
@@ -598,6 +666,9 @@ static int job_retloc(struct debugger *d, void *arg, struct errbuf *eb)
 			int err;
 
 			found = true;
+			/* Its returns are traced once its resolver ran. */
+			if (ifunc_pending(fn))
+				continue;
 			err = symtab_return_sites(mod->st, fn, &sites, &nsites,
 						  eb);
 			if (err < 0) {

@@ -25,7 +25,8 @@ enum probe_kind {
 	PROBE_RETURN,  /* addr is a ret: reported before it returns */
 	PROBE_TAILJMP, /* addr is a jmp/jcc that may leave the function: when it
 	                * does (target outside ranges), the function's return is
-	                * reported when the callee returns */
+	                * reported when the callee returns (at the return
+	                * address, which is never rewritten) */
 };
 
 /* One tracepoint. Addresses are run-time addresses. The engine keeps the
@@ -33,8 +34,10 @@ enum probe_kind {
 struct probe {
 	uint64_t addr;
 	enum probe_kind kind;
-	const struct addr_range *ranges; /* TAILJMP: the function's run-time
-	                                  * ranges */
+	const struct addr_range *ranges; /* the function's run-time ranges:
+	                                  * TAILJMP: where a jump stays in;
+	                                  * ENTRY: tells a new call from a
+	                                  * tail call's (none: kept) */
 	size_t nranges;
 	void *cookie; /* the debugger's (its tracepoint) */
 };

@@ -13,34 +13,36 @@
 
 #include "arch/x86.h"
 
-/* The symbol a PLT stub at addr jumps through: the stub's first indirect
- * jmp reads a GOT slot, whose JUMP_SLOT relocation names the symbol. */
-static const char *plt_target(struct symtab *st, uint64_t addr)
+static const struct func *irelative_func(struct symtab *st, uint64_t slot);
+
+/* The GOT slot a PLT stub at addr jumps through (its first indirect jmp
+ * reads it), or 0. */
+static uint64_t plt_slot(struct symtab *st, uint64_t addr)
 {
 	uint8_t code[32];
 	size_t off = 0;
 	uint64_t slot = 0;
 
 	if (symtab_read(st, addr, code, sizeof(code)))
-		return NULL;
+		return 0;
 	while (off < sizeof(code)) {
 		struct insn in;
 
 		if (x86_decode(code + off, sizeof(code) - off, addr + off, &in) ||
 		    !in.len)
-			return NULL;
+			return 0;
 		if (in.cls == INSN_JMP_IND) {
 			if (!in.op.mem || in.op.base != DREG_RIP || in.op.index >= 0)
-				return NULL;
+				return 0;
 			slot = addr + off + in.len + (uint64_t)in.op.disp;
 			break;
 		}
 		/* endbr64, bnd prefixes: a stub is a handful of bytes. */
 		if (in.cls != INSN_OTHER)
-			return NULL;
+			return 0;
 		off += in.len;
 	}
-	return slot ? symtab_reloc_name(st, slot) : NULL;
+	return slot;
 }
 
 struct calls_ctx {
@@ -53,6 +55,7 @@ static int note_call(void *ctx, const struct insn *in)
 {
 	struct calls_ctx *c = ctx;
 	struct call_site cs = {.addr = in->addr};
+	uint64_t slot;
 
 	if (in->cls == INSN_CALL_IND) {
 		cs.indirect = true;
@@ -65,8 +68,14 @@ static int note_call(void *ctx, const struct insn *in)
 		cs.target = in->target;
 		if (t && t->low_pc == in->target)
 			cs.callee = t;
-		else if (!t)
-			cs.plt_name = plt_target(c->st, in->target);
+		else if (!t && (slot = plt_slot(c->st, in->target))) {
+			/* JUMP_SLOT: a symbol the loader binds (in another
+			 * image); IRELATIVE: an IFUNC of this one (a static
+			 * program's memcpy). */
+			cs.plt_name = symtab_reloc_name(c->st, slot);
+			if (!cs.plt_name)
+				cs.callee = irelative_func(c->st, slot);
+		}
 		if (!cs.callee && !cs.plt_name)
 			return 0; /* mid-function: not a call */
 	} else {
@@ -97,7 +106,9 @@ int symtab_calls(struct symtab *st, const struct func *f,
 
 struct reloc_ent {
 	uint64_t slot;    /* the GOT slot's link-time address */
-	const char *name; /* the symbol (in libelf's copy of .dynstr) */
+	const char *name; /* the symbol (in libelf's copy of .dynstr); NULL
+	                   * for IRELATIVE */
+	uint64_t addend;  /* IRELATIVE: the IFUNC resolver's address */
 };
 
 struct reloc_index {
@@ -136,6 +147,13 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 			if (!gelf_getrela(data, (int)i, &r))
 				break;
 			type = GELF_R_TYPE(r.r_info);
+			/* An IFUNC's slot without a symbol (calls inside its
+			 * own image, a static executable's IFUNCs). */
+			if (type == R_X86_64_IRELATIVE) {
+				VEC_PUSH(&ri->ents, ((struct reloc_ent){
+					r.r_offset, NULL, (uint64_t)r.r_addend}));
+				continue;
+			}
 			if ((type != R_X86_64_JUMP_SLOT &&
 			     type != R_X86_64_GLOB_DAT) ||
 			    !GELF_R_SYM(r.r_info) ||
@@ -144,7 +162,7 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 						sym.st_name)) || !*name)
 				continue;
 			VEC_PUSH(&ri->ents, ((struct reloc_ent){r.r_offset,
-								name}));
+								name, 0}));
 		}
 	}
 	if (ri->ents.len)
@@ -152,15 +170,20 @@ static void index_relocs(struct symtab *st, struct reloc_index *ri)
 		      cmp_reloc);
 }
 
+static struct reloc_index *relocs_of(struct symtab *st)
+{
+	if (!st->relocs) {
+		st->relocs = xcalloc(1, sizeof(*st->relocs));
+		index_relocs(st, st->relocs);
+	}
+	return st->relocs;
+}
+
 const char *symtab_reloc_name(struct symtab *st, uint64_t slot)
 {
-	struct reloc_index *ri = st->relocs;
+	struct reloc_index *ri = relocs_of(st);
 	size_t lo = 0, hi;
 
-	if (!ri) {
-		ri = st->relocs = xcalloc(1, sizeof(*ri));
-		index_relocs(st, ri);
-	}
 	hi = ri->ents.len;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -173,6 +196,66 @@ const char *symtab_reloc_name(struct symtab *st, uint64_t slot)
 	return lo < ri->ents.len && ri->ents.items[lo].slot == slot
 		       ? ri->ents.items[lo].name
 		       : NULL;
+}
+
+size_t symtab_ifunc_slots(struct symtab *st, uint64_t resolver,
+			  const char *name, uint64_t *slots, size_t max)
+{
+	struct reloc_index *ri = relocs_of(st);
+	size_t n = 0;
+
+	/* IRELATIVE first: the image's own slot, filled when the image was
+	 * relocated, whatever the binding mode of the others. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ri->ents.len && n < max; i++) {
+			const struct reloc_ent *e = &ri->ents.items[i];
+
+			if (pass == 0 ? !e->name && resolver &&
+						e->addend == resolver
+				      : e->name && name && !strcmp(e->name, name))
+				slots[n++] = e->slot;
+		}
+	}
+	return n;
+}
+
+/* Of two symbols of one IFUNC, the one a program writes: no leading
+ * underscore (memcpy, not __new_memcpy), global rather than weak (memcmp,
+ * not bcmp), then the shortest. */
+static bool better_sym(const struct elfsym *a, const struct elfsym *b)
+{
+	if ((a->name[0] == '_') != (b->name[0] == '_'))
+		return b->name[0] == '_';
+	if (a->weak != b->weak)
+		return b->weak;
+	return strlen(a->name) < strlen(b->name);
+}
+
+/* The IFUNC whose IRELATIVE slot is at slot, or NULL. */
+static const struct func *irelative_func(struct symtab *st, uint64_t slot)
+{
+	struct reloc_index *ri = relocs_of(st);
+	const struct elfsym *best = NULL;
+	uint64_t resolver = 0;
+
+	for (size_t i = 0; i < ri->ents.len && !resolver; i++)
+		if (ri->ents.items[i].slot == slot && !ri->ents.items[i].name)
+			resolver = ri->ents.items[i].addend;
+	for (size_t i = 0; resolver && i < st->nsyms; i++) {
+		const struct elfsym *s = &st->syms[i];
+
+		if (s->addr == resolver && s->ifunc &&
+		    (!best || better_sym(s, best)))
+			best = s;
+	}
+	for (size_t k = 0; best && k < st->funcs.len; k++) {
+		const struct func *f = &st->funcs.items[k];
+
+		if (f->ifunc_resolver == resolver && f->linkage_name &&
+		    !strcmp(f->linkage_name, best->name))
+			return f;
+	}
+	return NULL;
 }
 
 void calls_free(struct symtab *st)

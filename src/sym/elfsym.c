@@ -69,7 +69,10 @@ static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
 			continue;
 		VEC_PUSH(v, ((struct elfsym){.addr = sym.st_value,
 					     .size = sym.st_size,
-					     .name = name}));
+					     .name = name,
+					     .ifunc = type == STT_GNU_IFUNC,
+					     .weak = GELF_ST_BIND(sym.st_info) ==
+						     STB_WEAK}));
 	}
 	return 0;
 }
@@ -222,6 +225,8 @@ void elfsym_add_funcs(struct symtab *st)
 		f.ranges[0].hi = s->addr + s->size;
 		f.nranges = 1;
 		f.lang = !strncmp(s->name, "_Z", 2) ? LANG_CPP : st->file_lang;
+		if (s->ifunc)
+			f.ifunc_resolver = s->addr;
 		VEC_PUSH(&st->funcs, f);
 	}
 	/* Without DWARF saying so, "foo.cold" still belongs to foo. */
@@ -237,4 +242,75 @@ void elfsym_add_funcs(struct symtab *st)
 		if (f)
 			add_range(st, f, s->addr, s->addr + s->size);
 	}
+}
+
+/* The end (link-time) of the code starting at impl: its symbol's size, else
+ * its .eh_frame FDE's (libc's implementations have no symbol outside
+ * libc6-dbg, but every one has an FDE). 0 when unknown. */
+static uint64_t impl_end(struct symtab *st, uint64_t impl)
+{
+	const struct elfsym *s = elfsym_at(st, impl);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Addr start, end;
+	uint64_t ret = 0;
+
+	if (s && s->size && !s->ifunc)
+		return impl + s->size;
+	if (st->cfi_eh && dwarf_cfi_addrframe(st->cfi_eh, impl, &frame) == 0 &&
+	    dwarf_frame_info(frame, &start, &end, NULL) >= 0 && end > impl)
+		ret = end;
+	free(frame);
+	return ret;
+}
+
+int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
+			  uint64_t impl, struct errbuf *eb)
+{
+	struct func *mf = &st->funcs.items[f - st->funcs.items];
+	const struct func *known = symtab_func_at(st, impl);
+	uint64_t end, resolver = mf->ifunc_resolver;
+
+	if (!resolver || impl == resolver ||
+	    !symtab_addr_exec(st, impl))
+		return errbuf_set(eb, -EINVAL, "%s: %#llx is not an "
+				  "implementation of %s", st->path,
+				  (unsigned long long)impl, mf->name);
+	if (known && known->low_pc == impl && known != f) {
+		/* A function of its own (DWARF or a symbol): f becomes an
+		 * alias of it, with its parameters. */
+		struct func keep = *mf;
+
+		known = symtab_func_load(st, known);
+		*mf = *known;
+		mf->name = keep.name;
+		mf->linkage_name = keep.linkage_name;
+		mf->lang = keep.lang;
+	} else {
+		if (!(end = impl_end(st, impl)))
+			return errbuf_set(eb, -ENOENT, "%s: the extent of %s's "
+					  "implementation at %#llx is unknown",
+					  st->path, mf->name,
+					  (unsigned long long)impl);
+		mf->low_pc = impl;
+		mf->entry_pc = dwfunc_skip_endbr(st, impl);
+		mf->ranges = arena_alloc(&st->arena, sizeof(*mf->ranges));
+		mf->ranges[0].lo = impl;
+		mf->ranges[0].hi = end;
+		mf->nranges = 1;
+		/* What DWARF said (if anything) was the resolver's. */
+		mf->has_dwarf = false;
+		mf->params = NULL;
+		mf->nparams = 0;
+		mf->results = NULL;
+		mf->nresults = 0;
+		mf->ret_type = NULL;
+		mf->variadic = false;
+		mf->file = NULL;
+		mf->line = 0;
+		mf->complete = true;
+	}
+	mf->ifunc_resolver = resolver;
+	mf->ifunc_set = true;
+	symtab_index_ranges(st);
+	return 0;
 }

@@ -35,6 +35,8 @@ void arena_release(struct arena *a);
 struct elfsym {
 	uint64_t addr, size;
 	const char *name; /* in the file image: valid while the Elf is open */
+	bool ifunc;       /* STT_GNU_IFUNC: addr is the resolver */
+	bool weak;        /* STB_WEAK */
 };
 
 /* One loadable piece of the file image, for symtab_read. */

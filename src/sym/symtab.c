@@ -711,10 +711,134 @@ static int cmp_site(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* How far back a jump-table dispatch is looked for: the bound check, the
+ * entry's load and the jump are a few instructions of one block. */
+#define JT_WINDOW 16
+/* The largest table believed: a bound above it is no switch's. */
+#define JT_MAX 4096
+
 struct sites_ctx {
+	const struct symtab *st;
 	const struct func *f;
 	VEC(struct ret_site) v;
+	/* The instructions since the last unconditional jump or ret (the
+	 * latest JT_WINDOW of them), newest at win[(nwin - 1) % JT_WINDOW]. */
+	struct insn win[JT_WINDOW];
+	size_t nwin;
+	/* Per register, the address the latest rip-relative lea into it
+	 * loaded (0: none): PIC code loads a table's address once, before
+	 * the loop whose switch uses it. */
+	uint64_t lea[DREG_RIP];
 };
+
+static const struct insn *win_at(const struct sites_ctx *c, size_t back)
+{
+	return &c->win[(c->nwin - 1 - back) % JT_WINDOW];
+}
+
+/* The address of a memory operand's table: its displacement plus the
+ * address a lea put in its base or index register (PIC), or the
+ * displacement alone (non-PIC). 0 when neither is known. */
+static uint64_t jt_base(const struct sites_ctx *c, const struct insn_operand *m)
+{
+	if (m->base < 0)
+		return m->index >= 0 ? (uint64_t)m->disp : 0;
+	if (m->base < DREG_RIP && c->lea[m->base])
+		return c->lea[m->base] + (uint64_t)m->disp;
+	/* gcc -O0: (%rdx,%rax,1), the table's address in the index. */
+	if (m->index >= 0 && m->index < DREG_RIP && m->scale == 1 &&
+	    c->lea[m->index])
+		return c->lea[m->index] + (uint64_t)m->disp;
+	return 0;
+}
+
+/* Is the indirect jump jmp a switch's dispatch through a jump table whose
+ * every entry lies inside the function? Then it is no way out. Recognised
+ * (the window before the jump): a bound check (cmp or sub with an
+ * immediate, then ja/jae; or an and with a mask), and the entry loaded
+ * either by the jump itself (jmp *table(,%rI,8)) or into its register
+ * (movslq (%rT,%rI,4),%rX; add %rT,%rX: entries relative to the table;
+ * mov table(,%rI,8),%rX: absolute ones). Anything else stays a possible
+ * tail call. */
+static bool jump_table_inside(const struct sites_ctx *c, const struct insn *jmp)
+{
+	const struct insn_operand *m = NULL;
+	uint64_t table, n = 0;
+	size_t esize = 8, have = c->nwin < JT_WINDOW ? c->nwin : JT_WINDOW;
+	int ja = -1;
+	uint8_t *buf;
+	bool inside = true;
+
+	if (jmp->op.mem) {
+		m = &jmp->op;
+	} else {
+		for (size_t k = 0; k < have && !m; k++) {
+			const struct insn *in = win_at(c, k);
+			if (in->data.kind == DATA_LOAD &&
+			    in->data.dreg == jmp->op.base) {
+				m = &in->data.mem;
+				esize = in->data.size;
+			}
+		}
+	}
+	if (!m || m->base == DREG_RIP || !(table = jt_base(c, m)))
+		return false;
+	/* The bound: the compare before the nearest ja (cond 7) or jae (3). */
+	for (size_t k = 0; k < have && !n; k++) {
+		const struct insn *in = win_at(c, k);
+		if (in->cls == INSN_JCC && ja < 0 &&
+		    (in->cond == 7 || in->cond == 3))
+			ja = in->cond == 7;
+		else if (in->data.kind == DATA_CMP_IMM && ja >= 0 &&
+			 in->data.imm >= 0 && in->data.imm < JT_MAX)
+			n = (uint64_t)in->data.imm + (uint64_t)ja;
+		else if (in->data.kind == DATA_AND_IMM && ja < 0 &&
+			 in->data.imm > 0 && in->data.imm < JT_MAX &&
+			 !((in->data.imm + 1) & in->data.imm))
+			n = (uint64_t)in->data.imm + 1;
+	}
+	if (!n)
+		return false;
+	buf = xmalloc(n * esize);
+	if (symtab_read(c->st, table, buf, n * esize)) {
+		free(buf);
+		return false;
+	}
+	for (uint64_t i = 0; i < n && inside; i++) {
+		uint64_t to;
+		if (esize == 8) {
+			memcpy(&to, buf + i * 8, 8);
+		} else {
+			int32_t rel;
+			memcpy(&rel, buf + i * 4, 4);
+			to = table + (uint64_t)(int64_t)rel;
+		}
+		inside = symtab_in_ranges(c->f, to);
+	}
+	free(buf);
+	return inside;
+}
+
+/* Keeps the window and the lea addresses up to date with in. */
+static void note_window(struct sites_ctx *c, const struct insn *in)
+{
+	const struct insn_data *d = &in->data;
+
+	if (d->dreg >= 0 && d->dreg < DREG_RIP)
+		c->lea[d->dreg] = d->kind == DATA_LEA && d->mem.base == DREG_RIP &&
+					  d->mem.index < 0
+				  ? in->addr + in->len + (uint64_t)d->mem.disp
+				  : 0;
+	if (in->cls == INSN_RET || in->cls == INSN_JMP ||
+	    in->cls == INSN_JMP_IND) {
+		c->nwin = 0;
+		return;
+	}
+	c->win[c->nwin++ % JT_WINDOW] = *in;
+	/* Keep the ring's index meaningful without overflow. */
+	if (c->nwin >= 2 * JT_WINDOW)
+		c->nwin -= JT_WINDOW;
+}
 
 static int note_site(void *ctx, const struct insn *in)
 {
@@ -726,33 +850,39 @@ static int note_site(void *ctx, const struct insn *in)
 	 * callee's return only. */
 	if (in->cls == INSN_RET ||
 	    (c->f->lang != LANG_GO &&
-	     (in->cls == INSN_JMP_IND ||
+	     ((in->cls == INSN_JMP_IND && !jump_table_inside(c, in)) ||
 	      ((in->cls == INSN_JMP || in->cls == INSN_JCC) &&
 	       !symtab_in_ranges(c->f, in->target)))))
 		VEC_PUSH(&c->v, ((struct ret_site){
 			.addr = in->addr,
 			.kind = in->cls == INSN_RET ? RET_SITE_RET
 						    : RET_SITE_TAILJMP}));
+	note_window(c, in);
 	return 0;
 }
 
 int symtab_return_sites(const struct symtab *st, const struct func *f,
 			struct ret_site **sites, size_t *n, struct errbuf *eb)
 {
-	struct sites_ctx c = {.f = f};
-	int err = symtab_walk_code(st, f, note_site, &c, eb);
+	struct sites_ctx *c = xcalloc(1, sizeof(*c));
+	int err;
 
+	c->st = st;
+	c->f = f;
+	err = symtab_walk_code(st, f, note_site, c, eb);
 	*sites = NULL;
 	*n = 0;
 	if (err) {
-		free(c.v.items);
+		free(c->v.items);
+		free(c);
 		return err;
 	}
-	if (c.v.len)
-		qsort(c.v.items, c.v.len, sizeof(*c.v.items), cmp_site);
-	*sites = c.v.items;
-	*n = c.v.len;
-	return (int)c.v.len;
+	if (c->v.len)
+		qsort(c->v.items, c->v.len, sizeof(*c->v.items), cmp_site);
+	*sites = c->v.items;
+	*n = c->v.len;
+	free(c);
+	return (int)*n;
 }
 
 int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off)

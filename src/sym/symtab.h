@@ -76,6 +76,11 @@ struct func {
 	 * file, params, variadic, ret_type, results. */
 	bool complete;
 	uint64_t die;       /* the DWARF DIE's offset (has_dwarf) */
+	/* An STT_GNU_IFUNC symbol: its resolver (link-time), which low_pc and
+	 * ranges describe until symtab_ifunc_set_impl moves them onto the
+	 * implementation the resolver chose at run time (ifunc_set). */
+	uint64_t ifunc_resolver;
+	bool ifunc_set;
 };
 /* entry_pc: the address where every param's loc is valid. C and C++: low_pc
  * (after an endbr64, if any), where each argument is where the caller put it;
@@ -183,6 +188,22 @@ int symtab_go_g_layout(struct symtab *st, struct go_g_layout *out);
 /* The call frame information's rule for the canonical frame address at
  * link-time pc: CFA = reg + off. -ENOENT when the CFI does not cover pc. */
 int symtab_cfa_rule(struct symtab *st, uint64_t pc, int *reg, int64_t *off);
+
+/* IFUNCs. The GOT slots (link-time addresses in st) that hold, once the
+ * dynamic loader has relocated st, the implementation an IFUNC resolver
+ * chose: first the R_X86_64_IRELATIVE slots whose addend is resolver (an
+ * address of st; 0: none), then the JUMP_SLOT and GLOB_DAT slots naming
+ * the symbol name (NULL: none). Up to max of them; returns the count. */
+size_t symtab_ifunc_slots(struct symtab *st, uint64_t resolver,
+			  const char *name, uint64_t *slots, size_t max);
+/* Makes f (an IFUNC of st, f->ifunc_resolver set) describe impl, the
+ * link-time address of the implementation its resolver chose: f keeps its
+ * name, takes impl's extent (its symbol's, else its .eh_frame FDE's) and,
+ * when a DWARF function starts there, its parameters. The resolver is no
+ * longer traced as f. Returns 0; -EINVAL when impl is no code of st, or
+ * -ENOENT when its extent is unknown (f is left alone). */
+int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
+			  uint64_t impl, struct errbuf *eb);
 
 /* A call (or tail jump) in a function's code, for --follow-calls. */
 struct call_site {

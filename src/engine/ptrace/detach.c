@@ -51,7 +51,7 @@ static int detach_kill(struct engine *e, struct exit_info *ex,
 		/* A fork child not yet let go: it has our int3s. */
 		if (WIFSTOPPED(st) && !pt_thread_find(e, tid) &&
 		    pt_tgid_of(tid) != e->pid)
-			pt_release_child(e, tid, NULL);
+			pt_release_child(e, tid);
 	}
 	e->gone = true;
 	return 0;
@@ -82,8 +82,7 @@ static bool in_vfork(struct engine *e, const struct pt_thread *t)
 
 static bool ours(struct engine *e, uint64_t rip)
 {
-	return pt_probe_find(e, rip - 1) || pt_dead_find(e, rip - 1) ||
-	       (e->tramp && rip - 1 == e->tramp);
+	return pt_probe_find(e, rip - 1) || pt_dead_find(e, rip - 1);
 }
 
 /* Interrupts every thread and waits until each has stopped (but for a
@@ -221,26 +220,13 @@ static void fix_thread(struct engine *e, struct pt_thread *t)
 		t->trapped = trap_queued(t->tid) ? 2 : 0;
 	if (t->trapped)
 		r.rip--;
-	/* At the trampoline (trapped there, or just returned to it): the
-	 * return goes where it would have. */
-	if (e->tramp && r.rip == e->tramp)
-		pt_tramp_pop(e, t, &r, NULL, 0);
 	/* In an out-of-line slot: at its start nothing ran yet; at the jmp
 	 * back the instruction did. */
 	pp = pt_slot_find(e, r.rip, &done);
 	if (pp)
 		r.rip = done ? pp->addr + pp->insn.len : pp->addr;
-	/* Return addresses we replaced, newest first so that a slot taken
-	 * twice ends with the real one. A slot that no longer holds the
-	 * trampoline belongs to a frame that is gone (longjmp): its memory
-	 * may be in use again, so it is left alone. */
-	for (size_t i = t->shadow.len; i-- > 0;) {
-		const struct pt_shadow *rec = &t->shadow.items[i];
-		uint64_t cur;
-		if (!pt_mem_read(e, rec->slot, &cur, 8) && cur == e->tramp)
-			pt_mem_write(e, rec->slot, &rec->orig_ret, 8);
-	}
-	t->shadow.len = 0;
+	/* Pending tail-call returns: nothing of theirs is in the stack. */
+	t->pending.len = 0;
 	if (memcmp(&r, &r0, sizeof(r)))
 		ptrace(PTRACE_SETREGS, t->tid, NULL, &r);
 }
@@ -337,7 +323,7 @@ int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
 	for (size_t i = 0; i < e->orphans.len; i++) {
 		pid_t o = e->orphans.items[i];
 		if (pt_tgid_of(o) != e->pid)
-			pt_release_child(e, o, NULL);
+			pt_release_child(e, o);
 		else
 			ptrace(PTRACE_DETACH, o, NULL, NULL);
 	}

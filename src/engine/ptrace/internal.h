@@ -57,6 +57,13 @@ struct pt_probe {
 	int push_reg;
 	uint64_t slot;         /* HOW_XOL: the copy's address */
 	struct insn insn;
+	/* Tail-call returns waiting here (all threads): addr is a return
+	 * address a tail-called function will come back to (see
+	 * struct pt_pending). A probe that is only that has p ==
+	 * &pt_catch_probe, and its int3 is taken out (disarmed) while none
+	 * waits, so that the code there runs at full speed. */
+	unsigned catches;
+	bool disarmed;
 };
 
 /* One out-of-line page: slots must be within rel32 reach of the code they
@@ -67,11 +74,16 @@ struct pt_xol {
 	size_t size, used;
 };
 
-/* A return address we replaced with the trampoline (tail calls). */
-struct pt_shadow {
-	uint64_t slot;     /* where on the stack the return address lives */
-	uint64_t orig_ret; /* what was there */
-	const struct probe *probe;
+/* A traced function that left by a tail call and has yet to return: its
+ * callee returns to ret with rsp == slot + 8. Caught there by a catch probe
+ * (matched by thread and stack pointer); nothing on the stack is touched, so
+ * that unwinders, exceptions and backtrace() see the program's own frames. */
+struct pt_pending {
+	uint64_t slot;     /* the stack slot of the return address (rsp at the
+	                    * jump, and at the function's entry) */
+	uint64_t ret;      /* the return address in it */
+	const struct probe *probe; /* the TAILJMP probe that jumped */
+	uint64_t target;   /* where it jumped: the callee */
 };
 
 enum pt_tstate {
@@ -98,7 +110,7 @@ struct pt_thread {
 	/* detach's bookkeeping */
 	bool want;           /* interrupted, its stop not yet seen */
 	uint8_t trapped;     /* our int3 trapped it: 1 reported, 2 queued */
-	VEC(struct pt_shadow) shadow;
+	VEC(struct pt_pending) pending; /* oldest first */
 };
 
 /* How the engine thread and the target share the CPUs (see ptrace.c). */
@@ -132,8 +144,6 @@ struct engine {
 	VEC(struct pt_probe) dead;
 
 	VEC(struct pt_xol) xols; /* out-of-line pages (none: not mapped) */
-	uint64_t tramp;          /* the tail-call trampoline: an int3, at the
-	                          * start of the first page */
 
 	/* request_stop */
 	pthread_t runner;
@@ -186,7 +196,14 @@ struct pt_probe *pt_dead_find(struct engine *e, uint64_t addr);
  * jmp back). */
 const struct pt_probe *pt_slot_find(struct engine *e, uint64_t rip,
 				    bool *done);
-/* Drops every probe, shadow stack and out-of-line page (the image they
+/* The p of a probe that only catches tail-call returns. */
+extern const struct probe pt_catch_probe;
+/* One more tail-call return waits at addr: arms a catch probe there (a new
+ * one, or the probe already at addr). 0 or -errno (eb set). */
+int pt_catch_add(struct engine *e, uint64_t addr, struct errbuf *eb);
+/* One fewer waits at addr; the last one disarms a catch-only probe. */
+void pt_catch_drop(struct engine *e, uint64_t addr);
+/* Drops every probe, pending tail-call return and out-of-line page (the image they
  * lived in is gone: an exec). */
 void pt_probes_forget(struct engine *e);
 /* forget_probes: drops the probes in [lo, hi) without writing them. */
@@ -202,16 +219,8 @@ void pt_request_stop(struct engine *e);
 int pt_operand(struct engine *e, const struct user_regs_struct *r,
 	       const struct insn *in, uint64_t *out);
 /* A fork child's stop arrived: put the original code back in it and let it
- * go. parent: the thread that forked (its hijacked return addresses are in
- * the child's stack too), or NULL. */
-void pt_release_child(struct engine *e, pid_t child,
-		      const struct pt_thread *parent);
-/* A thread stopped at the trampoline or sent there: pops its shadow stack
- * into regs (rip = the real return address). Calls on_hit for each return
- * when cb is non-NULL. Returns 0, the callback's non-zero, or -errno. */
-int pt_tramp_pop(struct engine *e, struct pt_thread *t,
-		 struct user_regs_struct *r, const struct engine_callbacks *cb,
-		 uint64_t time_ns);
+ * go (its stack is the program's own: nothing else to undo). */
+void pt_release_child(struct engine *e, pid_t child);
 
 /* The thread group of tid (from /proc), or -1. */
 pid_t pt_tgid_of(pid_t tid);

@@ -21,12 +21,10 @@
 #endif
 
 /* An out-of-line page: one slot per probe executed out of line,
- * [instruction (<= 15)][jmp rel32 back (5)]; the first page starts with the
- * trampoline. Pages are never unmapped: after a detach, a signal handler
+ * [instruction (<= 15)][jmp rel32 back (5)]. Pages are never unmapped: after a detach, a signal handler
  * may still return into a slot (which then does what the code did). */
 #define XOL_SIZE (64u << 10)
 #define XOL_SLOT 32u
-#define XOL_FIRST 16u
 
 static size_t probe_hash(uint64_t addr, size_t cap)
 {
@@ -75,9 +73,8 @@ void pt_probes_forget(struct engine *e)
 	e->probe_cap = e->nprobes = 0;
 	VEC_FREE(&e->dead);
 	VEC_FREE(&e->xols);
-	e->tramp = 0;
 	for (size_t i = 0; i < e->threads.len; i++)
-		e->threads.items[i].shadow.len = 0;
+		e->threads.items[i].pending.len = 0;
 }
 
 struct pt_probe *pt_dead_find(struct engine *e, uint64_t addr)
@@ -133,37 +130,22 @@ static bool forgotten(const struct probe *p, const struct pt_probe *gone,
 	return false;
 }
 
-/* Drops the shadow records of forgotten probes. A stack slot taken twice
- * (nested tail calls) has its records chained: the newer one's orig_ret is
- * the trampoline. Dropping a record hands its orig_ret up the chain, and the
- * newest record of a slot, when dropped, puts it back on the stack (if the
- * slot still holds the trampoline: otherwise the frame is gone). */
-static void shadow_forget(struct engine *e, struct pt_thread *t,
-			  const struct pt_probe *gone, size_t n)
+/* Drops the pending tail-call returns of forgotten probes: they will not be
+ * reported (their tracepoint is gone). */
+static void pending_forget(struct engine *e, struct pt_thread *t,
+			   const struct pt_probe *gone, size_t n)
 {
 	size_t keep = 0;
 
-	for (size_t i = 0; i < t->shadow.len; i++) {
-		struct pt_shadow *rec = &t->shadow.items[i];
-		size_t k;
-		uint64_t cur;
+	for (size_t i = 0; i < t->pending.len; i++) {
+		const struct pt_pending *rec = &t->pending.items[i];
 
-		if (!forgotten(rec->probe, gone, n)) {
-			t->shadow.items[keep++] = *rec;
-			continue;
-		}
-		for (k = i + 1; k < t->shadow.len; k++)
-			if (t->shadow.items[k].slot == rec->slot)
-				break;
-		if (k < t->shadow.len) {
-			t->shadow.items[k].orig_ret = rec->orig_ret;
-			continue;
-		}
-		if (rec->orig_ret != e->tramp &&
-		    !pt_mem_read(e, rec->slot, &cur, 8) && cur == e->tramp)
-			pt_mem_write(e, rec->slot, &rec->orig_ret, 8);
+		if (forgotten(rec->probe, gone, n))
+			pt_catch_drop(e, rec->ret);
+		else
+			t->pending.items[keep++] = *rec;
 	}
-	t->shadow.len = keep;
+	t->pending.len = keep;
 }
 
 void pt_forget_range(struct engine *e, uint64_t lo, uint64_t hi)
@@ -179,8 +161,8 @@ void pt_forget_range(struct engine *e, uint64_t lo, uint64_t hi)
 	if (e->dead.len == first)
 		return;
 	for (size_t i = 0; i < e->threads.len; i++)
-		shadow_forget(e, &e->threads.items[i], e->dead.items + first,
-			      e->dead.len - first);
+		pending_forget(e, &e->threads.items[i], e->dead.items + first,
+			       e->dead.len - first);
 	/* Only the machine part stays: the probes may be freed by now. */
 	for (size_t i = first; i < e->dead.len; i++)
 		e->dead.items[i].p = e->dead.items[i].entry = NULL;
@@ -556,8 +538,7 @@ static size_t xol_candidates(pid_t tid, uint64_t addr, bool has_target,
 /* Maps a new out-of-line page within rel32 reach of addr (and of target,
  * the operand of a rip-relative instruction there), in a free gap of the
  * address space: MAP_FIXED_NOREPLACE, so that a mapping the target made
- * since we read its maps is never clobbered. The first page starts with the
- * tail-call trampoline. */
+ * since we read its maps is never clobbered. */
 static int xol_map(struct engine *e, uint64_t addr, bool has_target,
 		   uint64_t target, struct errbuf *eb)
 {
@@ -601,15 +582,6 @@ static int xol_map(struct engine *e, uint64_t addr, bool has_target,
 				  "page within 2 GiB of 0x%" PRIx64
 				  " in process %d", addr, (int)e->pid);
 	struct pt_xol x = {.base = ret, .size = XOL_SIZE};
-	if (!e->xols.len) {
-		uint8_t int3 = INT3;
-		err = pt_mem_write(e, ret, &int3, 1);
-		if (err)
-			return errbuf_set(eb, err, "writing the trampoline: %s",
-					  strerror(-err));
-		e->tramp = ret;
-		x.used = XOL_FIRST;
-	}
 	VEC_PUSH(&e->xols, x);
 	return 0;
 }
@@ -784,10 +756,13 @@ static int probe_classify(struct pt_probe *pp, struct errbuf *eb)
 	}
 }
 
-int pt_insert_probe(struct engine *e, const struct probe *p,
-		    struct errbuf *eb)
+const struct probe pt_catch_probe = {.kind = PROBE_ENTRY};
+
+/* Puts an int3 at addr for p (addr is p->addr, but for the catch probe). */
+static int insert_at(struct engine *e, const struct probe *p, uint64_t addr,
+		     struct errbuf *eb)
 {
-	struct pt_probe pp = {.p = p, .addr = p->addr};
+	struct pt_probe pp = {.p = p, .addr = addr};
 	uint8_t code[16], int3 = INT3;
 	size_t n = sizeof(code);
 	int err;
@@ -795,7 +770,21 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 	if (e->gone)
 		return errbuf_set(eb, -ESRCH, "process %d is gone",
 				  (int)e->pid);
-	struct pt_probe *old = pt_probe_find(e, p->addr);
+	struct pt_probe *old = pt_probe_find(e, addr);
+	if (old && old->p == &pt_catch_probe && p != &pt_catch_probe) {
+		/* A tracepoint where tail-call returns are caught: one
+		 * probe does both (catches first, see on_trap). */
+		old->p = p;
+		if (old->disarmed) {
+			err = pt_mem_write(e, addr, &int3, 1);
+			if (err)
+				return errbuf_set(eb, err, "cannot write a "
+						  "breakpoint at 0x%" PRIx64
+						  ": %s", addr, strerror(-err));
+			old->disarmed = false;
+		}
+		return 0;
+	}
 	if (old) {
 		/* One entry and one return may share an address: a function
 		 * whose first instruction is its ret. */
@@ -811,53 +800,90 @@ int pt_insert_probe(struct engine *e, const struct probe *p,
 			return 0;
 		}
 		return errbuf_set(eb, -EEXIST, "a probe is already at 0x%"
-				  PRIx64, p->addr);
+				  PRIx64, addr);
 	}
 	/* The instruction may end just before an unmapped page. */
-	while ((err = pt_mem_read(e, p->addr, code, n)) && n > 1) {
-		uint64_t page_end = (p->addr | 0xfff) + 1;
-		n = page_end - p->addr < n ? page_end - p->addr : n - 1;
+	while ((err = pt_mem_read(e, addr, code, n)) && n > 1) {
+		uint64_t page_end = (addr | 0xfff) + 1;
+		n = page_end - addr < n ? page_end - addr : n - 1;
 	}
 	if (err)
 		return errbuf_set(eb, err, "cannot read code at 0x%" PRIx64
-				  ": %s", p->addr, strerror(-err));
+				  ": %s", addr, strerror(-err));
 	/* Decode the original code, not our int3s in it: live ones, and
 	 * forgotten ones whose int3 is still there (the code was not
 	 * unmapped after all). */
 	for (size_t i = 0; i < n; i++) {
-		struct pt_probe *o = pt_probe_find(e, p->addr + i);
+		struct pt_probe *o = pt_probe_find(e, addr + i);
 		if (!o && code[i] == INT3)
-			o = pt_dead_find(e, p->addr + i);
+			o = pt_dead_find(e, addr + i);
 		if (o)
 			code[i] = o->orig;
 	}
 	pp.orig = code[0];
-	err = x86_decode(code, n, p->addr, &pp.insn);
+	err = x86_decode(code, n, addr, &pp.insn);
 	if (err)
 		return errbuf_set(eb, err, "cannot decode the instruction at "
-				  "0x%" PRIx64, p->addr);
+				  "0x%" PRIx64, addr);
 	err = probe_classify(&pp, eb);
 	if (err)
 		return err;
-	/* The first page holds the trampoline, which any probe may need. */
-	if (!e->xols.len) {
-		err = xol_map(e, p->addr, false, 0, eb);
-		if (err)
-			return err;
-	}
 	if (pp.how == HOW_XOL) {
 		err = xol_slot(e, &pp, eb);
 		if (err)
 			return err;
 	}
-	err = pt_mem_write(e, p->addr, &int3, 1);
+	err = pt_mem_write(e, addr, &int3, 1);
 	if (err)
 		return errbuf_set(eb, err, "cannot write a breakpoint at 0x%"
-				  PRIx64 ": %s", p->addr, strerror(-err));
+				  PRIx64 ": %s", addr, strerror(-err));
 	probe_put(e, &pp);
 	/* A trap at this address is the new probe's from now on. */
 	for (size_t i = 0; i < e->dead.len; i++)
-		if (e->dead.items[i].addr == p->addr)
+		if (e->dead.items[i].addr == addr)
 			e->dead.items[i--] = e->dead.items[--e->dead.len];
 	return 0;
+}
+
+int pt_insert_probe(struct engine *e, const struct probe *p,
+		    struct errbuf *eb)
+{
+	return insert_at(e, p, p->addr, eb);
+}
+
+int pt_catch_add(struct engine *e, uint64_t addr, struct errbuf *eb)
+{
+	struct pt_probe *pp = pt_probe_find(e, addr);
+	uint8_t int3 = INT3;
+	int err;
+
+	if (!pp) {
+		err = insert_at(e, &pt_catch_probe, addr, eb);
+		if (err)
+			return err;
+		pp = pt_probe_find(e, addr);
+	} else if (pp->disarmed) {
+		err = pt_mem_write(e, addr, &int3, 1);
+		if (err)
+			return errbuf_set(eb, err, "cannot write a breakpoint "
+					  "at 0x%" PRIx64 ": %s", addr,
+					  strerror(-err));
+		pp->disarmed = false;
+	}
+	pp->catches++;
+	return 0;
+}
+
+void pt_catch_drop(struct engine *e, uint64_t addr)
+{
+	struct pt_probe *pp = pt_probe_find(e, addr);
+
+	if (!pp || !pp->catches || --pp->catches ||
+	    pp->p != &pt_catch_probe)
+		return;
+	/* Kept in the table (its out-of-line slot is reused when a return
+	 * waits here again); a thread that trapped on it before is still
+	 * recognised (on_trap). */
+	if (!pt_mem_write(e, addr, &pp->orig, 1))
+		pp->disarmed = true;
 }

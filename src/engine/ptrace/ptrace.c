@@ -57,7 +57,7 @@ void pt_thread_remove(struct engine *e, pid_t tid)
 	for (size_t i = 0; i < e->threads.len; i++) {
 		if (e->threads.items[i].tid != tid)
 			continue;
-		VEC_FREE(&e->threads.items[i].shadow);
+		VEC_FREE(&e->threads.items[i].pending);
 		e->threads.items[i] = e->threads.items[--e->threads.len];
 		return;
 	}
@@ -339,7 +339,7 @@ static void ops_close(struct engine *e)
 	}
 	pt_pin_widen(e);
 	for (size_t i = 0; i < e->threads.len; i++)
-		VEC_FREE(&e->threads.items[i].shadow);
+		VEC_FREE(&e->threads.items[i].pending);
 	VEC_FREE(&e->threads);
 	VEC_FREE(&e->orphans);
 	VEC_FREE(&e->passengers);

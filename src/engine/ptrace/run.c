@@ -209,35 +209,106 @@ int pt_operand(struct engine *e, const struct user_regs_struct *r,
 	return pt_mem_read(e, a, out, 8);
 }
 
-int pt_tramp_pop(struct engine *e, struct pt_thread *t,
-		 struct user_regs_struct *r, const struct engine_callbacks *cb,
-		 uint64_t time_ns)
+static bool in_ranges(const struct probe *p, uint64_t a);
+
+/* The tail-call returns of t that come back here (rip at a catch probe's
+ * address, before the instruction there ran): those whose return address
+ * is rip and whose slot the ret just popped. Newest first: nested tail
+ * calls sharing one slot return innermost first. Each is reported with the
+ * registers as they are (the callee's results) and the stack pointer the
+ * function had at its entry. Returns RUN_STOP when a callback asked. */
+static int catch_returns(struct engine *e, const struct engine_callbacks *cb,
+			 struct pt_thread *t, struct user_regs_struct *r,
+			 uint64_t time_ns)
 {
 	int stop = 0;
 
-	while (e->tramp && r->rip == e->tramp) {
-		/* The ret that brought us here popped the slot just below
-		 * rsp. Records below it belong to frames a longjmp (or an
-		 * exception) skipped: they will never return. */
-		uint64_t slot = r->rsp - 8;
-		struct pt_shadow rec;
+	for (size_t i = t->pending.len; i-- > 0;) {
+		struct pt_pending rec = t->pending.items[i];
 
-		while (t->shadow.len &&
-		       t->shadow.items[t->shadow.len - 1].slot < slot)
-			t->shadow.len--;
-		if (!t->shadow.len)
-			return -EFAULT;
-		rec = t->shadow.items[--t->shadow.len];
-		r->rip = rec.orig_ret;
-		if (cb) {
-			struct user_regs_struct at = *r;
-			at.rip = e->tramp;
-			if (call_hit(e, cb, t->tid, &at, rec.probe, true, slot,
-				     time_ns))
-				stop = RUN_STOP;
-		}
+		if (rec.ret != r->rip || rec.slot + 8 != r->rsp)
+			continue;
+		memmove(&t->pending.items[i], &t->pending.items[i + 1],
+			(t->pending.len - i - 1) * sizeof(rec));
+		t->pending.len--;
+		pt_catch_drop(e, rec.ret);
+		if (call_hit(e, cb, t->tid, r, rec.probe, true, rec.slot,
+			     time_ns))
+			stop = RUN_STOP;
 	}
 	return stop;
+}
+
+/* The target of the direct call that pushed return address ret, or 0
+ * (another kind of call, or unreadable). */
+static uint64_t called_from(struct engine *e, uint64_t ret)
+{
+	const struct pt_probe *pp = pt_probe_find(e, ret - 5);
+	uint8_t b[5];
+	int32_t rel;
+
+	if (pt_mem_read(e, ret - 5, b, sizeof(b)))
+		return 0;
+	if (pp)
+		b[0] = pp->orig;
+	if (b[0] != 0xe8)
+		return 0;
+	memcpy(&rel, b + 1, 4);
+	return ret + (uint64_t)(int64_t)rel;
+}
+
+/* An entry probe p hit by t with stack pointer rsp: a function entered
+ * with its return address in the slot at rsp. Are the pending returns of
+ * that slot still to come? Not when this is a new call made from the frame
+ * above, after a throw or a longjmp left theirs: a return address that is
+ * not theirs says so, and so does a direct call to this very function
+ * before it, unless the newest of them jumped here (a chain of tail calls,
+ * recursive ones included). A chain through a function we do not trace
+ * enters here from a jump to another function: kept. */
+static void pending_reentered(struct engine *e, struct pt_thread *t,
+			      const struct probe *p, uint64_t rsp)
+{
+	const struct pt_pending *rec = NULL;
+	uint64_t ret, callee;
+	size_t keep = 0;
+	bool stale;
+
+	for (size_t i = t->pending.len; i-- > 0 && !rec;)
+		if (t->pending.items[i].slot == rsp)
+			rec = &t->pending.items[i];
+	if (!rec || !p->nranges || pt_mem_read(e, rsp, &ret, 8))
+		return;
+	callee = called_from(e, ret);
+	stale = ret != rec->ret ||
+		(!in_ranges(p, rec->target) && callee && in_ranges(p, callee));
+	for (size_t i = 0; i < t->pending.len; i++) {
+		const struct pt_pending *o = &t->pending.items[i];
+
+		if (o->slot < rsp || (o->slot == rsp && (stale || o->ret != ret)))
+			pt_catch_drop(e, o->ret);
+		else
+			t->pending.items[keep++] = *o;
+	}
+	t->pending.len = keep;
+}
+
+/* t is at stack pointer rsp: the pending returns whose return address
+ * slot is below it were popped without coming back (a throw, a longjmp)
+ * and will never return. */
+static void pending_unwound(struct engine *e, struct pt_thread *t,
+			    uint64_t rsp)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < t->pending.len; i++) {
+		const struct pt_pending *rec = &t->pending.items[i];
+
+		if (rec->slot < rsp)
+			pt_catch_drop(e, rec->ret);
+		else
+			t->pending.items[keep++] = *rec;
+	}
+	t->pending.len = keep;
 }
 
 static bool in_ranges(const struct probe *p, uint64_t a)
@@ -264,7 +335,7 @@ static int push_and_go(struct engine *e, struct user_regs_struct *r,
 
 /* Moves a thread stopped on pp's int3 (regs with rip = pp->addr) past the
  * displaced instruction, in the registers (and the stack) only. pp->p is
- * NULL for a forgotten probe: nothing is hijacked for it. */
+ * NULL for a forgotten probe: no tail-call return is awaited for it. */
 static int step_past(struct engine *e, struct pt_thread *t,
 		     const struct pt_probe *pp, struct user_regs_struct *r)
 {
@@ -329,26 +400,18 @@ static int step_past(struct engine *e, struct pt_thread *t,
 		else if ((err = pt_operand(e, r, in, &v)))
 			return err;
 		/* A jump that leaves its function is a tail call: the
-		 * callee returns to our caller. Catch that return with the
-		 * trampoline in place of the return address. */
+		 * callee returns to our caller, where a catch probe waits
+		 * for this thread at this stack depth. A return address we
+		 * cannot probe loses this one return, nothing else. */
 		if (pp->p && pp->p->kind == PROBE_TAILJMP && v != next &&
-		    !in_ranges(pp->p, v) && e->tramp) {
-			struct pt_shadow rec = {.slot = r->rsp,
-						.probe = pp->p};
-			err = pt_mem_read(e, r->rsp, &rec.orig_ret, 8);
-			if (!err)
-				err = pt_mem_write(e, r->rsp, &e->tramp, 8);
-			if (err)
-				return err;
-			/* A real return address at or above the newest
-			 * records: their frames were left by longjmp or a
-			 * throw, and will never return. */
-			if (rec.orig_ret != e->tramp)
-				while (t->shadow.len &&
-				       t->shadow.items[t->shadow.len - 1].slot <=
-					       rec.slot)
-					t->shadow.len--;
-			VEC_PUSH(&t->shadow, rec);
+		    !in_ranges(pp->p, v)) {
+			struct pt_pending rec = {.slot = r->rsp,
+						 .probe = pp->p, .target = v};
+
+			pending_unwound(e, t, r->rsp);
+			if (!pt_mem_read(e, r->rsp, &rec.ret, 8) &&
+			    !pt_catch_add(e, rec.ret, NULL))
+				VEC_PUSH(&t->pending, rec);
 		}
 		r->rip = v;
 		return 0;
@@ -400,29 +463,22 @@ static bool wait_first_stop(struct engine *e, pid_t child)
 }
 
 /* Puts the original code back in a fork child (a copy of our memory, int3s
- * included) and gives it the CPUs it would have had. */
-static void child_restore(struct engine *e, pid_t child,
-			  const struct pt_thread *parent)
+ * included: its stack is the program's own) and gives it the CPUs it would
+ * have had. */
+static void child_restore(struct engine *e, pid_t child)
 {
 	for (size_t i = 0; i < e->probe_cap; i++) {
 		const struct pt_probe *pp = &e->probes[i];
 		if (pp->p)
 			pt_poke(child, pp->addr, &pp->orig, 1);
 	}
-	/* Newest first, so that a slot hijacked twice (nested tail calls)
-	 * ends with the oldest, real return address. */
-	if (parent)
-		for (size_t i = parent->shadow.len; i-- > 0;)
-			pt_poke(child, parent->shadow.items[i].slot,
-				&parent->shadow.items[i].orig_ret, 8);
 	if (e->pinned)
 		sched_setaffinity(child, sizeof(e->orig_cpus), &e->orig_cpus);
 }
 
-void pt_release_child(struct engine *e, pid_t child,
-		      const struct pt_thread *parent)
+void pt_release_child(struct engine *e, pid_t child)
 {
-	child_restore(e, child, parent);
+	child_restore(e, child);
 	ptrace(PTRACE_DETACH, child, NULL, NULL);
 }
 
@@ -539,13 +595,13 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 		return;
 	if (e->order) {
 		/* It has the seccomp filter too: see struct engine. */
-		child_restore(e, child, pt_thread_find(e, tid));
+		child_restore(e, child);
 		VEC_PUSH(&e->orphans, child); /* stopped: passenger_add
 		                               * resumes it */
 		passenger_add(e, child);
 		return;
 	}
-	pt_release_child(e, child, pt_thread_find(e, tid));
+	pt_release_child(e, child);
 }
 
 bool pt_is_group_stop(int st)
@@ -580,7 +636,7 @@ void pt_exec_reset(struct engine *e, const struct engine_callbacks *cb)
 	t->group_stop = false;
 	t->want = false;
 	t->trapped = 0;
-	/* The image the probes, slots and trampoline lived in is gone. */
+	/* The image the probes and slots lived in is gone. */
 	pt_probes_forget(e);
 	pt_memfd_open(e, NULL);
 	pt_read_bias(e, NULL);
@@ -700,14 +756,6 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 	/* Held while the callbacks run: one that inserts a probe may need a
 	 * stopped thread to map an out-of-line page with, and this one is. */
 	t->state = TS_HELD;
-	if (e->tramp && r.rip - 1 == e->tramp) {
-		r.rip = e->tramp;
-		err = pt_tramp_pop(e, t, &r, cb, time_ns);
-		if (err < 0)
-			goto lost_return;
-		stop = err;
-		goto resume;
-	}
 	pp = pt_probe_find(e, r.rip - 1);
 	if (!pp)
 		return on_stray_trap(e, t, &r, &r0, eb);
@@ -715,17 +763,29 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 	 * the hash entry. */
 	cur = *pp;
 	r.rip = cur.addr;
-	if (cur.entry && call_hit(e, cb, tid, &r, cur.entry, false, r.rsp,
-				  time_ns))
+	/* Tail-call returns first: they came back here before the code at
+	 * this address (a tracepoint too, maybe) runs. A probe that is only
+	 * a catch (armed or disarmed since the trap) reports nothing else. */
+	if (t->pending.len) {
+		stop = catch_returns(e, cb, t, &r, time_ns);
+		pending_unwound(e, t, r.rsp);
+	}
+	if (cur.p == &pt_catch_probe)
+		cur.p = NULL;
+	if (t->pending.len && cur.p && (cur.entry || cur.p->kind == PROBE_ENTRY))
+		pending_reentered(e, t, cur.entry ? cur.entry : cur.p, r.rsp);
+	if (cur.p && cur.entry && call_hit(e, cb, tid, &r, cur.entry, false,
+					   r.rsp, time_ns))
 		stop = RUN_STOP;
 	/* A tail-call probe reports nothing here: the return it stands for
-	 * comes through the trampoline, or through the function's rets
-	 * when the jump stays inside. */
-	if (cur.p->kind != PROBE_TAILJMP && (!cur.entry || still_there(e, &cur)) &&
+	 * comes through the catch probe at the return address, or through
+	 * the function's rets when the jump stays inside. */
+	if (cur.p && cur.p->kind != PROBE_TAILJMP &&
+	    (!cur.entry || still_there(e, &cur)) &&
 	    call_hit(e, cb, tid, &r, cur.p, cur.p->kind == PROBE_RETURN,
 		     r.rsp, time_ns))
 		stop = RUN_STOP;
-	if (!still_there(e, &cur))
+	if (cur.p && !still_there(e, &cur))
 		cur.p = NULL;
 	err = step_past(e, t, &cur, &r);
 	if (err) {
@@ -737,15 +797,6 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 				  "cannot emulate the instruction: %s",
 				  (int)tid, cur.addr, strerror(-err));
 	}
-	/* An emulated ret into the trampoline: its return now, without
-	 * another stop. */
-	if (e->tramp && r.rip == e->tramp) {
-		err = pt_tramp_pop(e, t, &r, cb, time_ns);
-		if (err < 0)
-			goto lost_return;
-		stop |= err;
-	}
-resume:
 	if (put_regs(tid, &r, &r0) < 0) {
 		t->state = TS_RUNNING;
 		return 0;
@@ -761,13 +812,6 @@ resume:
 	ptrace(PTRACE_CONT, tid, NULL, NULL);
 	t->state = TS_RUNNING;
 	return 0;
-
-lost_return:
-	/* Nowhere to send it: keep it stopped (a detach must not wait for
-	 * a stop it will never report again). */
-	t->state = TS_HELD;
-	return errbuf_set(eb, err, "thread %d returned through the tail-call "
-			  "trampoline with no saved return address", (int)tid);
 }
 
 /* One wait status. Returns RUN_GO, RUN_STOP, RUN_EXITED or -errno. */
@@ -792,6 +836,9 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 		}
 		if (t) {
 			bool foreign = t->foreign;
+			/* Its awaited returns will not come: let their catch
+			 * probes go (same image: the others still run it). */
+			pending_unwound(e, t, UINT64_MAX);
 			pt_thread_remove(e, tid);
 			if (!foreign && cb && cb->on_thread)
 				cb->on_thread(cb->ctx, tid, false);
