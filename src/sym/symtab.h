@@ -120,6 +120,8 @@ void name_re_free(struct name_re *r);
 
 /* The function whose ranges contain addr (link-time), or NULL. */
 const struct func *symtab_func_at(const struct symtab *st, uint64_t addr);
+/* True when addr (link-time) is in one of f's ranges. */
+bool symtab_in_ranges(const struct func *f, uint64_t addr);
 
 /* The name of the function or ELF symbol containing addr, or NULL. Used to
  * print function pointers. */
