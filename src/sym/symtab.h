@@ -111,7 +111,7 @@ int symtab_match(const struct symtab *st, const char *regexp, size_t **idx,
 		 size_t *n, struct errbuf *eb);
 
 /* A function-name regexp, as symtab_match takes it, for testing names one
- * by one (the outermost matched call of --follow-calls). */
+ * by one (the matched calls of --follow-calls). */
 struct name_re;
 int name_re_compile(struct name_re **out, const char *regexp,
 		    struct errbuf *eb);

@@ -67,3 +67,46 @@ if command -v go >/dev/null; then
 else
 	fail "depth-go: go is needed (scripts/install-deps.sh)"
 fi
+
+# Tail calls: leaf is two levels below top directly, three through tailer,
+# which jumps to it at -O2 (and rtop jumps to tailer): at 2 levels the
+# jump's leaf is not shown, at 3 it is, as at -O0.
+for v in gcc:-O0:pie gcc:-O2:pie clang:-O2:pie; do
+	bin=$(build "$FIX/c/depthtail.c" "$v") || { fail "depth-tail: build $v"; continue; }
+	run_trace "depth-tail2-$v" -- trace --seq-ids -e "$bin" '^(top|rtop)$' --follow-calls 2
+	expect_rc "depth-tail2-$v" 0
+	cat >"$OUT/depth-tail2.want" <<'WANT'
+> thread(1):frame(1) top(1)
+ > thread(1):frame(2) tailer(1)
+ >> thread(1):frame(2) tailer => (3)
+ > thread(1):frame(2) leaf(1)
+ >> thread(1):frame(2) leaf => (2)
+>> thread(1):frame(1) top => (5)
+> thread(1):frame(1) rtop(5)
+ > thread(1):frame(2) tailer(5)
+ >> thread(1):frame(2) tailer => (7)
+>> thread(1):frame(1) rtop => (7)
+Process 1 has exited with status 0
+WANT
+	expect_same "depth-tail2-$v" "$OUT/depth-tail2.want"
+	run_trace "depth-tail3-$v" -- trace --seq-ids -e "$bin" '^(top|rtop)$' --follow-calls 3
+	expect_rc "depth-tail3-$v" 0
+	cat >"$OUT/depth-tail3.want" <<'WANT'
+> thread(1):frame(1) top(1)
+ > thread(1):frame(2) tailer(1)
+  > thread(1):frame(3) leaf(2)
+  >> thread(1):frame(3) leaf => (3)
+ >> thread(1):frame(2) tailer => (3)
+ > thread(1):frame(2) leaf(1)
+ >> thread(1):frame(2) leaf => (2)
+>> thread(1):frame(1) top => (5)
+> thread(1):frame(1) rtop(5)
+ > thread(1):frame(2) tailer(5)
+  > thread(1):frame(3) leaf(6)
+  >> thread(1):frame(3) leaf => (7)
+ >> thread(1):frame(2) tailer => (7)
+>> thread(1):frame(1) rtop => (7)
+Process 1 has exited with status 0
+WANT
+	expect_same "depth-tail3-$v" "$OUT/depth-tail3.want"
+done

@@ -1,6 +1,6 @@
 # --follow-calls N: the matched functions and what they call, N levels
-# deep; each line carries its depth below the outermost matched call of
-# its thread or goroutine (Delve 1.20 has no --follow-calls: the format is
+# deep; each line carries its depth below the innermost matched call of
+# its thread or goroutine (tests/e2e/depth.sh: on the real call path) (Delve 1.20 has no --follow-calls: the format is
 # current Delve's, "> goroutine(1):frame(2) main.f(1)" indented by depth-1).
 for v in gcc:-O0:pie gcc:-O2:pie clang:-O2:pie; do
 	bin=$(build "$FIX/c/follow.c" "$v") || { fail "follow: build $v"; continue; }
