@@ -69,9 +69,11 @@ struct api_tracepoint_result {
 	int thread_id;
 	uint64_t time_ns;     /* CLOCK_REALTIME of the hit */
 	int depth;            /* --follow-calls: the frame's depth below the
-	                       * outermost active call the regexp matched (1:
-	                       * that call); 0 otherwise. Ours ("tinydbgDepth"):
-	                       * Delve's clients count it from the stack. */
+	                       * innermost active call the regexp matched (1:
+	                       * that call), on the real call path, at most
+	                       * TraceFollowCalls; 0 otherwise. Ours
+	                       * ("tinydbgDepth"): Delve's clients count it
+	                       * from the stack. */
 	struct value *input_params;
 	size_t ninput;
 	struct value *return_params;

@@ -145,17 +145,22 @@ void debugger_on_thread(void *ctx, pid_t tid, bool started)
 /* Entry: the activations recorded at or below this frame are gone
  * (longjmp, an exception, a recovered panic, a tail call's frame reused): a
  * live caller's frame is always above. Entry tracepoints sit where each
- * hit is a new call. */
-static void note_entry(struct thread_state *ts, const struct func *fn,
-		       int64_t pos, bool root)
+ * hit is a new call. Returns the call's depth (--follow-calls, else 0);
+ * ra is its return address, read only when following calls. */
+static int note_entry(struct thread_state *ts, const struct tracepoint *tp,
+		      int64_t pos, uint64_t ra)
 {
-	struct frame_mark m = {.fn = fn, .pos = pos, .root = root};
+	struct frame_mark m = {.fn = tp->fn, .bias = tp->mod->bias,
+			       .pos = pos};
 
 	/* A frame at the same place is kept: a tail call's callee reuses
 	 * its caller's, and the caller's return is still to come. */
 	while (ts->stack.len && ts->stack.items[ts->stack.len - 1].pos < pos)
 		ts->stack.len--;
+	if (tp->follow > 0)
+		m.depth = follow_entry_depth(ts, tp, pos, ra);
 	VEC_PUSH(&ts->stack, m);
+	return m.depth;
 }
 
 /* The innermost active call of fn, or -1. */
@@ -427,7 +432,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	struct api_tracepoint_result ev;
 	struct target_access acc = *h->acc;
 	int64_t pos, key, goid = 0;
-	uint64_t stack_hi = 0;
+	uint64_t stack_hi = 0, ra_at, ra = 0;
 	unsigned fake_n = 0;
 	bool own = false;
 	int depth = 0;
@@ -457,6 +462,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	acc.go_fake_n = &fake_n; /* per stop, as Delve's fake addresses */
 	hit_mod = tp->mod;
 	acc.bias = tp->mod->bias;
+	ra_at = h->sp + (uint64_t)tp->cfa_off - 8;
 	pos = (int64_t)(h->sp + (uint64_t)tp->cfa_off);
 	key = h->tid;
 	if (tp->mod->go) {
@@ -475,9 +481,13 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		goto out;
 	}
 	if (!h->is_return) {
-		note_entry(ts, tp->fn, pos, tp->root);
-		if (tp->follow > 0)
-			depth = follow_depth(ts, ts->stack.len - 1);
+		/* Following calls, who called: the return address, just
+		 * below the CFA (one read, no stop; a matched call needs
+		 * none). Unreadable, it names no caller. */
+		if (tp->follow > 0 && !tp->root &&
+		    acc.read_mem(acc.ctx, ra_at, &ra, 8))
+			ra = 0;
+		depth = note_entry(ts, tp, pos, ra);
 	} else {
 		ssize_t i = tp->follow > 0 || tp->fn->ifunc_set
 				    ? mark_of(ts, tp->fn) : -1;
@@ -488,11 +498,12 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		if (i < 0 && tp->fn->ifunc_set)
 			goto out;
 		if (i >= 0 && tp->follow > 0)
-			depth = follow_depth(ts, (size_t)i);
+			depth = ts->stack.items[i].depth;
 		note_return(ts, tp->fn);
 	}
-	/* Following calls, only what runs under a call the regexp matched
-	 * is shown (a callee called from elsewhere is not). */
+	/* Following calls, only what runs within the depth under a call
+	 * the regexp matched is shown (a callee called from elsewhere, or
+	 * deeper, is not; nor is its return). */
 	if (tp->follow > 0 && !depth)
 		goto out;
 	load_event(d, tp, h, &acc, &ev);

@@ -7,9 +7,10 @@
  * the code: each such call instruction gets a TP_CALLSITE tracepoint,
  * whose hit reads the target from the registers and traces that function
  * (and what it calls) before the call runs, if the caller is shallow
- * enough. Depths come from the frame marks of events.c: the distance
- * from the outermost active call of a function the regexp matched, on
- * that thread or goroutine — whatever the regexp is. */
+ * enough. Depths are kept in the frame marks of events.c: the distance
+ * from the innermost active call of a function the regexp matched, on
+ * that thread or goroutine, counted on the real call path (each call's
+ * return address must be in its traced caller), whatever the regexp is. */
 #include "debugger/internal.h"
 
 #include <errno.h>
@@ -181,12 +182,31 @@ void follow_add_callsites(struct debugger *d, struct module *mod,
 	free(cs);
 }
 
-int follow_depth(const struct thread_state *ts, size_t i)
+int follow_entry_depth(const struct thread_state *ts,
+		       const struct tracepoint *tp, int64_t pos, uint64_t ra)
 {
-	for (size_t r = 0; r <= i && r < ts->stack.len; r++)
-		if (ts->stack.items[r].root)
-			return (int)(i - r) + 1;
-	return 0;
+	const struct frame_mark *c;
+
+	if (tp->root)
+		return 1;
+	if (!ts->stack.len)
+		return 0;
+	c = &ts->stack.items[ts->stack.len - 1];
+	/* Every function within follow - 1 levels of a matched call is
+	 * traced, so a call within follow levels has a traced caller, the
+	 * innermost activation: its return address is in that caller's code
+	 * (ra - 1: the call may be the caller's last instruction). A return
+	 * address elsewhere means an untraced function called it: the call
+	 * is deeper than follow (a function near a matched one on one path
+	 * may be far below it on another), or under no matched call at
+	 * all. A tail call's callee has its caller's frame (the same pos)
+	 * and returns where its caller would: it counts one below the
+	 * caller, as the static walk counts a jump out of a function. */
+	if (c->pos != pos && !symtab_in_ranges(c->fn, ra - 1 - c->bias))
+		return 0;
+	if (!c->depth || c->depth >= tp->follow)
+		return 0;
+	return c->depth + 1;
 }
 
 static int vreg_read(const struct target_access *acc, int reg, uint64_t *v)
@@ -228,10 +248,11 @@ void follow_on_callsite(struct debugger *d, const struct tracepoint *tp,
 	uint64_t target;
 	int depth;
 
-	/* The caller must be the traced call on top, and shallow enough. */
+	/* The caller must be the traced call on top, shown and shallow
+	 * enough. */
 	if (!ts->stack.len || ts->stack.items[ts->stack.len - 1].fn != tp->fn)
 		return;
-	depth = follow_depth(ts, ts->stack.len - 1);
+	depth = ts->stack.items[ts->stack.len - 1].depth;
 	if (!depth || depth + 1 > tp->follow ||
 	    call_target(&tp->call, h->acc, &target))
 		return;

@@ -61,7 +61,7 @@ struct tracepoint {
 	                          * Stacktrace): 0 none */
 	int follow;              /* --follow-calls depth, 0 without */
 	bool root;               /* follow: its function matched the regexp
-	                          * (depths count from the outermost such) */
+	                          * (depths count from the innermost such) */
 	struct insn call;        /* TP_CALLSITE: the indirect call */
 	char *root_re;           /* TP_CALLSITE, TP_RESOLVER: the opts of what
 	                          * it finds */
@@ -76,14 +76,18 @@ struct tracepoint {
 
 /* An activation of a traced function on one thread or goroutine: entries
  * push, returns pop; frames skipped by longjmp, an exception or a
- * recovered panic are dropped by position. The call depth (--follow-calls)
- * is read from it. pos is the frame's CFA: a C stack never moves; a
- * goroutine's does, so there it is the CFA's distance below the stack's
- * top, negated (in both, a deeper frame has a smaller pos). */
+ * recovered panic are dropped by position. pos is the frame's CFA: a C
+ * stack never moves; a goroutine's does, so there it is the CFA's distance
+ * below the stack's top, negated (in both, a deeper frame has a smaller
+ * pos). */
 struct frame_mark {
 	const struct func *fn;
+	uint64_t bias;  /* fn's module's: fn's ranges + bias hold its code */
 	int64_t pos;
-	bool root;      /* --follow-calls: a function the regexp matched */
+	int depth;      /* --follow-calls: its depth below the innermost
+	                 * active call the regexp matched (1: that call),
+	                 * on the real call path; 0: not shown (deeper than
+	                 * --follow-calls, or under no matched call) */
 };
 
 /* key: the thread id, or for a goroutine -(goid + 1). */
@@ -220,9 +224,14 @@ void follow_add_callsites(struct debugger *d, struct module *mod,
  * function about to be called, when within depth. */
 void follow_on_callsite(struct debugger *d, const struct tracepoint *tp,
 			const struct hit *h, struct thread_state *ts);
-/* The depth of ts's frame i below the outermost root frame (1: that
- * frame), 0 when no root frame is active. */
-int follow_depth(const struct thread_state *ts, size_t i);
+/* The depth (--follow-calls) of a call entering tp's function, whose frame
+ * is at pos and whose return address is ra (the caller's code), given the
+ * activations ts holds once those at or below pos are dropped: 1 when the
+ * regexp matched it; its caller's depth + 1 when the caller is ts's
+ * innermost activation (or, the same pos, a tail call from it) and that
+ * stays within tp->follow; else 0 (not shown). */
+int follow_entry_depth(const struct thread_state *ts,
+		       const struct tracepoint *tp, int64_t pos, uint64_t ra);
 void follow_free(struct debugger *d);
 
 /* The engine callback: turns a hit into a queued event. */

@@ -99,8 +99,6 @@ struct symtab {
 
 /* symtab.c */
 bool symtab_addr_exec(const struct symtab *st, uint64_t addr);
-/* True when addr is in one of f's ranges. */
-bool symtab_in_ranges(const struct func *f, uint64_t addr);
 struct insn;
 /* Calls fn on each instruction of f's code, in address order per range
  * (a range ends early at undecodable bytes). Stops at fn's first non-zero

@@ -137,7 +137,7 @@ int symtab_match_inlined(const struct symtab *st, const char *regexp,
 			 const char ***names, size_t *n, struct errbuf *eb);
 
 /* A function-name regexp, as symtab_match takes it, for testing names one
- * by one (the outermost matched call of --follow-calls). */
+ * by one (the matched calls of --follow-calls). */
 struct name_re;
 int name_re_compile(struct name_re **out, const char *regexp,
 		    struct errbuf *eb);
@@ -149,6 +149,8 @@ void name_re_free(struct name_re *r);
 
 /* The function whose ranges contain addr (link-time), or NULL. */
 const struct func *symtab_func_at(const struct symtab *st, uint64_t addr);
+/* True when addr (link-time) is in one of f's ranges. */
+bool symtab_in_ranges(const struct func *f, uint64_t addr);
 
 /* The name of the function or ELF symbol containing addr, or NULL. Used to
  * print function pointers. */

@@ -1,45 +1,61 @@
 # --follow-calls N: the matched functions and what they call, N levels
-# deep; each line carries its depth below the outermost matched call of
-# its thread or goroutine (Delve 1.20 has no --follow-calls: the format is
+# deep; each line carries its depth below the innermost matched call of
+# its thread or goroutine (tests/e2e/depth.sh: on the real call path) (Delve 1.20 has no --follow-calls: the format is
 # current Delve's, "> goroutine(1):frame(2) main.f(1)" indented by depth-1).
 for v in gcc:-O0:pie gcc:-O2:pie clang:-O2:pie; do
 	bin=$(build "$FIX/c/follow.c" "$v") || { fail "follow: build $v"; continue; }
 
-	# Recursion deepens: rec(3) at frame 1 ... rec(0) at frame 4, and
-	# leaf, which rec calls, below it.
+	# Recursion: each call the regexp matches is at frame 1 (depths count
+	# from the innermost matched call, so that every frame(N) is within
+	# --follow-calls N), and leaf, which rec calls, below it.
 	run_trace "follow-rec-$v" -- trace --seq-ids -e "$bin" '^rec$' --follow-calls 2
 	expect_rc "follow-rec-$v" 0
 	cat >"$OUT/follow-rec.want" <<'WANT'
 > thread(1):frame(1) rec(3)
- > thread(1):frame(2) rec(2)
-  > thread(1):frame(3) rec(1)
-   > thread(1):frame(4) rec(0)
-    > thread(1):frame(5) leaf(0)
-    >> thread(1):frame(5) leaf => (1)
-   >> thread(1):frame(4) rec => (1)
-  >> thread(1):frame(3) rec => (2)
- >> thread(1):frame(2) rec => (3)
+> thread(1):frame(1) rec(2)
+> thread(1):frame(1) rec(1)
+> thread(1):frame(1) rec(0)
+ > thread(1):frame(2) leaf(0)
+ >> thread(1):frame(2) leaf => (1)
+>> thread(1):frame(1) rec => (1)
+>> thread(1):frame(1) rec => (2)
+>> thread(1):frame(1) rec => (3)
 >> thread(1):frame(1) rec => (4)
 Process 1 has exited with status 0
 WANT
 	expect_same "follow-rec-$v" "$OUT/follow-rec.want"
 
-	# Mutual recursion, and a regexp that is no plain name: the depth
-	# counts from the outermost call the regexp matched.
+	# Mutual recursion, and a regexp that is no plain name: every call it
+	# matches is a frame 1, whatever matched call it runs under.
 	run_trace "follow-mutual-$v" -- trace --seq-ids -e "$bin" '^(even|odd)$' --follow-calls 1
 	expect_rc "follow-mutual-$v" 0
 	cat >"$OUT/follow-mutual.want" <<'WANT'
 > thread(1):frame(1) even(3)
- > thread(1):frame(2) odd(2)
-  > thread(1):frame(3) even(1)
-   > thread(1):frame(4) odd(0)
-   >> thread(1):frame(4) odd => (0)
-  >> thread(1):frame(3) even => (0)
- >> thread(1):frame(2) odd => (0)
+> thread(1):frame(1) odd(2)
+> thread(1):frame(1) even(1)
+> thread(1):frame(1) odd(0)
+>> thread(1):frame(1) odd => (0)
+>> thread(1):frame(1) even => (0)
+>> thread(1):frame(1) odd => (0)
 >> thread(1):frame(1) even => (0)
 Process 1 has exited with status 0
 WANT
 	expect_same "follow-mutual-$v" "$OUT/follow-mutual.want"
+	# From even alone, odd is one level down, and even under it two.
+	run_trace "follow-mutual2-$v" -- trace --seq-ids -e "$bin" '^even$' --follow-calls 2
+	expect_rc "follow-mutual2-$v" 0
+	cat >"$OUT/follow-mutual2.want" <<'WANT'
+> thread(1):frame(1) even(3)
+ > thread(1):frame(2) odd(2)
+> thread(1):frame(1) even(1)
+ > thread(1):frame(2) odd(0)
+ >> thread(1):frame(2) odd => (0)
+>> thread(1):frame(1) even => (0)
+ >> thread(1):frame(2) odd => (0)
+>> thread(1):frame(1) even => (0)
+Process 1 has exited with status 0
+WANT
+	expect_same "follow-mutual2-$v" "$OUT/follow-mutual2.want"
 
 	# A call through a pointer: inc is found when twice calls it, and
 	# leaf under it (3 levels); with 2 levels leaf is not followed.
