@@ -64,11 +64,13 @@ printf '%s\n' '> thread(1): twice(3)' '>> thread(1): twice => (6)' \
 	'Process 1 has exited with status 0' >"$OUT/inlined-O0.want"
 expect_same inlined-O0 "$OUT/inlined-O0.want"
 
-# --follow-calls: a clone counts as a call of the function the regexp names.
+# --follow-calls: a clone counts as a call of the function the regexp names,
+# so, as every matched call, it is at frame(1) (depth counts from the
+# innermost matched call).
 bin=$(build "$FIX/c/clones.c" gcc:-O2:pie)
 run_trace clones-follow -- trace --seq-ids -e "$bin" '^work$' --follow-calls 2
 printf '%s\n' '> thread(1):frame(1) work.part.0(3)' '>> thread(1):frame(1) work.part.0 => (4312)' \
-	'> thread(1):frame(1) work(4)' ' > thread(1):frame(2) work.part.0(4)' \
-	' >> thread(1):frame(2) work.part.0 => (10758)' '>> thread(1):frame(1) work => (10758)' \
+	'> thread(1):frame(1) work(4)' '> thread(1):frame(1) work.part.0(4)' \
+	'>> thread(1):frame(1) work.part.0 => (10758)' '>> thread(1):frame(1) work => (10758)' \
 	'Process 1 has exited with status 0' >"$OUT/clones-follow.want"
 expect_same clones-follow "$OUT/clones-follow.want"
