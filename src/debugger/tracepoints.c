@@ -32,6 +32,23 @@ struct list_args {
 	size_t n;
 };
 
+/* Sorts NAMES and frees the repeats: returns how many stay, in order. */
+static size_t sort_unique(char **names, size_t n)
+{
+	size_t u = 0;
+
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (u && !strcmp(names[u - 1], names[i])) {
+			free(names[i]);
+			continue;
+		}
+		names[u++] = names[i];
+	}
+	return u;
+}
+
 static int job_list(struct debugger *d, void *arg, struct errbuf *eb)
 {
 	struct list_args *a = arg;
@@ -62,20 +79,10 @@ static int job_list(struct debugger *d, void *arg, struct errbuf *eb)
 			VEC_PUSH(&out, xstrdup(symtab_func(mod->st, idx[i])->name));
 		free(idx);
 	}
-	if (out.len)
-		qsort(out.items, out.len, sizeof(*out.items), cmp_str);
 	/* Several functions may share a name (static functions, C++
 	 * overloads, the same name in two libraries): a name stands for all. */
-	size_t u = 0;
-	for (size_t i = 0; i < out.len; i++) {
-		if (u && !strcmp(out.items[u - 1], out.items[i])) {
-			free(out.items[i]);
-			continue;
-		}
-		out.items[u++] = out.items[i];
-	}
 	a->names = out.items;
-	a->n = u;
+	a->n = sort_unique(out.items, out.len);
 	return 0;
 }
 
@@ -96,7 +103,6 @@ static int job_inlined(struct debugger *d, void *arg, struct errbuf *eb)
 {
 	struct list_args *a = arg;
 	VEC(char *) out = {0};
-	size_t u = 0;
 
 	for (size_t m = 0; m < d->mods.len; m++) {
 		struct module *mod = d->mods.items[m];
@@ -117,17 +123,8 @@ static int job_inlined(struct debugger *d, void *arg, struct errbuf *eb)
 			VEC_PUSH(&out, xstrdup(names[i]));
 		free(names);
 	}
-	if (out.len)
-		qsort(out.items, out.len, sizeof(*out.items), cmp_str);
-	for (size_t i = 0; i < out.len; i++) {
-		if (u && !strcmp(out.items[u - 1], out.items[i])) {
-			free(out.items[i]);
-			continue;
-		}
-		out.items[u++] = out.items[i];
-	}
 	a->names = out.items;
-	a->n = u;
+	a->n = sort_unique(out.items, out.len);
 	return 0;
 }
 
