@@ -187,6 +187,7 @@ static void tracepoint_free(struct tracepoint *tp)
 	free(tp->root_re);
 	loc_release(&tp->ret_loc);
 	free(tp->rt_ranges);
+	VEC_FREE(&tp->also);
 	free(tp);
 }
 
@@ -206,15 +207,44 @@ static int tracepoint_insert(struct debugger *d, struct tracepoint *tp,
 	return 0;
 }
 
-/* An entry and a return tracepoint may share an address (a function that
- * is a lone ret); two of one kind may not. */
-static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
+/* The live tracepoint of that kind at addr, or NULL. */
+static struct tracepoint *tracepoint_at(struct debugger *d, uint64_t addr,
+					bool is_ret)
 {
 	for (size_t i = 0; i < d->tps.len; i++) {
 		struct tracepoint *tp = d->tps.items[i];
 		if (!tp->dead && tp->probe.addr == addr && tp->is_ret == is_ret)
-			return true;
+			return tp;
 	}
+	return NULL;
+}
+
+/* An entry and a return tracepoint may share an address (a function that
+ * is a lone ret); two of one kind may not. */
+static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
+{
+	return tracepoint_at(d, addr, is_ret) != NULL;
+}
+
+/* tp (at fn's address) traces fn's code as another IFUNC of fn's image:
+ * both run the implementation one resolver chose (memcpy and memmove on
+ * many CPUs). One tracepoint carries both names. */
+static bool ifunc_sibling(const struct tracepoint *tp, const struct module *mod,
+			  const struct func *fn)
+{
+	return tp->kind == TP_USER && tp->mod == mod && tp->fn &&
+	       tp->fn->ifunc_set && fn->ifunc_set &&
+	       tp->fn->low_pc == fn->low_pc;
+}
+
+/* tp carries fn's name: its own function, or one it was joined by. */
+static bool carries(const struct tracepoint *tp, const struct func *fn)
+{
+	if (tp->fn == fn)
+		return true;
+	for (size_t i = 0; i < tp->also.len; i++)
+		if (tp->also.items[i] == fn)
+			return true;
 	return false;
 }
 
@@ -234,8 +264,12 @@ int tracepoints_insert_internal(struct debugger *d, struct tracepoint *tp,
 bool tracepoints_traced(struct debugger *d, struct module *mod,
 			const struct func *fn)
 {
+	const struct tracepoint *tp;
+
 	fn = symtab_func_load(mod->st, fn);
-	return has_tracepoint_at(d, fn->entry_pc + mod->bias, false);
+	tp = tracepoint_at(d, fn->entry_pc + mod->bias, false);
+	return tp && (!fn->ifunc_set || !ifunc_sibling(tp, mod, fn) ||
+		      carries(tp, fn));
 }
 
 int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
@@ -292,9 +326,15 @@ static int add_entry(struct debugger *d, struct module *mod,
 	struct tracepoint *tp;
 
 	fn = symtab_func_load(mod->st, fn);
-	if (has_tracepoint_at(d, fn->entry_pc + mod->bias, false))
-		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %s",
-				  fn->name);
+	if ((tp = tracepoint_at(d, fn->entry_pc + mod->bias, false))) {
+		if (!ifunc_sibling(tp, mod, fn) || carries(tp, fn))
+			return errbuf_set(eb, -EEXIST,
+					  "Breakpoint exists at %s", fn->name);
+		/* Its calls are told apart at each hit (events.c). */
+		VEC_PUSH(&tp->also, fn);
+		tp->shared = 2;
+		return 0;
+	}
 	tp = tracepoint_new(mod, fn, id);
 	tp->probe.addr = fn->entry_pc + mod->bias;
 	tp->probe.kind = PROBE_ENTRY;
@@ -340,9 +380,14 @@ static int add_return(struct debugger *d, struct module *mod,
 	uint64_t addr = site->addr + mod->bias;
 
 	fn = symtab_func_load(mod->st, same_as_entry(d, mod, fn));
-	if (has_tracepoint_at(d, addr, true))
+	if ((tp = tracepoint_at(d, addr, true))) {
+		/* An IFUNC sharing its implementation with a traced one:
+		 * the return is named by its entry's call (events.c). */
+		if (ifunc_sibling(tp, mod, fn))
+			return 0;
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)addr);
+	}
 	tp = tracepoint_new(mod, fn, id);
 	tp->is_ret = true;
 	tp->stack = o->stack;
@@ -431,6 +476,72 @@ void tracepoints_on_resolver(struct debugger *d, const struct tracepoint *tp,
 		return;
 	if (!tracepoints_traced(d, tp->mod, tp->fn))
 		tracepoints_add_function(d, tp->mod, tp->fn, &o);
+}
+
+/* Whether another IFUNC of tp's image (by another name) runs tp's code:
+ * one resolved, by its address; one not yet, by the GOT slot that holds its
+ * resolver's choice (read, nothing changed: its own tracing, if any, is
+ * its resolver's tracepoints' business). */
+static bool ifunc_shares(struct debugger *d, const struct tracepoint *tp)
+{
+	struct symtab *st = tp->mod->st;
+	size_t n = symtab_nfuncs(st);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct func *f = symtab_func(st, i);
+
+		if (f == tp->fn || !f->ifunc_resolver ||
+		    !strcmp(f->name, tp->fn->name))
+			continue;
+		if (f->ifunc_set ? f->low_pc == tp->fn->low_pc
+				 : modules_ifunc_chosen(d, tp->mod, f) ==
+					   tp->fn->low_pc + tp->mod->bias)
+			return true;
+	}
+	return false;
+}
+
+const struct func *tracepoints_ifunc_called(struct debugger *d,
+					    struct tracepoint *tp,
+					    const struct target_access *acc,
+					    uint64_t ra_at)
+{
+	const struct func *f;
+	struct module *m;
+	const char *name;
+	uint64_t ra;
+
+	/* Found out at the first hit: every IFUNC that will run this code
+	 * has been resolved by then (the loader, or a static program's
+	 * start code, applies them before main). */
+	if (!tp->shared)
+		tp->shared = ifunc_shares(d, tp) ? 2 : 1;
+	if (tp->shared == 1)
+		return tp->fn;
+	if (acc->read_mem(acc->ctx, ra_at, &ra, sizeof(ra)) ||
+	    !(m = module_at(d, ra)) || !m->st)
+		name = NULL;
+	else
+		name = symtab_call_name(m->st, ra - m->bias);
+	if (name && !strcmp(name, tp->fn->name))
+		return tp->fn;
+	for (size_t i = 0; name && i < tp->also.len; i++)
+		if (!strcmp(name, tp->also.items[i]->name))
+			return tp->also.items[i];
+	/* Called by the name of another IFUNC of this image, not traced:
+	 * memmove's call when only memcpy is. */
+	for (size_t nth = 0;
+	     name && (f = symtab_func_named(tp->mod->st, name, nth)); nth++)
+		if (f->ifunc_resolver)
+			return NULL;
+	/* libc's own calls, a tail jump here: by the first of its names in
+	 * alphabetical order, whichever order they were traced in (the
+	 * images loaded later are traced in their symbols' order). */
+	f = tp->fn;
+	for (size_t i = 0; i < tp->also.len; i++)
+		if (strcmp(tp->also.items[i]->name, f->name) < 0)
+			f = tp->also.items[i];
+	return f;
 }
 
 int tracepoints_add_function(struct debugger *d, struct module *mod,
