@@ -390,6 +390,7 @@ void debugger_free(struct debugger *d)
 		free(tp->rt_ranges);
 		free(tp->root_re);
 		VEC_FREE(&tp->also);
+		free(tp->sites);
 		free(tp);
 	}
 	VEC_FREE(&d->tps);

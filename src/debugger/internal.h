@@ -78,7 +78,19 @@ struct tracepoint {
 	int shared;              /* IFUNC entry: 0 not known yet (its first
 	                          * hit finds out); 1 no other IFUNC runs this
 	                          * code; 2 some may: named from the call site */
+	struct site_name *sites; /* shared: the names of the call sites seen
+	                          * (SITE_CACHE, by return address), NULL
+	                          * until the first; emptied when an image
+	                          * goes */
 	struct probe probe;
+};
+
+/* A call site of a shared IFUNC implementation, by its return address, and
+ * the function it calls (NULL: one not traced). ra 0: an empty entry. */
+#define SITE_CACHE 8
+struct site_name {
+	uint64_t ra;
+	const struct func *fn;
 };
 
 /* An activation of a traced function on one thread or goroutine: entries

@@ -188,6 +188,7 @@ static void tracepoint_free(struct tracepoint *tp)
 	loc_release(&tp->ret_loc);
 	free(tp->rt_ranges);
 	VEC_FREE(&tp->also);
+	free(tp->sites);
 	free(tp);
 }
 
@@ -333,6 +334,9 @@ static int add_entry(struct debugger *d, struct module *mod,
 		/* Its calls are told apart at each hit (events.c). */
 		VEC_PUSH(&tp->also, fn);
 		tp->shared = 2;
+		/* Its call sites were not traced calls until now. */
+		if (tp->sites)
+			memset(tp->sites, 0, SITE_CACHE * sizeof(*tp->sites));
 		return 0;
 	}
 	tp = tracepoint_new(mod, fn, id);
@@ -501,27 +505,17 @@ static bool ifunc_shares(struct debugger *d, const struct tracepoint *tp)
 	return false;
 }
 
-const struct func *tracepoints_ifunc_called(struct debugger *d,
-					    struct tracepoint *tp,
-					    const struct target_access *acc,
-					    uint64_t ra_at)
+/* The traced function a call returning to ra was made by: what
+ * tracepoints_ifunc_called returns, decoded. */
+static const struct func *ifunc_site_fn(struct debugger *d,
+					const struct tracepoint *tp,
+					uint64_t ra)
 {
 	const struct func *f;
 	struct module *m;
-	const char *name;
-	uint64_t ra;
+	const char *name = NULL;
 
-	/* Found out at the first hit: every IFUNC that will run this code
-	 * has been resolved by then (the loader, or a static program's
-	 * start code, applies them before main). */
-	if (!tp->shared)
-		tp->shared = ifunc_shares(d, tp) ? 2 : 1;
-	if (tp->shared == 1)
-		return tp->fn;
-	if (acc->read_mem(acc->ctx, ra_at, &ra, sizeof(ra)) ||
-	    !(m = module_at(d, ra)) || !m->st)
-		name = NULL;
-	else
+	if ((m = module_at(d, ra)) && m->st)
 		name = symtab_call_name(m->st, ra - m->bias);
 	if (name && !strcmp(name, tp->fn->name))
 		return tp->fn;
@@ -542,6 +536,35 @@ const struct func *tracepoints_ifunc_called(struct debugger *d,
 		if (strcmp(tp->also.items[i]->name, f->name) < 0)
 			f = tp->also.items[i];
 	return f;
+}
+
+const struct func *tracepoints_ifunc_called(struct debugger *d,
+					    struct tracepoint *tp,
+					    const struct target_access *acc,
+					    uint64_t ra_at)
+{
+	struct site_name *s;
+	uint64_t ra;
+
+	/* Found out at the first hit: every IFUNC that will run this code
+	 * has been resolved by then (the loader, or a static program's
+	 * start code, applies them before main). */
+	if (!tp->shared)
+		tp->shared = ifunc_shares(d, tp) ? 2 : 1;
+	if (tp->shared == 1)
+		return tp->fn;
+	if (acc->read_mem(acc->ctx, ra_at, &ra, sizeof(ra)) || !ra)
+		return ifunc_site_fn(d, tp, 0);
+	/* A program calls from a few places, many times: decoding the call
+	 * costs more than the stop, so each site is decoded once. */
+	if (!tp->sites)
+		tp->sites = xcalloc(SITE_CACHE, sizeof(*tp->sites));
+	s = &tp->sites[(ra ^ ra >> 7) % SITE_CACHE];
+	if (s->ra != ra) {
+		s->ra = ra;
+		s->fn = ifunc_site_fn(d, tp, ra);
+	}
+	return s->fn;
 }
 
 int tracepoints_add_function(struct debugger *d, struct module *mod,
@@ -576,9 +599,15 @@ void tracepoints_forget_module(struct debugger *d, struct module *mod)
 	if (mod->hi > mod->lo && d->eng && d->ops->forget_probes)
 		d->ops->forget_probes(d->eng, mod->lo, mod->hi);
 	pthread_mutex_lock(&d->mu);
-	for (size_t i = 0; i < d->tps.len; i++)
-		if (d->tps.items[i]->mod == mod)
-			d->tps.items[i]->dead = true;
+	for (size_t i = 0; i < d->tps.len; i++) {
+		struct tracepoint *tp = d->tps.items[i];
+
+		if (tp->mod == mod)
+			tp->dead = true;
+		/* A call site it named may have been mod's code. */
+		if (tp->sites)
+			memset(tp->sites, 0, SITE_CACHE * sizeof(*tp->sites));
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 
