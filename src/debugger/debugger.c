@@ -389,6 +389,8 @@ void debugger_free(struct debugger *d)
 		loc_release(&tp->ret_loc);
 		free(tp->rt_ranges);
 		free(tp->root_re);
+		VEC_FREE(&tp->also);
+		free(tp->sites);
 		free(tp);
 	}
 	VEC_FREE(&d->tps);

@@ -148,9 +148,9 @@ void debugger_on_thread(void *ctx, pid_t tid, bool started)
  * hit is a new call. Returns the call's depth (--follow-calls, else 0);
  * ra is its return address, read only when following calls. */
 static int note_entry(struct thread_state *ts, const struct tracepoint *tp,
-		      int64_t pos, uint64_t ra)
+		      const struct func *fn, int64_t pos, uint64_t ra)
 {
-	struct frame_mark m = {.fn = tp->fn, .bias = tp->mod->bias,
+	struct frame_mark m = {.fn = fn, .bias = tp->mod->bias,
 			       .pos = pos};
 
 	/* A frame at the same place is kept: a tail call's callee reuses
@@ -169,6 +169,21 @@ static ssize_t mark_of(const struct thread_state *ts, const struct func *fn)
 	for (size_t i = ts->stack.len; i-- > 0;)
 		if (ts->stack.items[i].fn == fn)
 			return (ssize_t)i;
+	return -1;
+}
+
+/* The innermost active call of the IFUNC implementation tp traces, by
+ * whichever name it was called (memcpy and memmove may share one). */
+static ssize_t mark_of_code(const struct thread_state *ts,
+			    const struct tracepoint *tp)
+{
+	for (size_t i = ts->stack.len; i-- > 0;) {
+		const struct frame_mark *m = &ts->stack.items[i];
+
+		if (m->bias == tp->mod->bias && m->fn->ifunc_set &&
+		    m->fn->low_pc == tp->fn->low_pc)
+			return (ssize_t)i;
+	}
 	return -1;
 }
 
@@ -433,6 +448,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	struct target_access acc = *h->acc;
 	int64_t pos, key, goid = 0;
 	uint64_t stack_hi = 0, ra_at, ra = 0;
+	const struct func *fn = tp->fn;
 	unsigned fake_n = 0;
 	bool own = false;
 	int depth = 0;
@@ -481,16 +497,24 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		goto out;
 	}
 	if (!h->is_return) {
+		/* An IFUNC's implementation: by the name it was called by
+		 * (tp is ours, on the worker: its first hit fills in
+		 * whether its code is shared). */
+		if (tp->fn->ifunc_set &&
+		    !(fn = tracepoints_ifunc_called(
+			      d, (struct tracepoint *)tp, &acc, ra_at)))
+			goto out;
 		/* Following calls, who called: the return address, just
 		 * below the CFA (one read, no stop; a matched call needs
 		 * none). Unreadable, it names no caller. */
 		if (tp->follow > 0 && !tp->root &&
 		    acc.read_mem(acc.ctx, ra_at, &ra, 8))
 			ra = 0;
-		depth = note_entry(ts, tp, pos, ra);
+		depth = note_entry(ts, tp, fn, pos, ra);
 	} else {
-		ssize_t i = tp->follow > 0 || tp->fn->ifunc_set
-				    ? mark_of(ts, tp->fn) : -1;
+		ssize_t i = tp->fn->ifunc_set ? mark_of_code(ts, tp)
+			    : tp->follow > 0  ? mark_of(ts, tp->fn)
+					      : -1;
 
 		/* An IFUNC's implementation is shared code: other entries
 		 * (mempcpy, __memcpy_chk) jump into it and leave by its
@@ -499,7 +523,10 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 			goto out;
 		if (i >= 0 && tp->follow > 0)
 			depth = ts->stack.items[i].depth;
-		note_return(ts, tp->fn);
+		/* Named as its entry was. */
+		if (i >= 0 && tp->fn->ifunc_set)
+			fn = ts->stack.items[i].fn;
+		note_return(ts, fn);
 	}
 	/* Following calls, only what runs within the depth under a call
 	 * the regexp matched is shown (a callee called from elsewhere, or
@@ -507,6 +534,10 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	if (tp->follow > 0 && !depth)
 		goto out;
 	load_event(d, tp, h, &acc, &ev);
+	if (fn != tp->fn) {
+		free(ev.function_name);
+		ev.function_name = xstrdup(fn->name);
+	}
 	ev.depth = depth;
 	if (tp->stack > 0)
 		load_stack(d, tp, &acc, &ev);

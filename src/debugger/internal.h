@@ -71,7 +71,26 @@ struct tracepoint {
 	int64_t cfa_off;         /* the frame's CFA is sp + cfa_off at the hit
 	                          * (8 at a ret and at a C entry) */
 	struct addr_range *rt_ranges; /* fn's ranges at run time */
+	/* An IFUNC's entry (fn->ifunc_set): the other IFUNCs of fn's image
+	 * traced at this implementation (memcpy and memmove may share one),
+	 * named at each hit from the call site. */
+	VEC(const struct func *) also;
+	int shared;              /* IFUNC entry: 0 not known yet (its first
+	                          * hit finds out); 1 no other IFUNC runs this
+	                          * code; 2 some may: named from the call site */
+	struct site_name *sites; /* shared: the names of the call sites seen
+	                          * (SITE_CACHE, by return address), NULL
+	                          * until the first; emptied when an image
+	                          * goes */
 	struct probe probe;
+};
+
+/* A call site of a shared IFUNC implementation, by its return address, and
+ * the function it calls (NULL: one not traced). ra 0: an empty entry. */
+#define SITE_CACHE 8
+struct site_name {
+	uint64_t ra;
+	const struct func *fn;
 };
 
 /* An activation of a traced function on one thread or goroutine: entries
@@ -173,6 +192,10 @@ void modules_scan(struct debugger *d);
 int modules_reset(struct debugger *d, struct errbuf *eb);
 /* The module whose mappings contain addr, or NULL. */
 struct module *module_at(struct debugger *d, uint64_t addr);
+/* The implementation (run-time address) the resolver of m's IFUNC f chose,
+ * read from a GOT slot the loader filled; 0 when none is filled yet. */
+uint64_t modules_ifunc_chosen(struct debugger *d, struct module *m,
+			      const struct func *f);
 void modules_free(struct debugger *d);
 /* The run-time address of the loader's entry (AT_BASE), 0 if static. */
 uint64_t modules_interp_base(pid_t pid);
@@ -189,7 +212,8 @@ struct tp_opts {
 /* Keeps tp (freed on failure), whose probe the engine gets now. */
 int tracepoints_insert_internal(struct debugger *d, struct tracepoint *tp,
 				struct errbuf *eb);
-/* True when fn has an entry tracepoint. */
+/* True when fn has an entry tracepoint (an IFUNC: one carrying its
+ * name). */
 bool tracepoints_traced(struct debugger *d, struct module *mod,
 			const struct func *fn);
 /* Entry, return (and, following calls, call-site) tracepoints on fn. */
@@ -206,6 +230,16 @@ int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
 /* A TP_RESOLVER hit: fn's implementation is in rax; trace it. */
 void tracepoints_on_resolver(struct debugger *d, const struct tracepoint *tp,
 			     const struct hit *h);
+/* An IFUNC entry tracepoint's hit: the traced function the call was made
+ * by, from its call site (ra_at: where the return address is); when the
+ * site names none of its names (libc's own calls, a tail jump), the first
+ * of them alphabetically; NULL when it names another IFUNC of the image,
+ * not traced. No read unless tp's code is shared (found out, once, at the
+ * first hit). */
+const struct func *tracepoints_ifunc_called(struct debugger *d,
+					    struct tracepoint *tp,
+					    const struct target_access *acc,
+					    uint64_t ra_at);
 /* Marks mod's tracepoints dead and tells the engine to forget them. */
 void tracepoints_forget_module(struct debugger *d, struct module *mod);
 

@@ -138,8 +138,8 @@ static size_t read_maps(pid_t pid, struct mapping **out)
  * code relocated it; a library being loaded, before its relocation): a
  * slot still holding its link-time value or a lazy PLT stub's address is
  * outside m or is the resolver. symtab_ifunc_set_impl checks the rest. */
-static uint64_t ifunc_chosen(struct debugger *d, struct module *m,
-			     const struct func *f)
+uint64_t modules_ifunc_chosen(struct debugger *d, struct module *m,
+			      const struct func *f)
 {
 	uint64_t slots[8], resolver = f->ifunc_resolver + m->bias;
 
@@ -179,7 +179,7 @@ static void resolve_ifuncs(struct debugger *d, struct module *m)
 		uint64_t impl;
 
 		if (!f->ifunc_resolver || f->ifunc_set ||
-		    !(impl = ifunc_chosen(d, m, f)))
+		    !(impl = modules_ifunc_chosen(d, m, f)))
 			continue;
 		symtab_ifunc_set_impl(m->st, f, impl - m->bias, NULL);
 	}

@@ -184,6 +184,8 @@ static void tracepoint_free(struct tracepoint *tp)
 	free(tp->root_re);
 	loc_release(&tp->ret_loc);
 	free(tp->rt_ranges);
+	VEC_FREE(&tp->also);
+	free(tp->sites);
 	free(tp);
 }
 
@@ -203,15 +205,44 @@ static int tracepoint_insert(struct debugger *d, struct tracepoint *tp,
 	return 0;
 }
 
-/* An entry and a return tracepoint may share an address (a function that
- * is a lone ret); two of one kind may not. */
-static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
+/* The live tracepoint of that kind at addr, or NULL. */
+static struct tracepoint *tracepoint_at(struct debugger *d, uint64_t addr,
+					bool is_ret)
 {
 	for (size_t i = 0; i < d->tps.len; i++) {
 		struct tracepoint *tp = d->tps.items[i];
 		if (!tp->dead && tp->probe.addr == addr && tp->is_ret == is_ret)
-			return true;
+			return tp;
 	}
+	return NULL;
+}
+
+/* An entry and a return tracepoint may share an address (a function that
+ * is a lone ret); two of one kind may not. */
+static bool has_tracepoint_at(struct debugger *d, uint64_t addr, bool is_ret)
+{
+	return tracepoint_at(d, addr, is_ret) != NULL;
+}
+
+/* tp (at fn's address) traces fn's code as another IFUNC of fn's image:
+ * both run the implementation one resolver chose (memcpy and memmove on
+ * many CPUs). One tracepoint carries both names. */
+static bool ifunc_sibling(const struct tracepoint *tp, const struct module *mod,
+			  const struct func *fn)
+{
+	return tp->kind == TP_USER && tp->mod == mod && tp->fn &&
+	       tp->fn->ifunc_set && fn->ifunc_set &&
+	       tp->fn->low_pc == fn->low_pc;
+}
+
+/* tp carries fn's name: its own function, or one it was joined by. */
+static bool carries(const struct tracepoint *tp, const struct func *fn)
+{
+	if (tp->fn == fn)
+		return true;
+	for (size_t i = 0; i < tp->also.len; i++)
+		if (tp->also.items[i] == fn)
+			return true;
 	return false;
 }
 
@@ -231,8 +262,12 @@ int tracepoints_insert_internal(struct debugger *d, struct tracepoint *tp,
 bool tracepoints_traced(struct debugger *d, struct module *mod,
 			const struct func *fn)
 {
+	const struct tracepoint *tp;
+
 	fn = symtab_func_load(mod->st, fn);
-	return has_tracepoint_at(d, fn->entry_pc + mod->bias, false);
+	tp = tracepoint_at(d, fn->entry_pc + mod->bias, false);
+	return tp && (!fn->ifunc_set || !ifunc_sibling(tp, mod, fn) ||
+		      carries(tp, fn));
 }
 
 int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
@@ -289,9 +324,18 @@ static int add_entry(struct debugger *d, struct module *mod,
 	struct tracepoint *tp;
 
 	fn = symtab_func_load(mod->st, fn);
-	if (has_tracepoint_at(d, fn->entry_pc + mod->bias, false))
-		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %s",
-				  fn->name);
+	if ((tp = tracepoint_at(d, fn->entry_pc + mod->bias, false))) {
+		if (!ifunc_sibling(tp, mod, fn) || carries(tp, fn))
+			return errbuf_set(eb, -EEXIST,
+					  "Breakpoint exists at %s", fn->name);
+		/* Its calls are told apart at each hit (events.c). */
+		VEC_PUSH(&tp->also, fn);
+		tp->shared = 2;
+		/* Its call sites were not traced calls until now. */
+		if (tp->sites)
+			memset(tp->sites, 0, SITE_CACHE * sizeof(*tp->sites));
+		return 0;
+	}
 	tp = tracepoint_new(mod, fn, id);
 	tp->probe.addr = fn->entry_pc + mod->bias;
 	tp->probe.kind = PROBE_ENTRY;
@@ -337,9 +381,14 @@ static int add_return(struct debugger *d, struct module *mod,
 	uint64_t addr = site->addr + mod->bias;
 
 	fn = symtab_func_load(mod->st, same_as_entry(d, mod, fn));
-	if (has_tracepoint_at(d, addr, true))
+	if ((tp = tracepoint_at(d, addr, true))) {
+		/* An IFUNC sharing its implementation with a traced one:
+		 * the return is named by its entry's call (events.c). */
+		if (ifunc_sibling(tp, mod, fn))
+			return 0;
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)addr);
+	}
 	tp = tracepoint_new(mod, fn, id);
 	tp->is_ret = true;
 	tp->stack = o->stack;
@@ -430,6 +479,91 @@ void tracepoints_on_resolver(struct debugger *d, const struct tracepoint *tp,
 		tracepoints_add_function(d, tp->mod, tp->fn, &o);
 }
 
+/* Whether another IFUNC of tp's image (by another name) runs tp's code:
+ * one resolved, by its address; one not yet, by the GOT slot that holds its
+ * resolver's choice (read, nothing changed: its own tracing, if any, is
+ * its resolver's tracepoints' business). */
+static bool ifunc_shares(struct debugger *d, const struct tracepoint *tp)
+{
+	struct symtab *st = tp->mod->st;
+	size_t n = symtab_nfuncs(st);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct func *f = symtab_func(st, i);
+
+		if (f == tp->fn || !f->ifunc_resolver ||
+		    !strcmp(f->name, tp->fn->name))
+			continue;
+		if (f->ifunc_set ? f->low_pc == tp->fn->low_pc
+				 : modules_ifunc_chosen(d, tp->mod, f) ==
+					   tp->fn->low_pc + tp->mod->bias)
+			return true;
+	}
+	return false;
+}
+
+/* The traced function a call returning to ra was made by: what
+ * tracepoints_ifunc_called returns, decoded. */
+static const struct func *ifunc_site_fn(struct debugger *d,
+					const struct tracepoint *tp,
+					uint64_t ra)
+{
+	const struct func *f;
+	struct module *m;
+	const char *name = NULL;
+
+	if ((m = module_at(d, ra)) && m->st)
+		name = symtab_call_name(m->st, ra - m->bias);
+	if (name && !strcmp(name, tp->fn->name))
+		return tp->fn;
+	for (size_t i = 0; name && i < tp->also.len; i++)
+		if (!strcmp(name, tp->also.items[i]->name))
+			return tp->also.items[i];
+	/* Called by the name of another IFUNC of this image, not traced:
+	 * memmove's call when only memcpy is. */
+	for (size_t nth = 0;
+	     name && (f = symtab_func_named(tp->mod->st, name, nth)); nth++)
+		if (f->ifunc_resolver)
+			return NULL;
+	/* libc's own calls, a tail jump here: by the first of its names in
+	 * alphabetical order, whichever order they were traced in (the
+	 * images loaded later are traced in their symbols' order). */
+	f = tp->fn;
+	for (size_t i = 0; i < tp->also.len; i++)
+		if (strcmp(tp->also.items[i]->name, f->name) < 0)
+			f = tp->also.items[i];
+	return f;
+}
+
+const struct func *tracepoints_ifunc_called(struct debugger *d,
+					    struct tracepoint *tp,
+					    const struct target_access *acc,
+					    uint64_t ra_at)
+{
+	struct site_name *s;
+	uint64_t ra;
+
+	/* Found out at the first hit: every IFUNC that will run this code
+	 * has been resolved by then (the loader, or a static program's
+	 * start code, applies them before main). */
+	if (!tp->shared)
+		tp->shared = ifunc_shares(d, tp) ? 2 : 1;
+	if (tp->shared == 1)
+		return tp->fn;
+	if (acc->read_mem(acc->ctx, ra_at, &ra, sizeof(ra)) || !ra)
+		return ifunc_site_fn(d, tp, 0);
+	/* A program calls from a few places, many times: decoding the call
+	 * costs more than the stop, so each site is decoded once. */
+	if (!tp->sites)
+		tp->sites = xcalloc(SITE_CACHE, sizeof(*tp->sites));
+	s = &tp->sites[(ra ^ ra >> 7) % SITE_CACHE];
+	if (s->ra != ra) {
+		s->ra = ra;
+		s->fn = ifunc_site_fn(d, tp, ra);
+	}
+	return s->fn;
+}
+
 int tracepoints_add_function(struct debugger *d, struct module *mod,
 			     const struct func *fn, const struct tp_opts *o)
 {
@@ -462,9 +596,15 @@ void tracepoints_forget_module(struct debugger *d, struct module *mod)
 	if (mod->hi > mod->lo && d->eng && d->ops->forget_probes)
 		d->ops->forget_probes(d->eng, mod->lo, mod->hi);
 	pthread_mutex_lock(&d->mu);
-	for (size_t i = 0; i < d->tps.len; i++)
-		if (d->tps.items[i]->mod == mod)
-			d->tps.items[i]->dead = true;
+	for (size_t i = 0; i < d->tps.len; i++) {
+		struct tracepoint *tp = d->tps.items[i];
+
+		if (tp->mod == mod)
+			tp->dead = true;
+		/* A call site it named may have been mod's code. */
+		if (tp->sites)
+			memset(tp->sites, 0, SITE_CACHE * sizeof(*tp->sites));
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 

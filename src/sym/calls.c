@@ -258,6 +258,37 @@ static const struct func *irelative_func(struct symtab *st, uint64_t slot)
 	return NULL;
 }
 
+const char *symtab_call_name(struct symtab *st, uint64_t ra)
+{
+	uint8_t c[6];
+	uint64_t slot = 0;
+	const struct func *f;
+	const char *name;
+	int32_t rel;
+
+	if (ra < sizeof(c) || symtab_read(st, ra - sizeof(c), c, sizeof(c)))
+		return NULL;
+	/* Both forms end with a rel32 at ra - 4: ff 15 disp32, e8 rel32. */
+	memcpy(&rel, c + 2, sizeof(rel));
+	if (c[0] == 0xff && c[1] == 0x15) {
+		slot = ra + (uint64_t)(int64_t)rel;
+	} else if (c[1] == 0xe8) {
+		uint64_t target = ra + (uint64_t)(int64_t)rel;
+
+		f = symtab_func_at(st, target);
+		if (f && f->low_pc == target)
+			return f->ifunc_set ? NULL : f->name;
+		if (!f)
+			slot = plt_slot(st, target);
+	}
+	if (!slot)
+		return NULL;
+	if ((name = symtab_reloc_name(st, slot)))
+		return name;
+	f = irelative_func(st, slot);
+	return f ? f->name : NULL;
+}
+
 void calls_free(struct symtab *st)
 {
 	if (!st->relocs)

@@ -207,6 +207,15 @@ size_t symtab_ifunc_slots(struct symtab *st, uint64_t resolver,
 int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 			  uint64_t impl, struct errbuf *eb);
 
+/* The symbol a call returning to ra (a link-time address of st's code) was
+ * made by: the `call rel32` just before ra into a function of st or a PLT
+ * stub (the stub's GOT slot's relocation names it; an IRELATIVE slot, the
+ * IFUNC it is for), or the `call *slot(%rip)` (-fno-plt, -z now) through a
+ * GOT slot, likewise. NULL when the bytes before ra are neither, when the
+ * call goes to code several IFUNCs share (one of their implementations),
+ * or when the slot names nothing. Reads st's file only. */
+const char *symtab_call_name(struct symtab *st, uint64_t ra);
+
 /* A call (or tail jump) in a function's code, for --follow-calls. */
 struct call_site {
 	uint64_t addr;            /* the instruction (link-time) */
