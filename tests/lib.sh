@@ -86,3 +86,27 @@ no_stray() {
 		pass "$name leaves no process"
 	fi
 }
+
+# attach_then_signal NAME REGEXP CMD...: starts CMD (a fixture that makes
+# its calls once it gets SIGUSR1), attaches `trace --seq-ids -p` to it,
+# sends SIGUSR1 once the tracer is in, and waits for tinydbg: its stderr in
+# $OUT/NAME.err, its exit code in $RC. The target is killed after.
+attach_then_signal() {
+	local name=$1 re=$2; shift 2
+	local target tpid i
+	"$@" &
+	target=$!
+	sleep 0.2
+	timeout -k 5 30 "$TINYDBG" trace --seq-ids -p $target "$re" >/dev/null 2>"$OUT/$name.err" &
+	tpid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.5
+	kill -USR1 $target
+	wait $tpid
+	RC=$?
+	kill -9 $target 2>/dev/null
+	wait $target 2>/dev/null
+}

@@ -68,23 +68,8 @@ done
 
 # Attached: the process relocated itself long ago; it calls once told to.
 for v in lazy now static; do
-	"$OUT/ifunc-$v" 3 wait &
-	target=$!
-	sleep 0.2
-	timeout -k 5 30 "$TINYDBG" trace --seq-ids -p $target "$re" >/dev/null 2>"$OUT/ifunc-attach-$v.err" &
-	tpid=$!
-	# Until the tracer is in: then the signal starts the calls.
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break
-		sleep 0.05
-	done
-	sleep 0.5
-	kill -USR1 $target
-	wait $tpid
-	RC=$?
+	attach_then_signal "ifunc-attach-$v" "$re" "$OUT/ifunc-$v" 3 wait
 	expect_rc "ifunc-attach-$v" 0
 	ifunc_want 3 >"$OUT/ifunc-attach-$v.want"
 	expect_same "ifunc-attach-$v" "$OUT/ifunc-attach-$v.want"
-	kill -9 $target 2>/dev/null
-	wait $target 2>/dev/null
 done

@@ -65,23 +65,9 @@ for v in lazy now; do
 	for re in '^(memcpy|memmove)$' '^memmove$' '^memcpy$'; do
 		k=$((k + 1))
 		t=ifunc-alias-attach-$v-$k
-		"$OUT/ifunc-alias-$v" 4 2 wait &
-		target=$!
-		sleep 0.2
-		timeout -k 5 30 "$TINYDBG" trace --seq-ids -p $target "$re" >/dev/null 2>"$OUT/$t.err" &
-		tpid=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break
-			sleep 0.05
-		done
-		sleep 0.5
-		kill -USR1 $target
-		wait $tpid
-		RC=$?
+		attach_then_signal "$t" "$re" "$OUT/ifunc-alias-$v" 4 2 wait
 		expect_rc "$t" 0
 		alias_want 4 2 "$re" >"$OUT/$t.want"
 		expect_same "$t" "$OUT/$t.want"
-		kill -9 $target 2>/dev/null
-		wait $target 2>/dev/null
 	done
 done
