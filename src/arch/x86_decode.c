@@ -91,6 +91,23 @@ static bool in_group(const cs_detail *d, uint8_t g)
 	return false;
 }
 
+/* A memory operand's base, index, scale and displacement, registers in
+ * DWARF numbering (base and index already -1); false when a register in it
+ * has none. */
+static bool mem_fields(const cs_x86_op *o, struct insn_operand *op)
+{
+	op->mem = true;
+	op->disp = o->mem.disp;
+	op->scale = o->mem.scale ? o->mem.scale : 1;
+	if (o->mem.base != X86_REG_INVALID &&
+	    (op->base = dwarf_reg(o->mem.base)) < 0)
+		return false;
+	if (o->mem.index != X86_REG_INVALID &&
+	    (op->index = dwarf_reg(o->mem.index)) < 0)
+		return false;
+	return true;
+}
+
 /* The r/m operand of an indirect jmp/call. False when a register in it has
  * no 64-bit DWARF number (an addr32 operand): we could not evaluate it. */
 static bool indirect_operand(const cs_x86 *x, struct insn_operand *op)
@@ -110,16 +127,7 @@ static bool indirect_operand(const cs_x86 *x, struct insn_operand *op)
 	}
 	if (o->type != X86_OP_MEM)
 		return false;
-	op->mem = true;
-	op->disp = o->mem.disp;
-	op->scale = o->mem.scale ? o->mem.scale : 1;
-	if (o->mem.base != X86_REG_INVALID &&
-	    (op->base = dwarf_reg(o->mem.base)) < 0)
-		return false;
-	if (o->mem.index != X86_REG_INVALID &&
-	    (op->index = dwarf_reg(o->mem.index)) < 0)
-		return false;
-	return true;
+	return mem_fields(o, op);
 }
 
 /* A 64- or 32-bit general register as its 64-bit register's DWARF number
@@ -150,19 +158,8 @@ static int gpr64(unsigned int r)
  * none (or it has a segment: fs/gs-relative data is no table of ours). */
 static bool mem_operand(const cs_x86_op *o, struct insn_operand *op)
 {
-	op->mem = true;
 	op->base = op->index = -1;
-	op->disp = o->mem.disp;
-	op->scale = o->mem.scale ? o->mem.scale : 1;
-	if (o->mem.segment != X86_REG_INVALID)
-		return false;
-	if (o->mem.base != X86_REG_INVALID &&
-	    (op->base = dwarf_reg(o->mem.base)) < 0)
-		return false;
-	if (o->mem.index != X86_REG_INVALID &&
-	    (op->index = dwarf_reg(o->mem.index)) < 0)
-		return false;
-	return true;
+	return o->mem.segment == X86_REG_INVALID && mem_fields(o, op);
 }
 
 /* Fills out->data for the instructions a jump-table dispatch is made of:
