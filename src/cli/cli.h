@@ -38,6 +38,7 @@ struct printer {
 	/* --durations: calls entered and not yet returned, all threads */
 	struct pending_call *pending;
 	size_t npending, pending_cap;
+	uint64_t lost;   /* events the engine lost, in all */
 };
 
 /* An entry waiting for its return (--durations). */

@@ -89,6 +89,18 @@ void trace_usage(FILE *f)
 	      "                      3=expanded, 4=full (default 0)\n"
 	      "      --durations     End each return line with the time spent in the call,\n"
 	      "                      between the entry and return hits (<1.234µs>).\n"
+	      "      --ebpf          Use the eBPF engine (--engine ebpf).\n"
+	      "      --engine string Engine: ptrace (default: a stop per event, works\n"
+	      "                      everywhere) or ebpf (uprobes whose BPF program copies\n"
+	      "                      the values at the hit; the program runs on; needs root\n"
+	      "                      or CAP_BPF and CAP_PERFMON). With ebpf, what BPF\n"
+	      "                      cannot capture (floating-point registers, a tail\n"
+	      "                      call's return) still takes a stop; the output is the\n"
+	      "                      same.\n"
+	      "                      TINYDBG_ENGINE in the environment sets the default.\n"
+	      "      --ebpf-ring int Size of the eBPF ring buffer in KiB (a power of two,\n"
+	      "                      default 8192). Events that find it full are lost and\n"
+	      "                      counted: 'tinydbg: lost N events'.\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output).\n"
 	      "      --max-functions int\n"
@@ -122,6 +134,8 @@ struct trace_opts {
 	int follow_calls;
 	int verbose;
 	long max_functions;
+	const char *engine; /* NULL: ptrace */
+	int ring_kib;       /* --ebpf-ring, 0: the default */
 };
 
 /* Setting up a function's tracepoints (CreateBreakpoint, its return
@@ -213,7 +227,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
 	       OPT_FOLLOW_CALLS,
-	       OPT_DURATIONS, OPT_BUILD_FLAGS };
+	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
+	       OPT_EBPF_RING };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -227,6 +242,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
+		{"ebpf", no_argument, NULL, OPT_EBPF},
+		{"engine", required_argument, NULL, OPT_ENGINE},
+		{"ebpf-ring", required_argument, NULL, OPT_EBPF_RING},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -295,6 +313,28 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
+			break;
+		case OPT_EBPF:
+			o->engine = "ebpf";
+			break;
+		case OPT_ENGINE:
+			if (strcmp(optarg, "ptrace") && strcmp(optarg, "ebpf")) {
+				fprintf(stderr, "tinydbg: invalid --engine \"%s\": ptrace or ebpf\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			o->engine = optarg;
+			break;
+		case OPT_EBPF_RING:
+			if (int_flag(optarg, "--ebpf-ring", 4, 4 << 20,
+				     "a size in KiB, a power of two from 4 to 4194304",
+				     &o->ring_kib))
+				return EXIT_USAGE;
+			if (o->ring_kib & (o->ring_kib - 1)) {
+				fprintf(stderr, "tinydbg: invalid --ebpf-ring \"%s\": a size in KiB, a power of two from 4 to 4194304\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 's':
 			if (int_flag(optarg, "--stack", 0, 1000, "a depth from 0 to 1000", &o->stack))
@@ -476,9 +516,11 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 		api_tracepoint_result_release(&evs[i]);
 	}
 	free(evs);
+	/* Where it was noticed, among the events; the total at the end. */
 	if (lost)
-		fprintf(pr->out, "tinydbg: %llu events lost\n",
+		fprintf(pr->out, "tinydbg: lost %llu events\n",
 			(unsigned long long)lost);
+	pr->lost += lost;
 	/* The reader of our output went away (`tinydbg ... | head`): leave
 	 * as on Ctrl-C. */
 	if (fflush(pr->out) == EOF && errno == EPIPE && !stop_signal)
@@ -491,6 +533,10 @@ static int exit_line(struct printer *pr, const struct api_state *st,
 {
 	int pid = printer_thread_id(pr, st->pid);
 
+	if (pr->lost)
+		fprintf(pr->out, "tinydbg: lost %llu events in all (the ring "
+			"buffer was full: a larger --ebpf-ring keeps more)\n",
+			(unsigned long long)pr->lost);
 	if (st->exit_signal) {
 		const char *name = sigabbrev_np(st->exit_signal);
 		fprintf(pr->out, "Process %d was killed by signal SIG%s\n", pid,
@@ -828,6 +874,17 @@ int cmd_trace(int argc, char **argv)
 	} else {
 		cfg.attach_pid = o.pid;
 	}
+	/* TINYDBG_ENGINE: the default engine (the test suite runs once per
+	 * engine with it). */
+	if (!o.engine && (o.engine = getenv("TINYDBG_ENGINE")) &&
+	    strcmp(o.engine, "ptrace") && strcmp(o.engine, "ebpf")) {
+		fprintf(stderr, "tinydbg: invalid TINYDBG_ENGINE \"%s\": ptrace or ebpf\n",
+			o.engine);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	cfg.engine = o.engine;
+	cfg.ring_bytes = (size_t)o.ring_kib << 10;
 
 	ret = server_start_local(&cfg, &fd, &srv, &eb);
 	if (ret) {

@@ -110,11 +110,14 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 			.disable_aslr = cfg->disable_aslr,
 			.sizes_by_cpus = symtab_path_is_go(cfg->argv[0]),
 			.order_fds = cfg->order_fds,
+			.ring_bytes = cfg->ring_bytes,
 		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
 	} else {
-		err = d->ops->attach(&d->eng, cfg->attach_pid, eb);
+		struct attach_opts o = {.pid = cfg->attach_pid,
+					.ring_bytes = cfg->ring_bytes};
+		err = d->ops->attach(&d->eng, &o, eb);
 	}
 	if (err)
 		return err;
@@ -232,6 +235,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_thread = debugger_on_thread,
 		.on_exec = debugger_on_exec,
 		.on_output = debugger_on_output,
+		.on_lost = debugger_on_lost,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;

@@ -21,7 +21,8 @@
 struct debugger_config {
 	char *const *argv;   /* launch argv (argv[0]: the executable), or NULL */
 	pid_t attach_pid;    /* attach instead, when argv is NULL */
-	const char *engine;  /* "ptrace" (default when NULL) */
+	const char *engine;  /* "ptrace" (default when NULL), "ebpf" */
+	size_t ring_bytes;   /* eBPF: its ring buffer's size (0: default) */
 	bool disable_aslr;
 	/* Launch only. Bit n set (n = 1, 2): the program's writes to its fd n
 	 * wait until the events queued before them have been shown, i.e. until

@@ -629,6 +629,16 @@ void debugger_on_output(void *ctx, pid_t tid)
 	pthread_mutex_unlock(&d->mu);
 }
 
+void debugger_on_lost(void *ctx, uint64_t n)
+{
+	struct debugger *d = ctx;
+
+	pthread_mutex_lock(&d->mu);
+	d->lost += n;
+	pthread_cond_broadcast(&d->ev_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
 int debugger_on_exec(void *ctx, pid_t tid)
 {
 	struct debugger *d = ctx;

@@ -274,6 +274,9 @@ int debugger_on_exec(void *ctx, pid_t tid);
 /* The engine callback for a write to an ordered fd: waits until every
  * event queued so far has been shown (or a stop is asked for). */
 void debugger_on_output(void *ctx, pid_t tid);
+/* The engine lost n events (its ring was full): counted, and reported with
+ * the next batch taken. */
+void debugger_on_lost(void *ctx, uint64_t n);
 void debugger_on_thread(void *ctx, pid_t tid, bool started);
 
 #endif

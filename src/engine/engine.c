@@ -5,6 +5,7 @@
 /* Adding a backend is one folder and one entry here. */
 static const struct engine_ops *const engines[] = {
 	&ptrace_engine_ops,
+	&ebpf_engine_ops,
 };
 
 const struct engine_ops *engine_find(const char *name)

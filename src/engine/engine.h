@@ -1,8 +1,8 @@
 /* engine: makes tracepoints real in one target process.
  *
  * An engine is one `const struct engine_ops` table; the debugger picks one by
- * name (engine_find). The ptrace engine is the default; an eBPF engine comes
- * later and consumes the same probes.
+ * name (engine_find). The ptrace engine is the default; the eBPF engine
+ * (ebpf/) runs a probe's capture plan in the kernel and needs no stop.
  *
  * Threading: launch/attach, insert_probe, run, detach and close must all be
  * called from the one thread that created the engine (ptrace ties a tracee to
@@ -19,6 +19,7 @@
 #include "value/value.h"
 
 struct engine;
+struct cap_plan;
 
 enum probe_kind {
 	PROBE_ENTRY,   /* reported when a thread reaches addr */
@@ -40,6 +41,10 @@ struct probe {
 	                                  * tail call's (none: kept) */
 	size_t nranges;
 	void *cookie; /* the debugger's (its tracepoint) */
+	/* What an engine that does not stop the thread must copy at the hit
+	 * for the debugger to read there (capture/record.h); NULL: this
+	 * probe needs a stop. Owned by the debugger, like the probe. */
+	const struct cap_plan *plan;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they
@@ -81,6 +86,9 @@ struct engine_callbacks {
 	 * write until this returns, so that what the callback waits for (the
 	 * events reported before, shown) comes first. May be NULL. */
 	void (*on_output)(void *ctx, pid_t tid);
+	/* n events were lost (an engine's ring was full): reported where
+	 * the loss was seen, in order with the hits. May be NULL. */
+	void (*on_lost)(void *ctx, uint64_t n);
 };
 
 struct launch_opts {
@@ -94,6 +102,15 @@ struct launch_opts {
 	 * on_output (a seccomp filter installed before the exec, inherited by
 	 * the processes it starts). Only fds 1 and 2 are honoured. */
 	unsigned order_fds;
+	/* The target runs on between events (an engine that does not stop
+	 * it at each hit): never pin it or the tracer to one CPU. */
+	bool cpus_free;
+	size_t ring_bytes; /* eBPF: the ring buffer's size (0: default) */
+};
+
+struct attach_opts {
+	pid_t pid;
+	size_t ring_bytes; /* eBPF: the ring buffer's size (0: default) */
 };
 
 struct engine_ops {
@@ -101,7 +118,8 @@ struct engine_ops {
 	/* Starts argv[0] stopped at its first instruction (after exec). */
 	int (*launch)(struct engine **out, const struct launch_opts *o,
 		      struct errbuf *eb);
-	int (*attach)(struct engine **out, pid_t pid, struct errbuf *eb);
+	int (*attach)(struct engine **out, const struct attach_opts *o,
+		      struct errbuf *eb);
 	pid_t (*pid)(const struct engine *e);
 	/* The load bias of the main executable (0 for non-PIE). */
 	uint64_t (*load_bias)(const struct engine *e);
@@ -129,8 +147,9 @@ struct engine_ops {
 };
 
 extern const struct engine_ops ptrace_engine_ops;
+extern const struct engine_ops ebpf_engine_ops;
 
-/* The engine named name ("ptrace"), or NULL. */
+/* The engine named name ("ptrace", "ebpf"), or NULL. */
 const struct engine_ops *engine_find(const char *name);
 
 #endif

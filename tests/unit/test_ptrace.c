@@ -722,7 +722,7 @@ static void test_attach(void)
 	pid_t pid;
 	int st = 0;
 
-	CHECK_INT(ops->attach(&e, 999999999, &eb), -ESRCH);
+	CHECK_INT(ops->attach(&e, &(struct attach_opts){.pid = 999999999}, &eb), -ESRCH);
 	CHECK(strstr(eb.msg, "no such process") != NULL);
 	if (!bin)
 		return;
@@ -732,14 +732,14 @@ static void test_attach(void)
 		_exit(127);
 	}
 	usleep(50000);
-	CHECK_INT(ops->attach(&e, pid, &eb), 0);
+	CHECK_INT(ops->attach(&e, &(struct attach_opts){.pid = pid}, &eb), 0);
 	if (!e)
 		return;
 	memset(&c, 0, sizeof(c));
 	c.ops = ops;
 	c.e = e;
 	/* A second tracer is refused, and told who holds it. */
-	CHECK_INT(ops->attach(&e2, pid, &eb), -EPERM);
+	CHECK_INT(ops->attach(&e2, &(struct attach_opts){.pid = pid}, &eb), -EPERM);
 	{
 		char want[64];
 		snprintf(want, sizeof(want), "already traced by %d (",
@@ -1339,7 +1339,7 @@ static void test_detach_many(const char *mode)
 		struct tctx c;
 		pthread_t th;
 
-		if (ops->attach(&e, pid, &eb)) {
+		if (ops->attach(&e, &(struct attach_opts){.pid = pid}, &eb)) {
 			fprintf(stderr, "attach round %d: %s\n", round, eb.msg);
 			CHECK(!"attach");
 			break;
@@ -1401,7 +1401,7 @@ static void test_attach_stopped(void)
 	kill(pid, SIGSTOP);
 	for (int i = 0; i < 100 && task_state(pid, pid, &tr) != 'T'; i++)
 		usleep(10000);
-	CHECK_INT(ops->attach(&e, pid, &eb), 0);
+	CHECK_INT(ops->attach(&e, &(struct attach_opts){.pid = pid}, &eb), 0);
 	if (!e)
 		return;
 	memset(&c, 0, sizeof(c));
@@ -1445,7 +1445,7 @@ static void test_attach_perm(void)
 		int err;
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
-		err = ops->attach(&e, pid, &eb);
+		err = ops->attach(&e, &(struct attach_opts){.pid = pid}, &eb);
 		if (write(pfd[1], eb.msg, strlen(eb.msg)) < 0)
 			_exit(3);
 		_exit(err == -EPERM ? 0 : 1);

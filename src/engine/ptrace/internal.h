@@ -150,6 +150,14 @@ struct engine {
 	atomic_bool in_run;
 	atomic_bool stop;
 
+	/* An engine built on this one (eBPF): its events arrive elsewhere and
+	 * are handed over by drain, on this thread, between stops (see
+	 * ptrace.h). */
+	int (*drain)(void *ctx);
+	void *drain_ctx;
+	atomic_bool wake;
+	bool no_pin;             /* launch_opts.cpus_free */
+
 	/* CPU placement */
 	enum pt_pin pin;
 	bool pinned;             /* the target's threads are pinned */
@@ -253,7 +261,8 @@ int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
 /* launch.c */
 int pt_launch(struct engine **out, const struct launch_opts *o,
 	      struct errbuf *eb);
-int pt_attach(struct engine **out, pid_t pid, struct errbuf *eb);
+int pt_attach(struct engine **out, const struct attach_opts *o,
+	      struct errbuf *eb);
 /* Computes e->bias from /proc/PID/auxv and /proc/PID/exe. */
 int pt_read_bias(struct engine *e, struct errbuf *eb);
 

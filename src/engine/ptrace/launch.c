@@ -286,6 +286,7 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 		goto out;
 	}
 	e->sizes_by_cpus = o->sizes_by_cpus;
+	e->no_pin = o->cpus_free;
 	e->order = (o->order_fds & 6) != 0;
 	pt_pin_setup(e);
 	*out = e;
@@ -435,8 +436,11 @@ static int attach_scan(struct engine *e, struct errbuf *eb)
 	return err ? err : added;
 }
 
-int pt_attach(struct engine **out, pid_t pid, struct errbuf *eb)
+int pt_attach(struct engine **out, const struct attach_opts *o,
+	      struct errbuf *eb)
 {
+	pid_t pid = o->pid;
+
 	struct engine *e;
 	int err;
 

@@ -224,7 +224,7 @@ static void pin_thread(struct engine *e, pid_t tid)
 
 void pt_pin_setup(struct engine *e)
 {
-	e->pin = pin_policy();
+	e->pin = e->no_pin ? PIN_NONE : pin_policy();
 	/* Pinning the tracer alone gains nothing measurable (the target is
 	 * woken where it last ran), so auto leaves an attached target and
 	 * its tracer where they are. */

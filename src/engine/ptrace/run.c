@@ -1,6 +1,7 @@
 /* The run loop: one waitpid for every event of every thread, a hit handled
  * in one stop, and the thread, clone, fork and exec events around it. */
 #include "engine/ptrace/internal.h"
+#include "engine/ptrace/ptrace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,36 @@ void pt_request_stop(struct engine *e)
 		pthread_kill(e->runner, stop_signal());
 		usleep(i < 10 ? 100 : 1000);
 	}
+}
+
+void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
+			     void *ctx)
+{
+	e->drain = drain;
+	e->drain_ctx = ctx;
+}
+
+void ptrace_engine_wake(struct engine *e)
+{
+	atomic_store(&e->wake, true);
+	/* As request_stop: the engine thread may be about to block in
+	 * waitpid; signal until it has drained (it clears the flag). */
+	for (int i = 0; i < 20000; i++) {
+		if (!atomic_load(&e->in_run) || !atomic_load(&e->wake))
+			return;
+		pthread_kill(e->runner, stop_signal());
+		usleep(i < 20 ? 50 : 1000);
+	}
+}
+
+/* The other engine's events first: each happened before this stop was
+ * seen (a BPF program runs in the thread, before it goes on). */
+static int run_drain(struct engine *e)
+{
+	if (!e->drain)
+		return 0;
+	atomic_store(&e->wake, false);
+	return e->drain(e->drain_ctx);
 }
 
 static uint64_t now_ns(void)
@@ -957,11 +988,14 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 
 	for (;;) {
 		struct pt_thread *stashed = NULL;
+		int drained;
 
 		if (atomic_load(&e->stop)) {
 			atomic_store(&e->stop, false);
 			break;
 		}
+		if (run_drain(e))
+			break;
 		for (size_t i = 0; i < e->threads.len; i++) {
 			if (e->threads.items[i].has_stash) {
 				stashed = &e->threads.items[i];
@@ -985,9 +1019,12 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 				break;
 			}
 		}
+		drained = run_drain(e);
 		ret = on_status(e, cb, tid, st, now_ns(), ex, eb);
-		if (ret == RUN_GO)
+		if (ret == RUN_GO && !drained)
 			continue;
+		if (ret == RUN_GO)
+			ret = RUN_STOP;
 		if (ret > 0)
 			ret = 0;
 		break;

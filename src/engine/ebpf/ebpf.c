@@ -1,0 +1,558 @@
+/* The eBPF engine: tracepoints as uprobes whose BPF program copies what the
+ * probe's capture plan names into a ring; the target never stops for them.
+ *
+ * It is built on the ptrace engine, which keeps doing what needs a stop:
+ * the launch and attach, threads, exec, the loader's rendezvous (so probes
+ * for a dlopen'ed library are in before it runs), the program's output in
+ * order with the trace, and every probe a BPF program cannot serve (no plan:
+ * a value it cannot capture, xmm registers, a tail jump's return). Its run
+ * loop hands our records over between its stops (ptrace.h), so the debugger
+ * sees one stream in the order things happened on each thread.
+ *
+ * Uprobes are attached in batches: insert_probe queues them, and the queue
+ * goes in before the target runs again (run's start, and after each
+ * callback that may have added probes). A probe the kernel refuses falls
+ * back to a ptrace breakpoint and is counted. */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/xalloc.h"
+#include "capture/capture.h"
+#include "engine/ebpf/bpfobj.h"
+#include "engine/ptrace/ptrace.h"
+
+/* One probe the debugger inserted. */
+struct eb_probe {
+	const struct probe *p;
+	bool bpf;      /* served by a uprobe (else by the ptrace engine) */
+	bool attached; /* its uprobe is in */
+	bool dead;     /* forgotten: records still in the ring are dropped */
+	char *path;    /* the file mapped at p->addr */
+	uint64_t off;  /* p->addr's offset in it */
+};
+
+struct eb_map {
+	uint64_t lo, hi, pgoff;
+	char *path;
+};
+
+struct engine {
+	struct engine *pt;     /* the ptrace engine underneath */
+	struct bpfobj *bo;
+	pid_t pid;
+	VEC(struct eb_probe) probes; /* by probe id */
+	VEC(uint32_t) queue;         /* ids to attach */
+	VEC(struct eb_map) maps;     /* /proc/PID/maps, file mappings */
+
+	const struct engine_callbacks *cb; /* the debugger's, during run */
+	struct engine_callbacks wrap;
+	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	uint64_t lost_seen;
+
+	/* The thread that waits for records and wakes the run loop. */
+	pthread_t reader;
+	bool reader_on;
+	int quit_fd;
+	int epfd;
+};
+
+static int64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* ---- where a run-time address is in a file ---- */
+
+static void maps_clear(struct engine *e)
+{
+	for (size_t i = 0; i < e->maps.len; i++)
+		free(e->maps.items[i].path);
+	e->maps.len = 0;
+}
+
+static void maps_read(struct engine *e)
+{
+	char name[64], line[4096];
+	FILE *f;
+
+	maps_clear(e);
+	snprintf(name, sizeof(name), "/proc/%d/maps", (int)e->pid);
+	if (!(f = fopen(name, "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, pgoff;
+		char perms[8];
+		int n = 0;
+		struct eb_map m;
+		char *path;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms,
+			   &pgoff, &n) < 4 || !n || perms[2] != 'x')
+			continue;
+		path = line + n;
+		path[strcspn(path, "\n")] = 0;
+		/* Only a file we can open again by its name: a uprobe is
+		 * on the file's inode. */
+		if (path[0] != '/' || strstr(path, " (deleted)"))
+			continue;
+		m.lo = lo;
+		m.hi = hi;
+		m.pgoff = pgoff;
+		m.path = xstrdup(path);
+		VEC_PUSH(&e->maps, m);
+	}
+	fclose(f);
+}
+
+static const struct eb_map *map_at(struct engine *e, uint64_t addr)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < e->maps.len; i++)
+			if (addr >= e->maps.items[i].lo &&
+			    addr < e->maps.items[i].hi)
+				return &e->maps.items[i];
+		if (!pass)
+			maps_read(e);
+	}
+	return NULL;
+}
+
+/* ---- probes ---- */
+
+/* Whether a uprobe can serve p: the BPF program must be able to capture
+ * everything the debugger reads at the hit. */
+static bool bpf_can(const struct probe *p)
+{
+	if (!p->plan || (p->plan->flags & CAP_PLAN_XMM))
+		return false;
+	/* A tail call's return is caught where the callee comes back to,
+	 * which only a stop can arm. */
+	return p->kind == PROBE_ENTRY || p->kind == PROBE_RETURN;
+}
+
+static int ops_insert_probe(struct engine *e, const struct probe *p,
+			    struct errbuf *eb)
+{
+	struct eb_probe ep = {.p = p};
+	const struct eb_map *m;
+
+	if (bpf_can(p) && (m = map_at(e, p->addr))) {
+		ep.bpf = true;
+		ep.path = xstrdup(m->path);
+		ep.off = p->addr - m->lo + m->pgoff;
+		VEC_PUSH(&e->queue, (uint32_t)e->probes.len);
+		VEC_PUSH(&e->probes, ep);
+		return 0;
+	}
+	VEC_PUSH(&e->probes, ep);
+	return ptrace_engine_ops.insert_probe(e->pt, p, eb);
+}
+
+/* Attaches the queued uprobes: in one batch when the kernel takes it,
+ * else one by one, and a probe it refuses becomes a breakpoint. */
+static void queue_flush(struct engine *e)
+{
+	struct bpfobj_probe *bp;
+	struct errbuf eb;
+	size_t n = 0;
+
+	if (!e->queue.len)
+		return;
+	bp = xcalloc(e->queue.len, sizeof(*bp));
+	for (size_t i = 0; i < e->queue.len; i++) {
+		struct eb_probe *ep = &e->probes.items[e->queue.items[i]];
+
+		if (ep->dead || ep->attached)
+			continue;
+		if (bpfobj_plan(e->bo, ep->p->plan, &bp[n].plan, &eb)) {
+			ep->bpf = false;
+			ptrace_engine_ops.insert_probe(e->pt, ep->p, &eb);
+			continue;
+		}
+		bp[n].path = ep->path;
+		bp[n].offset = ep->off;
+		bp[n].probe_id = e->queue.items[i];
+		bp[n].ret = false;
+		n++;
+	}
+	if (n && bpfobj_attach(e->bo, e->pid, bp, n, &eb)) {
+		for (size_t i = 0; i < n; i++) {
+			struct eb_probe *ep = &e->probes.items[bp[i].probe_id];
+
+			if (!bpfobj_attach(e->bo, e->pid, &bp[i], 1, &eb)) {
+				ep->attached = true;
+				continue;
+			}
+			ep->bpf = false;
+			ptrace_engine_ops.insert_probe(e->pt, ep->p, &eb);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++)
+			e->probes.items[bp[i].probe_id].attached = true;
+	}
+	free(bp);
+	e->queue.len = 0;
+}
+
+static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)
+{
+	VEC(uint32_t) ids = {0};
+
+	for (size_t i = 0; i < e->probes.len; i++) {
+		struct eb_probe *ep = &e->probes.items[i];
+
+		if (ep->dead || ep->p->addr < lo || ep->p->addr >= hi)
+			continue;
+		ep->dead = true;
+		if (ep->attached)
+			VEC_PUSH(&ids, (uint32_t)i);
+	}
+	if (ids.len)
+		bpfobj_detach(e->bo, ids.items, ids.len);
+	VEC_FREE(&ids);
+	ptrace_engine_ops.forget_probes(e->pt, lo, hi);
+	maps_clear(e);
+}
+
+/* Every uprobe out (exec replaced the image; detach). */
+static void probes_drop_all(struct engine *e)
+{
+	bpfobj_detach_all(e->bo);
+	for (size_t i = 0; i < e->probes.len; i++) {
+		e->probes.items[i].dead = true;
+		e->probes.items[i].attached = false;
+	}
+	e->queue.len = 0;
+	maps_clear(e);
+}
+
+/* ---- records ---- */
+
+static int on_record(void *ctx, const void *rec, size_t len)
+{
+	struct engine *e = ctx;
+	struct capture_snapshot snap;
+	struct target_access acc;
+	const struct eb_probe *ep;
+	struct hit h;
+	const struct cap_record_hdr *hdr;
+
+	if (capture_snapshot_init(&snap, rec, len))
+		return 0;
+	hdr = snap.hdr;
+	if (hdr->kind == CAP_REC_LOST) {
+		if (e->cb->on_lost && hdr->lost)
+			e->cb->on_lost(e->cb->ctx, hdr->lost);
+		return 0;
+	}
+	if (hdr->kind != CAP_REC_HIT || hdr->probe >= e->probes.len)
+		return 0;
+	ep = &e->probes.items[hdr->probe];
+	if (ep->dead || !ep->bpf)
+		return 0;
+	memset(&acc, 0, sizeof(acc));
+	capture_snapshot_access(&snap, &acc);
+	memset(&h, 0, sizeof(h));
+	h.probe = ep->p;
+	h.is_return = ep->p->kind != PROBE_ENTRY;
+	h.tid = (pid_t)hdr->tid;
+	h.time_ns = (uint64_t)((int64_t)hdr->time_ns + e->mono_to_real);
+	h.sp = hdr->regs[CAP_REG_RSP];
+	h.acc = &acc;
+	return e->cb->on_hit(e->cb->ctx, &h);
+}
+
+/* Hands every waiting record to the debugger; a loss the ring saw is
+ * reported where it was noticed. On the engine thread. */
+static int drain(void *ctx)
+{
+	struct engine *e = ctx;
+	uint64_t lost;
+	int n;
+
+	if (!e->cb)
+		return 0;
+	n = bpfobj_consume(e->bo, on_record, e);
+	lost = bpfobj_lost(e->bo);
+	if (lost > e->lost_seen) {
+		if (e->cb->on_lost)
+			e->cb->on_lost(e->cb->ctx, lost - e->lost_seen);
+		e->lost_seen = lost;
+	}
+	(void)n; /* a ring error: the records wait for the next drain */
+	return 0;
+}
+
+/* Waits for records and wakes the run loop to take them. */
+static void *reader_main(void *arg)
+{
+	struct engine *e = arg;
+	struct epoll_event ev;
+
+	for (;;) {
+		int n = epoll_wait(e->epfd, &ev, 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || ev.data.fd == e->quit_fd)
+			break;
+		ptrace_engine_wake(e->pt);
+	}
+	return NULL;
+}
+
+static void reader_start(struct engine *e)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	e->epfd = epoll_create1(EPOLL_CLOEXEC);
+	e->quit_fd = eventfd(0, EFD_CLOEXEC);
+	if (e->epfd < 0 || e->quit_fd < 0)
+		goto fail;
+	ev.data.fd = bpfobj_epoll_fd(e->bo);
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		goto fail;
+	ev.data.fd = e->quit_fd;
+	if (epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->quit_fd, &ev))
+		goto fail;
+	if (pthread_create(&e->reader, NULL, reader_main, e))
+		goto fail;
+	e->reader_on = true;
+	return;
+fail:
+	/* Without the reader, records are still taken at every stop and
+	 * at the end: late, never lost. */
+	if (e->epfd >= 0)
+		close(e->epfd);
+	if (e->quit_fd >= 0)
+		close(e->quit_fd);
+	e->epfd = e->quit_fd = -1;
+}
+
+static void reader_stop(struct engine *e)
+{
+	uint64_t one = 1;
+
+	if (!e->reader_on)
+		return;
+	/* An eventfd write of 1 cannot fail while the fd is open. */
+	if (write(e->quit_fd, &one, sizeof(one)) != sizeof(one))
+		pthread_cancel(e->reader);
+	pthread_join(e->reader, NULL);
+	e->reader_on = false;
+	close(e->epfd);
+	close(e->quit_fd);
+	e->epfd = e->quit_fd = -1;
+}
+
+/* ---- the debugger's callbacks, in order with our records ---- */
+
+static int w_on_hit(void *ctx, const struct hit *h)
+{
+	struct engine *e = ctx;
+	int r;
+
+	drain(e);
+	r = e->cb->on_hit(e->cb->ctx, h);
+	/* The rendezvous may have added probes for a new library: in
+	 * before the thread goes on. */
+	queue_flush(e);
+	return r;
+}
+
+static void w_on_thread(void *ctx, pid_t tid, bool started)
+{
+	struct engine *e = ctx;
+
+	if (!started)
+		drain(e);
+	if (e->cb->on_thread)
+		e->cb->on_thread(e->cb->ctx, tid, started);
+}
+
+static int w_on_exec(void *ctx, pid_t tid)
+{
+	struct engine *e = ctx;
+	int r = 0;
+
+	drain(e);
+	probes_drop_all(e);
+	if (e->cb->on_exec)
+		r = e->cb->on_exec(e->cb->ctx, tid);
+	queue_flush(e);
+	return r;
+}
+
+static void w_on_output(void *ctx, pid_t tid)
+{
+	struct engine *e = ctx;
+
+	drain(e);
+	if (e->cb->on_output)
+		e->cb->on_output(e->cb->ctx, tid);
+}
+
+static void w_on_lost(void *ctx, uint64_t n)
+{
+	struct engine *e = ctx;
+
+	if (e->cb->on_lost)
+		e->cb->on_lost(e->cb->ctx, n);
+}
+
+static int ops_run(struct engine *e, const struct engine_callbacks *cb,
+		   struct exit_info *ex, struct errbuf *eb)
+{
+	int err;
+
+	e->cb = cb;
+	e->wrap.ctx = e;
+	e->wrap.on_hit = w_on_hit;
+	e->wrap.on_thread = w_on_thread;
+	e->wrap.on_exec = w_on_exec;
+	e->wrap.on_output = w_on_output;
+	e->wrap.on_lost = w_on_lost;
+	queue_flush(e);
+	ptrace_engine_set_drain(e->pt, drain, e);
+	reader_start(e);
+	err = ptrace_engine_ops.run(e->pt, &e->wrap, ex, eb);
+	reader_stop(e);
+	drain(e);
+	ptrace_engine_set_drain(e->pt, NULL, NULL);
+	e->cb = NULL;
+	return err;
+}
+
+/* ---- lifecycle ---- */
+
+static struct engine *eb_new(size_t ring_bytes, struct errbuf *eb, int *err)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	struct bpfobj_opts o = {.ring_bytes = ring_bytes};
+
+	e->epfd = e->quit_fd = -1;
+	*err = bpfobj_open(&e->bo, &o, eb);
+	if (*err) {
+		free(e);
+		return NULL;
+	}
+	e->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	return e;
+}
+
+static int ops_launch(struct engine **out, const struct launch_opts *o,
+		      struct errbuf *eb)
+{
+	struct launch_opts lo = *o;
+	struct engine *e;
+	int err;
+
+	/* Checked before anything starts: no privilege, no uprobes. */
+	if (!(e = eb_new(o->ring_bytes, eb, &err)))
+		return err;
+	lo.cpus_free = true;
+	err = ptrace_engine_ops.launch(&e->pt, &lo, eb);
+	if (err) {
+		bpfobj_close(e->bo);
+		free(e);
+		return err;
+	}
+	e->pid = ptrace_engine_ops.pid(e->pt);
+	*out = e;
+	return 0;
+}
+
+static int ops_attach(struct engine **out, const struct attach_opts *o,
+		      struct errbuf *eb)
+{
+	struct engine *e;
+	int err;
+
+	if (!(e = eb_new(o->ring_bytes, eb, &err)))
+		return err;
+	err = ptrace_engine_ops.attach(&e->pt, o, eb);
+	if (err) {
+		bpfobj_close(e->bo);
+		free(e);
+		return err;
+	}
+	e->pid = o->pid;
+	*out = e;
+	return 0;
+}
+
+static pid_t ops_pid(const struct engine *e)
+{
+	return e->pid;
+}
+
+static uint64_t ops_load_bias(const struct engine *e)
+{
+	return ptrace_engine_ops.load_bias(e->pt);
+}
+
+static int ops_read_mem(struct engine *e, uint64_t addr, void *buf,
+			size_t len)
+{
+	return ptrace_engine_ops.read_mem(e->pt, addr, buf, len);
+}
+
+static void ops_request_stop(struct engine *e)
+{
+	ptrace_engine_ops.request_stop(e->pt);
+}
+
+static int ops_detach(struct engine *e, bool kill, struct exit_info *ex,
+		      struct errbuf *eb)
+{
+	/* The uprobes first: no record is made after this. */
+	probes_drop_all(e);
+	return ptrace_engine_ops.detach(e->pt, kill, ex, eb);
+}
+
+static void ops_close(struct engine *e)
+{
+	if (!e)
+		return;
+	reader_stop(e);
+	if (e->pt)
+		ptrace_engine_ops.close(e->pt);
+	bpfobj_close(e->bo);
+	for (size_t i = 0; i < e->probes.len; i++)
+		free(e->probes.items[i].path);
+	VEC_FREE(&e->probes);
+	VEC_FREE(&e->queue);
+	maps_clear(e);
+	VEC_FREE(&e->maps);
+	free(e);
+}
+
+const struct engine_ops ebpf_engine_ops = {
+	.name = "ebpf",
+	.launch = ops_launch,
+	.attach = ops_attach,
+	.pid = ops_pid,
+	.load_bias = ops_load_bias,
+	.read_mem = ops_read_mem,
+	.insert_probe = ops_insert_probe,
+	.forget_probes = ops_forget_probes,
+	.run = ops_run,
+	.request_stop = ops_request_stop,
+	.detach = ops_detach,
+	.close = ops_close,
+};
