@@ -75,3 +75,4 @@ fi
 
 # The Go targets (issue 4): tinydbg beside dlv trace. GO_BENCH=0 skips them.
 [[ ${GO_BENCH:-1} == 0 ]] || bash "$ROOT/bench/go.sh"
+[[ ${EBPF_BENCH:-1} == 0 ]] || bash "$ROOT/bench/ebpf.sh"

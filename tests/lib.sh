@@ -6,8 +6,11 @@ FIX=$ROOT/tests/fixtures
 OUT=${OUT:-$ROOT/build/test-out}
 mkdir -p "$OUT"
 
-pass() { echo "PASS $*" >>"$RESULTS"; }
-fail() { echo "FAIL $*" >>"$RESULTS"; echo "FAIL: $*" >&2; }
+# Under the eBPF engine, results say so.
+ENGINE_TAG=
+[[ ${TINYDBG_ENGINE:-ptrace} != ptrace ]] && ENGINE_TAG="[$TINYDBG_ENGINE] "
+pass() { echo "PASS $ENGINE_TAG$*" >>"$RESULTS"; }
+fail() { echo "FAIL $ENGINE_TAG$*" >>"$RESULTS"; echo "FAIL: $ENGINE_TAG$*" >&2; }
 
 # The compiler variants every value test runs on: compiler, optimisation,
 # PIE or not, endbr64 or not.

@@ -13,6 +13,10 @@ passed=0 failed=0
 BUILDS=${BUILDS:-${BUILD:-build}}
 # E2E=NAME runs only tests/e2e/NAME.sh (a glob), and no unit tests.
 E2E=${E2E:-}
+# ENGINES: the engines the end-to-end cases run under (TINYDBG_ENGINE),
+# e.g. "ptrace ebpf": every case must print the same under each. The
+# second and later run only against the first build.
+ENGINES=${ENGINES:-ptrace}
 for BUILD in $BUILDS; do
 export BUILD
 echo "=== testing $BUILD"
@@ -35,10 +39,14 @@ for t in "$ROOT"/$BUILD/unit/test_*; do
 	failed=$((failed + f))
 done
 
+for ENGINE in $ENGINES; do
 for t in "$ROOT"/tests/e2e/${E2E:-*}.sh; do
-	echo "== e2e: $(basename "$t")"
-	(cd "$ROOT" && source tests/lib.sh && source "$t")
+	echo "== e2e ($ENGINE): $(basename "$t")"
+	(cd "$ROOT" && export TINYDBG_ENGINE=$ENGINE && source tests/lib.sh && source "$t")
 done
+done
+# The eBPF engine once, on the first build (CI's 15 minutes).
+ENGINES=ptrace
 done
 
 p=$(grep -c '^PASS' "$RESULTS")

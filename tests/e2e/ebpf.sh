@@ -1,0 +1,69 @@
+# The eBPF engine's own cases (the whole suite also runs under it: ENGINES
+# in tests/run.sh). Values are captured at the hit: a string freed and
+# overwritten after the call prints as it was. Recursion deeper than the
+# kernel's 64 return probes per thread returns as deep as it entered. A
+# full ring loses events, counted exactly. Bad flags and a missing
+# privilege get one line.
+
+ebpf_want() { # the expected output of '^(take|deep)$' on ebpf.c
+	local i
+	for c in a b c; do
+		echo "> thread(1): take(\"${c}ello, world\")"
+		echo ">> thread(1): take => (12)"
+	done
+	for ((i = 100; i >= 0; i--)); do echo "> thread(1): deep($i)"; done
+	for ((i = 0; i <= 100; i++)); do echo ">> thread(1): deep => ($i)"; done
+	echo 'Process 1 has exited with status 0'
+}
+ebpf_want >"$OUT/ebpf.want"
+
+for v in gcc:-O0:pie gcc:-O2:pie clang:-O2:nopie gcc:-O2:cet; do
+	bin=$(build "$FIX/c/ebpf.c" "$v") || { fail "ebpf: build $v"; continue; }
+	run_trace "ebpf-$v" -- trace --ebpf --seq-ids -e "$bin" '^(take|deep)$'
+	expect_rc "ebpf-$v" 0
+	expect_same "ebpf-$v" "$OUT/ebpf.want"
+done
+
+# A ring of 4 KiB and 200000 calls: whatever is printed plus what is
+# reported lost is every event, and the total line agrees.
+bin=$(build "$FIX/c/ebpf.c" gcc:-O2:pie)
+run_trace ebpf-lost -- trace --ebpf --ebpf-ring 4 --seq-ids -e "$bin" '^hot$' -- 200000
+expect_rc ebpf-lost 0
+counts=$(awk '/^> thread/ { e++ } /^>> thread/ { r++ }
+	/^tinydbg: lost [0-9]+ events$/ { l += $3 }
+	/^tinydbg: lost [0-9]+ events in all/ { t = $3 }
+	END { printf "%d %d %d %d", e, r, l, t }' "$OUT/ebpf-lost.err")
+read -r e r l t <<<"$counts"
+if ((e + r + l == 400000 && l == t)); then
+	pass "ebpf-lost: $e entries + $r returns printed + $l lost = 400000 (total line $t)"
+else
+	fail "ebpf-lost: $e entries + $r returns + $l lost != 400000, or total $t != $l"
+fi
+# And with the default ring none is lost (no false alarm).
+run_trace ebpf-nolost -- trace --ebpf --seq-ids -e "$bin" '^hot$' -- 20000
+if ! grep -q 'lost' "$OUT/ebpf-nolost.err" && [[ $(grep -c '^>' "$OUT/ebpf-nolost.err") == 40000 ]]; then
+	pass "ebpf-nolost: 40000 events, no loss reported"
+else
+	fail "ebpf-nolost: $(grep -c '^>' "$OUT/ebpf-nolost.err") events, $(grep -c lost "$OUT/ebpf-nolost.err") loss lines"
+fi
+
+# Bad flags: one line, usage exit.
+run_trace ebpf-badengine -- trace --engine dtrace -e "$bin" hot
+expect_rc ebpf-badengine 2
+expect_err_line ebpf-badengine '^tinydbg: invalid --engine "dtrace": ptrace or ebpf$'
+run_trace ebpf-badring -- trace --ebpf --ebpf-ring 100 -e "$bin" hot
+expect_rc ebpf-badring 2
+expect_err_line ebpf-badring '^tinydbg: invalid --ebpf-ring "100": a size in KiB, a power of two'
+
+# Without privilege: one line naming what is missing and that the ptrace
+# engine works without it; nothing started.
+if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
+	cp "$bin" "$OUT/ebpf-nopriv"
+	chmod 755 "$OUT/ebpf-nopriv"
+	timeout -k 5 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$TINYDBG" trace --ebpf -e "$OUT/ebpf-nopriv" hot >"$OUT/ebpf-nopriv.out" 2>"$OUT/ebpf-nopriv.err" </dev/null
+	RC=$?
+	[[ $RC != 0 ]] && pass "ebpf-nopriv exit $RC" || fail "ebpf-nopriv: exit 0"
+	expect_err_line ebpf-nopriv '^tinydbg: .*(root|CAP_BPF).*ptrace engine'
+	no_stray ebpf-nopriv "$OUT/ebpf-nopriv"
+fi
