@@ -373,6 +373,29 @@ static const struct func *same_as_entry(struct debugger *d,
 	return fn;
 }
 
+/* Whether fn's returns may be caught by rewriting its return address (see
+ * struct probe): C, calls nothing, no stack shown. Asked once per return
+ * site: the last answer is kept. */
+static bool may_hijack(struct module *mod, const struct func *fn,
+		       const struct tp_opts *o)
+{
+	static __thread const struct func *last_fn;
+	static __thread uint64_t last_pc;
+	static __thread bool last;
+	struct call_site *cs = NULL;
+	size_t n = 0;
+
+	if (fn->lang != LANG_C || o->stack > 0 || fn->entry_pc != fn->low_pc)
+		return false;
+	if (fn == last_fn && fn->low_pc == last_pc)
+		return last;
+	last = symtab_calls(mod->st, fn, &cs, &n, NULL) == 0 && n == 0;
+	free(cs);
+	last_fn = fn;
+	last_pc = fn->low_pc;
+	return last;
+}
+
 static int add_return(struct debugger *d, struct module *mod,
 		      const struct func *fn, const struct ret_site *site,
 		      int id, const struct tp_opts *o, struct errbuf *eb)
@@ -398,6 +421,8 @@ static int add_return(struct debugger *d, struct module *mod,
 	tp->probe.addr = addr;
 	tp->probe.kind = site->kind == RET_SITE_RET ? PROBE_RETURN
 						    : PROBE_TAILJMP;
+	tp->probe.ret_hijack = may_hijack(mod, fn, o);
+	tp->probe.hijack_at = fn->low_pc + mod->bias;
 	/* Where the caller finds the result, by the ABI: DWARF does not say.
 	 * (Go's results carry their own locs, from Go's ABI.) */
 	tp->ret_known = fn->has_dwarf &&

@@ -45,6 +45,15 @@ struct probe {
 	 * for the debugger to read there (capture/record.h); NULL: this
 	 * probe needs a stop. Owned by the debugger, like the probe. */
 	const struct cap_plan *plan;
+	/* RETURN, TAILJMP: an engine may instead catch this function's
+	 * returns by rewriting its return address at hijack_at, its first
+	 * instruction (a uretprobe: one probe for every way out, tail calls
+	 * included, and no single-step of a ret). Set only where that is
+	 * exact: C code that calls nothing (no exception or longjmp leaves
+	 * through it, and it cannot nest deep), no stack shown (the
+	 * rewritten address would be in it). */
+	bool ret_hijack;
+	uint64_t hijack_at;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they

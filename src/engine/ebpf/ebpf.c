@@ -39,8 +39,9 @@ struct eb_probe {
 	bool bpf;      /* served by a uprobe (else by the ptrace engine) */
 	bool attached; /* its uprobe is in */
 	bool dead;     /* forgotten: records still in the ring are dropped */
-	char *path;    /* the file mapped at p->addr */
-	uint64_t off;  /* p->addr's offset in it */
+	bool hijack;   /* a return caught by a uretprobe at p->hijack_at */
+	char *path;    /* the file mapped at the probe's address */
+	uint64_t off;  /* its offset in it */
 };
 
 struct eb_map {
@@ -55,6 +56,8 @@ struct engine {
 	VEC(struct eb_probe) probes; /* by probe id */
 	VEC(uint32_t) queue;         /* ids to attach */
 	VEC(struct eb_map) maps;     /* /proc/PID/maps, file mappings */
+	uint8_t *fix;                /* a hijacked return's record, fixed */
+	size_t fix_cap;
 
 	const struct engine_callbacks *cb; /* the debugger's, during run */
 	struct engine_callbacks wrap;
@@ -141,8 +144,22 @@ static bool bpf_can(const struct probe *p)
 	if (!p->plan || (p->plan->flags & CAP_PLAN_XMM))
 		return false;
 	/* A tail call's return is caught where the callee comes back to,
-	 * which only a stop can arm. */
-	return p->kind == PROBE_ENTRY || p->kind == PROBE_RETURN;
+	 * which only a stop can arm, or by a uretprobe. */
+	return p->kind == PROBE_ENTRY || p->kind == PROBE_RETURN ||
+	       p->ret_hijack;
+}
+
+/* The uretprobe already serving the returns of the function whose first
+ * instruction is at, or -1. */
+static ssize_t hijack_of(struct engine *e, uint64_t at)
+{
+	for (size_t i = e->probes.len; i-- > 0;) {
+		const struct eb_probe *ep = &e->probes.items[i];
+		if (ep->hijack && !ep->dead && ep->off != UINT64_MAX &&
+		    ep->p->hijack_at == at)
+			return (ssize_t)i;
+	}
+	return -1;
 }
 
 static int ops_insert_probe(struct engine *e, const struct probe *p,
@@ -151,10 +168,20 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	struct eb_probe ep = {.p = p};
 	const struct eb_map *m;
 
-	if (bpf_can(p) && (m = map_at(e, p->addr))) {
+	ep.hijack = p->kind != PROBE_ENTRY && p->ret_hijack;
+	if (bpf_can(p) &&
+	    (m = map_at(e, ep.hijack ? p->hijack_at : p->addr))) {
 		ep.bpf = true;
+		if (ep.hijack && hijack_of(e, p->hijack_at) >= 0) {
+			/* One uretprobe serves every way out: its records
+			 * name the first. */
+			ep.off = UINT64_MAX;
+			VEC_PUSH(&e->probes, ep);
+			return 0;
+		}
 		ep.path = xstrdup(m->path);
-		ep.off = p->addr - m->lo + m->pgoff;
+		ep.off = (ep.hijack ? p->hijack_at : p->addr) - m->lo +
+			 m->pgoff;
 		VEC_PUSH(&e->queue, (uint32_t)e->probes.len);
 		VEC_PUSH(&e->probes, ep);
 		return 0;
@@ -187,7 +214,7 @@ static void queue_flush(struct engine *e)
 		bp[n].path = ep->path;
 		bp[n].offset = ep->off;
 		bp[n].probe_id = e->queue.items[i];
-		bp[n].ret = false;
+		bp[n].ret = ep->hijack;
 		n++;
 	}
 	if (n && bpfobj_attach(e->bo, e->pid, bp, n, &eb)) {
@@ -265,6 +292,23 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	ep = &e->probes.items[hdr->probe];
 	if (ep->dead || !ep->bpf)
 		return 0;
+	if (ep->hijack) {
+		/* Caught after the ret ran: make it look as at the ret, as
+		 * the return's plan and the debugger expect (rsp at the
+		 * return address, rip at the way out). */
+		struct cap_record_hdr *fh;
+
+		if (len > e->fix_cap) {
+			e->fix = xrealloc(e->fix, len);
+			e->fix_cap = len;
+		}
+		memcpy(e->fix, rec, len);
+		fh = (struct cap_record_hdr *)e->fix;
+		fh->regs[CAP_REG_RSP] -= 8;
+		fh->regs[16] = ep->p->addr;
+		if (capture_snapshot_init(&snap, e->fix, len))
+			return 0;
+	}
 	memset(&acc, 0, sizeof(acc));
 	capture_snapshot_access(&snap, &acc);
 	memset(&h, 0, sizeof(h));
@@ -539,6 +583,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->queue);
 	maps_clear(e);
 	VEC_FREE(&e->maps);
+	free(e->fix);
 	free(e);
 }
 
