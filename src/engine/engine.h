@@ -19,6 +19,7 @@
 #include "value/value.h"
 
 struct engine;
+struct cap_plan;
 
 enum probe_kind {
 	PROBE_ENTRY,   /* reported when a thread reaches addr */
@@ -40,6 +41,10 @@ struct probe {
 	                                  * tail call's (none: kept) */
 	size_t nranges;
 	void *cookie; /* the debugger's (its tracepoint) */
+	/* What an engine that does not stop the thread copies at the hit
+	 * (capture/capture.h), owned by the debugger; NULL: the probe needs
+	 * a stop (its values cannot all be captured). */
+	const struct cap_plan *plan;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they
