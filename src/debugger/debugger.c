@@ -395,6 +395,7 @@ void debugger_free(struct debugger *d)
 		free(tp->root_re);
 		VEC_FREE(&tp->also);
 		free(tp->sites);
+		free(tp->plan);
 		free(tp);
 	}
 	VEC_FREE(&d->tps);

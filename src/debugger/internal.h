@@ -83,6 +83,7 @@ struct tracepoint {
 	                          * until the first; emptied when an image
 	                          * goes */
 	struct probe probe;
+	struct cap_plan *plan;   /* probe.plan's (plan.c); NULL: a stop */
 };
 
 /* A call site of a shared IFUNC implementation, by its return address, and
@@ -179,6 +180,12 @@ struct debugger {
 int debugger_run_job(struct debugger *d,
 		     int (*fn)(struct debugger *d, void *arg, struct errbuf *eb),
 		     void *arg, struct errbuf *eb);
+
+/* plan.c */
+/* Compiles what a hit of tp reads into tp->plan and tp->probe.plan (NULL
+ * when it cannot all be captured, or tp's kind needs a stop). Call once tp
+ * is filled in, before its probe is inserted. */
+void plan_compile(struct tracepoint *tp);
 
 /* modules.c */
 /* Opens the executable (d->pid's image, load bias from the engine) as

@@ -186,6 +186,7 @@ static void tracepoint_free(struct tracepoint *tp)
 	free(tp->rt_ranges);
 	VEC_FREE(&tp->also);
 	free(tp->sites);
+	free(tp->plan);
 	free(tp);
 }
 
@@ -193,7 +194,10 @@ static void tracepoint_free(struct tracepoint *tp)
 static int tracepoint_insert(struct debugger *d, struct tracepoint *tp,
 			     struct errbuf *eb)
 {
-	int err = d->ops->insert_probe(d->eng, &tp->probe, eb);
+	int err;
+
+	plan_compile(tp);
+	err = d->ops->insert_probe(d->eng, &tp->probe, eb);
 
 	if (err) {
 		tracepoint_free(tp);

@@ -15,6 +15,22 @@
 #define CSTRING_PAGE 4096
 #define CSTRING_SCAN_MAX (1u << 20)
 
+/* A reader may hold only part of a page: a capture's snapshot has a
+ * string up to its NUL, not the rest of the page. When a read fails, the
+ * bytes are read one at a time up to the first NUL or the first that
+ * fails; returns how many were read. A live thread's page is readable all
+ * or not at all, so this costs one more read of an unreadable string. */
+static size_t bytewise(const struct target_access *acc, uint64_t a,
+		       uint8_t *chunk, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !acc->read_mem(acc->ctx, a + i, chunk + i, 1))
+		if (!chunk[i++])
+			break;
+	return i;
+}
+
 void vload_cstring(struct value *v, uint64_t p, const struct target_access *acc,
 		   const struct load_config *cfg)
 {
@@ -37,7 +53,10 @@ void vload_cstring(struct value *v, uint64_t p, const struct target_access *acc,
 			n = max - got;
 		if (n > CSTRING_SCAN_MAX - got)
 			n = CSTRING_SCAN_MAX - got;
-		if ((err = acc->read_mem(acc->ctx, a, chunk, n))) {
+		if ((err = acc->read_mem(acc->ctx, a, chunk, n)) &&
+		    (n = bytewise(acc, a, chunk, n)))
+			err = 0;
+		if (err) {
 			if (!got) {
 				vfail(v, err, p);
 				goto out;

@@ -3,6 +3,8 @@
 #include "engine/ptrace/internal.h"
 #include "engine/ptrace/ptrace.h"
 
+#include "capture/capture.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -185,6 +187,60 @@ static int acc_read_reg(void *ctx, int reg, void *buf, size_t len)
 	return 0;
 }
 
+/* TINYDBG_CAPTURE_CHECK=1: the test oracle of the capture plans. Each
+ * hit of a probe with a plan runs it (capture_run) against the stopped
+ * thread and hands on_hit the record's snapshot instead of the thread, so
+ * that the whole suite shows whether a plan copies everything the
+ * debugger reads at a hit: what it missed prints as unreadable. */
+static bool capture_check;
+static pthread_once_t capture_check_once = PTHREAD_ONCE_INIT;
+
+static void capture_check_init(void)
+{
+	const char *s = getenv("TINYDBG_CAPTURE_CHECK");
+
+	capture_check = s && *s && strcmp(s, "0");
+}
+
+#define CHECK_REC_MAX                                                          \
+	(sizeof(struct cap_record_hdr) + CAP_MAX_DATA +                        \
+	 CAP_MAX_OPS * CAP_MAX_REP * (sizeof(struct cap_chunk) + 8))
+
+static int check_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return pt_mem_read(ctx, addr, buf, len);
+}
+
+/* Runs p's plan at the hit into rec; fills snap and acc to read it.
+ * Returns false when the hit is to be read live (no plan, or it failed). */
+static bool capture_check_run(struct hit_ctx *hc, const struct probe *p,
+			      void *rec, struct capture_snapshot *snap,
+			      struct target_access *acc)
+{
+	uint64_t regs[CAP_NREGS];
+	long n;
+
+	for (int i = 0; i < CAP_NREGS; i++) {
+		unsigned long long *r = reg_slot(hc->r, i);
+		regs[i] = r ? *r : 0;
+	}
+	n = capture_run(p->plan, regs, check_read, hc->e, rec, CHECK_REC_MAX);
+	if (n < 0)
+		return false;
+	if (p->plan->flags & CAP_PLAN_XMM) {
+		struct cap_record_hdr *h = rec;
+
+		if (load_fp(hc))
+			return false;
+		memcpy(h->xmm, hc->fp.xmm_space, sizeof(h->xmm));
+		h->flags |= CAP_REC_XMM;
+	}
+	if (capture_snapshot_init(snap, rec, (size_t)n))
+		return false;
+	capture_snapshot_access(snap, acc);
+	return true;
+}
+
 static int call_hit(struct engine *e, const struct engine_callbacks *cb,
 		    pid_t tid, struct user_regs_struct *r,
 		    const struct probe *p, bool is_return, uint64_t sp,
@@ -206,10 +262,25 @@ static int call_hit(struct engine *e, const struct engine_callbacks *cb,
 		.acc = &acc,
 	};
 
+	struct capture_snapshot snap;
+	void *rec = NULL;
+	int ret;
+
 	pt_pin_note_hit(e, tid);
 	if (!cb || !cb->on_hit)
 		return 0;
-	return cb->on_hit(cb->ctx, &h);
+	pthread_once(&capture_check_once, capture_check_init);
+	if (capture_check && p->plan) {
+		rec = xmalloc(CHECK_REC_MAX);
+		if (!capture_check_run(&hc, p, rec, &snap, &acc)) {
+			acc.ctx = &hc;
+			acc.read_mem = acc_read_mem;
+			acc.read_reg = acc_read_reg;
+		}
+	}
+	ret = cb->on_hit(cb->ctx, &h);
+	free(rec);
+	return ret;
 }
 
 int pt_operand(struct engine *e, const struct user_regs_struct *r,

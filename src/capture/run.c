@@ -1,0 +1,183 @@
+/* run: a plan executed in user space — the reference semantics of the
+ * ops (record.h), which the BPF program implements in the kernel: the
+ * tests, the ptrace engine's check mode and an in-process engine run it. */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Pages: a string or a partial copy is read page by page, so a range that
+ * ends in an unmapped page still yields its readable part. */
+#define RUN_PAGE 4096
+
+struct chunk_ref {
+	const struct cap_chunk *c;
+	const uint8_t *data;
+};
+
+/* value(n) for repeat i: 0 and true, or false when n's source chunk is
+ * missing or short. */
+static bool num_value(const struct cap_num *n, const uint64_t *regs,
+		      const struct chunk_ref *chunks, const int *first,
+		      int self, uint32_t i, uint64_t *out)
+{
+	const struct cap_chunk *c;
+	uint64_t off, x = 0;
+	size_t size = n->src == CAP_SRC_DATA32 ? 4 : 8;
+
+	switch (n->src) {
+	case CAP_SRC_NONE:
+		*out = (uint64_t)n->disp;
+		return true;
+	case CAP_SRC_REG:
+		if (n->reg >= CAP_NREGS)
+			return false;
+		*out = regs[n->reg] + (uint64_t)n->disp;
+		return true;
+	case CAP_SRC_DATA:
+	case CAP_SRC_DATA32:
+		/* An earlier op's first chunk (its first repeat). */
+		if (n->op >= self || first[n->op] < 0)
+			return false;
+		c = chunks[first[n->op]].c;
+		off = (uint64_t)n->off + (uint64_t)i * n->stride;
+		if (c->err || off + size > c->len)
+			return false;
+		memcpy(&x, chunks[first[n->op]].data + off, size);
+		*out = x + (uint64_t)n->disp;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Copies what can be read of [addr, addr+len) page by page; str: up to and
+ * including the first NUL. Returns the bytes copied, or the first read's
+ * error when none could be. */
+static long read_prefix(capture_read_fn read, void *ctx, uint64_t addr,
+			uint8_t *buf, size_t len, bool str)
+{
+	size_t got = 0;
+	int err = 0;
+
+	while (got < len) {
+		size_t n = RUN_PAGE - (size_t)((addr + got) % RUN_PAGE);
+		uint8_t *z;
+
+		if (n > len - got)
+			n = len - got;
+		if ((err = read(ctx, addr + got, buf + got, n))) {
+			/* A string that ends just before a hole is still
+			 * whole: a byte at a time finds its end. */
+			if (!str)
+				break;
+			while (n && !read(ctx, addr + got, buf + got, 1)) {
+				got++;
+				if (!buf[got - 1])
+					return (long)got;
+			}
+			break;
+		}
+		if (str && (z = memchr(buf + got, 0, n)))
+			return (long)(got + (size_t)(z - (buf + got)) + 1);
+		got += n;
+	}
+	if (!got && err)
+		return err;
+	return (long)got;
+}
+
+long capture_run(const struct cap_plan *p, const uint64_t *regs,
+		 capture_read_fn read, void *ctx, void *buf, size_t cap)
+{
+	struct cap_record_hdr *h = buf;
+	struct chunk_ref chunks[CAP_MAX_OPS * CAP_MAX_REP];
+	int first[CAP_MAX_OPS];
+	size_t pos = sizeof(*h), data = 0, nch = 0;
+
+	if (cap < sizeof(*h) || p->nops > CAP_MAX_OPS)
+		return -ENOSPC;
+	memset(h, 0, sizeof(*h));
+	h->kind = CAP_REC_HIT;
+	memcpy(h->regs, regs, sizeof(h->regs));
+	for (uint32_t k = 0; k < p->nops; k++) {
+		const struct cap_op *o = &p->ops[k];
+		uint64_t reps = 1;
+
+		first[k] = -1;
+		if (o->rep.src != CAP_SRC_NONE || o->rep.disp) {
+			if (!num_value(&o->rep, regs, chunks, first, (int)k, 0,
+				       &reps))
+				reps = 0;
+			if (reps > CAP_MAX_REP)
+				reps = CAP_MAX_REP;
+			if (o->rep_max && reps > o->rep_max)
+				reps = o->rep_max;
+		}
+		for (uint32_t i = 0; i < reps; i++) {
+			struct cap_chunk *c;
+			uint64_t addr = 0, len = o->len, cnt;
+			uint8_t *dst;
+			long got;
+			bool ok;
+
+			if (pos + sizeof(*c) > cap)
+				return -ENOSPC;
+			c = (struct cap_chunk *)((uint8_t *)buf + pos);
+			memset(c, 0, sizeof(*c));
+			dst = (uint8_t *)(c + 1);
+			ok = num_value(&o->addr, regs, chunks, first, (int)k, i,
+				       &addr);
+			if (ok && (o->count.src != CAP_SRC_NONE ||
+				   o->count.disp)) {
+				ok = num_value(&o->count, regs, chunks, first,
+					       (int)k, i, &cnt);
+				/* count × scale, without overflowing */
+				if (ok && o->scale &&
+				    cnt < (len + o->scale - 1) / o->scale)
+					len = cnt * o->scale;
+				else if (ok && !o->scale)
+					len = 0;
+			}
+			c->addr = addr;
+			if (!ok) {
+				c->err = -EFAULT;
+				len = 0;
+			} else if (data + len > CAP_MAX_DATA) {
+				c->err = -ENOSPC;
+				len = 0;
+			} else if (pos + sizeof(*c) + ((len + 7) & ~7ull) >
+				   cap) {
+				return -ENOSPC;
+			} else if (len && (o->flags & (CAP_OP_STR |
+							CAP_OP_PARTIAL))) {
+				got = read_prefix(read, ctx, addr, dst, len,
+						  o->flags & CAP_OP_STR);
+				if (got < 0) {
+					c->err = (int32_t)got;
+					len = 0;
+				} else {
+					len = (uint64_t)got;
+				}
+			} else if (len) {
+				int err = read(ctx, addr, dst, len);
+
+				if (err) {
+					c->err = err;
+					len = 0;
+				}
+			}
+			c->len = (uint32_t)len;
+			memset(dst + len, 0, ((len + 7) & ~7ull) - len);
+			if (first[k] < 0)
+				first[k] = (int)nch;
+			chunks[nch].c = c;
+			chunks[nch++].data = dst;
+			data += len;
+			pos += sizeof(*c) + ((len + 7) & ~7ull);
+		}
+	}
+	h->nchunks = (uint16_t)nch;
+	h->size = (uint32_t)pos;
+	return (long)pos;
+}
