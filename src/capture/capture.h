@@ -38,6 +38,17 @@ int capture_add_value(struct cap_plan *p, const struct ctype *t,
 		      const struct loc *loc, const struct load_config *cfg,
 		      bool go, uint64_t bias);
 
+/* A generic Go function's value whose type t is a type parameter
+ * (t->go_dict_slot set): adds what value_go_param_type reads (the
+ * dictionary's address at dict, then the descriptor's slot in it; dict
+ * NULL or empty: nothing, the shape is used) and the value as its shape
+ * (t->target) lays it out, which is the concrete type's layout. Returns 0
+ * or -ENOTSUP, as capture_add_value; also when what the loader reads
+ * depends on more than the layout (pointers followed). */
+int capture_add_go_param(struct cap_plan *p, const struct ctype *t,
+			 const struct loc *loc, const struct loc *dict,
+			 const struct load_config *cfg, uint64_t bias);
+
 /* Adds one op copying len bytes at reg(base) + disp (flags: CAP_OP_*).
  * Returns the op's index, or -ENOTSUP when the plan is full. */
 int capture_add_mem(struct cap_plan *p, int base_reg, int64_t disp,
