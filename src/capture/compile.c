@@ -104,7 +104,12 @@ struct cc {
 	const struct load_config *cfg;
 	uint64_t bias;
 	int go_max_level; /* goload's max_level */
+	int budget;       /* nodes still to walk */
 };
+
+/* Nodes of one value's type walked at most: nested arrays at a high -v
+ * multiply; past this, the probe takes a stop. */
+#define CAPTURE_NODES 65536
 
 /* Where the bytes of a value are: in the chunk of op .op from .off, or
  * (op < 0) assembled from the pieces of .loc as value/load.c's assemble()
@@ -389,6 +394,8 @@ static int c_value(struct cc *c, const struct ctype *t,
 	size_t n;
 	int err;
 
+	if (--c->budget < 0)
+		return -ENOTSUP;
 	if (!st)
 		return 0;
 	switch (st->kind) {
@@ -554,6 +561,8 @@ static int go_value(struct cc *c, const struct ctype *t,
 
 	if (!load)
 		return 0;
+	if (--c->budget < 0)
+		return -ENOTSUP;
 	switch (gkind(t, &real)) {
 	case VK_STRING: {
 		struct cap_op o = {.scale = 1};
@@ -709,7 +718,8 @@ static int add_value(struct cap_plan *p, const struct ctype *t,
 		     uint64_t bias)
 {
 	const struct ctype *st = vtype_strip(t);
-	struct cc c = {.p = p, .cfg = cfg ? cfg : &LOAD_SHORT, .bias = bias};
+	struct cc c = {.p = p, .cfg = cfg ? cfg : &LOAD_SHORT, .bias = bias,
+		       .budget = CAPTURE_NODES};
 	struct cap_plan saved = *p;
 	uint64_t tsize;
 	struct place pl;
