@@ -354,6 +354,38 @@ static int open_loc(struct cc *c, const struct loc *l, uint64_t tsize,
 	return 0;
 }
 
+/* n elements stride apart from off of pl (in memory), each a string: one
+ * op repeated per element (rep: how many there are) rather than n ops.
+ * go: Go strings (pointer, then length), else C strings. Returns 1 when
+ * that does not apply (elements in registers, more than CAP_MAX_REP):
+ * the caller then compiles each element. */
+static int add_rep_strings(struct cc *c, const struct place *pl,
+			   uint64_t off, uint64_t stride, uint64_t n,
+			   struct cap_num rep, bool go)
+{
+	struct cap_op o = {.rep = rep, .rep_max = (__u16)n};
+	int64_t max = c->cfg->max_string;
+	int op;
+
+	if (pl->op < 0 || n > CAP_MAX_REP || !n)
+		return 1;
+	o.addr = num_data(pl->op, pl->off + off);
+	o.addr.stride = (__u32)stride;
+	if (go) {
+		if (max < 0 || max > CAP_MAX_CHUNK)
+			return -ENOTSUP;
+		o.count = num_data(pl->op, pl->off + off + 8);
+		o.count.stride = (__u32)stride;
+		o.scale = 1;
+		o.len = (__u32)max;
+	} else {
+		o.len = CAPTURE_CSTR_LEN;
+		o.flags = CAP_OP_STR;
+	}
+	op = plan_push(c->p, &o);
+	return op < 0 ? op : 0;
+}
+
 /* ---- C (value/decode.c, aggregate.c, cstring.c) ---- */
 
 static int c_value(struct cc *c, const struct ctype *t,
@@ -424,6 +456,10 @@ static int c_value(struct cc *c, const struct ctype *t,
 		if (c->cfg->max_array < 0 || n > (size_t)c->cfg->max_array)
 			n = c->cfg->max_array > 0 ? (size_t)c->cfg->max_array
 						  : 0;
+		if (el->kind == CT_PTR && vkind_of(el) == VK_STRING &&
+		    (err = add_rep_strings(c, pl, off, el->size, n,
+					   num_const(n), false)) <= 0)
+			return err;
 		for (size_t i = 0; i < n; i++)
 			if ((err = c_value(c, st->target, pl,
 					   off + i * el->size, depth + 1)))
@@ -448,6 +484,7 @@ static int go_elems(struct cc *c, const struct ctype *elem, uint64_t stride,
 		    const struct place *pl, uint64_t off, uint64_t count_off,
 		    int level)
 {
+	const struct ctype *real;
 	struct cap_op o = {0};
 	struct place ep;
 	uint64_t n;
@@ -468,6 +505,10 @@ static int go_elems(struct cc *c, const struct ctype *elem, uint64_t stride,
 	if ((op = plan_push(c->p, &o)) < 0)
 		return op;
 	ep = place_mem(op);
+	/* As many strings as the slice has, up to max_array. */
+	if (gkind(elem, &real) == VK_STRING && stride >= 16 &&
+	    (err = add_rep_strings(c, &ep, 0, stride, n, o.count, true)) <= 0)
+		return err;
 	for (uint64_t i = 0; i < n; i++)
 		if ((err = go_value(c, elem, &ep, i * stride, level + 1, true)))
 			return err;
@@ -598,6 +639,10 @@ static int go_value(struct cc *c, const struct ctype *t,
 		n = (size_t)real->count;
 		if (n > (size_t)c->cfg->max_array)
 			n = (size_t)c->cfg->max_array;
+		if (gkind(real->target, &pt) == VK_STRING && stride >= 16 &&
+		    (err = add_rep_strings(c, pl, off, stride, n, num_const(n),
+					   true)) <= 0)
+			return err;
 		for (size_t i = 0; i < n; i++)
 			if ((err = go_value(c, real->target, pl,
 					    off + i * stride, level + 1, true)))

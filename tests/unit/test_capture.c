@@ -360,6 +360,14 @@ static void test_go(void)
 	s = same(&g_slice, LOC(MEM(RSP, 0x200)), &LOAD_SHORT, 0);
 	CHECK(strstr(s, "hello") && strstr(s, "lbl"));
 	free(s);
+	/* Its strings' data is one op repeated per element, as many times
+	 * as the slice has elements. */
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_value(&p, &g_slice, LOC(MEM(RSP, 0x200)),
+				    &LOAD_SHORT, true, 0), 0);
+	CHECK_INT(p.nops, 3);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(((struct cap_record_hdr *)rec)->nchunks, 2 + 3);
 	/* *main.T followed (-v 4). */
 	poke64(BASE + 0xa00, 42);
 	poke64(BASE + 0xa08, BASE + 0x100);
