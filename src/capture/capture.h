@@ -33,10 +33,31 @@ void capture_plan_init(struct cap_plan *p);
  * of language go (Go's loader) or C's. Returns 0, or -ENOTSUP when the
  * plan cannot hold it (too many ops, a location BPF cannot compute): the
  * caller then needs a stop for this probe. bias: the module's load bias
- * (LOC_MEM_ADDR). Values in xmm/st registers set CAP_PLAN_XMM. */
+ * (LOC_MEM_ADDR). Values in xmm0..7 set CAP_PLAN_XMM; x87 (st) and
+ * xmm8..15 are -ENOTSUP.
+ *
+ * Which loader runs is decided by the type, as value_load decides (go is
+ * only a hint). On -ENOTSUP the plan is left as it was. Refused (the
+ * probe takes a stop): an address computed by a DWARF expression, an
+ * expression piece that reads memory; a value bigger than CAP_MAX_CHUNK
+ * in memory; a Go interface whose data is loaded (its dynamic type is
+ * known only at the hit), a map, a time.Time, a type parameter (see
+ * capture_add_go_param). A C string is copied up to CAPTURE_CSTR_LEN
+ * (1024) bytes: a longer one shows the length of the part copied. */
 int capture_add_value(struct cap_plan *p, const struct ctype *t,
 		      const struct loc *loc, const struct load_config *cfg,
 		      bool go, uint64_t bias);
+
+/* A generic Go function's value whose type t is a type parameter
+ * (t->go_dict_slot set): adds what value_go_param_type reads (the
+ * dictionary's address at dict, then the descriptor's slot in it; dict
+ * NULL or empty: nothing, the shape is used) and the value as its shape
+ * (t->target) lays it out, which is the concrete type's layout. Returns 0
+ * or -ENOTSUP, as capture_add_value; also when what the loader reads
+ * depends on more than the layout (pointers followed). */
+int capture_add_go_param(struct cap_plan *p, const struct ctype *t,
+			 const struct loc *loc, const struct loc *dict,
+			 const struct load_config *cfg, uint64_t bias);
 
 /* Adds one op copying len bytes at reg(base) + disp (flags: CAP_OP_*).
  * Returns the op's index, or -ENOTSUP when the plan is full. */

@@ -104,7 +104,12 @@ struct cc {
 	const struct load_config *cfg;
 	uint64_t bias;
 	int go_max_level; /* goload's max_level */
+	int budget;       /* nodes still to walk */
 };
+
+/* Nodes of one value's type walked at most: nested arrays at a high -v
+ * multiply; past this, the probe takes a stop. */
+#define CAPTURE_NODES 65536
 
 /* Where the bytes of a value are: in the chunk of op .op from .off, or
  * (op < 0) assembled from the pieces of .loc as value/load.c's assemble()
@@ -349,6 +354,38 @@ static int open_loc(struct cc *c, const struct loc *l, uint64_t tsize,
 	return 0;
 }
 
+/* n elements stride apart from off of pl (in memory), each a string: one
+ * op repeated per element (rep: how many there are) rather than n ops.
+ * go: Go strings (pointer, then length), else C strings. Returns 1 when
+ * that does not apply (elements in registers, more than CAP_MAX_REP):
+ * the caller then compiles each element. */
+static int add_rep_strings(struct cc *c, const struct place *pl,
+			   uint64_t off, uint64_t stride, uint64_t n,
+			   struct cap_num rep, bool go)
+{
+	struct cap_op o = {.rep = rep, .rep_max = (__u16)n};
+	int64_t max = c->cfg->max_string;
+	int op;
+
+	if (pl->op < 0 || n > CAP_MAX_REP || !n)
+		return 1;
+	o.addr = num_data(pl->op, pl->off + off);
+	o.addr.stride = (__u32)stride;
+	if (go) {
+		if (max < 0 || max > CAP_MAX_CHUNK)
+			return -ENOTSUP;
+		o.count = num_data(pl->op, pl->off + off + 8);
+		o.count.stride = (__u32)stride;
+		o.scale = 1;
+		o.len = (__u32)max;
+	} else {
+		o.len = CAPTURE_CSTR_LEN;
+		o.flags = CAP_OP_STR;
+	}
+	op = plan_push(c->p, &o);
+	return op < 0 ? op : 0;
+}
+
 /* ---- C (value/decode.c, aggregate.c, cstring.c) ---- */
 
 static int c_value(struct cc *c, const struct ctype *t,
@@ -389,6 +426,8 @@ static int c_value(struct cc *c, const struct ctype *t,
 	size_t n;
 	int err;
 
+	if (--c->budget < 0)
+		return -ENOTSUP;
 	if (!st)
 		return 0;
 	switch (st->kind) {
@@ -417,6 +456,10 @@ static int c_value(struct cc *c, const struct ctype *t,
 		if (c->cfg->max_array < 0 || n > (size_t)c->cfg->max_array)
 			n = c->cfg->max_array > 0 ? (size_t)c->cfg->max_array
 						  : 0;
+		if (el->kind == CT_PTR && vkind_of(el) == VK_STRING &&
+		    (err = add_rep_strings(c, pl, off, el->size, n,
+					   num_const(n), false)) <= 0)
+			return err;
 		for (size_t i = 0; i < n; i++)
 			if ((err = c_value(c, st->target, pl,
 					   off + i * el->size, depth + 1)))
@@ -441,6 +484,7 @@ static int go_elems(struct cc *c, const struct ctype *elem, uint64_t stride,
 		    const struct place *pl, uint64_t off, uint64_t count_off,
 		    int level)
 {
+	const struct ctype *real;
 	struct cap_op o = {0};
 	struct place ep;
 	uint64_t n;
@@ -461,6 +505,10 @@ static int go_elems(struct cc *c, const struct ctype *elem, uint64_t stride,
 	if ((op = plan_push(c->p, &o)) < 0)
 		return op;
 	ep = place_mem(op);
+	/* As many strings as the slice has, up to max_array. */
+	if (gkind(elem, &real) == VK_STRING && stride >= 16 &&
+	    (err = add_rep_strings(c, &ep, 0, stride, n, o.count, true)) <= 0)
+		return err;
 	for (uint64_t i = 0; i < n; i++)
 		if ((err = go_value(c, elem, &ep, i * stride, level + 1, true)))
 			return err;
@@ -500,6 +548,48 @@ static int go_ptr(struct cc *c, const struct ctype *st,
 	return go_value(c, st->target, &tp, 0, next, load);
 }
 
+/* gload_iface: the itab's _type (iface) or the _type word (eface) and
+ * the descriptor's kind byte. What the data word points to is loaded as
+ * the dynamic type, known only at the hit (a Point, a []int, a map...):
+ * no plan copies exactly that, so an interface whose data is loaded is
+ * refused; one deeper than max_level, whose data is an address only, is
+ * not. */
+static int go_iface(struct cc *c, const struct ctype *real,
+		    const struct place *pl, uint64_t off, int level)
+{
+	const struct ctype *st = vtype_strip(real), *tabt;
+	const struct ctype_member *tab = gmember(st, "tab"),
+				  *typ = gmember(st, "_type"),
+				  *data = gmember(st, "data"), *it = NULL;
+	struct cap_op o = {.len = 8};
+	struct cap_num rtype;
+	int err, op;
+
+	if (c->cfg->follow_pointers || level <= c->go_max_level)
+		return -ENOTSUP;
+	if (tab) {
+		tabt = vtype_strip(tab->type);
+		it = tabt && tabt->kind == CT_PTR ? gmember(tabt->target, "_type")
+						  : NULL;
+	}
+	if (!data || (!tab && !typ) || (tab && !it))
+		return 0; /* "invalid interface type": nothing read */
+	if (tab) {
+		if ((err = place_word(pl, off + tab->offset, &o.addr)))
+			return err;
+		o.addr.disp += (int64_t)it->offset;
+		if ((op = plan_push(c->p, &o)) < 0)
+			return op;
+		rtype = num_data(op, 0);
+	} else if ((err = place_word(pl, off + typ->offset, &rtype))) {
+		return err;
+	}
+	o = (struct cap_op){.addr = rtype, .len = 1};
+	o.addr.disp += 23; /* goiface.c's RTYPE_KIND_OFF */
+	op = plan_push(c->p, &o);
+	return op < 0 ? op : 0;
+}
+
 static int go_value(struct cc *c, const struct ctype *t,
 		    const struct place *pl, uint64_t off, int level, bool load)
 {
@@ -512,6 +602,8 @@ static int go_value(struct cc *c, const struct ctype *t,
 
 	if (!load)
 		return 0;
+	if (--c->budget < 0)
+		return -ENOTSUP;
 	switch (gkind(t, &real)) {
 	case VK_STRING: {
 		struct cap_op o = {.scale = 1};
@@ -547,6 +639,10 @@ static int go_value(struct cc *c, const struct ctype *t,
 		n = (size_t)real->count;
 		if (n > (size_t)c->cfg->max_array)
 			n = (size_t)c->cfg->max_array;
+		if (gkind(real->target, &pt) == VK_STRING && stride >= 16 &&
+		    (err = add_rep_strings(c, pl, off, stride, n, num_const(n),
+					   true)) <= 0)
+			return err;
 		for (size_t i = 0; i < n; i++)
 			if ((err = go_value(c, real->target, pl,
 					    off + i * stride, level + 1, true)))
@@ -585,36 +681,102 @@ static int go_value(struct cc *c, const struct ctype *t,
 	case VK_FUNC:
 		/* The closure's first word: the code's address. */
 		return add_deref(c, pl, off, 8, 0, &sp);
-	case VK_MAP:
 	case VK_INTERFACE:
+		return go_iface(c, real, pl, off, level);
+	case VK_MAP:
 		return -ENOTSUP;
 	default:
 		return 0;
 	}
 }
 
+static int add_value(struct cap_plan *p, const struct ctype *t,
+		     const struct loc *loc, const struct load_config *cfg,
+		     uint64_t bias);
+
+/* value/goiface.c's loc_u64 and the slot's read after it. */
+static int add_dict(struct cap_plan *p, const struct loc *dict,
+		    uint32_t slot)
+{
+	const struct loc_piece *pc;
+	struct cap_op o = {.len = 8};
+	int op;
+
+	if (!dict || dict->npieces != 1)
+		return 0; /* loc_u64 fails: nothing read */
+	pc = &dict->pieces[0];
+	switch (pc->kind) {
+	case LOC_REG:
+		if (!reg_ok(pc->reg))
+			return -ENOTSUP;
+		o.addr = num_reg(pc->reg, 8 * (int64_t)(slot - 1));
+		break;
+	case LOC_MEM:
+		if ((op = capture_add_mem(p, pc->reg, pc->off, 8, 0)) < 0)
+			return op;
+		o.addr = num_data(op, 0);
+		o.addr.disp = 8 * (int64_t)(slot - 1);
+		break;
+	default:
+		return 0;
+	}
+	op = plan_push(p, &o);
+	return op < 0 ? op : 0;
+}
+
+int capture_add_go_param(struct cap_plan *p, const struct ctype *t,
+			 const struct loc *loc, const struct loc *dict,
+			 const struct load_config *cfg, uint64_t bias)
+{
+	const struct ctype *shape = t ? vtype_strip(t->target) : NULL;
+	struct cap_plan saved = *p;
+
+	if (!t || !t->go_dict_slot)
+		return capture_add_value(p, t, loc, cfg, true, bias);
+	/* Pointers followed read their targets' sizes, which the shape
+	 * does not know (every pointer's shape is *uint8); a time.Time's
+	 * shape does not say it reads its Location's name. */
+	if ((cfg && cfg->follow_pointers) || !shape ||
+	    (gmember(shape, "wall") && gmember(shape, "loc")))
+		return -ENOTSUP;
+	if (add_dict(p, dict, t->go_dict_slot) ||
+	    add_value(p, t->target, loc, cfg, bias)) {
+		*p = saved;
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 int capture_add_value(struct cap_plan *p, const struct ctype *t,
 		      const struct loc *loc, const struct load_config *cfg,
 		      bool go, uint64_t bias)
 {
+	/* A generic's type parameter is loaded as the type its dictionary
+	 * names (capture_add_go_param). */
+	if (t && t->go_dict_slot && vgo_is_go(t))
+		return -ENOTSUP;
+	return add_value(p, t, loc, cfg, bias);
+}
+
+static int add_value(struct cap_plan *p, const struct ctype *t,
+		     const struct loc *loc, const struct load_config *cfg,
+		     uint64_t bias)
+{
 	const struct ctype *st = vtype_strip(t);
-	struct cc c = {.p = p, .cfg = cfg ? cfg : &LOAD_SHORT, .bias = bias};
+	struct cc c = {.p = p, .cfg = cfg ? cfg : &LOAD_SHORT, .bias = bias,
+		       .budget = CAPTURE_NODES};
 	struct cap_plan saved = *p;
 	uint64_t tsize;
 	struct place pl;
 	int *pop = NULL, err;
-
 	/* value_load decides by the type, as here: a C function of a Go
 	 * program (cgo) has C types. */
-	go = vgo_is_go(t);
+	bool go = vgo_is_go(t);
+
 	tsize = go ? gsize(t) : st ? st->size : 0;
 	c.go_max_level = c.cfg->max_recurse - 1;
 	if (c.go_max_level > CAPTURE_GO_MAX_DEPTH)
 		c.go_max_level = CAPTURE_GO_MAX_DEPTH;
-	/* A generic's type parameter is loaded as the type its dictionary
-	 * names, known only at the hit. */
-	if (go && t && t->go_dict_slot)
-		return -ENOTSUP;
 	err = open_loc(&c, loc, tsize, &pl, &pop);
 	if (err == 1) {
 		err = 0;

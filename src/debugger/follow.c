@@ -167,6 +167,9 @@ void follow_add_callsites(struct debugger *d, struct module *mod,
 		tp->kind = TP_CALLSITE;
 		tp->mod = mod;
 		tp->fn = fn;
+		/* The goroutine from R14, as at fn's entry: a plan can read
+		 * that, not the thread pointer (plan.c). */
+		tp->g_in_r14 = tracepoints_g_in_r14(mod, fn);
 		tp->follow = o->follow;
 		tp->stack = o->stack;
 		/* The opts for the functions found there. */

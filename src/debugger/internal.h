@@ -249,6 +249,9 @@ const struct func *tracepoints_ifunc_called(struct debugger *d,
 					    uint64_t ra_at);
 /* Marks mod's tracepoints dead and tells the engine to forget them. */
 void tracepoints_forget_module(struct debugger *d, struct module *mod);
+/* True when fn (of mod) is Go code of the register ABI, whose R14 holds
+ * the goroutine's g everywhere in it. */
+bool tracepoints_g_in_r14(struct module *mod, const struct func *fn);
 
 /* follow.c: --follow-calls */
 /* The functions matching filter and those they call, follow levels deep

@@ -78,6 +78,21 @@ static int plan_call_operand(struct cap_plan *p, const struct insn *in)
 	return 0;
 }
 
+/* load_params (events.c) for Go: a generic function's type parameters
+ * through its dictionary at dict (NULL: it has none). */
+static int plan_go_params(struct cap_plan *p, const struct param *ps,
+			  size_t n, const struct loc *dict,
+			  const struct load_config *cfg, uint64_t bias)
+{
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		if ((err = capture_add_go_param(p, ps[i].type, &ps[i].loc,
+						dict, cfg, bias)))
+			return err;
+	return 0;
+}
+
 /* load_event (events.c): the params at an entry, the results at a
  * return. */
 static int plan_values(struct cap_plan *p, const struct tracepoint *tp)
@@ -89,24 +104,24 @@ static int plan_values(struct cap_plan *p, const struct tracepoint *tp)
 
 	if (!fn->has_dwarf)
 		return 0;
+	if (!tp->is_ret && go)
+		return plan_go_params(p, fn->params, fn->nparams,
+				      fn->has_go_dict ? &fn->go_dict : NULL,
+				      &tp->load, bias);
 	if (!tp->is_ret) {
 		for (size_t i = 0; i < fn->nparams; i++)
 			if ((err = capture_add_value(p, fn->params[i].type,
 						     &fn->params[i].loc,
-						     &tp->load, go, bias)))
+						     &tp->load, false, bias)))
 				return err;
 		return 0;
 	}
 	if (!tp->ret_known && fn->ret_type)
 		return 0;
-	if (go) {
-		for (size_t i = 0; i < fn->nresults; i++)
-			if ((err = capture_add_value(p, fn->results[i].type,
-						     &fn->results[i].loc,
-						     &tp->load, go, bias)))
-				return err;
-		return 0;
-	}
+	if (go)
+		return plan_go_params(p, fn->results, fn->nresults,
+				      fn->has_go_dict ? &fn->go_dict_ret : NULL,
+				      &tp->load, bias);
 	if (!fn->ret_type)
 		return 0;
 	return capture_add_value(p, fn->ret_type, &tp->ret_loc, &tp->load,

@@ -175,8 +175,13 @@ static struct tracepoint *tracepoint_new(struct module *mod,
 		tp->probe.nranges = fn->nranges;
 	}
 	tp->probe.cookie = tp;
-	tp->g_in_r14 = fn && mod->go && go_regabi(symtab_func_load(mod->st, fn));
+	tp->g_in_r14 = tracepoints_g_in_r14(mod, fn);
 	return tp;
+}
+
+bool tracepoints_g_in_r14(struct module *mod, const struct func *fn)
+{
+	return fn && mod->go && go_regabi(symtab_func_load(mod->st, fn));
 }
 
 static void tracepoint_free(struct tracepoint *tp)

@@ -52,8 +52,10 @@ static int read_reg(void *ctx, int reg, void *buf, size_t len)
 	return -EINVAL;
 }
 
+static const struct ctype *go_type(void *ctx, uint64_t addr);
+
 static const struct target_access live = {
-	.read_mem = read_mem, .read_reg = read_reg, .bias = 0};
+	.read_mem = read_mem, .read_reg = read_reg, .go_type = go_type};
 
 static void poke(uint64_t addr, const void *p, size_t n)
 {
@@ -154,6 +156,21 @@ static struct ctype g_eface_s = {.kind = CT_STRUCT, .name = "runtime.eface",
 				 .nmembers = 2};
 static struct ctype g_eface = {.kind = CT_TYPEDEF, .name = "interface {}",
 			       .size = 16, .target = &g_eface_s, .go_kind = 20};
+
+/* struct main.W {N int; E interface {}}: an interface one level down */
+static struct ctype_member gw_m[] = {
+	{"N", 0, &g_int, 0, 0},
+	{"E", 8, &g_eface, 0, 0},
+};
+static struct ctype g_w = {.kind = CT_STRUCT, .name = "main.W", .size = 24,
+			   .members = gw_m, .nmembers = 2, .go_kind = 25};
+
+#define RTYPE_INT (BASE + 0xb00)
+
+static const struct ctype *go_type(void *ctx, uint64_t addr)
+{
+	return addr == RTYPE_INT ? &g_int : NULL;
+}
 
 /* ---- helpers ---- */
 
@@ -343,6 +360,14 @@ static void test_go(void)
 	s = same(&g_slice, LOC(MEM(RSP, 0x200)), &LOAD_SHORT, 0);
 	CHECK(strstr(s, "hello") && strstr(s, "lbl"));
 	free(s);
+	/* Its strings' data is one op repeated per element, as many times
+	 * as the slice has elements. */
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_value(&p, &g_slice, LOC(MEM(RSP, 0x200)),
+				    &LOAD_SHORT, true, 0), 0);
+	CHECK_INT(p.nops, 3);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(((struct cap_record_hdr *)rec)->nchunks, 2 + 3);
 	/* *main.T followed (-v 4). */
 	poke64(BASE + 0xa00, 42);
 	poke64(BASE + 0xa08, BASE + 0x100);
@@ -352,7 +377,17 @@ static void test_go(void)
 	CHECK(strstr(s, "hello") && strstr(s, "42"));
 	free(s);
 	free(same(&g_tp, LOC(REG(RDI, 8)), &LOAD_SHORT, 0));
-	/* An interface's dynamic type is known only at the hit. */
+	/* An interface one level down: its type is read, its data is not
+	 * loaded (Delve's "..."). */
+	mem[RTYPE_INT + 23 - BASE] = 2 | 32;
+	poke64(STACK + 0x300, 5);
+	poke64(STACK + 0x308, RTYPE_INT);
+	poke64(STACK + 0x310, 77);
+	s = same(&g_w, LOC(MEM(RSP, 0x300)), &LOAD_SHORT, 0);
+	CHECK(strstr(s, "N: 5") && strstr(s, "interface {}(int)"));
+	free(s);
+	/* An interface's dynamic type is known only at the hit: whose data
+	 * is loaded is beyond a plan. */
 	capture_plan_init(&p);
 	CHECK_INT(capture_add_value(&p, &g_eface, LOC(REG(RAX, 8), REG(RBX, 8)),
 				    &LOAD_SHORT, true, 0), -ENOTSUP);
