@@ -46,6 +46,14 @@ struct bobj_umulti_attr {
 
 #define HINT "; the ptrace engine (the default) works without it"
 
+/* strerror, knowing the kernel's ENOTSUPP (524), which uprobes return for
+ * an instruction they cannot probe (int3, for one). */
+static const char *bobj_strerror(int err)
+{
+	return err == 524 ? "the kernel cannot probe the instruction there"
+			  : strerror(err);
+}
+
 struct bobj_link {
 	int fd;                /* a multi-uprobe link, or -1 */
 	struct bpf_link *link; /* a perf-event uprobe link, or NULL */
@@ -536,7 +544,7 @@ static int bobj_attach_multi(struct bpfobj *o, pid_t pid,
 					 first->ret ? " (return)" : "",
 					 first->path,
 					 (unsigned long long)offs[bad],
-					 strerror(-why));
+					 bobj_strerror(-why));
 			break;
 		}
 		bobj_link_add(o, fd, NULL, slots, e - g);
@@ -598,7 +606,7 @@ int bpfobj_attach(struct bpfobj *o, pid_t pid, const struct bpfobj_probe *p,
 						 p[i].ret ? " (return)" : "",
 						 p[i].path,
 						 (unsigned long long)p[i].offset,
-						 strerror(errno));
+						 bobj_strerror(errno));
 				break;
 			}
 			bobj_link_add(o, -1, l, &slot_of[i], 1);
