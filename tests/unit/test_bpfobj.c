@@ -112,7 +112,20 @@ static int spawn(struct child *c, const char *path, const char *arg)
 		if (f)
 			fclose(f);
 	} else {
+		/* no line to wait for: wait for the exec (a uprobe is checked
+		 * against the instruction only where the file is mapped) */
+		char exe[256], link[64];
+		ssize_t k = -1;
+
 		close(out[0]);
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)c->pid);
+		for (int i = 0; i < 5000; i++) {
+			k = readlink(link, exe, sizeof(exe) - 1);
+			if (k > 0 && (exe[k] = 0, !strcmp(exe, path)))
+				break;
+			usleep(1000);
+		}
+		usleep(20000); /* and for its read of stdin */
 	}
 	return 0;
 }
