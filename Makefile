@@ -1,5 +1,5 @@
 # tinydbg — `make` builds build/tinydbg; `make check` runs every test.
-PKGS     := libdw libelf libpcre2-8 capstone json-c
+PKGS     := libdw libelf libpcre2-8 capstone json-c libbpf
 comma    := ,
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -27,7 +27,7 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDLIBS   += -fsanitize=address,undefined
 endif
 
-SRCS     := $(shell find src -name '*.c' | sort)
+SRCS     := $(filter-out %.bpf.c,$(shell find src -name '*.c' | sort))
 LIB_SRCS := $(filter-out src/cli/%,$(SRCS))
 CLI_SRCS := $(filter src/cli/%,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
@@ -41,6 +41,21 @@ all: $(B)/tinydbg
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+# The eBPF engine's program: compiled for BPF, embedded in bpfobj.c through
+# a bpftool skeleton (generated in the build directory, never committed).
+BPF_CLANG  ?= clang
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Isrc \
+	-idirafter /usr/include/$(shell $(CC) -dumpmachine)
+$(B)/bpf/%.bpf.o: src/engine/ebpf/bpf/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(BPF_CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -c $< -o $@
+$(B)/gen/%.skel.h: $(B)/bpf/%.bpf.o
+	@mkdir -p $(dir $@)
+	bpftool gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+.PRECIOUS: $(B)/bpf/%.bpf.o $(B)/gen/%.skel.h
+$(B)/obj/src/engine/ebpf/bpfobj.o: $(B)/gen/capture.skel.h
+$(B)/obj/src/engine/ebpf/bpfobj.o: CPPFLAGS += -I$(B)/gen
 
 $(B)/libtinydbg.a: $(LIB_OBJS)
 	@rm -f $@
@@ -77,7 +92,7 @@ test-bins: all $(UNIT_BINS) $(B)/replay
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/bpf -name '*.d' 2>/dev/null)
 
 # Fuzzing (libFuzzer, clang): its rules live beside the harnesses.
 -include tests/fuzz/fuzz.mk

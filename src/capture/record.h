@@ -25,7 +25,8 @@
 #include <linux/types.h>
 
 /* Registers in the record, in DWARF x86-64 numbering 0..16: rax rdx rcx rbx
- * rsi rdi rbp rsp r8..r15 rip (rip: the probe's address). */
+ * rsi rdi rbp rsp r8..r15 rip (rip: the probe's address; at a uretprobe,
+ * the return address the function went back to, rsp past it). */
 #define CAP_NREGS 17
 #define CAP_REG_RSP 7
 
@@ -40,8 +41,10 @@ enum cap_src {
 	CAP_SRC_NONE = 0,  /* the constant 0 (with .disp: a constant) */
 	CAP_SRC_REG = 1,   /* regs[.reg] */
 	CAP_SRC_DATA = 2,  /* the u64 at byte .off of the chunk of op .op
-	                    * (for a repeated op: + repeat index × .stride);
-	                    * missing when that chunk is shorter */
+	                    * (its first chunk when .op was repeated; for a
+	                    * repeated op: + repeat index × .stride);
+	                    * missing when that chunk is shorter, has .err,
+	                    * or .op yielded no chunk (0 repeats) */
 	CAP_SRC_DATA32 = 3,/* the same, a u32 (zero-extended) */
 };
 
@@ -65,8 +68,11 @@ enum cap_op_flags {
 
 /* One copy: address = value(.addr); bytes = .len, or with .count set,
  * min(.len, value(.count) × .scale) (a Go string's or slice's length).
- * .rep set: the op runs min(value(.rep), CAP_MAX_REP, .rep_max) times, the
- * i-th time with its .addr (and .count) sources read at + i × stride. */
+ * .rep set: the op runs min(value(.rep), CAP_MAX_REP, .rep_max) times
+ * (.rep_max 0: no limit of its own; .rep missing: 0 times, no chunk), the
+ * i-th time with its .addr (and .count) sources read at + i × stride.
+ * Chunk errors: -EFAULT when a source is missing or the memory cannot be
+ * read; -ENOSPC when the chunk would take the record past CAP_MAX_DATA. */
 struct cap_op {
 	struct cap_num addr;
 	struct cap_num count; /* CAP_SRC_NONE: a fixed length */

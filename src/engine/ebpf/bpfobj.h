@@ -24,6 +24,8 @@ struct bpfobj;
 struct bpfobj_opts {
 	size_t ring_bytes; /* the ring buffer's size (a power of two, at
 	                    * least a page; 0: the default, 8 MiB) */
+	bool no_multi;     /* one link per probe even where the kernel has
+	                    * multi-uprobe links (tests, comparisons) */
 };
 
 /* Loads the program and creates the maps. Needs no kernel BTF. Errors

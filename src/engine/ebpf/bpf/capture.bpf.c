@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/* capture.bpf.c: the program run at every uprobe of the eBPF engine. It
+ * runs the probe's capture plan (capture/record.h) into a scratch slot and
+ * sends the record through the ring buffer; user space formats from it.
+ *
+ * Written for the verifiers of kernel 5.15 and newer: no bpf_loop, no
+ * kernel BTF (uprobes need no CO-RE: the registers' layout is the uapi
+ * one), bounded loops only. The plan's state between steps lives in the
+ * scratch slot and each step is a global function, verified once: the
+ * loop over steps costs the verifier a few instructions per iteration. */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <linux/errno.h>
+#include <bpf/bpf_helpers.h>
+
+#include "engine/ebpf/bpf/capture.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* The x86-64 user registers as the kernel saved them at the trap (the
+ * uapi struct pt_regs, with the kernel's field names). */
+struct pt_regs {
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	__u64 ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 23); /* set by the loader */
+} ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAPBPF_MAX_PLANS);
+	__type(key, __u32);
+	__type(value, struct cap_plan);
+} plans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAPBPF_MAX_PROBES);
+	__type(key, __u32);
+	__type(value, struct capbpf_probe);
+} probes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAPBPF_NEST); /* × CPUs, set by the loader */
+	__type(key, __u32);
+	__type(value, struct capbpf_slot);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capbpf_stats);
+} stats SEC(".maps");
+
+#define PAGE 4096
+#define NOFIRST 0xffffffffu
+
+/* Hides what clang knows of x's range, so that a bound check it would
+ * drop as redundant stays for the verifier (which may know less). */
+#define FORGET(x) asm volatile("" : "+r"(x))
+
+/* The value of n for repeat r of op k: 0, or -1 when its source chunk is
+ * missing or short (record.h). */
+static __always_inline int num_value(struct capbpf_slot *s,
+				     const struct cap_num *n, __u32 k, __u32 r,
+				     __u64 *out)
+{
+	const struct cap_record_hdr *h = (const void *)s->rec;
+	const struct cap_chunk *c;
+	__u64 v, off, at, w;
+	__u32 src, reg;
+
+	switch (n->src) {
+	case CAP_SRC_NONE:
+		v = 0;
+		break;
+	case CAP_SRC_REG:
+		reg = n->reg;
+		if (reg >= CAP_NREGS)
+			return -1;
+		v = h->regs[reg];
+		break;
+	case CAP_SRC_DATA:
+	case CAP_SRC_DATA32:
+		src = n->op;
+		if (src >= k || src >= CAP_MAX_OPS)
+			return -1;
+		at = s->first[src];
+		if (at == NOFIRST)
+			return -1;
+		at &= CAPBPF_POS_MASK;
+		c = (const void *)(s->rec + at);
+		w = n->src == CAP_SRC_DATA ? 8 : 4;
+		off = (__u64)n->off + (__u64)r * n->stride;
+		if (c->err || off + w > c->len)
+			return -1;
+		/* off + w <= len <= CAP_MAX_CHUNK: the mask changes nothing */
+		off &= CAP_MAX_CHUNK - 1;
+		if (w == 8)
+			v = *(const __u64 *)(s->rec + at + sizeof(*c) + off);
+		else
+			v = *(const __u32 *)(s->rec + at + sizeof(*c) + off);
+		break;
+	default:
+		return -1;
+	}
+	*out = v + (__u64)n->disp;
+	return 0;
+}
+
+/* Copies [addr, addr+len) to dst (len <= CAP_MAX_CHUNK) per the op's
+ * flags. Returns the bytes copied; *err is set when none could be. */
+static __always_inline __u64 read_mem(__u8 *dst, __u64 addr, __u64 len,
+				      __u16 flags, int *err)
+{
+	__u64 got = 0, n, rem;
+	long e = 0, ret;
+	int i;
+
+	if (len > CAP_MAX_CHUNK)
+		len = CAP_MAX_CHUNK;
+	if (!(flags & CAP_OP_STR)) {
+		e = bpf_probe_read_user(dst, len, (const void *)addr);
+		if (!e)
+			return len;
+		if (!(flags & CAP_OP_PARTIAL)) {
+			*err = (int)e;
+			return 0;
+		}
+	}
+	/* Page by page: a string is read up to its NUL, a partial copy up to
+	 * the first page that cannot be read. */
+	for (i = 0; i < CAP_MAX_CHUNK / PAGE + 1; i++) {
+		__u8 *d;
+		__u64 a;
+
+		if (got >= len)
+			break;
+		n = PAGE - ((addr + got) & (PAGE - 1));
+		rem = len - got;
+		if (n > rem)
+			n = rem;
+		FORGET(n);
+		if (n > PAGE)
+			break;
+		got &= CAP_MAX_CHUNK - 1; /* got < len <= CAP_MAX_CHUNK */
+		d = dst + got;
+		a = addr + got;
+		if (!(flags & CAP_OP_STR)) {
+			e = bpf_probe_read_user(d, n, (const void *)a);
+			if (e)
+				break;
+			got += n;
+			continue;
+		}
+		if (!n)
+			break;
+		ret = bpf_probe_read_user_str(d, n, (const void *)a);
+		if (ret < 0) {
+			e = ret;
+			break;
+		}
+		if (ret < (long)n)
+			return got + ret; /* the NUL was in this page */
+		/* The buffer filled: its last byte is the string's or the
+		 * NUL the helper put there in its place; read the real one. */
+		if (bpf_probe_read_user(d + n - 1, 1, (const void *)(a + n - 1)))
+			return got + n - 1;
+		got += n;
+		if (!d[n - 1])
+			return got;
+	}
+	if (!got && e)
+		*err = (int)e;
+	return got;
+}
+
+/* One step of the plan: one chunk (repeat r of op k), or nothing for an
+ * op repeated zero times. Returns non-zero when the plan is done. Global,
+ * so the verifier checks it once, not once per iteration of the loop. */
+__noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
+{
+	const struct cap_op *o;
+	struct cap_chunk *c;
+	__u64 addr = 0, len, cnt, got = 0, nrep, pos;
+	__u32 k, r;
+	int err = 0;
+	__u8 *dst;
+
+	if (!s || !p)
+		return 1;
+	k = s->op;
+	if (k >= p->nops || k >= CAP_MAX_OPS)
+		return 1;
+	o = &p->ops[k];
+	r = s->rep;
+	if (!r) {
+		nrep = 1;
+		if (o->rep.src != CAP_SRC_NONE || o->rep.disp) {
+			if (num_value(s, &o->rep, k, 0, &nrep))
+				nrep = 0;
+			if (nrep > CAP_MAX_REP)
+				nrep = CAP_MAX_REP;
+			if (o->rep_max && nrep > o->rep_max)
+				nrep = o->rep_max;
+		}
+		s->nrep[k] = (__u32)nrep;
+		s->first[k] = nrep ? s->pos : NOFIRST;
+		if (!nrep) {
+			s->op = k + 1;
+			return 0;
+		}
+	}
+
+	pos = s->pos & CAPBPF_POS_MASK;
+	c = (void *)(s->rec + pos);
+	dst = s->rec + pos + sizeof(*c);
+	len = o->len;
+	if (len > CAP_MAX_CHUNK)
+		len = CAP_MAX_CHUNK;
+	if (num_value(s, &o->addr, k, r, &addr)) {
+		err = -EFAULT;
+	} else if (o->count.src != CAP_SRC_NONE || o->count.disp) {
+		if (num_value(s, &o->count, k, r, &cnt)) {
+			err = -EFAULT;
+		} else {
+			/* min(len, cnt × scale), without overflowing */
+			if (cnt > len)
+				cnt = len;
+			cnt *= o->scale;
+			if (cnt < len)
+				len = cnt;
+		}
+	}
+	FORGET(len);
+	if (len > CAP_MAX_CHUNK)
+		len = CAP_MAX_CHUNK;
+	if (!err && s->data + len > CAP_MAX_DATA)
+		err = -ENOSPC;
+	if (!err && len)
+		got = read_mem(dst, addr, len, o->flags, &err);
+	if (err)
+		got = 0;
+	FORGET(got);
+	got &= 2 * CAP_MAX_CHUNK - 1; /* got <= len: changes nothing */
+	if (got & 7) {
+		/* the padding to 8 is zero, not a previous record's bytes */
+		__u64 *w = (void *)(dst + (got & ~7ull));
+
+		*w &= (1ull << ((got & 7) * 8)) - 1;
+	}
+	c->addr = addr;
+	c->len = (__u32)got;
+	c->err = err;
+	s->data += (__u32)got;
+	s->pos = (__u32)(pos + sizeof(*c) + ((got + 7) & ~7ull));
+	s->nchunks++;
+	if (++r >= s->nrep[k]) {
+		s->op = k + 1;
+		s->rep = 0;
+	} else {
+		s->rep = r;
+	}
+	return 0;
+}
+
+static __always_inline void count_lost(struct capbpf_stats *st)
+{
+	__sync_fetch_and_add(&st->lost, 1);
+	__sync_fetch_and_add(&st->pending, 1);
+}
+
+static __always_inline int capture_hit(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), level, pending, tgid;
+	__u32 slot = (__u32)(cookie >> 32), zero = 0, plan, si, i;
+	struct capbpf_probe *pr;
+	struct capbpf_stats *st;
+	struct cap_record_hdr *h;
+	struct capbpf_slot *s;
+	struct cap_plan *p;
+
+	pr = bpf_map_lookup_elem(&probes, &slot);
+	if (!pr || !pr->on)
+		return 0;
+	plan = pr->plan;
+	p = bpf_map_lookup_elem(&plans, &plan);
+	st = bpf_map_lookup_elem(&stats, &zero);
+	if (!p || !st)
+		return 0;
+	/* The nesting level picks the slot: a program preempted on this CPU
+	 * keeps its slot while another runs here. */
+	level = __sync_fetch_and_add(&st->nest, 1);
+	if (level >= CAPBPF_NEST) {
+		count_lost(st);
+		goto out;
+	}
+	si = bpf_get_smp_processor_id() * CAPBPF_NEST + (__u32)level;
+	s = bpf_map_lookup_elem(&scratch, &si);
+	if (!s) {
+		count_lost(st);
+		goto out;
+	}
+	h = (void *)s->rec;
+	tgid = bpf_get_current_pid_tgid();
+	h->probe = (__u32)cookie;
+	h->time_ns = bpf_ktime_get_ns();
+	h->pid = (__u32)(tgid >> 32);
+	h->tid = (__u32)tgid;
+	h->flags = 0;
+	h->pad = 0;
+	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
+	h->regs[0] = ctx->ax;
+	h->regs[1] = ctx->dx;
+	h->regs[2] = ctx->cx;
+	h->regs[3] = ctx->bx;
+	h->regs[4] = ctx->si;
+	h->regs[5] = ctx->di;
+	h->regs[6] = ctx->bp;
+	h->regs[7] = ctx->sp;
+	h->regs[8] = ctx->r8;
+	h->regs[9] = ctx->r9;
+	h->regs[10] = ctx->r10;
+	h->regs[11] = ctx->r11;
+	h->regs[12] = ctx->r12;
+	h->regs[13] = ctx->r13;
+	h->regs[14] = ctx->r14;
+	h->regs[15] = ctx->r15;
+	h->regs[16] = ctx->ip;
+
+	/* Drops this CPU saw since its last record: reported first, in the
+	 * stream where they happened. */
+	pending = st->pending;
+	if (pending) {
+		h->size = sizeof(*h);
+		h->kind = CAP_REC_LOST;
+		h->nchunks = 0;
+		h->lost = pending;
+		if (!bpf_ringbuf_output(&ring, h, sizeof(*h), 0))
+			__sync_fetch_and_sub(&st->pending, pending);
+	}
+
+	h->kind = CAP_REC_HIT;
+	h->lost = 0;
+	s->op = 0;
+	s->rep = 0;
+	s->pos = sizeof(*h);
+	s->data = 0;
+	s->nchunks = 0;
+	for (i = 0; i < CAP_MAX_OPS * CAP_MAX_REP; i++)
+		if (capbpf_step(s, p))
+			break;
+	si = s->pos & CAPBPF_POS_MASK;
+	h->size = si;
+	h->nchunks = (__u16)s->nchunks;
+	if (bpf_ringbuf_output(&ring, s->rec, si, 0))
+		count_lost(st);
+out:
+	__sync_fetch_and_sub(&st->nest, 1);
+	return 0;
+}
+
+/* Attached with one perf-event link per probe. */
+SEC("uprobe")
+int capture(struct pt_regs *ctx)
+{
+	return capture_hit(ctx);
+}
+
+/* The same, loaded for multi-uprobe links (expected attach type
+ * BPF_TRACE_UPROBE_MULTI, set by the loader where the kernel has them). */
+SEC("uprobe")
+int capture_multi(struct pt_regs *ctx)
+{
+	return capture_hit(ctx);
+}

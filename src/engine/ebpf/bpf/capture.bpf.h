@@ -1,0 +1,53 @@
+/* capture.bpf.h: what the BPF program (capture.bpf.c) and its loader
+ * (bpfobj.c) share beyond the record (capture/record.h): the maps'
+ * element layouts and the cookie. Plain fixed-width types only. */
+#ifndef TINYDBG_ENGINE_EBPF_CAPTURE_BPF_H
+#define TINYDBG_ENGINE_EBPF_CAPTURE_BPF_H
+
+#include <linux/types.h>
+
+#include "capture/record.h"
+
+/* A uprobe's cookie: the probe's slot in the `probes` map (high 32 bits)
+ * and the engine's probe id (low 32 bits, copied to hdr.probe). */
+#define CAPBPF_COOKIE(slot, id) (((__u64)(slot) << 32) | (__u32)(id))
+
+/* One entry of the `probes` map (array, indexed by slot): the plan to run
+ * and whether the probe is live. A probe detached while its multi-uprobe
+ * link stays (other probes of the link are still wanted) is switched off
+ * here: its hits then produce nothing. */
+struct capbpf_probe {
+	__u32 plan;
+	__u32 on;
+};
+
+#define CAPBPF_MAX_PLANS 4096
+#define CAPBPF_MAX_PROBES (1u << 18)
+
+/* A record is built in a scratch slot (an array map indexed by
+ * cpu × CAPBPF_NEST + nesting level: a preempted probe's slot is not
+ * reused by the next probe run on its CPU). Offsets into .rec are masked
+ * to CAPBPF_POS_MASK (a record is at most sizeof(hdr) + chunk headers +
+ * CAP_MAX_DATA, ~42 KiB), and the rest of .rec gives the verifier room
+ * for one op's largest copy past any such offset. */
+#define CAPBPF_NEST 2
+#define CAPBPF_POS_MASK 0xffff
+#define CAPBPF_REC_BYTES (CAPBPF_POS_MASK + 1 + 2 * CAP_MAX_CHUNK)
+
+struct capbpf_slot {
+	__u8 rec[CAPBPF_REC_BYTES];
+	/* The state of the plan's run, kept here rather than in registers
+	 * so that each step of the loop looks the same to the verifier. */
+	__u32 first[CAP_MAX_OPS]; /* offset in .rec of op k's first chunk */
+	__u32 nrep[CAP_MAX_OPS];  /* chunks op k yields */
+	__u32 op, rep, pos, data, nchunks, pad;
+};
+
+/* Per-CPU counters (array of one, per CPU). */
+struct capbpf_stats {
+	__u64 lost;    /* records dropped so far (ring full, no slot) */
+	__u64 pending; /* of those, not yet reported by a CAP_REC_LOST */
+	__u64 nest;    /* probes running on this CPU now */
+};
+
+#endif
