@@ -162,6 +162,17 @@ static ssize_t hijack_of(struct engine *e, uint64_t at)
 	return -1;
 }
 
+/* Whether a probe at addr is served by the ptrace engine. */
+static bool breakpoint_at(struct engine *e, uint64_t addr)
+{
+	for (size_t i = 0; i < e->probes.len; i++) {
+		const struct eb_probe *ep = &e->probes.items[i];
+		if (!ep->dead && !ep->bpf && ep->p->addr == addr)
+			return true;
+	}
+	return false;
+}
+
 static int ops_insert_probe(struct engine *e, const struct probe *p,
 			    struct errbuf *eb)
 {
@@ -169,6 +180,8 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	const struct eb_map *m;
 
 	ep.hijack = p->kind != PROBE_ENTRY && p->ret_hijack;
+	if (bpf_can(p) && !ep.hijack && breakpoint_at(e, p->addr))
+		goto stop;
 	if (bpf_can(p) &&
 	    (m = map_at(e, ep.hijack ? p->hijack_at : p->addr))) {
 		ep.bpf = true;
@@ -185,6 +198,21 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 		VEC_PUSH(&e->queue, (uint32_t)e->probes.len);
 		VEC_PUSH(&e->probes, ep);
 		return 0;
+	}
+stop:
+	/* A breakpoint and a uprobe cannot share an address (each would
+	 * take the other's int3 for the code): a probe queued there takes
+	 * the breakpoint's way too (the ptrace engine serves both). */
+	for (size_t i = 0; i < e->queue.len; i++) {
+		struct eb_probe *q = &e->probes.items[e->queue.items[i]];
+		int err;
+
+		if (q->dead || q->attached || q->hijack || q->p->addr != p->addr)
+			continue;
+		q->bpf = false;
+		e->queue.items[i--] = e->queue.items[--e->queue.len];
+		if ((err = ptrace_engine_ops.insert_probe(e->pt, q->p, eb)))
+			return err;
 	}
 	VEC_PUSH(&e->probes, ep);
 	return ptrace_engine_ops.insert_probe(e->pt, p, eb);
