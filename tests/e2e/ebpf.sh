@@ -58,12 +58,18 @@ expect_err_line ebpf-badring '^tinydbg: invalid --ebpf-ring "100": a size in KiB
 # Without privilege: one line naming what is missing and that the ptrace
 # engine works without it; nothing started.
 if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
-	cp "$bin" "$OUT/ebpf-nopriv"
-	chmod 755 "$OUT/ebpf-nopriv"
+	# A clone under a private mktemp dir is not reachable by nobody: run a
+	# copy of both binaries from a directory every user may enter.
+	npd=$(mktemp -d /tmp/tinydbg-nopriv.XXXXXX)
+	chmod 755 "$npd"
+	cp "$TINYDBG" "$npd/tinydbg"
+	cp "$bin" "$npd/ebpf-nopriv"
+	chmod 755 "$npd/tinydbg" "$npd/ebpf-nopriv"
 	timeout -k 5 30 setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$TINYDBG" trace --ebpf -e "$OUT/ebpf-nopriv" hot >"$OUT/ebpf-nopriv.out" 2>"$OUT/ebpf-nopriv.err" </dev/null
+		"$npd/tinydbg" trace --ebpf -e "$npd/ebpf-nopriv" hot >"$OUT/ebpf-nopriv.out" 2>"$OUT/ebpf-nopriv.err" </dev/null
 	RC=$?
 	[[ $RC != 0 ]] && pass "ebpf-nopriv exit $RC" || fail "ebpf-nopriv: exit 0"
 	expect_err_line ebpf-nopriv '^tinydbg: .*(root|CAP_BPF).*ptrace engine'
-	no_stray ebpf-nopriv "$OUT/ebpf-nopriv"
+	no_stray ebpf-nopriv "$npd/ebpf-nopriv"
+	rm -rf "$npd"
 fi
