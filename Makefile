@@ -81,11 +81,12 @@ check: all $(UNIT_BINS) $(B)/replay
 bench: all
 	bash bench/run.sh
 
-# Everything, twice: the plain build and the sanitizer build (CI runs this).
+# Everything, twice: the plain build and the sanitizer build, and the
+# end-to-end cases once more under the eBPF engine (CI runs this).
 check-all:
 	$(MAKE) test-bins
 	$(MAKE) SAN=1 test-bins
-	BUILDS="build build-san" bash tests/run.sh
+	BUILDS="build build-san" ENGINES="ptrace ebpf" bash tests/run.sh
 
 test-bins: all $(UNIT_BINS) $(B)/replay
 

@@ -178,6 +178,7 @@ void follow_add_callsites(struct debugger *d, struct module *mod,
 			tp->load_cfg = *o->load;
 		tp->probe.addr = cs[i].addr + mod->bias;
 		tp->probe.kind = PROBE_ENTRY;
+		tp->probe.sync = true;
 		tp->probe.cookie = tp;
 		/* Freed there when it fails: the next one may do. */
 		tracepoints_insert_internal(d, tp, NULL);

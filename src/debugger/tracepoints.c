@@ -288,6 +288,9 @@ int tracepoints_add_internal(struct debugger *d, enum tp_kind kind,
 	tp->kind = kind;
 	tp->probe.addr = addr;
 	tp->probe.kind = PROBE_ENTRY;
+	/* The loader's rendezvous, the launch's entry, an IFUNC resolver's
+	 * return: the mappings or the probes change here. */
+	tp->probe.sync = true;
 	return tracepoint_insert(d, tp, eb);
 }
 

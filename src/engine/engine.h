@@ -54,6 +54,12 @@ struct probe {
 	 * rewritten address would be in it). */
 	bool ret_hijack;
 	uint64_t hijack_at;
+	/* The debugger may insert probes at this hit that must be in before
+	 * the thread goes on (an indirect call site with --follow-calls: its
+	 * callee's entry; the loader's rendezvous: a new library's), or the
+	 * mappings change here: an engine must hold the thread until on_hit
+	 * has returned, whatever the plan, and look at the mappings again. */
+	bool sync;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they

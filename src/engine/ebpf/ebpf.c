@@ -31,6 +31,7 @@
 #include "base/xalloc.h"
 #include "capture/capture.h"
 #include "engine/ebpf/bpfobj.h"
+#include "engine/ebpf/prefault.h"
 #include "engine/ptrace/ptrace.h"
 
 /* One probe the debugger inserted. */
@@ -56,6 +57,7 @@ struct engine {
 	VEC(struct eb_probe) probes; /* by probe id */
 	VEC(uint32_t) queue;         /* ids to attach */
 	VEC(struct eb_map) maps;     /* /proc/PID/maps, file mappings */
+	struct prefault pf;          /* the image pages made present */
 	uint8_t *fix;                /* a hijacked return's record, fixed */
 	size_t fix_cap;
 
@@ -162,12 +164,41 @@ static ssize_t hijack_of(struct engine *e, uint64_t at)
 	return -1;
 }
 
-/* Whether a probe at addr is served by the ptrace engine. */
-static bool breakpoint_at(struct engine *e, uint64_t addr)
+/* Whether a and b are probes of one function (its first range). */
+static bool same_fn(const struct probe *a, const struct probe *b)
+{
+	return a->nranges && b->nranges && a->ranges[0].lo == b->ranges[0].lo;
+}
+
+/* Whether the probe q (live, at its own address, not a uretprobe) must
+ * be served by the ptrace engine because p is: they share an address (a
+ * breakpoint and a uprobe would each take the other's int3 for the code;
+ * two uprobes there run in an order the kernel picks, and a function
+ * whose first instruction is its ret must report its entry first), or p
+ * catches q's function's tail-call returns, which a stop at each entry
+ * keeps honest (a throw leaves them pending: the next entry says so). */
+static bool follows_stop(const struct probe *q, const struct probe *p)
+{
+	return q->addr == p->addr ||
+	       (q->kind == PROBE_ENTRY && p->kind == PROBE_TAILJMP &&
+		same_fn(q, p));
+}
+
+/* Whether p, a probe a uprobe could serve, needs the ptrace engine
+ * anyway because of the probes already in. */
+static bool stop_for(struct engine *e, const struct probe *p)
 {
 	for (size_t i = 0; i < e->probes.len; i++) {
 		const struct eb_probe *ep = &e->probes.items[i];
-		if (!ep->dead && !ep->bpf && ep->p->addr == addr)
+
+		if (ep->dead || ep->hijack)
+			continue;
+		if (!ep->bpf && follows_stop(p, ep->p))
+			return true;
+		/* Another uprobe at p's address: both take stops, when it
+		 * is not in yet (an attached one stays: rare, a later
+		 * library's probe at a shared address). */
+		if (ep->bpf && ep->p->addr == p->addr && !ep->attached)
 			return true;
 	}
 	return false;
@@ -180,10 +211,9 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	const struct eb_map *m;
 
 	ep.hijack = p->kind != PROBE_ENTRY && p->ret_hijack;
-	if (bpf_can(p) && !ep.hijack && breakpoint_at(e, p->addr))
+	if (!bpf_can(p) || p->sync || (!ep.hijack && stop_for(e, p)))
 		goto stop;
-	if (bpf_can(p) &&
-	    (m = map_at(e, ep.hijack ? p->hijack_at : p->addr))) {
+	if ((m = map_at(e, ep.hijack ? p->hijack_at : p->addr))) {
 		ep.bpf = true;
 		if (ep.hijack && hijack_of(e, p->hijack_at) >= 0) {
 			/* One uretprobe serves every way out: its records
@@ -200,14 +230,13 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 		return 0;
 	}
 stop:
-	/* A breakpoint and a uprobe cannot share an address (each would
-	 * take the other's int3 for the code): a probe queued there takes
-	 * the breakpoint's way too (the ptrace engine serves both). */
+	/* The queued uprobes that must now take stops too. */
 	for (size_t i = 0; i < e->queue.len; i++) {
 		struct eb_probe *q = &e->probes.items[e->queue.items[i]];
 		int err;
 
-		if (q->dead || q->attached || q->hijack || q->p->addr != p->addr)
+		if (q->dead || q->attached || q->hijack ||
+		    !follows_stop(q->p, p))
 			continue;
 		q->bpf = false;
 		e->queue.items[i--] = e->queue.items[--e->queue.len];
@@ -442,7 +471,9 @@ static int w_on_hit(void *ctx, const struct hit *h)
 	drain(e);
 	r = e->cb->on_hit(e->cb->ctx, h);
 	/* The rendezvous may have added probes for a new library: in
-	 * before the thread goes on. */
+	 * before the thread goes on, and its pages present (prefault.h). */
+	if (h->probe->sync)
+		prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	return r;
 }
@@ -464,6 +495,7 @@ static int w_on_exec(void *ctx, pid_t tid)
 
 	drain(e);
 	probes_drop_all(e);
+	e->pf.done.len = 0; /* a new address space */
 	if (e->cb->on_exec)
 		r = e->cb->on_exec(e->cb->ctx, tid);
 	queue_flush(e);
@@ -499,6 +531,7 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	e->wrap.on_exec = w_on_exec;
 	e->wrap.on_output = w_on_output;
 	e->wrap.on_lost = w_on_lost;
+	prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	ptrace_engine_set_drain(e->pt, drain, e);
 	reader_start(e);
@@ -611,6 +644,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->queue);
 	maps_clear(e);
 	VEC_FREE(&e->maps);
+	prefault_free(&e->pf);
 	free(e->fix);
 	free(e);
 }
