@@ -301,9 +301,9 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 
 	if (!h->is_return) {
 		/* Without DWARF the return shows an unknown value. */
-		ev->has_results = !fn->has_dwarf || fn->ret_type ||
+		ev->has_results = !func_typed(fn) || fn->ret_type ||
 				  fn->nresults;
-		if (!fn->has_dwarf) {
+		if (!func_typed(fn)) {
 			ev->input_params = xcalloc(1, sizeof(struct value));
 			unknown_value(&ev->input_params[0], VF_ARGUMENT);
 			ev->ninput = 1;
@@ -317,7 +317,7 @@ static void load_event(struct debugger *d, const struct tracepoint *tp,
 		ev->ninput = fn->nparams;
 		return;
 	}
-	if (!fn->has_dwarf || (!tp->ret_known && fn->ret_type)) {
+	if (!func_typed(fn) || (!tp->ret_known && fn->ret_type)) {
 		ev->return_params = xcalloc(1, sizeof(struct value));
 		unknown_value(&ev->return_params[0], VF_RETURN);
 		ev->nreturn = 1;

@@ -102,7 +102,7 @@ static int plan_values(struct cap_plan *p, const struct tracepoint *tp)
 	uint64_t bias = tp->mod->bias;
 	int err;
 
-	if (!fn->has_dwarf)
+	if (!func_typed(fn))
 		return 0;
 	if (!tp->is_ret && go)
 		return plan_go_params(p, fn->params, fn->nparams,

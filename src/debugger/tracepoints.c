@@ -437,7 +437,7 @@ static int add_return(struct debugger *d, struct module *mod,
 	tp->probe.hijack_at = fn->low_pc + mod->bias;
 	/* Where the caller finds the result, by the ABI: DWARF does not say.
 	 * (Go's results carry their own locs, from Go's ABI.) */
-	tp->ret_known = fn->has_dwarf &&
+	tp->ret_known = func_typed(fn) &&
 			(fn->lang == LANG_GO ||
 			 x86_sysv_result_loc(fn->ret_type, &tp->ret_loc) == 0);
 	return tracepoint_insert(d, tp, eb);

@@ -38,6 +38,18 @@ struct ctype_member {
 struct ctype_enumerator {
 	char *name;
 	int64_t value;
+	uint64_t mask; /* CTF_FLAGS: the bits this one is a value of (0: its
+	                * own bits, a single flag); DWARF never sets it */
+};
+
+/* How an integer or enum prints. DWARF types are all CTF_DEFAULT; the
+ * others come from prototypes (proto/), as ltrace's hex(), octal and bit
+ * sets. */
+enum ctype_fmt {
+	CTF_DEFAULT,
+	CTF_HEX,   /* 0x1f */
+	CTF_OCTAL, /* 0644 */
+	CTF_FLAGS, /* an enum of bits: O_RDONLY|O_CLOEXEC, the rest in hex */
 };
 
 struct ctype {
@@ -51,6 +63,7 @@ struct ctype {
 	bool is_const;      /* qualifiers are folded into the type they qualify */
 	bool declaration;   /* an incomplete struct/union (no members known) */
 	bool pass_by_ref;   /* C++ class passed by invisible reference */
+	uint8_t fmt;        /* enum ctype_fmt: INT, ENUM */
 	const struct ctype *target; /* PTR, ARRAY, TYPEDEF, ENUM base, FUNC result */
 	struct ctype_member *members; /* STRUCT, UNION */
 	size_t nmembers;

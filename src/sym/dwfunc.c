@@ -771,6 +771,8 @@ void dwfunc_complete(struct symtab *st, struct func *f)
 	if (f->complete)
 		return;
 	f->complete = true;
+	if (!f->has_dwarf)
+		protoparams_apply(st, f);
 	if (!f->has_dwarf || !st->dw || !dwarf_offdie(st->dw, f->die, &die) ||
 	    !dwarf_diecu(&die, &cu.cudie, NULL, NULL))
 		return;

@@ -281,10 +281,18 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		struct func keep = *mf;
 
 		known = symtab_func_load(st, known);
+		protoparams_drop(mf);
 		*mf = *known;
 		mf->name = keep.name;
 		mf->linkage_name = keep.linkage_name;
 		mf->lang = keep.lang;
+		/* The implementation's own locs belong to it. */
+		if (mf->has_proto) {
+			mf->has_proto = false;
+			mf->params = NULL;
+			mf->nparams = 0;
+		}
+		protoparams_apply(st, mf);
 	} else {
 		if (!(end = impl_end(st, impl)))
 			return errbuf_set(eb, -ENOENT, "%s: the extent of %s's "
@@ -298,6 +306,7 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		mf->ranges[0].hi = end;
 		mf->nranges = 1;
 		/* What DWARF said (if anything) was the resolver's. */
+		protoparams_drop(mf);
 		mf->has_dwarf = false;
 		mf->params = NULL;
 		mf->nparams = 0;
@@ -308,6 +317,8 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		mf->file = NULL;
 		mf->line = 0;
 		mf->complete = true;
+		/* The prototype is the symbol's, whichever code it runs. */
+		protoparams_apply(st, mf);
 	}
 	mf->ifunc_resolver = resolver;
 	mf->ifunc_set = true;

@@ -7,6 +7,7 @@
  * dwtype.c    the ctype graph
  * gotype.c    Go: runtime type descriptors to ctypes
  * calls.c     what a function calls (--follow-calls)
+ * protoparams.c  a function's types from its prototype when DWARF has none
  * cxxname.c   demangling and trimming C++ names
  * arena.c     the bump allocator that owns names and types */
 #ifndef TINYDBG_SYM_INTERNAL_H
@@ -129,6 +130,13 @@ const char *elfsym_clone_suffix(const char *name);
 /* Adds a function (has_dwarf false) for every function symbol that no
  * DWARF function covers. */
 void elfsym_add_funcs(struct symtab *st);
+
+/* protoparams.c: f (no DWARF; C or unknown language) gets its params,
+ * result type and variadic from its prototype (proto/), if it has one, and
+ * has_proto. protoparams_drop undoes it (an IFUNC moved onto its
+ * implementation). */
+void protoparams_apply(struct symtab *st, struct func *f);
+void protoparams_drop(struct func *f);
 
 /* dwfunc.c: adds every DWARF function. Returns how many, or a negative
  * errno when the DWARF is unusable (the caller falls back to symbols). */

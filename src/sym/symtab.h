@@ -55,7 +55,11 @@ struct func {
 	size_t nranges;
 	struct param *params;
 	size_t nparams;
-	bool has_dwarf;     /* false: from the symbol table only (args unknown) */
+	bool has_dwarf;     /* false: from the symbol table only (args unknown
+	                     * unless has_proto) */
+	bool has_proto;     /* no DWARF, but params, ret_type and variadic
+	                     * from a prototype (proto/: the C library's
+	                     * functions, ltrace's files) */
 	bool variadic;
 	const struct ctype *ret_type; /* NULL: void (or unknown without DWARF);
 	                               * always NULL for Go: see results */
@@ -82,6 +86,12 @@ struct func {
 	uint64_t ifunc_resolver;
 	bool ifunc_set;
 };
+/* Whether f's params and result have types (DWARF or a prototype). */
+static inline bool func_typed(const struct func *f)
+{
+	return f->has_dwarf || f->has_proto;
+}
+
 /* entry_pc: the address where every param's loc is valid. C and C++: low_pc
  * (after an endbr64, if any), where each argument is where the caller put it;
  * a param DWARF cannot place there (-O0's frame slots, filled only by the

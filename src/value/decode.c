@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "base/xalloc.h"
 #include "value/internal.h"
 
@@ -46,8 +47,48 @@ static char *int_text(u128 x, bool is_signed)
 	return xstrdup(p);
 }
 
+/* A bit set: the names of the flags (and field values, by their mask)
+ * that x holds, in the order declared, then what no name covers in hex;
+ * "0" when nothing does. */
+static char *flags_text(const struct ctype *st, uint64_t x)
+{
+	struct strbuf sb = STRBUF_INIT;
+	uint64_t rest = x;
+
+	for (size_t i = 0; i < st->nenums; i++) {
+		uint64_t v = (uint64_t)st->enums[i].value;
+		uint64_t m = st->enums[i].mask ? st->enums[i].mask : v;
+
+		if (!m || (rest & m) != v || (x & m) != v)
+			continue;
+		strbuf_addf(&sb, "%s%s", sb.len ? "|" : "", st->enums[i].name);
+		rest &= ~m;
+	}
+	if (rest || !sb.len)
+		strbuf_addf(&sb, "%s%#" PRIx64, sb.len ? "|" : "", rest);
+	if (!rest && !sb.len)
+		strbuf_adds(&sb, "0");
+	return strbuf_detach(&sb);
+}
+
+/* An integer as its type's fmt asks (prototypes: hex(), octal). */
+static char *fmt_int_text(const struct ctype *st, u128 x)
+{
+	uint64_t u = (uint64_t)x;
+
+	if (st->size < 8)
+		u &= (1ull << (st->size * 8)) - 1;
+	if (st->fmt == CTF_HEX)
+		return xasprintf("%#" PRIx64, u);
+	if (st->fmt == CTF_OCTAL)
+		return xasprintf("%#" PRIo64, u);
+	return int_text(x, st->is_signed);
+}
+
 static char *enum_text(const struct ctype *st, u128 x)
 {
+	if (st->fmt == CTF_FLAGS)
+		return flags_text(st, (uint64_t)x);
 	for (size_t i = 0; i < st->nenums; i++)
 		if ((uint64_t)st->enums[i].value == (uint64_t)x)
 			return xstrdup(st->enums[i].name);
@@ -97,8 +138,8 @@ void vload_scalar(struct value *v, const struct ctype *st,
 	switch (st->kind) {
 	case CT_INT:
 	case CT_CHAR:
-		v->value = int_text(get_int(bytes, st->size, st->is_signed),
-				    st->is_signed);
+		v->value = fmt_int_text(st, get_int(bytes, st->size,
+						    st->is_signed));
 		return;
 	case CT_BOOL:
 		v->value = xstrdup(get_int(bytes, st->size, false) ? "true"
