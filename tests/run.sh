@@ -42,7 +42,10 @@ done
 for ENGINE in $ENGINES; do
 for t in "$ROOT"/tests/e2e/${E2E:-*}.sh; do
 	echo "== e2e ($ENGINE): $(basename "$t")"
+	t0=$SECONDS
 	(cd "$ROOT" && export TINYDBG_ENGINE=$ENGINE && source tests/lib.sh && source "$t")
+	# Where CI's 15 minutes go.
+	echo "== took $((SECONDS - t0)) s
 done
 done
 # The eBPF engine once, on the first build (CI's 15 minutes).
