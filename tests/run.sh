@@ -45,7 +45,7 @@ for t in "$ROOT"/tests/e2e/${E2E:-*}.sh; do
 	t0=$SECONDS
 	(cd "$ROOT" && export TINYDBG_ENGINE=$ENGINE && source tests/lib.sh && source "$t")
 	# Where CI's 15 minutes go.
-	echo "== took $((SECONDS - t0)) s
+	echo "== took $((SECONDS - t0)) s"
 done
 done
 # The eBPF engine once, on the first build (CI's 15 minutes).
