@@ -64,6 +64,12 @@ int capture_add_go_param(struct cap_plan *p, const struct ctype *t,
 int capture_add_mem(struct cap_plan *p, int base_reg, int64_t disp,
 		    uint32_t len, unsigned flags);
 
+/* Adds one op copying a chain of up to nframes frame records (saved frame
+ * pointer and return address, and the 16 bytes above) from reg(base), following
+ * the saved frame pointers (CAP_OP_CHAIN). Returns the op's index, or
+ * -ENOTSUP when the plan is full. */
+int capture_add_chain(struct cap_plan *p, int base_reg, uint32_t nframes);
+
 /* A memory reader for capture_run: 0 or a negative errno, all or nothing. */
 typedef int (*capture_read_fn)(void *ctx, uint64_t addr, void *buf,
 			       size_t len);

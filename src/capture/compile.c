@@ -98,6 +98,21 @@ int capture_add_mem(struct cap_plan *p, int base_reg, int64_t disp,
 	return plan_push(p, &o);
 }
 
+int capture_add_chain(struct cap_plan *p, int base_reg, uint32_t nframes)
+{
+	/* 32 bytes a frame: its record and the slot above, which the
+	 * unwinder reads at the chain's last frame (Go's runtime.goexit has
+	 * no frame record: its return slot is the one above runtime.main's);
+	 * partial, as the top of a stack may end there. */
+	struct cap_op o = {.len = 32, .flags = CAP_OP_CHAIN | CAP_OP_PARTIAL};
+
+	if (base_reg < 0 || base_reg >= CAP_NREGS || !nframes)
+		return -ENOTSUP;
+	o.addr = num_reg(base_reg, 0);
+	o.rep.disp = nframes > CAP_MAX_CHAIN ? CAP_MAX_CHAIN : nframes;
+	return plan_push(p, &o);
+}
+
 /* One value being compiled. */
 struct cc {
 	struct cap_plan *p;

@@ -32,6 +32,7 @@
 
 #define CAP_MAX_OPS 24       /* ops per plan */
 #define CAP_MAX_REP 16       /* repeats of one op (slice elements) */
+#define CAP_MAX_CHAIN 64     /* repeats of a CAP_OP_CHAIN op (frames) */
 #define CAP_MAX_CHUNK 16384  /* bytes one op may copy (the stack copy) */
 #define CAP_MAX_DATA 32768   /* bytes of chunk data per record, all ops */
 
@@ -64,6 +65,14 @@ enum cap_op_flags {
 	CAP_OP_PARTIAL = 2, /* copy what can be read, page by page (the stack
 	                     * copy, whose top may be near the end of the
 	                     * mapping): the chunk is the readable prefix */
+	CAP_OP_CHAIN = 4,   /* a chain of frame records (saved frame pointer,
+	                     * return address): repeat i >= 1 copies from the
+	                     * address in the first 8 bytes of repeat i-1's
+	                     * chunk (+ .addr.disp), up to min(value(.rep),
+	                     * CAP_MAX_CHAIN) repeats; the chain ends (no
+	                     * more chunks) where that chunk is short or that
+	                     * address is not above the previous one (0, a
+	                     * loop: frames go up the stack) */
 };
 
 /* One copy: address = value(.addr); bytes = .len, or with .count set,

@@ -91,7 +91,7 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 		 capture_read_fn read, void *ctx, void *buf, size_t cap)
 {
 	struct cap_record_hdr *h = buf;
-	struct chunk_ref chunks[CAP_MAX_OPS * CAP_MAX_REP];
+	struct chunk_ref chunks[CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN];
 	int first[CAP_MAX_OPS];
 	size_t pos = sizeof(*h), data = 0, nch = 0;
 
@@ -109,8 +109,10 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 			if (!num_value(&o->rep, regs, chunks, first, (int)k, 0,
 				       &reps))
 				reps = 0;
-			if (reps > CAP_MAX_REP)
-				reps = CAP_MAX_REP;
+			if (reps > ((o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
+							     : CAP_MAX_REP))
+				reps = (o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
+								 : CAP_MAX_REP;
 			if (o->rep_max && reps > o->rep_max)
 				reps = o->rep_max;
 		}
@@ -124,10 +126,26 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 			if (pos + sizeof(*c) > cap)
 				return -ENOSPC;
 			c = (struct cap_chunk *)((uint8_t *)buf + pos);
+			if (i && (o->flags & CAP_OP_CHAIN)) {
+				/* The next frame: where the previous one's
+				 * saved frame pointer points. */
+				const struct chunk_ref *prev = &chunks[nch - 1];
+				uint64_t next;
+
+				if (prev->c->err || prev->c->len < 8)
+					break;
+				memcpy(&next, prev->data, 8);
+				if (next + (uint64_t)o->addr.disp <=
+				    prev->c->addr)
+					break;
+				addr = next + (uint64_t)o->addr.disp;
+				ok = true;
+			} else {
+				ok = num_value(&o->addr, regs, chunks, first,
+					       (int)k, i, &addr);
+			}
 			memset(c, 0, sizeof(*c));
 			dst = (uint8_t *)(c + 1);
-			ok = num_value(&o->addr, regs, chunks, first, (int)k, i,
-				       &addr);
 			if (ok && (o->count.src != CAP_SRC_NONE ||
 				   o->count.disp)) {
 				ok = num_value(&o->count, regs, chunks, first,

@@ -145,12 +145,20 @@ void plan_compile(struct tracepoint *tp)
 	p = xmalloc(sizeof(*p));
 	capture_plan_init(p);
 	win = tp->cfa_off + PLAN_WINDOW;
-	if (tp->stack > 0)
+	if (tp->stack > 0 && !tp->mod->go)
 		err = capture_add_mem(p, DREG_RSP, -PLAN_REDZONE, PLAN_STACK,
 				      CAP_OP_PARTIAL);
 	else if (win <= CAP_MAX_CHUNK)
 		err = capture_add_mem(p, DREG_RSP, 0, (uint32_t)win,
 				      CAP_OP_PARTIAL);
+	/* Go keeps frame pointers: the callers' frames are the chain of
+	 * (saved rbp, return address) records from rbp, which are exactly
+	 * the slots the CFI unwinder reads (each frame's return address
+	 * below its CFA) — a few hundred bytes, not the 16 KiB copy C at
+	 * -O2 needs. One frame more than shown: the unwinder reads the
+	 * last frame's caller to end it. */
+	if (err >= 0 && tp->stack > 0 && tp->mod->go)
+		err = capture_add_chain(p, DREG_RBP, (uint32_t)tp->stack + 2);
 	if (err < 0)
 		goto fail;
 	if (tp->mod->go && (err = plan_goroutine(p, tp)))

@@ -23,8 +23,8 @@ depth_want() {
 	((n >= 4)) && echo "   >> $w(1):frame(4) ${p}leaf => (12)"
 	((n >= 3)) && echo "  >> $w(1):frame(3) ${p}mid2 => (12)"
 	((n >= 2)) && echo " >> $w(1):frame(2) ${p}callback => (12)"
-	((n >= 2)) && [[ -z $p ]] && echo " > $w(1):frame(2) strtol(?)"
-	((n >= 2)) && [[ -z $p ]] && echo " >> $w(1):frame(2) strtol => (?)"
+	((n >= 2)) && [[ -z $p ]] && echo " > $w(1):frame(2) strtol(\"7\", NULL, 10)"
+	((n >= 2)) && [[ -z $p ]] && echo " >> $w(1):frame(2) strtol => (7)"
 	echo ">> $w(1):frame(1) ${p}top => ($([[ -z $p ]] && echo 25 || echo 18))"
 	echo 'Process 1 has exited with status 0'
 }

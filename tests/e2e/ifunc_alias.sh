@@ -4,6 +4,10 @@
 # matches, with no error for the second name; a call by a name the regexp
 # does not match is not shown.
 asrc=$FIX/c/ifunc_alias.c
+# What these cases check is which name each call gets, from code whose
+# pointers vary with the environment: libc's prototypes (protos.sh prints
+# typed IFUNC calls) are off here, as `?` keeps the lines exact.
+export TINYDBG_NO_PROTOS=1
 aflags=(-g -O0 -fno-builtin)
 cc "${aflags[@]}" -fPIE -pie -o "$OUT/ifunc-alias-lazy" "$asrc" || fail "build ifunc-alias-lazy"
 # -fno-plt: the calls go through the GOT slots (call *memcpy@GOTPCREL(%rip)).
@@ -71,3 +75,4 @@ for v in lazy now; do
 		expect_same "$t" "$OUT/$t.want"
 	done
 done
+unset TINYDBG_NO_PROTOS

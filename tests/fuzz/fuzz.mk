@@ -21,7 +21,7 @@ FUZZ_NAMES   := elf dwarf json
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FZ)/fuzz_%)
 # The modules the harnesses reach (the debugger, engine, server and client
 # are not linked in): less to build, and no sanitizer build of the rest.
-FUZZ_LIB_DIRS := src/base src/sym src/arch src/value src/api src/rpc
+FUZZ_LIB_DIRS := src/base src/sym src/proto src/arch src/value src/api src/rpc
 FUZZ_LIB_SRCS := $(filter $(FUZZ_LIB_DIRS:%=%/%),$(LIB_SRCS))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FZ)/obj/%.o)
 FUZZ_TIME    ?= 600

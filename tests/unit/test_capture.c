@@ -80,6 +80,7 @@ static void poke64(uint64_t addr, uint64_t x)
 #define RBX 3
 #define RSI 4
 #define RDI 5
+#define RBP 6
 #define RSP 7
 
 /* ---- C types ---- */
@@ -464,10 +465,63 @@ static void test_snapshot(void)
 	CHECK_INT(capture_run(&p, regs, run_read, NULL, rec, 100), -ENOSPC);
 }
 
+/* A frame pointer chain: each frame's 32 bytes, following the saved
+ * frame pointers up the stack; it ends at a 0, at a pointer that does not
+ * go up, at unreadable memory, or at the count asked. */
+static void test_chain(void)
+{
+	struct cap_plan p;
+	struct cap_record_hdr *h = (void *)rec;
+	uint64_t fp[4] = {STACK + 0x40, STACK + 0x80, STACK + 0xc0, 0};
+	uint64_t ret = 0x401234, x;
+	uint8_t b[16];
+
+	setup();
+	regs[RBP] = STACK + 0x10;
+	poke(STACK + 0x10, &fp[0], 8);
+	poke(STACK + 0x18, &ret, 8);
+	for (int i = 0; i < 3; i++) {
+		poke(fp[i], &fp[i + 1], 8);
+		poke(fp[i] + 8, &ret, 8);
+	}
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_chain(&p, RBP, 10), 0);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(h->nchunks, 4); /* rbp's frame and three more, then 0 */
+	CHECK_INT(snap_acc.read_mem(snap_acc.ctx, STACK + 0xc8, &x, 8), 0);
+	CHECK_INT(x, ret);
+	/* The slot above the last frame (16 bytes past its record). */
+	CHECK_INT(snap_acc.read_mem(snap_acc.ctx, STACK + 0xd0, b, 16), 0);
+	/* Not what lies between the frames. */
+	CHECK(snap_acc.read_mem(snap_acc.ctx, STACK + 0x60, b, 8) < 0);
+
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_chain(&p, RBP, 2), 0);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(h->nchunks, 2);
+
+	/* A loop (a frame pointing down) ends the chain. */
+	poke(fp[1], &fp[0], 8);
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_chain(&p, RBP, 10), 0);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(h->nchunks, 3);
+
+	/* A frame at the end of the memory: the readable part. */
+	regs[RBP] = END - 16;
+	capture_plan_init(&p);
+	CHECK_INT(capture_add_chain(&p, RBP, 10), 0);
+	CHECK_INT(capture(&p), 0);
+	CHECK_INT(h->nchunks, 1);
+	CHECK_INT(snap_acc.read_mem(snap_acc.ctx, END - 16, b, 16), 0);
+	CHECK_INT(capture_add_chain(&p, RBP, 0), -ENOTSUP);
+}
+
 int main(void)
 {
 	test_c();
 	test_go();
 	test_snapshot();
+	test_chain();
 	return check_report();
 }

@@ -204,8 +204,10 @@ __noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
 		if (o->rep.src != CAP_SRC_NONE || o->rep.disp) {
 			if (num_value(s, &o->rep, k, 0, &nrep))
 				nrep = 0;
-			if (nrep > CAP_MAX_REP)
-				nrep = CAP_MAX_REP;
+			if (nrep > ((o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
+							      : CAP_MAX_REP))
+				nrep = (o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
+								 : CAP_MAX_REP;
 			if (o->rep_max && nrep > o->rep_max)
 				nrep = o->rep_max;
 		}
@@ -223,7 +225,22 @@ __noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
 	len = o->len;
 	if (len > CAP_MAX_CHUNK)
 		len = CAP_MAX_CHUNK;
-	if (num_value(s, &o->addr, k, r, &addr)) {
+	if (r && (o->flags & CAP_OP_CHAIN)) {
+		/* The next frame: where the previous one's saved frame
+		 * pointer points; the chain ends where that is not up the
+		 * stack. */
+		__u64 at = s->last & CAPBPF_POS_MASK, next;
+		const struct cap_chunk *pc = (const void *)(s->rec + at);
+
+		next = *(const __u64 *)(s->rec + at + sizeof(*pc));
+		if (pc->err || pc->len < 8 ||
+		    next + (__u64)o->addr.disp <= pc->addr) {
+			s->op = k + 1;
+			s->rep = 0;
+			return 0;
+		}
+		addr = next + (__u64)o->addr.disp;
+	} else if (num_value(s, &o->addr, k, r, &addr)) {
 		err = -EFAULT;
 	} else if (o->count.src != CAP_SRC_NONE || o->count.disp) {
 		if (num_value(s, &o->count, k, r, &cnt)) {
@@ -257,6 +274,7 @@ __noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
 	c->addr = addr;
 	c->len = (__u32)got;
 	c->err = err;
+	s->last = (__u32)pos;
 	s->data += (__u32)got;
 	s->pos = (__u32)(pos + sizeof(*c) + ((got + 7) & ~7ull));
 	s->nchunks++;
@@ -352,7 +370,7 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	s->pos = sizeof(*h);
 	s->data = 0;
 	s->nchunks = 0;
-	for (i = 0; i < CAP_MAX_OPS * CAP_MAX_REP; i++)
+	for (i = 0; i < CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN; i++)
 		if (capbpf_step(s, p))
 			break;
 	si = s->pos & CAPBPF_POS_MASK;

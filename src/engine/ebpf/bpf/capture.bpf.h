@@ -40,7 +40,8 @@ struct capbpf_slot {
 	 * so that each step of the loop looks the same to the verifier. */
 	__u32 first[CAP_MAX_OPS]; /* offset in .rec of op k's first chunk */
 	__u32 nrep[CAP_MAX_OPS];  /* chunks op k yields */
-	__u32 op, rep, pos, data, nchunks, pad;
+	__u32 op, rep, pos, data, nchunks;
+	__u32 last; /* offset in .rec of the last chunk (a chain's frame) */
 };
 
 /* Per-CPU counters (array of one, per CPU). */
