@@ -1,5 +1,5 @@
 # tinydbg — `make` builds build/tinydbg; `make check` runs every test.
-PKGS     := libdw libelf libpcre2-8 capstone json-c libbpf
+PKGS     := libdw libelf libpcre2-8 capstone json-c libbpf libseccomp
 comma    := ,
 CC       ?= cc
 CFLAGS   ?= -O2 -g

@@ -10,6 +10,7 @@ pkgs=(
 	golang-go delve # Go targets: built by tests and `trace [package]`, checked against Delve
 	gdb # tests/e2e/stackfmt.sh checks inlined frames against gdb's bt
 	libbpf-dev bpftool linux-libc-dev # the eBPF engine: libbpf, the skeleton generator, uapi headers for clang -target bpf
+	libseccomp-dev # system calls: their names and numbers (--syscalls)
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)

@@ -4,8 +4,8 @@
  * and flags(). Values and masks are Linux x86-64's. */
 #include "proto/internal.h"
 
-const char proto_libc_text[] =
-	/* Bit sets and enums the prototypes below share. */
+/* Bit sets and enums the prototypes below (and syscall/'s) share. */
+const char proto_libc_types[] =
 	"typedef oflags = flags(O_RDONLY=0/3, O_WRONLY=1/3, O_RDWR=2/3, "
 	"O_CREAT=0100, O_EXCL=0200, O_NOCTTY=0400, O_TRUNC=01000, "
 	"O_APPEND=02000, O_NONBLOCK=04000, O_SYNC=04010000, O_DSYNC=010000, "
@@ -35,8 +35,9 @@ const char proto_libc_text[] =
 	"typedef socktype = flags(SOCK_STREAM=1/15, SOCK_DGRAM=2/15, "
 	"SOCK_RAW=3/15, SOCK_SEQPACKET=5/15, SOCK_NONBLOCK=04000, "
 	"SOCK_CLOEXEC=02000000);\n"
-	"typedef mode = octal(uint);\n"
+	"typedef mode = octal(uint);\n";
 
+const char proto_libc_text[] =
 	/* Allocation. */
 	"addr malloc(ulong size);\n"
 	"void free(addr ptr);\n"

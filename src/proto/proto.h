@@ -58,7 +58,9 @@ void proto_set_free(struct proto_set *s);
 const struct proto_set *proto_default(void);
 void proto_default_free(void);
 
-/* The built-in table's text (libc.c). */
+/* The built-in table's text (libc.c): the typedefs (flags and enums:
+ * oflags, prot, mapflags, signum...), then the functions, which use them. */
+extern const char proto_libc_types[];
 extern const char proto_libc_text[];
 
 #endif

@@ -179,6 +179,7 @@ static void dflt_build(void)
 		proto_set_load_file(s, p, true);
 		free(p);
 	}
+	proto_set_parse(s, proto_libc_types, true);
 	proto_set_parse(s, proto_libc_text, true);
 	proto_set_load_file(s, "/etc/ltrace.conf", true);
 	load_share_dir(s, "/usr/share/ltrace");
