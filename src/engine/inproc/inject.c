@@ -1,0 +1,183 @@
+/* inject: system calls run by a stopped thread of the target (inject.h). */
+#include "engine/inproc/inject.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The address of a `syscall` instruction (0f 05) in tid's vDSO, or 0. Any
+ * such pair will do, even one inside a longer instruction: we execute just
+ * those two bytes. */
+static uint64_t vdso_syscall(pid_t tid)
+{
+	char path[64], line[256];
+	unsigned long long lo = 0, hi = 0;
+	uint8_t buf[16384];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[vdso]") &&
+		    sscanf(line, "%llx-%llx", &lo, &hi) == 2)
+			break;
+	fclose(f);
+	if (!lo || hi <= lo)
+		return 0;
+	if (hi - lo > sizeof(buf))
+		hi = lo + sizeof(buf);
+	struct iovec l = {buf, hi - lo}, r = {(void *)(uintptr_t)lo, hi - lo};
+	if (process_vm_readv(tid, &l, 1, &r, 1, 0) != (ssize_t)(hi - lo))
+		return 0;
+	for (size_t i = 0; i + 1 < hi - lo; i++)
+		if (buf[i] == 0x0f && buf[i + 1] == 0x05)
+			return lo + i;
+	return 0;
+}
+
+int inject_syscall(pid_t tid, long nr, const uint64_t args[6], int64_t *ret,
+		   struct errbuf *eb)
+{
+	struct user_regs_struct saved, r;
+	uint64_t at = vdso_syscall(tid);
+	int st, resend = 0;
+
+	if (!at)
+		return errbuf_set(eb, -ENOENT, "thread %d: no syscall "
+				  "instruction found in its vDSO", (int)tid);
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
+		return errbuf_set(eb, -errno, "thread %d: reading its "
+				  "registers: %s", (int)tid, strerror(errno));
+	r = saved;
+	r.rax = (unsigned long long)nr;
+	r.rdi = args[0];
+	r.rsi = args[1];
+	r.rdx = args[2];
+	r.r10 = args[3];
+	r.r8 = args[4];
+	r.r9 = args[5];
+	r.rip = at;
+	/* Not in a syscall: no restart logic may rewrite rax or rip. */
+	r.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
+		return errbuf_set(eb, -errno, "thread %d: setting its "
+				  "registers: %s", (int)tid, strerror(errno));
+	for (;;) {
+		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) < 0) {
+			int e = errno;
+
+			ptrace(PTRACE_SETREGS, tid, NULL, &saved);
+			return errbuf_set(eb, -e, "thread %d: stepping: %s",
+					  (int)tid, strerror(e));
+		}
+		if (waitpid(tid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errbuf_set(eb, -errno, "thread %d: waiting: %s",
+					  (int)tid, strerror(errno));
+		}
+		if (!WIFSTOPPED(st))
+			return errbuf_set(eb, -ESRCH, "thread %d ended while "
+					  "running an injected system call",
+					  (int)tid);
+		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+			break;
+		/* Another signal came first: the step has not run. It is
+		 * sent again once the registers are back. */
+		if (!(st >> 16) && WSTOPSIG(st) != SIGTRAP)
+			resend = WSTOPSIG(st);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0 ||
+	    ptrace(PTRACE_SETREGS, tid, NULL, &saved) < 0)
+		return errbuf_set(eb, -errno, "thread %d: restoring its "
+				  "registers: %s", (int)tid, strerror(errno));
+	if (resend)
+		syscall(SYS_tkill, tid, resend);
+	if (r.rip != at + 2)
+		return errbuf_set(eb, -EIO, "thread %d: the injected system "
+				  "call did not complete", (int)tid);
+	*ret = (int64_t)r.rax;
+	return 0;
+}
+
+int inject_mmap(pid_t tid, uint64_t hint, size_t len, int prot, int flags,
+		int fd, uint64_t *addr, struct errbuf *eb)
+{
+	uint64_t a[6] = {hint, len, (uint64_t)prot, (uint64_t)flags,
+			 (uint64_t)(int64_t)fd, 0};
+	int64_t ret;
+	int err = inject_syscall(tid, SYS_mmap, a, &ret, eb);
+
+	if (err)
+		return err;
+	if (ret < 0 && ret > -4096)
+		return errbuf_set(eb, (int)ret, "mmap in thread %d: %s",
+				  (int)tid, strerror((int)-ret));
+	*addr = (uint64_t)ret;
+	return 0;
+}
+
+int inject_shared_memfd(pid_t tid, const char *name, size_t size,
+			uint64_t *target_addr, int *our_fd,
+			struct errbuf *eb)
+{
+	struct user_regs_struct r;
+	size_t nlen = strlen(name) + 1;
+	uint64_t a[6] = {0}, at;
+	int64_t fd, ret;
+	char path[64];
+	int err, ours;
+
+	if (nlen > 200)
+		return errbuf_set(eb, -EINVAL, "memfd name too long");
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
+		return errbuf_set(eb, -errno, "thread %d: reading its "
+				  "registers: %s", (int)tid, strerror(errno));
+	/* The name goes below the red zone of the thread's stack, which
+	 * the code it runs next does not expect to keep. */
+	at = (r.rsp - 128 - 256) & ~15ull;
+	struct iovec l = {(void *)name, nlen}, rv = {(void *)(uintptr_t)at, nlen};
+	if (process_vm_writev(tid, &l, 1, &rv, 1, 0) != (ssize_t)nlen)
+		return errbuf_set(eb, -errno, "thread %d: writing to its "
+				  "stack: %s", (int)tid, strerror(errno));
+	a[0] = at;
+	a[1] = MFD_CLOEXEC;
+	if ((err = inject_syscall(tid, SYS_memfd_create, a, &fd, eb)))
+		return err;
+	if (fd < 0)
+		return errbuf_set(eb, (int)fd, "memfd_create in thread %d: %s",
+				  (int)tid, strerror((int)-fd));
+	a[0] = (uint64_t)fd;
+	a[1] = size;
+	err = inject_syscall(tid, SYS_ftruncate, a, &ret, eb);
+	if (!err && ret < 0)
+		err = errbuf_set(eb, (int)ret, "ftruncate in thread %d: %s",
+				 (int)tid, strerror((int)-ret));
+	if (!err)
+		err = inject_mmap(tid, 0, size, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, (int)fd, target_addr, eb);
+	if (!err) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid,
+			 (int)fd);
+		ours = open(path, O_RDWR | O_CLOEXEC);
+		if (ours < 0)
+			err = errbuf_set(eb, -errno, "opening %s: %s", path,
+					 strerror(errno));
+		else
+			*our_fd = ours;
+	}
+	/* The mapping keeps the memfd alive: the target needs no fd. */
+	a[0] = (uint64_t)fd;
+	inject_syscall(tid, SYS_close, a, &ret, NULL);
+	return err;
+}
