@@ -83,6 +83,20 @@ struct exit_info {
 	int code; /* exit status, or signal number */
 };
 
+/* A system call a thread made (launch_opts/attach_opts.syscalls), at its
+ * entry (args valid; acc reads the thread's memory: paths, buffers) and at
+ * its exit (ret: the raw result, -errno on failure). Valid only during the
+ * callback. */
+struct syscall_event {
+	pid_t tid;
+	int nr;
+	bool is_exit;
+	uint64_t args[6];
+	int64_t ret;
+	uint64_t time_ns;   /* CLOCK_REALTIME when the engine saw the stop */
+	const struct target_access *acc;
+};
+
 struct engine_callbacks {
 	void *ctx;
 	/* Called on the engine thread for every hit. Returning non-zero stops
@@ -104,6 +118,9 @@ struct engine_callbacks {
 	/* n events were lost (an engine's ring was full): reported where
 	 * the loss was seen, in order with the hits. May be NULL. */
 	void (*on_lost)(void *ctx, uint64_t n);
+	/* A matched system call's entry or exit, on the thread that made
+	 * it, in order with its hits. May be NULL. */
+	void (*on_syscall)(void *ctx, const struct syscall_event *s);
 };
 
 struct launch_opts {
@@ -121,11 +138,20 @@ struct launch_opts {
 	 * it at each hit): never pin it or the tracer to one CPU. */
 	bool cpus_free;
 	size_t ring_bytes; /* eBPF: the ring buffer's size (0: default) */
+	/* The system calls to report (on_syscall): bit n of byte n/8 for
+	 * call n < SYSCALL_MAX (syscall/syscall.h); NULL: none. A launched
+	 * program gets a seccomp filter that stops only these (the others
+	 * cost nothing). */
+	const uint8_t *syscalls;
 };
 
 struct attach_opts {
 	pid_t pid;
 	size_t ring_bytes; /* eBPF: the ring buffer's size (0: default) */
+	/* As launch_opts.syscalls; a process already running cannot be
+	 * given a filter: every system call stops, and the matched ones are
+	 * reported. */
+	const uint8_t *syscalls;
 };
 
 struct engine_ops {

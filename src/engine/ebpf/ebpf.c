@@ -511,6 +511,15 @@ static void w_on_output(void *ctx, pid_t tid)
 		e->cb->on_output(e->cb->ctx, tid);
 }
 
+static void w_on_syscall(void *ctx, const struct syscall_event *s)
+{
+	struct engine *e = ctx;
+
+	drain(e);
+	if (e->cb->on_syscall)
+		e->cb->on_syscall(e->cb->ctx, s);
+}
+
 static void w_on_lost(void *ctx, uint64_t n)
 {
 	struct engine *e = ctx;
@@ -531,6 +540,7 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	e->wrap.on_exec = w_on_exec;
 	e->wrap.on_output = w_on_output;
 	e->wrap.on_lost = w_on_lost;
+	e->wrap.on_syscall = w_on_syscall;
 	prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	ptrace_engine_set_drain(e->pt, drain, e);

@@ -110,6 +110,8 @@ struct pt_thread {
 	/* detach's bookkeeping */
 	bool want;           /* interrupted, its stop not yet seen */
 	uint8_t trapped;     /* our int3 trapped it: 1 reported, 2 queued */
+	bool sys_exit;       /* a reported syscall's exit is still to come:
+	                      * resumed with PTRACE_SYSCALL */
 	VEC(struct pt_pending) pending; /* oldest first */
 };
 
@@ -134,6 +136,13 @@ struct engine {
 	 * which wait their turn as the program's do. */
 	bool order;
 	VEC(pid_t) passengers;
+	/* launch_opts/attach_opts.syscalls: the calls to report (a copy),
+	 * and how they stop: through the seccomp filter (launched; a child
+	 * it starts has the filter too, so children are kept as passengers,
+	 * as with order), or at every syscall stop (sys_stops: attached). */
+	uint8_t syscalls[128];
+	bool has_syscalls;
+	bool sys_stops;
 
 	struct pt_probe *probes; /* open-addressed hash by addr */
 	size_t probe_cap;        /* a power of two (0: none yet) */
@@ -169,6 +178,26 @@ struct engine {
 	unsigned hot_hits;       /* ...and how many in a row */
 	pid_t hot_pinned;        /* a thread pinned beside us for its hits */
 };
+
+/* syscalls.c */
+/* How a thread of the program is resumed: PTRACE_SYSCALL when its
+ * syscalls must stop (attached with --syscalls, or a reported call's exit
+ * to come), else PTRACE_CONT. */
+int pt_resume_req(struct engine *e, pid_t tid);
+/* A syscall stop (PTRACE_EVENT_SECCOMP or SIGTRAP|0x80) of thread tid:
+ * reports what it is to cb (and on_output for an ordered write). Leaves
+ * the thread stopped. */
+void pt_on_syscall_stop(struct engine *e, const struct engine_callbacks *cb,
+			pid_t tid, uint64_t time_ns);
+/* Whether tid's seccomp stop is a write to an ordered fd. */
+bool pt_seccomp_is_output(struct engine *e, pid_t tid);
+/* tid exec'd with a reported execve's exit to come: reported (0). */
+void pt_syscall_exec(struct engine *e, const struct engine_callbacks *cb,
+		     pid_t tid, uint64_t time_ns);
+/* In the launched child: the seccomp filter that stops the calls of
+ * syscalls (data 1) and the writes of order_mask's fds (data 2). Only
+ * async-signal-safe calls. */
+void pt_filter_install(unsigned order_mask, const uint8_t *syscalls);
 
 /* ptrace.c */
 struct pt_thread *pt_thread_find(struct engine *e, pid_t tid);

@@ -85,62 +85,6 @@ static const char *exec_hint(int err)
 
 /* The syscalls that write to the fd in their first argument. Writes
  * through other means (splice, io_uring, a mapping) are not seen. */
-static const unsigned order_nrs[] = {
-	__NR_write, __NR_writev, __NR_pwrite64, __NR_pwritev, __NR_pwritev2,
-	__NR_sendto, __NR_sendmsg, __NR_sendmmsg, __NR_sendfile,
-};
-
-/* In the child: a seccomp filter that makes each of those syscalls on an fd
- * of mask (bits 1 and 2) stop for the tracer (PTRACE_EVENT_SECCOMP) before it
- * runs. The filter is exact where the alternatives (the program's output
- * through pipes, merged later by time) are not: the write cannot happen
- * before the tracer has seen it. Failing to install it (a kernel without
- * seccomp) only leaves the output unordered. */
-static void order_install(unsigned mask)
-{
-	enum { NNR = sizeof(order_nrs) / sizeof(order_nrs[0]) };
-	struct sock_filter f[4 + NNR + 6];
-	struct sock_fprog prog;
-	unsigned n = 0;
-
-	/* Another ABI (x32, i386 int 0x80): its numbers mean other calls. */
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-		AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, nr));
-	/* A matching number jumps to the fd check after the list; none
-	 * falls through to ALLOW. */
-	for (unsigned i = 0; i < NNR; i++)
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-			order_nrs[i], (unsigned char)(NNR - i), 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_ALLOW);
-	/* The low half of args[0] (little endian): the fd. */
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, args[0]));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1,
-		(mask & 2) ? 2 : 0, 0);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2,
-		(mask & 4) ? 1 : 0, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_ALLOW);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-		SECCOMP_RET_TRACE);
-	prog.len = (unsigned short)n;
-	prog.filter = f;
-	/* Without CAP_SYS_ADMIN the kernel wants no_new_privs first; a
-	 * set-uid program gains nothing under a tracer without that
-	 * capability anyway, so it changes nothing the program could see. */
-	if (syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
-		return;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
-		syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
-
 /* The child: runs until its exec. Only async-signal-safe calls here, since
  * the tracer may be multi-threaded. */
 static void __attribute__((noreturn))
@@ -168,8 +112,8 @@ launch_child(const struct launch_opts *o, int errfd)
 	 * exec on is then traced. The filter only after that: its stops
 	 * need a tracer. */
 	raise(SIGSTOP);
-	if (o->order_fds & 6)
-		order_install(o->order_fds & 6);
+	if ((o->order_fds & 6) || o->syscalls)
+		pt_filter_install(o->order_fds & 6, o->syscalls);
 	execv(o->argv[0], o->argv);
 	err = errno;
 	if (write(errfd, &err, sizeof(err)) < 0)
@@ -225,7 +169,8 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 		goto out;
 	}
 	if (ptrace(PTRACE_SEIZE, pid, NULL,
-		   (void *)(long)(PT_OPTIONS | ((o->order_fds & 6)
+		   (void *)(long)(PT_OPTIONS | ((o->order_fds & 6) ||
+							o->syscalls
 						 ? PTRACE_O_TRACESECCOMP
 						 : 0))) < 0) {
 		err = errbuf_set(eb, -errno, "launching %s: PTRACE_SEIZE: %s",
@@ -288,6 +233,10 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 	e->sizes_by_cpus = o->sizes_by_cpus;
 	e->no_pin = o->cpus_free;
 	e->order = (o->order_fds & 6) != 0;
+	if (o->syscalls) {
+		memcpy(e->syscalls, o->syscalls, sizeof(e->syscalls));
+		e->has_syscalls = true;
+	}
 	pt_pin_setup(e);
 	*out = e;
 out:
@@ -467,6 +416,13 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 		e->gone = true;
 		ptrace_engine_ops.close(e);
 		return err;
+	}
+	if (o->syscalls) {
+		/* No filter can be put into a running process: every call
+		 * stops (syscalls.c). */
+		memcpy(e->syscalls, o->syscalls, sizeof(e->syscalls));
+		e->has_syscalls = true;
+		e->sys_stops = true;
 	}
 	pt_pin_setup(e);
 	*out = e;

@@ -204,7 +204,8 @@ static void capture_check_init(void)
 
 #define CHECK_REC_MAX                                                          \
 	(sizeof(struct cap_record_hdr) + CAP_MAX_DATA +                        \
-	 CAP_MAX_OPS * CAP_MAX_REP * (sizeof(struct cap_chunk) + 8))
+	 (CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN) *                         \
+		 (sizeof(struct cap_chunk) + 8))
 
 static int check_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
@@ -626,7 +627,9 @@ void pt_passenger_status(struct engine *e, const struct engine_callbacks *cb,
 		       (void *)(long)(sig == (SIGTRAP | 0x80) ? 0 : sig));
 		return;
 	case PTRACE_EVENT_SECCOMP:
-		if (cb && cb->on_output)
+		/* Its writes wait their turn; a call it makes that the
+		 * filter stops for --syscalls is not reported (not traced). */
+		if (cb && cb->on_output && pt_seccomp_is_output(e, tid))
 			cb->on_output(cb->ctx, tid);
 		break;
 	case PTRACE_EVENT_CLONE:
@@ -666,7 +669,7 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 		struct pt_thread *nt;
 		if (pt_orphan_take(e, child)) {
 			nt = pt_thread_add(e, child, TS_RUNNING);
-			ptrace(PTRACE_CONT, child, NULL, NULL);
+			ptrace(pt_resume_req(e, child), child, NULL, NULL);
 		} else {
 			nt = pt_thread_add(e, child, TS_STARTING);
 		}
@@ -693,7 +696,7 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 	}
 	if (!wait_first_stop(e, child))
 		return;
-	if (e->order) {
+	if (e->order || (e->has_syscalls && !e->sys_stops)) {
 		/* It has the seccomp filter too: see struct engine. */
 		child_restore(e, child);
 		VEC_PUSH(&e->orphans, child); /* stopped: passenger_add
@@ -764,7 +767,7 @@ static int on_exec(struct engine *e, const struct engine_callbacks *cb)
 	if (t->has_stash)
 		return RUN_GO;
 	t->state = TS_RUNNING;
-	ptrace(PTRACE_CONT, e->pid, NULL, NULL);
+	ptrace(pt_resume_req(e, e->pid), e->pid, NULL, NULL);
 	return RUN_GO;
 }
 
@@ -812,7 +815,8 @@ static int on_stray_trap(struct engine *e, struct pt_thread *t,
 	int err;
 
 	if (!dead) {
-		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)SIGTRAP);
+		ptrace(pt_resume_req(e, t->tid), t->tid, NULL,
+		       (void *)(long)SIGTRAP);
 		t->state = TS_RUNNING;
 		return 0;
 	}
@@ -833,7 +837,7 @@ static int on_stray_trap(struct engine *e, struct pt_thread *t,
 		}
 	}
 	if (put_regs(t->tid, r, r0) == 0)
-		ptrace(PTRACE_CONT, t->tid, NULL, NULL);
+		ptrace(pt_resume_req(e, t->tid), t->tid, NULL, NULL);
 	t->state = TS_RUNNING;
 	return 0;
 }
@@ -909,7 +913,7 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 	/* A stop an injection took early is the run loop's to handle. */
 	if (t->has_stash)
 		return 0;
-	ptrace(PTRACE_CONT, tid, NULL, NULL);
+	ptrace(pt_resume_req(e, tid), tid, NULL, NULL);
 	t->state = TS_RUNNING;
 	return 0;
 }
@@ -962,10 +966,12 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 	case 0:
 		if (sig == SIGTRAP)
 			return on_trap(e, cb, t, time_ns, eb);
-		if (sig == (SIGTRAP | 0x80))
+		if (sig == (SIGTRAP | 0x80)) {
+			pt_on_syscall_stop(e, cb, tid, time_ns);
 			sig = 0;
+		}
 		t->state = TS_RUNNING;
-		ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig);
+		ptrace(pt_resume_req(e, tid), tid, NULL, (void *)(long)sig);
 		return RUN_GO;
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:
@@ -973,10 +979,9 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 		pt_on_new_task(e, cb, tid, event);
 		break;
 	case PTRACE_EVENT_SECCOMP:
-		/* A write to an ordered fd: it goes once the callback is
-		 * done. */
-		if (cb && cb->on_output)
-			cb->on_output(cb->ctx, tid);
+		/* A matched call's entry, or a write to an ordered fd: it
+		 * goes once the callbacks are done. */
+		pt_on_syscall_stop(e, cb, tid, time_ns);
 		break;
 	case PTRACE_EVENT_EXEC:
 		if (t->foreign) {
@@ -986,7 +991,7 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 				sched_setaffinity(tid, sizeof(e->orig_cpus),
 						  &e->orig_cpus);
 			pt_thread_remove(e, tid);
-			if (e->order) {
+			if (e->order || (e->has_syscalls && !e->sys_stops)) {
 				/* It has the seccomp filter too. */
 				VEC_PUSH(&e->orphans, tid);
 				passenger_add(e, tid);
@@ -995,6 +1000,7 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 			ptrace(PTRACE_DETACH, tid, NULL, NULL);
 			return RUN_GO;
 		}
+		pt_syscall_exec(e, cb, tid, time_ns);
 		return on_exec(e, cb);
 	case PTRACE_EVENT_STOP:
 		if (pt_is_group_stop(st)) {
@@ -1015,7 +1021,7 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 	t = pt_thread_find(e, tid);
 	if (t)
 		t->state = TS_RUNNING;
-	ptrace(PTRACE_CONT, tid, NULL, NULL);
+	ptrace(pt_resume_req(e, tid), tid, NULL, NULL);
 	return RUN_GO;
 }
 
@@ -1051,7 +1057,8 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 		}
 		t->group_stop = false;
 		t->state = TS_RUNNING;
-		ptrace(PTRACE_CONT, t->tid, NULL, (void *)(long)t->resume_sig);
+		ptrace(pt_resume_req(e, t->tid), t->tid, NULL,
+		       (void *)(long)t->resume_sig);
 		t->resume_sig = 0;
 	}
 
