@@ -121,6 +121,14 @@ struct engine_callbacks {
 	/* A matched system call's entry or exit, on the thread that made
 	 * it, in order with its hits. May be NULL. */
 	void (*on_syscall)(void *ctx, const struct syscall_event *s);
+	/* follow_forks: the target started process child (fork, or clone
+	 * without CLONE_THREAD: at once; vfork: at its exec, before the new
+	 * program's first instruction, since until then it shares the
+	 * parent's memory). It is handed over: none of our probes in it,
+	 * detached, and stopped (a SIGSTOP we sent: it stays stopped until
+	 * a SIGCONT), for another engine to attach to. May be NULL: the
+	 * child then stays stopped. */
+	void (*on_fork)(void *ctx, pid_t parent_tid, pid_t child);
 };
 
 struct launch_opts {
@@ -143,6 +151,7 @@ struct launch_opts {
 	 * program gets a seccomp filter that stops only these (the others
 	 * cost nothing). */
 	const uint8_t *syscalls;
+	bool follow_forks; /* hand the processes it starts over (on_fork) */
 };
 
 struct attach_opts {
@@ -152,6 +161,12 @@ struct attach_opts {
 	 * given a filter: every system call stops, and the matched ones are
 	 * reported. */
 	const uint8_t *syscalls;
+	bool follow_forks; /* as launch_opts.follow_forks */
+	/* The process has the seccomp filter of a launch with these
+	 * order_fds and syscalls (a child handed over by on_fork): its
+	 * calls stop as a launched program's do, not at every syscall. */
+	bool filtered;
+	unsigned order_fds;
 };
 
 struct engine_ops {

@@ -566,6 +566,121 @@ static void test_fork(const char *exec)
 	CHECK_INT(rets_hits(&w), 3);
 }
 
+/* ---- --follow-forks ---- */
+
+/* A child handed over by on_fork, traced by its own engine on its own
+ * thread (a ptrace tracer is a thread). */
+struct followed {
+	pthread_t th;
+	pid_t pid;
+	const char *bin; /* its program, for the probe (NULL: none) */
+	struct tctx c;
+	struct fprobes w;
+	struct exit_info ex;
+	int attach_err, run_err;
+};
+
+struct follow_log {
+	struct followed kids[4];
+	int n;
+	const char *bin;
+};
+
+static void *follow_main(void *arg)
+{
+	struct followed *f = arg;
+	struct attach_opts ao = {.pid = f->pid, .follow_forks = true};
+	struct errbuf eb = {{0}};
+	struct engine *e = NULL;
+	struct engine_callbacks cb;
+
+	f->attach_err = ops->attach(&e, &ao, &eb);
+	if (f->attach_err) {
+		fprintf(stderr, "attach %d: %s\n", (int)f->pid, eb.msg);
+		kill(f->pid, SIGKILL);
+		return NULL;
+	}
+	memset(&f->c, 0, sizeof(f->c));
+	f->c.ops = ops;
+	f->c.e = e;
+	if (f->bin)
+		probe_func(&f->c, f->bin, "work", 0, CHK_NONE, CHK_NONE,
+			   false, true, &f->w);
+	/* It waits in the group-stop we left it in. */
+	kill(f->pid, SIGCONT);
+	cb = (struct engine_callbacks){.ctx = &f->c, .on_hit = on_hit};
+	f->run_err = ops->run(e, &cb, &f->ex, &eb);
+	ops->close(e);
+	return NULL;
+}
+
+static void on_fork_cb(void *ctx, pid_t parent, pid_t child)
+{
+	struct follow_log *l = ((struct tctx *)ctx)->data;
+	struct followed *f;
+
+	(void)parent;
+	if (l->n >= 4) {
+		kill(child, SIGKILL);
+		return;
+	}
+	f = &l->kids[l->n++];
+	memset(f, 0, sizeof(*f));
+	f->pid = child;
+	/* The first is the fork child (our program); then /bin/true. */
+	f->bin = l->n == 1 ? l->bin : NULL;
+	pthread_create(&f->th, NULL, follow_main, f);
+}
+
+/* With follow_forks, each child is handed over stopped and clean: traced
+ * by an engine of its own it makes its 100 calls of work() and exits 0;
+ * the posix_spawn'ed /bin/true is handed over at its exec and runs; the
+ * parent's own 3 calls are its engine's. */
+static void test_follow(void)
+{
+	const char *bin = build("forker", "-O0", "O0");
+	char *argv[] = {(char *)bin, NULL};
+	struct launch_opts o = {.argv = argv, .disable_aslr = true,
+				.follow_forks = true};
+	struct follow_log log = {.bin = bin};
+	struct engine_callbacks cb;
+	struct errbuf eb = {{0}};
+	struct exit_info ex;
+	struct engine *e = NULL;
+	struct fprobes w;
+	struct tctx c;
+
+	if (!bin)
+		return;
+	CHECK_INT(ops->launch(&e, &o, &eb), 0);
+	if (!e)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.ops = ops;
+	c.e = e;
+	c.data = &log;
+	probe_func(&c, bin, "work", 0, CHK_NONE, CHK_NONE, true, true, &w);
+	cb = (struct engine_callbacks){.ctx = &c, .on_hit = on_hit,
+				       .on_fork = on_fork_cb};
+	CHECK_INT(ops->run(e, &cb, &ex, &eb), 0);
+	CHECK(ex.kind == EXIT_STATUS && ex.code == 0);
+	ops->close(e);
+	CHECK_INT(w.entry->hits, 3);
+	CHECK_INT(log.n, 2);
+	for (int i = 0; i < log.n; i++) {
+		struct followed *f = &log.kids[i];
+
+		pthread_join(f->th, NULL);
+		CHECK_INT(f->attach_err, 0);
+		CHECK_INT(f->run_err, 0);
+		CHECK(f->ex.kind == EXIT_STATUS && f->ex.code == 0);
+		if (f->bin && f->w.entry) {
+			CHECK_INT(f->w.entry->hits, 100);
+			CHECK_INT(rets_hits(&f->w), 100);
+		}
+	}
+}
+
 struct stopper {
 	struct engine *e;
 	int ms;
@@ -1684,6 +1799,7 @@ int main(int argc, char **argv)
 	test_fork("/bin/true");
 	test_syscalls(false);
 	test_syscalls(true);
+	test_follow();
 	test_detach("spin", "-O2", "10000", NULL, "work", NULL, 100);
 	test_detach("spin", "-O0", "10000", NULL, "work", NULL, 30);
 	test_detach("tail", "-O2", "3000000", NULL, "mid", "viaptr", 100);

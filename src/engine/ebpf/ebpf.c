@@ -520,6 +520,15 @@ static void w_on_syscall(void *ctx, const struct syscall_event *s)
 		e->cb->on_syscall(e->cb->ctx, s);
 }
 
+static void w_on_fork(void *ctx, pid_t parent, pid_t child)
+{
+	struct engine *e = ctx;
+
+	drain(e);
+	if (e->cb->on_fork)
+		e->cb->on_fork(e->cb->ctx, parent, child);
+}
+
 static void w_on_lost(void *ctx, uint64_t n)
 {
 	struct engine *e = ctx;
@@ -541,6 +550,7 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	e->wrap.on_output = w_on_output;
 	e->wrap.on_lost = w_on_lost;
 	e->wrap.on_syscall = w_on_syscall;
+	e->wrap.on_fork = w_on_fork;
 	prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	ptrace_engine_set_drain(e->pt, drain, e);

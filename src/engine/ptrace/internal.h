@@ -143,6 +143,8 @@ struct engine {
 	uint8_t syscalls[128];
 	bool has_syscalls;
 	bool sys_stops;
+	bool follow_forks;       /* launch/attach_opts.follow_forks */
+	bool filtered;           /* attach_opts.filtered */
 
 	struct pt_probe *probes; /* open-addressed hash by addr */
 	size_t probe_cap;        /* a power of two (0: none yet) */
@@ -258,6 +260,12 @@ int pt_operand(struct engine *e, const struct user_regs_struct *r,
 /* A fork child's stop arrived: put the original code back in it and let it
  * go (its stack is the program's own: nothing else to undo). */
 void pt_release_child(struct engine *e, pid_t child);
+/* follow_forks: child (stopped at its first stop, or at a vfork child's
+ * exec) gets its code back (restore: a fork child's copy of our int3s; not
+ * a new image) and is detached into a group-stop (SIGSTOP), then on_fork
+ * names it. */
+void pt_hand_over(struct engine *e, const struct engine_callbacks *cb,
+		  pid_t parent, pid_t child, bool restore);
 
 /* The thread group of tid (from /proc), or -1. */
 pid_t pt_tgid_of(pid_t tid);

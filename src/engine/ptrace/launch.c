@@ -233,6 +233,7 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 	e->sizes_by_cpus = o->sizes_by_cpus;
 	e->no_pin = o->cpus_free;
 	e->order = (o->order_fds & 6) != 0;
+	e->follow_forks = o->follow_forks;
 	if (o->syscalls) {
 		memcpy(e->syscalls, o->syscalls, sizeof(e->syscalls));
 		e->has_syscalls = true;
@@ -337,7 +338,9 @@ static int attach_scan(struct engine *e, struct errbuf *eb)
 		if (tid <= 0 || pt_thread_find(e, tid))
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, NULL,
-			   (void *)(long)PT_OPTIONS) < 0) {
+			   (void *)(long)(PT_OPTIONS |
+					  (e->filtered ? PTRACE_O_TRACESECCOMP
+						       : 0))) < 0) {
 			int serr = errno, tr = tracer_of(tid);
 			char comm[64];
 
@@ -400,6 +403,8 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 		return errbuf_set(eb, -ESRCH, "cannot attach to process %d: "
 				  "no such process", (int)pid);
 	e = pt_engine_new(pid);
+	/* Its filter stops need a tracer that takes them (ENOSYS else). */
+	e->filtered = o->filtered;
 	while ((err = attach_scan(e, eb)) > 0)
 		;
 	if (!err && !pt_thread_find(e, pid))
@@ -417,12 +422,14 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 		ptrace_engine_ops.close(e);
 		return err;
 	}
+	e->follow_forks = o->follow_forks;
+	e->order = o->filtered && (o->order_fds & 6);
 	if (o->syscalls) {
 		/* No filter can be put into a running process: every call
-		 * stops (syscalls.c). */
+		 * stops (syscalls.c), unless it has ours already. */
 		memcpy(e->syscalls, o->syscalls, sizeof(e->syscalls));
 		e->has_syscalls = true;
-		e->sys_stops = true;
+		e->sys_stops = !o->filtered;
 	}
 	pt_pin_setup(e);
 	*out = e;

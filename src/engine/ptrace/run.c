@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -577,6 +578,21 @@ static void child_restore(struct engine *e, pid_t child)
 		sched_setaffinity(child, sizeof(e->orig_cpus), &e->orig_cpus);
 }
 
+void pt_hand_over(struct engine *e, const struct engine_callbacks *cb,
+		  pid_t parent, pid_t child, bool restore)
+{
+	if (restore)
+		child_restore(e, child);
+	/* Detached into a group-stop: it waits there, whoever traces it
+	 * next, until a SIGCONT. The SIGSTOP is queued first (a detach's
+	 * signal is dropped from an event stop): the child takes it as it
+	 * resumes, before an instruction of its own. */
+	syscall(SYS_tgkill, child, child, SIGSTOP);
+	ptrace(PTRACE_DETACH, child, NULL, NULL);
+	if (cb && cb->on_fork)
+		cb->on_fork(cb->ctx, parent, child);
+}
+
 void pt_release_child(struct engine *e, pid_t child)
 {
 	child_restore(e, child);
@@ -696,6 +712,10 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 	}
 	if (!wait_first_stop(e, child))
 		return;
+	if (e->follow_forks) {
+		pt_hand_over(e, cb, tid, child, true);
+		return;
+	}
 	if (e->order || (e->has_syscalls && !e->sys_stops)) {
 		/* It has the seccomp filter too: see struct engine. */
 		child_restore(e, child);
@@ -987,10 +1007,18 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 		if (t->foreign) {
 			/* The vfork child became another program: it is
 			 * none of ours, and gets the CPUs it had. */
+			pid_t vparent = t->vfork_parent;
+
 			if (e->pinned)
 				sched_setaffinity(tid, sizeof(e->orig_cpus),
 						  &e->orig_cpus);
 			pt_thread_remove(e, tid);
+			if (e->follow_forks) {
+				/* A new program, not one instruction of it
+				 * run yet: the next engine's. */
+				pt_hand_over(e, cb, vparent, tid, false);
+				return RUN_GO;
+			}
 			if (e->order || (e->has_syscalls && !e->sys_stops)) {
 				/* It has the seccomp filter too. */
 				VEC_PUSH(&e->orphans, tid);
