@@ -22,6 +22,16 @@ enum {
 };
 
 int cmd_trace(int argc, char **argv);
+
+/* --follow-forks (forks.c): each process the target starts is traced by a
+ * session of its own, on a thread of its own, printing to the same
+ * output. forks_init names what runs a session: run(pid, proc) traces
+ * process pid, shown as proc (numbered from 2 in order of appearance). */
+void forks_init(int (*run)(int pid, int proc));
+/* Starts a session for pid (stopped, handed over by its parent's). */
+void forks_spawn(int pid);
+/* Waits for every session, those started meanwhile too. */
+void forks_wait(void);
 void trace_usage(FILE *f);
 
 /* Printing trace events (print.c). */
@@ -39,6 +49,10 @@ struct printer {
 	struct pending_call *pending;
 	size_t npending, pending_cap;
 	uint64_t lost;   /* events the engine lost, in all */
+	/* --follow-forks: the process every line names first, as
+	 * thread(PROC/TID) and goroutine(PROC/ID): its pid, or its number
+	 * with --seq-ids (1 for the first); 0: lines name no process. */
+	int proc;
 };
 
 /* An entry waiting for its return (--durations). */

@@ -236,9 +236,16 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	 * goroutine or thread, as Delve prints it. */
 	if (ev->depth > 0)
 		strbuf_addf(&sb, "%*s", ev->depth - 1, "");
-	if (ev->goroutine_id >= 0)
+	if (ev->goroutine_id >= 0 && p->proc)
+		strbuf_addf(&sb, "%s goroutine(%d/%lld):",
+			    ev->is_ret ? ">>" : ">", p->proc,
+			    (long long)ev->goroutine_id);
+	else if (ev->goroutine_id >= 0)
 		strbuf_addf(&sb, "%s goroutine(%lld):", ev->is_ret ? ">>" : ">",
 			    (long long)ev->goroutine_id);
+	else if (p->proc)
+		strbuf_addf(&sb, "%s thread(%d/%d):", ev->is_ret ? ">>" : ">",
+			    p->proc, printer_thread_id(p, ev->thread_id));
 	else
 		strbuf_addf(&sb, "%s thread(%d):", ev->is_ret ? ">>" : ">",
 			    printer_thread_id(p, ev->thread_id));

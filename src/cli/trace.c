@@ -101,8 +101,14 @@ void trace_usage(FILE *f)
 	      "      --ebpf-ring int Size of the eBPF ring buffer in KiB (a power of two,\n"
 	      "                      default 8192). Events that find it full are lost and\n"
 	      "                      counted: 'tinydbg: lost N events'.\n"
+	      "      --follow-forks  Trace the processes the program starts too (fork,\n"
+	      "                      vfork, clone, and what they exec), with the same\n"
+	      "                      regexp; every line names its process first:\n"
+	      "                      '> thread(4712/4712): work(1)'. Exits with the first\n"
+	      "                      process's status, once all have ended.\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
-	      "                      of showing kernel thread ids (deterministic output).\n"
+	      "                      of showing kernel thread ids (deterministic output);\n"
+	      "                      with --follow-forks, processes too.\n"
 	      "      --max-functions int\n"
 	      "                      Refuse a regexp matching more functions than this\n"
 	      "                      (default 5000: setting them up takes seconds).\n"
@@ -136,6 +142,15 @@ struct trace_opts {
 	long max_functions;
 	const char *engine; /* NULL: ptrace */
 	int ring_kib;       /* --ebpf-ring, 0: the default */
+	bool follow_forks;
+	/* A session of --follow-forks (forks.c): the process's number (1:
+	 * the first), whether it is one the first started (attached to,
+	 * stopped, handed over), and whether the first was launched (a
+	 * child then ends with us, as its parent does). */
+	int proc;
+	bool child;
+	bool root_launched;
+	unsigned root_order_fds;
 };
 
 /* Setting up a function's tracepoints (CreateBreakpoint, its return
@@ -228,7 +243,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
 	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
-	       OPT_EBPF_RING };
+	       OPT_EBPF_RING, OPT_FOLLOW_FORKS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -241,6 +256,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"verbose", required_argument, NULL, 'v'},
 		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
+		{"follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -310,6 +326,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_DURATIONS:
 			o->durations = true;
+			break;
+		case OPT_FOLLOW_FORKS:
+			o->follow_forks = true;
 			break;
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
@@ -508,9 +527,16 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 	size_t n = 0;
 	uint64_t lost = 0;
 	struct errbuf eb;
+	int *forked = NULL;
+	size_t nforked;
 
 	if (client_get_buffered_tracepoints(c, wait_ms, &evs, &n, &lost, &eb))
 		return 0;
+	/* --follow-forks: each child waits, stopped, for its session. */
+	nforked = client_take_forked(c, &forked);
+	for (size_t i = 0; i < nforked; i++)
+		forks_spawn(forked[i]);
+	free(forked);
 	for (size_t i = 0; i < n; i++) {
 		printer_event(pr, &evs[i]);
 		api_tracepoint_result_release(&evs[i]);
@@ -531,7 +557,7 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 static int exit_line(struct printer *pr, const struct api_state *st,
 		     bool launched)
 {
-	int pid = printer_thread_id(pr, st->pid);
+	int pid = pr->proc ? pr->proc : printer_thread_id(pr, st->pid);
 
 	if (pr->lost)
 		fprintf(pr->out, "tinydbg: lost %llu events in all (the ring "
@@ -666,7 +692,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	struct strbuf sb = STRBUF_INIT;
 	int ret, set = 0, pid;
 	uint64_t cid;
-	bool launched = o->exec != NULL, detached = false;
+	bool launched = o->exec != NULL || (o->child && o->root_launched);
+	bool detached = false;
 	struct sigint_pass sp = {0};
 	uint64_t kill_at;
 
@@ -682,7 +709,9 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		goto out;
 	}
 	printer_thread_id(&pr, st.pid); /* the main thread is thread 1 */
-	if (st.no_debug_info)
+	if (o->follow_forks)
+		pr.proc = o->seq_ids ? (o->proc ? o->proc : 1) : st.pid;
+	if (st.no_debug_info && !o->child)
 		fprintf(stderr,
 			"tinydbg: warning: %s has no DWARF debug info: arguments and results are shown as ?\n",
 			o->exec ? o->exec : "the program");
@@ -697,6 +726,10 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	 * rather than that nothing matches or nothing about it. */
 	if (ninl)
 		name_list(&sb, inl, ninl);
+	/* A child of --follow-forks that has none (it exec'd another
+	 * program): traced all the same, for its end and its children. */
+	if (!nfuncs && o->child)
+		goto run;
 	if (!nfuncs && ninl) {
 		fprintf(stderr,
 			"tinydbg: '%s' matches only functions the compiler inlined at every call (%s): they have no code of their own to trace\n",
@@ -724,22 +757,29 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 			"tinydbg: note: not traced, inlined by the compiler at every call: %s\n",
 			sb.buf);
 	set = trace_functions(c, funcs, nfuncs, o);
-	if (!set) {
+	if (!set && !o->child) {
 		fprintf(stderr, "tinydbg: no tracepoint could be set\n");
 		ret = EXIT_ERROR;
 		goto out;
 	}
 
+run:
 	if (client_continue_start(c, &cid, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_ERROR;
 		goto out;
 	}
+	/* A handed-over child waits in the group-stop its parent's session
+	 * left it in, now that its probes are in. */
+	if (o->child)
+		kill(st.pid, SIGCONT);
 	/* st is cleared by each look at the pending continue. */
 	pid = st.pid;
-	defer_sigint = launched;
+	if (!o->child)
+		defer_sigint = launched;
 	for (;;) {
-		if (sigint_seen && !stop_signal && !detached && pid > 0) {
+		if (sigint_seen && !stop_signal && !detached && pid > 0 &&
+		    !o->child) {
 			kill_at = pass_sigint(pid, &sp);
 			if (kill_at && now_ms() >= kill_at)
 				stop_signal = SIGINT;
@@ -755,7 +795,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		if (ret != -EAGAIN)
 			break;
 	}
-	defer_sigint = 0;
+	if (!o->child)
+		defer_sigint = 0;
 	while (print_batch(c, &pr, 0))
 		;
 	if (ret && !st.exited && !detached) {
@@ -834,6 +875,48 @@ static int build_target(struct trace_opts *o, struct build *b)
 	return 0;
 }
 
+/* --follow-forks: the first session's options, which every child's
+ * session takes (forks.c runs trace_child on a thread of its own). */
+static const struct trace_opts *root_opts;
+
+static int trace_child(int pid, int proc)
+{
+	struct trace_opts o = *root_opts;
+	struct debugger_config cfg;
+	struct server *srv = NULL;
+	struct client *c;
+	struct errbuf eb;
+	int fd, ret;
+
+	o.child = true;
+	o.proc = proc;
+	o.exec = NULL;
+	o.pid = pid;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.attach_pid = pid;
+	cfg.engine = o.engine;
+	cfg.ring_bytes = (size_t)o.ring_kib << 10;
+	cfg.follow_forks = true;
+	/* A launched program's children have its seccomp filter, which
+	 * their tracer must take (debugger.h). */
+	cfg.attach_filtered = o.root_launched && o.root_order_fds;
+	cfg.order_fds = o.root_order_fds;
+	ret = server_start_local(&cfg, &fd, &srv, &eb);
+	if (ret) {
+		/* It must not stay stopped for want of a tracer. */
+		kill(pid, SIGCONT);
+		fprintf(stderr, "tinydbg: note: process %d runs untraced: %s\n",
+			pid, eb.msg);
+		fflush(stderr);
+		return EXIT_ERROR;
+	}
+	c = client_new(fd);
+	ret = run_trace(c, &o);
+	client_free(c);
+	server_wait(srv);
+	return ret;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
@@ -885,6 +968,14 @@ int cmd_trace(int argc, char **argv)
 	}
 	cfg.engine = o.engine;
 	cfg.ring_bytes = (size_t)o.ring_kib << 10;
+	cfg.follow_forks = o.follow_forks;
+	if (o.follow_forks) {
+		o.proc = 1;
+		o.root_launched = o.exec != NULL;
+		o.root_order_fds = o.exec ? cfg.order_fds : 0;
+		root_opts = &o;
+		forks_init(trace_child);
+	}
 
 	ret = server_start_local(&cfg, &fd, &srv, &eb);
 	if (ret) {
@@ -901,6 +992,9 @@ int cmd_trace(int argc, char **argv)
 	ret = run_trace(c, &o);
 	client_free(c); /* closes the connection: the server ends */
 	server_wait(srv);
+	/* Its children's sessions go on until they end. */
+	if (o.follow_forks)
+		forks_wait();
 out:
 	fflush(stderr);
 	free(targv);

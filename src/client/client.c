@@ -23,6 +23,7 @@ struct client {
 	struct conn *conn;
 	uint64_t next_id;
 	VEC(struct client_stashed) stash;
+	VEC(int) forked; /* "tinydbgForked" of the batches, not yet taken */
 };
 
 struct client *client_new(int fd)
@@ -45,6 +46,7 @@ void client_free(struct client *c)
 	for (size_t i = 0; i < c->stash.len; i++)
 		json_object_put(c->stash.items[i].answer);
 	VEC_FREE(&c->stash);
+	VEC_FREE(&c->forked);
 	conn_free(c->conn);
 	close(c->fd);
 	free(c);
@@ -351,8 +353,28 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 	err = wire_tracepoints_from_json(res, out, n, &nlost, eb);
 	if (!err && lost)
 		*lost = nlost;
+	if (!err) {
+		int *pids;
+		size_t np;
+
+		if (!wire_get_forked(res, &pids, &np, NULL)) {
+			for (size_t i = 0; i < np; i++)
+				VEC_PUSH(&c->forked, pids[i]);
+			free(pids);
+		}
+	}
 	json_object_put(a);
 	return err;
+}
+
+size_t client_take_forked(struct client *c, int **pids)
+{
+	size_t n = c->forked.len;
+
+	*pids = c->forked.items;
+	c->forked.items = NULL;
+	c->forked.len = c->forked.cap = 0;
+	return n;
 }
 
 int client_detach(struct client *c, bool kill, struct errbuf *eb)

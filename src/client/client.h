@@ -90,6 +90,11 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				    struct errbuf *eb);
 
 /* RPCServer.Detach {Kill: kill}. */
+/* The processes the server handed over (--follow-forks), as the batches
+ * of client_get_buffered_tracepoints named them since the last call: a
+ * malloc'd array in *pids (NULL when none). */
+size_t client_take_forked(struct client *c, int **pids);
+
 int client_detach(struct client *c, bool kill, struct errbuf *eb);
 
 #endif

@@ -111,12 +111,16 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 			.sizes_by_cpus = symtab_path_is_go(cfg->argv[0]),
 			.order_fds = cfg->order_fds,
 			.ring_bytes = cfg->ring_bytes,
+			.follow_forks = cfg->follow_forks,
 		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
 	} else {
 		struct attach_opts o = {.pid = cfg->attach_pid,
-					.ring_bytes = cfg->ring_bytes};
+					.ring_bytes = cfg->ring_bytes,
+					.follow_forks = cfg->follow_forks,
+					.filtered = cfg->attach_filtered,
+					.order_fds = cfg->order_fds};
 		err = d->ops->attach(&d->eng, &o, eb);
 	}
 	if (err)
@@ -236,6 +240,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_exec = debugger_on_exec,
 		.on_output = debugger_on_output,
 		.on_lost = debugger_on_lost,
+		.on_fork = debugger_on_fork,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;
@@ -406,6 +411,7 @@ void debugger_free(struct debugger *d)
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);
+	VEC_FREE(&d->forked);
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);
 	VEC_FREE(&d->threads);

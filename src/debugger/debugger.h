@@ -31,6 +31,11 @@ struct debugger_config {
 	 * file), so that the two come out in the order they happened. Only
 	 * for a frontend that drains the queue without pause. */
 	unsigned order_fds;
+	/* --follow-forks: each process the target starts is handed over
+	 * stopped and named by debugger_take_forked, for a debugger of its
+	 * own to attach to (attach_filtered, with this one's order_fds). */
+	bool follow_forks;
+	bool attach_filtered; /* attach: the process has our seccomp filter */
 };
 
 struct debugger;
@@ -42,6 +47,10 @@ int debugger_new(struct debugger **out, const struct debugger_config *cfg,
 		 struct errbuf *eb);
 /* Detaches (or kills a launched target) if still attached, and frees. */
 void debugger_free(struct debugger *d);
+
+/* The processes handed over since the last call (follow_forks): a
+ * malloc'd array in *pids (NULL when none). Thread-safe. */
+size_t debugger_take_forked(struct debugger *d, int **pids);
 
 pid_t debugger_pid(const struct debugger *d);
 

@@ -564,7 +564,8 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * took before is shown now, and a write waiting for it may go. */
 	d->shown = d->taken;
 	pthread_cond_broadcast(&d->room_cv);
-	while (!d->events.len && !d->gone && d->running && wait_ms > 0) {
+	while (!d->events.len && !d->forked.len && !d->gone && d->running &&
+	       wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
 			break;
@@ -627,6 +628,31 @@ void debugger_on_output(void *ctx, pid_t tid)
 	}
 	d->output_waits = false;
 	pthread_mutex_unlock(&d->mu);
+}
+
+void debugger_on_fork(void *ctx, pid_t parent, pid_t child)
+{
+	struct debugger *d = ctx;
+
+	(void)parent;
+	pthread_mutex_lock(&d->mu);
+	VEC_PUSH(&d->forked, (int)child);
+	/* Now: the child waits, stopped, for its own debugger. */
+	pthread_cond_broadcast(&d->ev_cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+size_t debugger_take_forked(struct debugger *d, int **pids)
+{
+	size_t n;
+
+	pthread_mutex_lock(&d->mu);
+	n = d->forked.len;
+	*pids = d->forked.items;
+	d->forked.items = NULL;
+	d->forked.len = d->forked.cap = 0;
+	pthread_mutex_unlock(&d->mu);
+	return n;
 }
 
 void debugger_on_lost(void *ctx, uint64_t n)

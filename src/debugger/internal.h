@@ -161,6 +161,7 @@ struct debugger {
 	pthread_cond_t room_cv;  /* the queue has room again */
 	VEC(struct api_tracepoint_result) events;
 	uint64_t lost;
+	VEC(int) forked;         /* follow_forks: handed over, not yet taken */
 	size_t last_batch;       /* events handed out by the last take */
 	/* order_fds: counts since the start. A write waits (on room_cv) until
 	 * shown reaches the queued count it saw. */
@@ -287,6 +288,7 @@ void debugger_on_output(void *ctx, pid_t tid);
 /* The engine lost n events (its ring was full): counted, and reported with
  * the next batch taken. */
 void debugger_on_lost(void *ctx, uint64_t n);
+void debugger_on_fork(void *ctx, pid_t parent, pid_t child);
 void debugger_on_thread(void *ctx, pid_t tid, bool started);
 
 #endif

@@ -886,6 +886,52 @@ struct json_object *wire_tracepoints_to_json(
 	return o;
 }
 
+void wire_add_forked(struct json_object *o, const int *pids, size_t n)
+{
+	struct json_object *arr;
+
+	if (!n)
+		return;
+	arr = json_object_new_array_ext((int)n);
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_int(pids[i]));
+	add(o, "tinydbgForked", arr);
+}
+
+int wire_get_forked(struct json_object *o, int **pids, size_t *n,
+		    struct errbuf *eb)
+{
+	struct json_object *arr = NULL;
+	size_t len;
+	int err;
+
+	*pids = NULL;
+	*n = 0;
+	if ((err = wire_get_arr(o, "tinydbgForked", &arr, "[]int", eb)) < 0)
+		return err;
+	if (!arr)
+		return 0;
+	len = json_object_array_length(arr);
+	if (!len)
+		return 0;
+	*pids = xcalloc(len, sizeof(**pids));
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+		int64_t x;
+
+		if (!json_object_is_type(v, json_type_int) ||
+		    (x = json_object_get_int64(v)) <= 0 || x > INT32_MAX) {
+			free(*pids);
+			*pids = NULL;
+			return errbuf_set(eb, -EINVAL, "tinydbgForked: not a "
+					  "list of pids");
+		}
+		(*pids)[i] = (int)x;
+	}
+	*n = len;
+	return 0;
+}
+
 int wire_tracepoints_from_json(struct json_object *o,
 			       struct api_tracepoint_result **out, size_t *n,
 			       uint64_t *lost, struct errbuf *eb)

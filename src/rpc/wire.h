@@ -85,6 +85,13 @@ struct json_object *wire_str_array(char *const *a, size_t n);
 struct json_object *wire_tracepoints_to_json(
 	const struct api_tracepoint_result *evs, size_t n, uint64_t lost,
 	bool frame_table);
+/* Ours, in GetBufferedTracepoints' result: the processes handed over
+ * (--follow-forks), "tinydbgForked": [pid, ...]. */
+void wire_add_forked(struct json_object *o, const int *pids, size_t n);
+/* *pids: malloc'd (NULL when none or absent). */
+int wire_get_forked(struct json_object *o, int **pids, size_t *n,
+		    struct errbuf *eb);
+
 int wire_tracepoints_from_json(struct json_object *o,
 			       struct api_tracepoint_result **out, size_t *n,
 			       uint64_t *lost, struct errbuf *eb);

@@ -386,6 +386,13 @@ static int server_take_events(struct call *c, struct json_object **result,
 	wire_get_bool(c->params, "tinydbgFrameTable", &table, NULL);
 	n = debugger_take_events(c->s->d, wait, &evs, &lost);
 	*result = wire_tracepoints_to_json(evs, n, lost, table);
+	{
+		int *pids = NULL;
+		size_t nf = debugger_take_forked(c->s->d, &pids);
+
+		wire_add_forked(*result, pids, nf);
+		free(pids);
+	}
 	for (size_t i = 0; i < n; i++)
 		api_tracepoint_result_release(&evs[i]);
 	free(evs);

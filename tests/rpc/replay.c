@@ -195,6 +195,14 @@ int debugger_detach(struct debugger *d, bool kill, struct errbuf *eb)
 	return 0;
 }
 
+/* Never forks: the replayed transcripts have none. */
+size_t debugger_take_forked(struct debugger *d, int **pids)
+{
+	(void)d;
+	*pids = NULL;
+	return 0;
+}
+
 size_t debugger_take_events(struct debugger *d, int wait_ms,
 			    struct api_tracepoint_result **out,
 			    uint64_t *lost)
