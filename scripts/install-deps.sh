@@ -11,6 +11,7 @@ pkgs=(
 	gdb # tests/e2e/stackfmt.sh checks inlined frames against gdb's bt
 	libbpf-dev bpftool linux-libc-dev # the eBPF engine: libbpf, the skeleton generator, uapi headers for clang -target bpf
 	libseccomp-dev # system calls: their names and numbers (--syscalls)
+	strace # tests/e2e/syscalls.sh checks the decoding against strace's
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)

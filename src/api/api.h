@@ -80,6 +80,10 @@ struct api_tracepoint_result {
 	size_t nreturn;
 	struct api_frame *stack;
 	size_t nstack;
+	bool is_syscall;      /* a system call (--syscalls), function_name
+	                       * its name, input_params its arguments,
+	                       * return_params its result
+	                       * ("tinydbgSyscall") */
 	bool stack_truncated; /* frames beyond stack[nstack-1] were not
 	                       * unwound ("tinydbgStackTruncated"; Delve says
 	                       * so by the last frame's Bottom) */

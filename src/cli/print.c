@@ -252,6 +252,8 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	if (ev->depth > 0)
 		strbuf_addf(&sb, "frame(%d)", ev->depth);
 	strbuf_addch(&sb, ' ');
+	if (ev->is_syscall)
+		strbuf_adds(&sb, "syscall ");
 	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
 	if (!ev->is_ret) {
 		if (p->durations)

@@ -18,6 +18,7 @@
 #include "base/xalloc.h"
 #include "cli/build.h"
 #include "cli/cli.h"
+#include "syscall/syscall.h"
 #include "client/client.h"
 #include "server/server.h"
 
@@ -106,6 +107,15 @@ void trace_usage(FILE *f)
 	      "                      regexp; every line names its process first:\n"
 	      "                      '> thread(4712/4712): work(1)'. Exits with the first\n"
 	      "                      process's status, once all have ended.\n"
+	      "      --syscalls string\n"
+	      "                      Trace the system calls whose names match this regexp\n"
+	      "                      too ('open|read', '.'), as strace shows them, in order\n"
+	      "                      with the calls: '> thread(1): syscall openat(AT_FDCWD,\n"
+	      "                      \"/etc/passwd\", O_RDONLY|O_CLOEXEC)', '>> thread(1):\n"
+	      "                      syscall openat => (3)' or '=> (-1 ENOENT (No such file\n"
+	      "                      or directory))'. A launched program gets a seccomp\n"
+	      "                      filter that stops only those; an attached one stops at\n"
+	      "                      every call. The function regexp may then be left out.\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output);\n"
 	      "                      with --follow-forks, processes too.\n"
@@ -143,6 +153,9 @@ struct trace_opts {
 	const char *engine; /* NULL: ptrace */
 	int ring_kib;       /* --ebpf-ring, 0: the default */
 	bool follow_forks;
+	/* --syscalls REGEX: the calls it selects (syscall/syscall.h). */
+	const char *syscalls_re;
+	uint8_t syscalls[SYSCALL_MAX / 8];
 	/* A session of --follow-forks (forks.c): the process's number (1:
 	 * the first), whether it is one the first started (attached to,
 	 * stopped, handed over), and whether the first was launched (a
@@ -243,7 +256,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
 	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
-	       OPT_EBPF_RING, OPT_FOLLOW_FORKS };
+	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -257,6 +270,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"durations", no_argument, NULL, OPT_DURATIONS},
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
 		{"follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS},
+		{"syscalls", required_argument, NULL, OPT_SYSCALLS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -330,6 +344,24 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		case OPT_FOLLOW_FORKS:
 			o->follow_forks = true;
 			break;
+		case OPT_SYSCALLS: {
+			struct errbuf eb;
+			int n = syscall_select(optarg, o->syscalls, &eb);
+
+			if (n < 0) {
+				fprintf(stderr, "tinydbg: --syscalls: %s\n",
+					eb.msg);
+				return EXIT_USAGE;
+			}
+			if (!n) {
+				fprintf(stderr,
+					"tinydbg: --syscalls '%s' matches no system call (names as in man 2 syscalls: openat, read, ...)\n",
+					optarg);
+				return EXIT_NOMATCH;
+			}
+			o->syscalls_re = optarg;
+			break;
+		}
 		case OPT_SEQ_IDS:
 			o->seq_ids = true;
 			break;
@@ -438,9 +470,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			"tinydbg: arguments after -- are for a program to launch, not with -p\n");
 		return EXIT_USAGE;
 	}
-	if (!o->regexp) {
+	if (!o->regexp && !o->syscalls_re) {
 		fprintf(stderr,
-			"tinydbg: trace needs a regexp naming the functions to trace (see tinydbg help trace)\n");
+			"tinydbg: trace needs a regexp naming the functions to trace, or --syscalls (see tinydbg help trace)\n");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -711,11 +743,14 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	printer_thread_id(&pr, st.pid); /* the main thread is thread 1 */
 	if (o->follow_forks)
 		pr.proc = o->seq_ids ? (o->proc ? o->proc : 1) : st.pid;
-	if (st.no_debug_info && !o->child)
+	if (st.no_debug_info && !o->child && o->regexp)
 		fprintf(stderr,
 			"tinydbg: warning: %s has no DWARF debug info: arguments and results are shown as ?\n",
 			o->exec ? o->exec : "the program");
 
+	/* --syscalls alone: no function to set up. */
+	if (!o->regexp)
+		goto run;
 	if (client_list_functions(c, o->regexp, o->follow_calls, &funcs,
 				  &nfuncs, &inl, &ninl, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
@@ -897,9 +932,12 @@ static int trace_child(int pid, int proc)
 	cfg.engine = o.engine;
 	cfg.ring_bytes = (size_t)o.ring_kib << 10;
 	cfg.follow_forks = true;
+	if (o.syscalls_re)
+		cfg.syscalls = root_opts->syscalls;
 	/* A launched program's children have its seccomp filter, which
 	 * their tracer must take (debugger.h). */
-	cfg.attach_filtered = o.root_launched && o.root_order_fds;
+	cfg.attach_filtered = o.root_launched &&
+			      (o.root_order_fds || o.syscalls_re);
 	cfg.order_fds = o.root_order_fds;
 	ret = server_start_local(&cfg, &fd, &srv, &eb);
 	if (ret) {
@@ -969,6 +1007,15 @@ int cmd_trace(int argc, char **argv)
 	cfg.engine = o.engine;
 	cfg.ring_bytes = (size_t)o.ring_kib << 10;
 	cfg.follow_forks = o.follow_forks;
+	if (o.syscalls_re) {
+		cfg.syscalls = o.syscalls;
+		/* No filter for a process already running: say what it
+		 * costs, once. */
+		if (o.pid)
+			fprintf(stderr,
+				"tinydbg: note: attached: every system call of the process stops (a filter for only '%s' can be given to a launched program only)\n",
+				o.syscalls_re);
+	}
 	if (o.follow_forks) {
 		o.proc = 1;
 		o.root_launched = o.exec != NULL;

@@ -80,7 +80,9 @@ static int stop_at_entry(void *ctx, const struct hit *h)
  * libraries it links with can be listed and traced like its own. */
 static int run_to_entry(struct debugger *d, struct errbuf *eb)
 {
-	struct engine_callbacks cb = {.ctx = d, .on_hit = stop_at_entry};
+	/* The loader's system calls are the program's too (--syscalls). */
+	struct engine_callbacks cb = {.ctx = d, .on_hit = stop_at_entry,
+				      .on_syscall = debugger_on_syscall};
 	struct module *exe = d->mods.items[0];
 	struct exit_info ex = {.kind = EXIT_NONE};
 	int err;
@@ -112,6 +114,7 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 			.order_fds = cfg->order_fds,
 			.ring_bytes = cfg->ring_bytes,
 			.follow_forks = cfg->follow_forks,
+			.syscalls = cfg->syscalls,
 		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
@@ -120,7 +123,8 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 					.ring_bytes = cfg->ring_bytes,
 					.follow_forks = cfg->follow_forks,
 					.filtered = cfg->attach_filtered,
-					.order_fds = cfg->order_fds};
+					.order_fds = cfg->order_fds,
+					.syscalls = cfg->syscalls};
 		err = d->ops->attach(&d->eng, &o, eb);
 	}
 	if (err)
@@ -241,6 +245,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_output = debugger_on_output,
 		.on_lost = debugger_on_lost,
 		.on_fork = debugger_on_fork,
+		.on_syscall = debugger_on_syscall,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;

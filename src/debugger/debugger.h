@@ -36,6 +36,9 @@ struct debugger_config {
 	 * own to attach to (attach_filtered, with this one's order_fds). */
 	bool follow_forks;
 	bool attach_filtered; /* attach: the process has our seccomp filter */
+	/* --syscalls: the calls to report (syscall/syscall.h's set; copied),
+	 * NULL: none. */
+	const uint8_t *syscalls;
 };
 
 struct debugger;

@@ -424,7 +424,7 @@ static struct timespec deadline_in(int ms)
 	return t;
 }
 
-static void enqueue(struct debugger *d, struct api_tracepoint_result *ev)
+void debugger_enqueue(struct debugger *d, struct api_tracepoint_result *ev)
 {
 	pthread_mutex_lock(&d->mu);
 	while (d->events.len >= QUEUE_MAX && !d->quit && !d->stopping) {
@@ -543,7 +543,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 		load_stack(d, tp, &acc, &ev);
 	if (tp->mod->go)
 		ev.goroutine_id = goid;
-	enqueue(d, &ev);
+	debugger_enqueue(d, &ev);
 out:
 	/* A goroutine with no traced call active is forgotten: goroutines
 	 * come and go by the million, unlike threads. */
