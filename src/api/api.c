@@ -33,5 +33,7 @@ void api_tracepoint_result_release(struct api_tracepoint_result *r)
 	free(r->stack);
 	free(r->file);
 	free(r->function_name);
+	free(r->signal);
+	free(r->handler);
 	memset(r, 0, sizeof(*r));
 }

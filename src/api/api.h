@@ -80,6 +80,12 @@ struct api_tracepoint_result {
 	size_t nreturn;
 	struct api_frame *stack;
 	size_t nstack;
+	char *signal;         /* --signals: a signal's delivery, as strace
+	                       * shows it ("SIGUSR1 {si_code=SI_USER,
+	                       * si_pid=1, si_uid=0}"); NULL for a call
+	                       * ("tinydbgSignal") */
+	char *handler;        /* its handler's name, when one runs
+	                       * ("tinydbgHandler") */
 	bool is_syscall;      /* a system call (--syscalls), function_name
 	                       * its name, input_params its arguments,
 	                       * return_params its result

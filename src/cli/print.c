@@ -232,6 +232,23 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	strbuf_init(&sb);
 	if (p->timestamp)
 		add_timestamp(&sb, ev->time_ns);
+	/* --signals: strace's line, and the handler that runs it. */
+	if (ev->signal) {
+		if (p->proc)
+			strbuf_addf(&sb, "--- thread(%d/%d): %s", p->proc,
+				    printer_thread_id(p, ev->thread_id),
+				    ev->signal);
+		else
+			strbuf_addf(&sb, "--- thread(%d): %s",
+				    printer_thread_id(p, ev->thread_id),
+				    ev->signal);
+		if (ev->handler)
+			strbuf_addf(&sb, " handler %s", ev->handler);
+		strbuf_adds(&sb, " ---\n");
+		fwrite(sb.buf, 1, sb.len, p->out);
+		strbuf_release(&sb);
+		return;
+	}
 	/* --follow-calls: indented by depth - 1, "frame(depth)" after the
 	 * goroutine or thread, as Delve prints it. */
 	if (ev->depth > 0)

@@ -116,6 +116,10 @@ void trace_usage(FILE *f)
 	      "                      or directory))'. A launched program gets a seccomp\n"
 	      "                      filter that stops only those; an attached one stops at\n"
 	      "                      every call. The function regexp may then be left out.\n"
+	      "      --signals       Show each signal the program receives, as strace does,\n"
+	      "                      and the handler that runs it: '--- thread(1): SIGUSR1\n"
+	      "                      {si_code=SI_USER, si_pid=4700, si_uid=0} handler\n"
+	      "                      on_usr1 ---'. Each is delivered as it would be untraced.\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output);\n"
 	      "                      with --follow-forks, processes too.\n"
@@ -153,6 +157,7 @@ struct trace_opts {
 	const char *engine; /* NULL: ptrace */
 	int ring_kib;       /* --ebpf-ring, 0: the default */
 	bool follow_forks;
+	bool signals;
 	/* --syscalls REGEX: the calls it selects (syscall/syscall.h). */
 	const char *syscalls_re;
 	uint8_t syscalls[SYSCALL_MAX / 8];
@@ -256,7 +261,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
 	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
-	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS };
+	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -271,6 +276,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"seq-ids", no_argument, NULL, OPT_SEQ_IDS},
 		{"follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS},
 		{"syscalls", required_argument, NULL, OPT_SYSCALLS},
+		{"signals", no_argument, NULL, OPT_SIGNALS},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -343,6 +349,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_FOLLOW_FORKS:
 			o->follow_forks = true;
+			break;
+		case OPT_SIGNALS:
+			o->signals = true;
 			break;
 		case OPT_SYSCALLS: {
 			struct errbuf eb;
@@ -470,9 +479,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			"tinydbg: arguments after -- are for a program to launch, not with -p\n");
 		return EXIT_USAGE;
 	}
-	if (!o->regexp && !o->syscalls_re) {
+	if (!o->regexp && !o->syscalls_re && !o->signals) {
 		fprintf(stderr,
-			"tinydbg: trace needs a regexp naming the functions to trace, or --syscalls (see tinydbg help trace)\n");
+			"tinydbg: trace needs a regexp naming the functions to trace, or --syscalls or --signals (see tinydbg help trace)\n");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -932,6 +941,7 @@ static int trace_child(int pid, int proc)
 	cfg.engine = o.engine;
 	cfg.ring_bytes = (size_t)o.ring_kib << 10;
 	cfg.follow_forks = true;
+	cfg.signals = o.signals;
 	if (o.syscalls_re)
 		cfg.syscalls = root_opts->syscalls;
 	/* A launched program's children have its seccomp filter, which
@@ -1007,6 +1017,7 @@ int cmd_trace(int argc, char **argv)
 	cfg.engine = o.engine;
 	cfg.ring_bytes = (size_t)o.ring_kib << 10;
 	cfg.follow_forks = o.follow_forks;
+	cfg.signals = o.signals;
 	if (o.syscalls_re) {
 		cfg.syscalls = o.syscalls;
 		/* No filter for a process already running: say what it

@@ -115,6 +115,7 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 			.ring_bytes = cfg->ring_bytes,
 			.follow_forks = cfg->follow_forks,
 			.syscalls = cfg->syscalls,
+			.signals = cfg->signals,
 		};
 		err = d->ops->launch(&d->eng, &o, eb);
 		d->launched = true;
@@ -124,7 +125,8 @@ static int job_start(struct debugger *d, void *arg, struct errbuf *eb)
 					.follow_forks = cfg->follow_forks,
 					.filtered = cfg->attach_filtered,
 					.order_fds = cfg->order_fds,
-					.syscalls = cfg->syscalls};
+					.syscalls = cfg->syscalls,
+					.signals = cfg->signals};
 		err = d->ops->attach(&d->eng, &o, eb);
 	}
 	if (err)
@@ -246,6 +248,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_lost = debugger_on_lost,
 		.on_fork = debugger_on_fork,
 		.on_syscall = debugger_on_syscall,
+		.on_signal = debugger_on_signal,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;

@@ -39,6 +39,7 @@ struct debugger_config {
 	/* --syscalls: the calls to report (syscall/syscall.h's set; copied),
 	 * NULL: none. */
 	const uint8_t *syscalls;
+	bool signals; /* --signals: report each signal's delivery */
 };
 
 struct debugger;

@@ -289,6 +289,8 @@ void debugger_on_output(void *ctx, pid_t tid);
  * the next batch taken. */
 void debugger_on_lost(void *ctx, uint64_t n);
 void debugger_on_fork(void *ctx, pid_t parent, pid_t child);
+/* signals.c: --signals' events, queued as the hits are. */
+void debugger_on_signal(void *ctx, const struct signal_event *s);
 /* syscalls.c: --syscalls' events, queued as the hits are. */
 void debugger_on_syscall(void *ctx, const struct syscall_event *s);
 /* events.c: queues ev (taken) for the frontend; waits while the queue is

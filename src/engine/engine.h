@@ -97,6 +97,22 @@ struct syscall_event {
 	const struct target_access *acc;
 };
 
+/* A signal a thread of the target received (launch/attach_opts.signals),
+ * at its delivery, as the kernel describes it; it is delivered as it would
+ * be untraced. handler: where the thread went to run its handler (0: none
+ * runs: ignored, or the default action). Valid only during the callback. */
+struct signal_event {
+	pid_t tid;
+	int signo;
+	int code;          /* si_code */
+	pid_t pid;         /* si_pid (SI_USER, SI_TKILL, SI_QUEUE, SIGCHLD) */
+	uid_t uid;         /* si_uid (the same) */
+	int status;        /* SIGCHLD: si_status */
+	uint64_t addr;     /* SIGSEGV, SIGBUS, SIGILL, SIGFPE: si_addr */
+	uint64_t handler;
+	uint64_t time_ns;
+};
+
 struct engine_callbacks {
 	void *ctx;
 	/* Called on the engine thread for every hit. Returning non-zero stops
@@ -129,6 +145,9 @@ struct engine_callbacks {
 	 * a SIGCONT), for another engine to attach to. May be NULL: the
 	 * child then stays stopped. */
 	void (*on_fork)(void *ctx, pid_t parent_tid, pid_t child);
+	/* signals: a signal's delivery, in order with the hits. May be
+	 * NULL. */
+	void (*on_signal)(void *ctx, const struct signal_event *s);
 };
 
 struct launch_opts {
@@ -152,6 +171,7 @@ struct launch_opts {
 	 * cost nothing). */
 	const uint8_t *syscalls;
 	bool follow_forks; /* hand the processes it starts over (on_fork) */
+	bool signals;      /* report each signal's delivery (on_signal) */
 };
 
 struct attach_opts {
@@ -162,6 +182,7 @@ struct attach_opts {
 	 * reported. */
 	const uint8_t *syscalls;
 	bool follow_forks; /* as launch_opts.follow_forks */
+	bool signals;      /* as launch_opts.signals */
 	/* The process has the seccomp filter of a launch with these
 	 * order_fds and syscalls (a child handed over by on_fork): its
 	 * calls stop as a launched program's do, not at every syscall. */

@@ -700,6 +700,10 @@ wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
 		add_bool(o, "tinydbgStackTruncated", true);
 	if (r->is_syscall)
 		add_bool(o, "tinydbgSyscall", true);
+	if (r->signal)
+		add_str(o, "tinydbgSignal", r->signal);
+	if (r->handler)
+		add_str(o, "tinydbgHandler", r->handler);
 	if (r->nstack) {
 		struct json_object *st = json_object_new_array_ext((int)r->nstack);
 
@@ -785,6 +789,8 @@ static int wire_tracepoint_result_from_json_ft(struct json_object *o,
 	    (err = wire_get_bool(o, "tinydbgStackTruncated",
 				 &r->stack_truncated, eb)) ||
 	    (err = wire_get_bool(o, "tinydbgSyscall", &r->is_syscall, eb)) ||
+	    (err = wire_get_str(o, "tinydbgSignal", &r->signal, eb)) ||
+	    (err = wire_get_str(o, "tinydbgHandler", &r->handler, eb)) ||
 	    (err = wire_values_from_json(o, "inputParams", &r->input_params,
 					 &r->ninput, eb)) ||
 	    (err = wire_values_from_json(o, "returnParams", &r->return_params,

@@ -267,6 +267,9 @@ int bpfobj_open(struct bpfobj **out, const struct bpfobj_opts *opts,
 	else
 		bpf_program__set_autoload(o->skel->progs.capture_multi, false);
 	bpf_map__set_max_entries(o->skel->maps.ring, (uint32_t)ring);
+	/* Wake the reader when the ring is an eighth full (capture.bpf.c);
+	 * opts->wake_every: at every record (tests, comparisons). */
+	o->skel->rodata->wake_bytes = opts && opts->wake_every ? 0 : ring / 8;
 	bpf_map__set_max_entries(o->skel->maps.scratch,
 				 (uint32_t)o->ncpus * CAPBPF_NEST);
 	err = capture_bpf__load(o->skel);
@@ -717,6 +720,19 @@ int bpfobj_consume(struct bpfobj *o,
 	if (err < 0 && err != -ECANCELED)
 		return err;
 	return o->consumed;
+}
+
+uint64_t bpfobj_made(struct bpfobj *o)
+{
+	struct capbpf_stats *v = xcalloc((size_t)o->ncpus, sizeof(*v));
+	uint32_t zero = 0;
+	uint64_t sum = 0;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(o->skel->maps.stats), &zero, v))
+		for (int i = 0; i < o->ncpus; i++)
+			sum += v[i].made;
+	free(v);
+	return sum;
 }
 
 uint64_t bpfobj_lost(struct bpfobj *o)

@@ -26,6 +26,9 @@ struct bpfobj_opts {
 	                    * least a page; 0: the default, 8 MiB) */
 	bool no_multi;     /* one link per probe even where the kernel has
 	                    * multi-uprobe links (tests, comparisons) */
+	bool wake_every;   /* the ring wakes its reader at every record (else
+	                    * only when an eighth full: poll it meanwhile,
+	                    * bpfobj_made) */
 };
 
 /* Loads the program and creates the maps. Needs no kernel BTF. Errors
@@ -79,6 +82,10 @@ int bpfobj_consume(struct bpfobj *o,
 
 /* Events dropped so far because the ring was full (summed over CPUs). */
 uint64_t bpfobj_lost(struct bpfobj *o);
+/* Records put in the ring so far (summed over CPUs): the reader compares
+ * it with the records it took to know whether some wait without a
+ * wake-up. Safe from any thread. */
+uint64_t bpfobj_made(struct bpfobj *o);
 
 /* Whether this kernel took multi-uprobe links (after the first attach). */
 bool bpfobj_multi(const struct bpfobj *o);

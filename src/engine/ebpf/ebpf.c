@@ -65,6 +65,9 @@ struct engine {
 	struct engine_callbacks wrap;
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t lost_seen;
+	/* Records taken from the ring (on_record): with bpfobj_made, whether
+	 * some wait that no wake-up announced. */
+	atomic_uint_fast64_t taken;
 
 	/* The thread that waits for records and wakes the run loop. */
 	pthread_t reader;
@@ -336,6 +339,7 @@ static int on_record(void *ctx, const void *rec, size_t len)
 	struct hit h;
 	const struct cap_record_hdr *hdr;
 
+	atomic_fetch_add(&e->taken, 1);
 	if (capture_snapshot_init(&snap, rec, len))
 		return 0;
 	hdr = snap.hdr;
@@ -399,6 +403,10 @@ static int drain(void *ctx)
 	return 0;
 }
 
+/* How long a record may wait in the ring for the reader, when no wake-up
+ * came (the ring wakes it an eighth full). */
+#define READER_POLL_MS 2
+
 /* Waits for records and wakes the run loop to take them. */
 static void *reader_main(void *arg)
 {
@@ -406,12 +414,17 @@ static void *reader_main(void *arg)
 	struct epoll_event ev;
 
 	for (;;) {
-		int n = epoll_wait(e->epfd, &ev, 1, -1);
+		/* The ring wakes us when it fills up; records that came in
+		 * fewer wait at most READER_POLL_MS (capture.bpf.c). */
+		int n = epoll_wait(e->epfd, &ev, 1, READER_POLL_MS);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || ev.data.fd == e->quit_fd)
+		if (n < 0 || (n > 0 && ev.data.fd == e->quit_fd))
 			break;
+		if (n == 0 &&
+		    bpfobj_made(e->bo) <= atomic_load(&e->taken))
+			continue;
 		ptrace_engine_wake(e->pt);
 	}
 	return NULL;
@@ -529,6 +542,15 @@ static void w_on_fork(void *ctx, pid_t parent, pid_t child)
 		e->cb->on_fork(e->cb->ctx, parent, child);
 }
 
+static void w_on_signal(void *ctx, const struct signal_event *s)
+{
+	struct engine *e = ctx;
+
+	drain(e);
+	if (e->cb->on_signal)
+		e->cb->on_signal(e->cb->ctx, s);
+}
+
 static void w_on_lost(void *ctx, uint64_t n)
 {
 	struct engine *e = ctx;
@@ -551,6 +573,7 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	e->wrap.on_lost = w_on_lost;
 	e->wrap.on_syscall = w_on_syscall;
 	e->wrap.on_fork = w_on_fork;
+	e->wrap.on_signal = w_on_signal;
 	prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	ptrace_engine_set_drain(e->pt, drain, e);

@@ -145,6 +145,7 @@ struct engine {
 	bool sys_stops;
 	bool follow_forks;       /* launch/attach_opts.follow_forks */
 	bool filtered;           /* attach_opts.filtered */
+	bool signals;            /* launch/attach_opts.signals */
 
 	struct pt_probe *probes; /* open-addressed hash by addr */
 	size_t probe_cap;        /* a power of two (0: none yet) */
@@ -181,6 +182,9 @@ struct engine {
 	pid_t hot_pinned;        /* a thread pinned beside us for its hits */
 };
 
+/* launch.c: the ptrace options of e's threads as they are now. */
+long pt_options(const struct engine *e);
+
 /* syscalls.c */
 /* How a thread of the program is resumed: PTRACE_SYSCALL when its
  * syscalls must stop (attached with --syscalls, or a reported call's exit
@@ -191,6 +195,13 @@ int pt_resume_req(struct engine *e, pid_t tid);
  * the thread stopped. */
 void pt_on_syscall_stop(struct engine *e, const struct engine_callbacks *cb,
 			pid_t tid, uint64_t time_ns);
+/* signals.c: t is at the delivery stop of signal sig: reports it to
+ * cb->on_signal, with its handler, found by stepping the thread into it
+ * (the delivery then done). Returns true when it resumed or gave up t
+ * itself (the run loop must not resume it). */
+bool pt_on_signal(struct engine *e, const struct engine_callbacks *cb,
+		  struct pt_thread *t, int sig, uint64_t time_ns);
+
 /* Whether tid's seccomp stop is a write to an ordered fd. */
 bool pt_seccomp_is_output(struct engine *e, pid_t tid);
 /* tid exec'd with a reported execve's exit to come: reported (0). */

@@ -25,6 +25,20 @@
 	(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |        \
 	 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACESYSGOOD)
 
+long pt_options(const struct engine *e)
+{
+	long o = PT_OPTIONS;
+
+	if (e->order || (e->has_syscalls && !e->sys_stops) || e->filtered)
+		o |= PTRACE_O_TRACESECCOMP;
+	/* An engine whose events wait in a ring (eBPF) drains it at every
+	 * stop: a stop at each thread's exit drains it while the process's
+	 * memory is still there to read (what the debugger reads live). */
+	if (e->drain)
+		o |= PTRACE_O_TRACEEXIT;
+	return o;
+}
+
 /* bias = AT_ENTRY (where the entry point is now) - e_entry (where the file
  * says it is). The file is read through /proc/PID/exe so that a path that
  * changed since the exec does not matter. */
@@ -234,6 +248,7 @@ int pt_launch(struct engine **out, const struct launch_opts *o,
 	e->no_pin = o->cpus_free;
 	e->order = (o->order_fds & 6) != 0;
 	e->follow_forks = o->follow_forks;
+	e->signals = o->signals;
 	if (o->syscalls) {
 		memcpy(e->syscalls, o->syscalls, sizeof(e->syscalls));
 		e->has_syscalls = true;
@@ -423,6 +438,7 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 		return err;
 	}
 	e->follow_forks = o->follow_forks;
+	e->signals = o->signals;
 	e->order = o->filtered && (o->order_fds & 6);
 	if (o->syscalls) {
 		/* No filter can be put into a running process: every call

@@ -68,6 +68,11 @@ void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
 {
 	e->drain = drain;
 	e->drain_ctx = ctx;
+	/* Exit stops while there is a drain (pt_options); the threads are
+	 * stopped between runs, and the ones they start inherit them. */
+	for (size_t i = 0; i < e->threads.len; i++)
+		ptrace(PTRACE_SETOPTIONS, e->threads.items[i].tid, NULL,
+		       (void *)pt_options(e));
 }
 
 void ptrace_engine_wake(struct engine *e)
@@ -989,6 +994,11 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 		if (sig == (SIGTRAP | 0x80)) {
 			pt_on_syscall_stop(e, cb, tid, time_ns);
 			sig = 0;
+		} else if (e->signals && cb && cb->on_signal) {
+			/* Reported, and delivered (by the step into its
+			 * handler, when it has one). */
+			if (pt_on_signal(e, cb, t, sig, time_ns))
+				return RUN_GO;
 		}
 		t->state = TS_RUNNING;
 		ptrace(pt_resume_req(e, tid), tid, NULL, (void *)(long)sig);

@@ -57,6 +57,12 @@ struct {
 	__type(value, struct capbpf_stats);
 } stats SEC(".maps");
 
+/* Set by the loader: the ring wakes its reader only when it holds this
+ * many bytes (0: at every record). Below that the reader polls (every
+ * millisecond or two), and the run loop drains at every stop anyway: one
+ * wake-up per record cost more than the rest of the event. */
+const volatile __u64 wake_bytes = 0;
+
 #define PAGE 4096
 #define NOFIRST 0xffffffffu
 
@@ -287,6 +293,15 @@ __noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
 	return 0;
 }
 
+/* The flags of a record's output: a wake-up only past wake_bytes. */
+static __always_inline __u64 wake_flags(__u64 size)
+{
+	if (!wake_bytes ||
+	    bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + size >= wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void count_lost(struct capbpf_stats *st)
 {
 	__sync_fetch_and_add(&st->lost, 1);
@@ -359,8 +374,11 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 		h->kind = CAP_REC_LOST;
 		h->nchunks = 0;
 		h->lost = pending;
-		if (!bpf_ringbuf_output(&ring, h, sizeof(*h), 0))
+		if (!bpf_ringbuf_output(&ring, h, sizeof(*h),
+					wake_flags(sizeof(*h)))) {
 			__sync_fetch_and_sub(&st->pending, pending);
+			__sync_fetch_and_add(&st->made, 1);
+		}
 	}
 
 	h->kind = CAP_REC_HIT;
@@ -376,8 +394,10 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	si = s->pos & CAPBPF_POS_MASK;
 	h->size = si;
 	h->nchunks = (__u16)s->nchunks;
-	if (bpf_ringbuf_output(&ring, s->rec, si, 0))
+	if (bpf_ringbuf_output(&ring, s->rec, si, wake_flags(si)))
 		count_lost(st);
+	else
+		__sync_fetch_and_add(&st->made, 1);
 out:
 	__sync_fetch_and_sub(&st->nest, 1);
 	return 0;

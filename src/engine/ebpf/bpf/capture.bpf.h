@@ -49,6 +49,7 @@ struct capbpf_stats {
 	__u64 lost;    /* records dropped so far (ring full, no slot) */
 	__u64 pending; /* of those, not yet reported by a CAP_REC_LOST */
 	__u64 nest;    /* probes running on this CPU now */
+	__u64 made;    /* records put in the ring (hits and losses) */
 };
 
 #endif
