@@ -82,3 +82,35 @@ for ring in 8192 64; do
 		"$( ((e + r + l == 2 * calls)) && echo exact || echo MISMATCH)" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')"
 done
+
+# What the first instruction costs a uprobe on this kernel (bpftrace,
+# counting only): emulated (push, one-byte nop), optimised (a 5-byte nop,
+# which -pg -mfentry -mnop-mcount leaves), single-stepped (endbr64, mov,
+# sub). Two run lengths, so that start-up cancels out.
+echo
+cc -O2 -o "$OUT/insns" "$ROOT/bench/insns.c" || exit 1
+if command -v bpftrace >/dev/null; then
+	for f in push nop1 nop5 endbr mov sub; do
+		a=$(time_ns bpftrace -q -e "uprobe:$OUT/insns:f_$f { @c = count(); }" -c "$OUT/insns $f $((N / 2))")
+		b=$(time_ns bpftrace -q -e "uprobe:$OUT/insns:f_$f { @c = count(); }" -c "$OUT/insns $f $((N * 2))")
+		awk -v a="$a" -v b="$b" -v n=$((N * 3 / 2)) -v f="$f" \
+			'BEGIN { printf "uprobe on %-6s (bpftrace, counting)   %9.3f us/call\n", f, (b - a) / n / 1000 }'
+	done
+fi
+
+# A thousand functions traced: attach and detach of their uprobes (entry
+# and return each), the program calling each once.
+many=$OUT/many1000
+{
+	for i in $(seq 0 999); do echo "__attribute__((noinline)) int f$i(int x) { return x + $i; }"; done
+	echo "int main(void) { volatile int s = 0;"
+	for i in $(seq 0 999); do echo "s += f$i(s);"; done
+	echo "return 0; }"
+} >"$many.c"
+cc -g -O0 -o "$many" "$many.c" || exit 1
+for eng in ptrace ebpf; do
+	t=$(time_ns "$TINYDBG" trace --engine "$eng" --max-functions 2000 -e "$many" '^f[0-9]+$')
+	b=$(time_ns "$many")
+	awk -v t="$t" -v b="$b" -v e="$eng" \
+		'BEGIN { printf "1000 functions, %-6s: set up, 1000 calls, detach: %.3f s\n", e, (t - b) / 1e9 }'
+done

@@ -1,6 +1,9 @@
 # Shared helpers for the end-to-end tests: build fixtures, run tinydbg, compare.
 # Each test calls pass/fail; results go to $RESULTS (one line per check).
 
+# Engines add notes on how they serve a trace (a slow path): off, so that
+# every engine's output compares with ptrace's; ebpf.sh tests them.
+export TINYDBG_ENGINE_NOTES=${TINYDBG_ENGINE_NOTES:-0}
 TINYDBG=${TINYDBG:-$ROOT/${BUILD:-build}/tinydbg}
 FIX=$ROOT/tests/fixtures
 OUT=${OUT:-$ROOT/build/test-out}

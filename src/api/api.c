@@ -35,5 +35,6 @@ void api_tracepoint_result_release(struct api_tracepoint_result *r)
 	free(r->function_name);
 	free(r->signal);
 	free(r->handler);
+	free(r->note);
 	memset(r, 0, sizeof(*r));
 }

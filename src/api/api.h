@@ -86,6 +86,9 @@ struct api_tracepoint_result {
 	                       * ("tinydbgSignal") */
 	char *handler;        /* its handler's name, when one runs
 	                       * ("tinydbgHandler") */
+	char *note;           /* not a call: a line the engine has for the
+	                       * user about how it serves the trace
+	                       * ("tinydbgNote") */
 	bool is_syscall;      /* a system call (--syscalls), function_name
 	                       * its name, input_params its arguments,
 	                       * return_params its result

@@ -53,6 +53,9 @@ struct printer {
 	 * thread(PROC/TID) and goroutine(PROC/ID): its pid, or its number
 	 * with --seq-ids (1 for the first); 0: lines name no process. */
 	int proc;
+	/* An engine's notes (how it serves the trace) are not shown:
+	 * TINYDBG_ENGINE_NOTES=0, for comparing engines' output. */
+	bool notes_off;
 };
 
 /* An entry waiting for its return (--durations). */

@@ -229,6 +229,12 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	/* Not a call: the engine's word on how it serves the trace. */
+	if (ev->note) {
+		if (!p->notes_off)
+			fprintf(p->out, "tinydbg: note: %s\n", ev->note);
+		return;
+	}
 	strbuf_init(&sb);
 	if (p->timestamp)
 		add_timestamp(&sb, ev->time_ns);

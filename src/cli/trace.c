@@ -744,6 +744,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	pr.durations = o->durations;
 	pr.seq_ids = o->seq_ids;
 	pr.verbose = o->verbose;
+	pr.notes_off = getenv("TINYDBG_ENGINE_NOTES") &&
+		       !strcmp(getenv("TINYDBG_ENGINE_NOTES"), "0");
 	if (client_state(c, &st, &eb)) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_ERROR;

@@ -249,6 +249,7 @@ static int job_continue(struct debugger *d, void *arg, struct errbuf *eb)
 		.on_fork = debugger_on_fork,
 		.on_syscall = debugger_on_syscall,
 		.on_signal = debugger_on_signal,
+		.on_note = debugger_on_note,
 	};
 	struct exit_info ex = {.kind = EXIT_NONE};
 	bool detach, kill;

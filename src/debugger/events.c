@@ -679,3 +679,15 @@ int debugger_on_exec(void *ctx, pid_t tid)
 	modules_reset(d, NULL);
 	return 0;
 }
+
+void debugger_on_note(void *ctx, const char *text)
+{
+	struct debugger *d = ctx;
+	struct api_tracepoint_result ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.note = xstrdup(text);
+	ev.function_name = xstrdup("");
+	ev.goroutine_id = -1;
+	debugger_enqueue(d, &ev);
+}

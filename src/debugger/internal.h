@@ -291,6 +291,8 @@ void debugger_on_lost(void *ctx, uint64_t n);
 void debugger_on_fork(void *ctx, pid_t parent, pid_t child);
 /* signals.c: --signals' events, queued as the hits are. */
 void debugger_on_signal(void *ctx, const struct signal_event *s);
+/* engine_callbacks.on_note: queued as an event carrying only the note. */
+void debugger_on_note(void *ctx, const char *text);
 /* syscalls.c: --syscalls' events, queued as the hits are. */
 void debugger_on_syscall(void *ctx, const struct syscall_event *s);
 /* events.c: queues ev (taken) for the frontend; waits while the queue is

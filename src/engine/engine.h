@@ -148,6 +148,10 @@ struct engine_callbacks {
 	/* signals: a signal's delivery, in order with the hits. May be
 	 * NULL. */
 	void (*on_signal)(void *ctx, const struct signal_event *s);
+	/* Something the user should know about how the engine serves the
+	 * trace (a slow path, a fallback), one line without a newline; in
+	 * order with the hits. May be NULL. */
+	void (*on_note)(void *ctx, const char *text);
 };
 
 struct launch_opts {

@@ -704,6 +704,8 @@ wire_tracepoint_result_to_json_ft(const struct api_tracepoint_result *r,
 		add_str(o, "tinydbgSignal", r->signal);
 	if (r->handler)
 		add_str(o, "tinydbgHandler", r->handler);
+	if (r->note)
+		add_str(o, "tinydbgNote", r->note);
 	if (r->nstack) {
 		struct json_object *st = json_object_new_array_ext((int)r->nstack);
 
@@ -791,6 +793,7 @@ static int wire_tracepoint_result_from_json_ft(struct json_object *o,
 	    (err = wire_get_bool(o, "tinydbgSyscall", &r->is_syscall, eb)) ||
 	    (err = wire_get_str(o, "tinydbgSignal", &r->signal, eb)) ||
 	    (err = wire_get_str(o, "tinydbgHandler", &r->handler, eb)) ||
+	    (err = wire_get_str(o, "tinydbgNote", &r->note, eb)) ||
 	    (err = wire_values_from_json(o, "inputParams", &r->input_params,
 					 &r->ninput, eb)) ||
 	    (err = wire_values_from_json(o, "returnParams", &r->return_params,

@@ -73,3 +73,22 @@ if command -v setpriv >/dev/null && [[ $(id -u) == 0 ]]; then
 	no_stray ebpf-nopriv "$npd/ebpf-nopriv"
 	rm -rf "$npd"
 fi
+
+# The slow path said once: hot's entry at -O2 (a load) is single-stepped
+# by the kernel; its returns, a uretprobe there, are counted with it. Only
+# with --ebpf (the suite turns engine notes off to compare engines).
+TINYDBG_ENGINE_NOTES=1 run_trace ebpf-note-stepped -- trace --ebpf --seq-ids -e "$bin" '^hot$' -- 3
+notes=$(grep -c '^tinydbg: note: eBPF: 1 of 2 uprobes are on an instruction the kernel single-steps rather than emulates' "$OUT/ebpf-note-stepped.err")
+[[ $notes == 1 && $(grep -c '^> thread' "$OUT/ebpf-note-stepped.err") == 3 ]] &&
+	pass "ebpf-note-stepped: one note, 3 calls" ||
+	fail "ebpf-note-stepped: $notes notes: $(head -3 "$OUT/ebpf-note-stepped.err")"
+# A function that starts with int3 (the kernel refuses a uprobe there):
+# the same line as without --ebpf, and the rest is traced.
+run_trace ebpf-int3 -- trace --ebpf --seq-ids -e "$bin" '^(take|trapped)$'
+expect_rc ebpf-int3 0
+if grep -Eq '^tinydbg: unable to set tracepoint on function trapped: 0x[0-9a-f]+ already holds an int3$' "$OUT/ebpf-int3.err" &&
+	[[ $(grep -c '^>> thread(1): take => (12)$' "$OUT/ebpf-int3.err") == 3 ]]; then
+	pass "ebpf-int3: refused as with ptrace, take traced"
+else
+	fail "ebpf-int3: $(head -3 "$OUT/ebpf-int3.err")"
+fi

@@ -30,6 +30,7 @@
 
 #include "base/xalloc.h"
 #include "capture/capture.h"
+#include "arch/x86.h"
 #include "engine/ebpf/bpfobj.h"
 #include "engine/ebpf/prefault.h"
 #include "engine/ptrace/ptrace.h"
@@ -68,6 +69,12 @@ struct engine {
 	/* Records taken from the ring (on_record): with bpfobj_made, whether
 	 * some wait that no wake-up announced. */
 	atomic_uint_fast64_t taken;
+
+	/* Uprobes attached, those of them on an instruction the kernel
+	 * single-steps, and probes it refused (served by breakpoints): said
+	 * once each (notes_flush). */
+	size_t nuprobes, nstepped, nrefused;
+	bool noted_stepped, noted_refused;
 
 	/* The thread that waits for records and wakes the run loop. */
 	pthread_t reader;
@@ -207,6 +214,16 @@ static bool stop_for(struct engine *e, const struct probe *p)
 	return false;
 }
 
+/* An int3 already there (a function that traps on purpose, as Go's
+ * runtime.abort): the kernel refuses a uprobe on it, and the ptrace
+ * engine says why at once, as it does without --ebpf. */
+static bool holds_int3(struct engine *e, uint64_t addr)
+{
+	uint8_t b;
+
+	return !ptrace_engine_ops.read_mem(e->pt, addr, &b, 1) && b == 0xcc;
+}
+
 static int ops_insert_probe(struct engine *e, const struct probe *p,
 			    struct errbuf *eb)
 {
@@ -214,7 +231,8 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	const struct eb_map *m;
 
 	ep.hijack = p->kind != PROBE_ENTRY && p->ret_hijack;
-	if (!bpf_can(p) || p->sync || (!ep.hijack && stop_for(e, p)))
+	if (!bpf_can(p) || p->sync || (!ep.hijack && stop_for(e, p)) ||
+	    holds_int3(e, p->addr))
 		goto stop;
 	if ((m = map_at(e, ep.hijack ? p->hijack_at : p->addr))) {
 		ep.bpf = true;
@@ -250,17 +268,67 @@ stop:
 	return ptrace_engine_ops.insert_probe(e->pt, p, eb);
 }
 
+/* Whether the kernel runs the instruction at addr out of line, with a
+ * single-step trap (about 10 µs a hit here), rather than emulating it
+ * (about 1 µs): it emulates push of a register, nops (a 5-byte nop it
+ * even replaces with a call: faster still) and relative jumps and
+ * calls (arch/x86/kernel/uprobes.c; measured in bench/ebpf.sh). */
+static bool kernel_steps(struct engine *e, uint64_t addr)
+{
+	uint8_t b[16];
+	struct insn in;
+
+	if (ptrace_engine_ops.read_mem(e->pt, addr, b, sizeof(b)) ||
+	    x86_decode(b, sizeof(b), addr, &in))
+		return true;
+	if (in.cls == INSN_JMP || in.cls == INSN_JCC || in.cls == INSN_CALL)
+		return false;
+	if ((b[0] >= 0x50 && b[0] <= 0x57) ||
+	    (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57))
+		return false; /* push %reg */
+	if (b[0] == 0x90 || (b[0] == 0x66 && b[1] == 0x90) ||
+	    (b[0] == 0x0f && b[1] == 0x1f))
+		return false; /* nop */
+	return true;
+}
+
+/* The notes the queue's flushes have for the user, once each. */
+static void notes_flush(struct engine *e)
+{
+	char buf[256];
+
+	if (!e->cb || !e->cb->on_note)
+		return;
+	if (e->nstepped && !e->noted_stepped) {
+		e->noted_stepped = true;
+		snprintf(buf, sizeof(buf),
+			 "eBPF: %zu of %zu uprobes are on an instruction the kernel single-steps rather than emulates (about 10 times the cost per hit)",
+			 e->nstepped, e->nuprobes);
+		e->cb->on_note(e->cb->ctx, buf);
+	}
+	if (e->nrefused && !e->noted_refused) {
+		e->noted_refused = true;
+		snprintf(buf, sizeof(buf),
+			 "eBPF: the kernel refused %zu probe%s; %s served by ptrace breakpoints",
+			 e->nrefused, e->nrefused == 1 ? "" : "s",
+			 e->nrefused == 1 ? "it is" : "they are");
+		e->cb->on_note(e->cb->ctx, buf);
+	}
+}
+
 /* Attaches the queued uprobes: in one batch when the kernel takes it,
  * else one by one, and a probe it refuses becomes a breakpoint. */
 static void queue_flush(struct engine *e)
 {
 	struct bpfobj_probe *bp;
+	bool *stepped;
 	struct errbuf eb;
 	size_t n = 0;
 
 	if (!e->queue.len)
 		return;
 	bp = xcalloc(e->queue.len, sizeof(*bp));
+	stepped = xcalloc(e->queue.len, sizeof(*stepped));
 	for (size_t i = 0; i < e->queue.len; i++) {
 		struct eb_probe *ep = &e->probes.items[e->queue.items[i]];
 
@@ -271,6 +339,9 @@ static void queue_flush(struct engine *e)
 			ptrace_engine_ops.insert_probe(e->pt, ep->p, &eb);
 			continue;
 		}
+		/* Read before the uprobe's int3 is in. A uretprobe costs
+		 * what the entry it hooks does, counted there. */
+		stepped[n] = !ep->hijack && kernel_steps(e, ep->p->addr);
 		bp[n].path = ep->path;
 		bp[n].offset = ep->off;
 		bp[n].probe_id = e->queue.items[i];
@@ -283,17 +354,25 @@ static void queue_flush(struct engine *e)
 
 			if (!bpfobj_attach(e->bo, e->pid, &bp[i], 1, &eb)) {
 				ep->attached = true;
+				e->nuprobes++;
+				e->nstepped += stepped[i];
 				continue;
 			}
 			ep->bpf = false;
+			e->nrefused++;
 			ptrace_engine_ops.insert_probe(e->pt, ep->p, &eb);
 		}
 	} else {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			e->probes.items[bp[i].probe_id].attached = true;
+			e->nuprobes++;
+			e->nstepped += stepped[i];
+		}
 	}
+	free(stepped);
 	free(bp);
 	e->queue.len = 0;
+	notes_flush(e);
 }
 
 static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)

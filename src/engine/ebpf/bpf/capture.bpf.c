@@ -293,11 +293,18 @@ __noinline int capbpf_step(struct capbpf_slot *s, const struct cap_plan *p)
 	return 0;
 }
 
-/* The flags of a record's output: a wake-up only past wake_bytes. */
+/* The flags of a record's output: a wake-up only for the record that
+ * takes the ring past wake_bytes. Above it the reader is busy draining
+ * (or wakes on its own within a poll period): waking it for every record
+ * there cost the target an interrupt per hit just when it lags. */
 static __always_inline __u64 wake_flags(__u64 size)
 {
-	if (!wake_bytes ||
-	    bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) + size >= wake_bytes)
+	__u64 avail;
+
+	if (!wake_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	avail = bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA);
+	if (avail < wake_bytes && avail + size >= wake_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
