@@ -27,7 +27,7 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
 LDLIBS   += -fsanitize=address,undefined
 endif
 
-SRCS     := $(filter-out %.bpf.c,$(shell find src -name '*.c' | sort))
+SRCS     := $(filter-out %.bpf.c src/engine/inproc/agent/%,$(shell find src -name '*.c' | sort))
 LIB_SRCS := $(filter-out src/cli/%,$(SRCS))
 CLI_SRCS := $(filter src/cli/%,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
@@ -57,6 +57,26 @@ $(B)/gen/%.skel.h: $(B)/bpf/%.bpf.o
 $(B)/obj/src/engine/ebpf/bpfobj.o: $(B)/gen/capture.skel.h
 $(B)/obj/src/engine/ebpf/bpfobj.o: CPPFLAGS += -I$(B)/gen
 
+# The in-process engine's agent: freestanding code that runs inside the
+# target, linked into one flat blob and embedded in inproc.c through a
+# generated header. No vector registers (the trampolines save only what
+# the plan reads), no libc, no absolute addresses (scripts/agent-blob.sh).
+AGENT_OBJS   := $(B)/agent/engine/inproc/agent/agent.o $(B)/agent/capture/run.o
+AGENT_CFLAGS := -O2 -fPIC -fvisibility=hidden -ffreestanding -fno-builtin \
+	-fno-tree-loop-distribute-patterns -fno-stack-protector \
+	-mgeneral-regs-only -fcf-protection=none -fno-jump-tables \
+	-fno-asynchronous-unwind-tables -D_GNU_SOURCE -Isrc
+$(B)/agent/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+$(B)/agent/agent.elf: $(AGENT_OBJS) src/engine/inproc/agent/agent.ld
+	ld -static -nostdlib --no-warn-rwx-segments -T src/engine/inproc/agent/agent.ld -o $@ $(AGENT_OBJS)
+$(B)/gen/agent_blob.h: $(B)/agent/agent.elf scripts/agent-blob.sh
+	@mkdir -p $(dir $@)
+	sh scripts/agent-blob.sh $< $@ $(AGENT_OBJS)
+$(B)/obj/src/engine/inproc/setup.o: $(B)/gen/agent_blob.h
+$(B)/obj/src/engine/inproc/setup.o: CPPFLAGS += -I$(B)/gen
+
 $(B)/libtinydbg.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -82,18 +102,19 @@ bench: all
 	bash bench/run.sh
 
 # Everything, twice: the plain build and the sanitizer build, and the
-# end-to-end cases once more under the eBPF engine (CI runs this).
+# end-to-end cases once more under each engine that does not stop the
+# target (CI runs this).
 check-all:
 	$(MAKE) test-bins
 	$(MAKE) SAN=1 test-bins
-	BUILDS="build build-san" ENGINES="ptrace ebpf" bash tests/run.sh
+	BUILDS="build build-san" ENGINES="ptrace ebpf inproc" bash tests/run.sh
 
 test-bins: all $(UNIT_BINS) $(B)/replay
 
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B)/obj $(B)/bpf -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/bpf $(B)/agent -name '*.d' 2>/dev/null)
 
 # Fuzzing (libFuzzer, clang): its rules live beside the harnesses.
 -include tests/fuzz/fuzz.mk

@@ -18,8 +18,8 @@ struct chunk_ref {
 /* value(n) for repeat i: 0 and true, or false when n's source chunk is
  * missing or short. */
 static bool num_value(const struct cap_num *n, const uint64_t *regs,
-		      const struct chunk_ref *chunks, const int *first,
-		      int self, uint32_t i, uint64_t *out)
+		      const struct chunk_ref *first, int self, uint32_t i,
+		      uint64_t *out)
 {
 	const struct cap_chunk *c;
 	uint64_t off, x = 0;
@@ -37,13 +37,13 @@ static bool num_value(const struct cap_num *n, const uint64_t *regs,
 	case CAP_SRC_DATA:
 	case CAP_SRC_DATA32:
 		/* An earlier op's first chunk (its first repeat). */
-		if (n->op >= self || first[n->op] < 0)
+		if (n->op >= self || !first[n->op].c)
 			return false;
-		c = chunks[first[n->op]].c;
+		c = first[n->op].c;
 		off = (uint64_t)n->off + (uint64_t)i * n->stride;
 		if (c->err || off + size > c->len)
 			return false;
-		memcpy(&x, chunks[first[n->op]].data + off, size);
+		memcpy(&x, first[n->op].data + off, size);
 		*out = x + (uint64_t)n->disp;
 		return true;
 	default:
@@ -91,8 +91,10 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 		 capture_read_fn read, void *ctx, void *buf, size_t cap)
 {
 	struct cap_record_hdr *h = buf;
-	struct chunk_ref chunks[CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN];
-	int first[CAP_MAX_OPS];
+	/* Each op's first chunk (what later ops read), and the last chunk
+	 * made (a chain's previous frame): a few hundred bytes of stack, as
+	 * the in-process agent runs this on the target's threads' stacks. */
+	struct chunk_ref first[CAP_MAX_OPS], prev = {0};
 	size_t pos = sizeof(*h), data = 0, nch = 0;
 
 	if (cap < sizeof(*h) || p->nops > CAP_MAX_OPS)
@@ -104,10 +106,10 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 		const struct cap_op *o = &p->ops[k];
 		uint64_t reps = 1;
 
-		first[k] = -1;
+		first[k].c = NULL;
+		first[k].data = NULL;
 		if (o->rep.src != CAP_SRC_NONE || o->rep.disp) {
-			if (!num_value(&o->rep, regs, chunks, first, (int)k, 0,
-				       &reps))
+			if (!num_value(&o->rep, regs, first, (int)k, 0, &reps))
 				reps = 0;
 			if (reps > ((o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
 							     : CAP_MAX_REP))
@@ -129,27 +131,26 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 			if (i && (o->flags & CAP_OP_CHAIN)) {
 				/* The next frame: where the previous one's
 				 * saved frame pointer points. */
-				const struct chunk_ref *prev = &chunks[nch - 1];
 				uint64_t next;
 
-				if (prev->c->err || prev->c->len < 8)
+				if (prev.c->err || prev.c->len < 8)
 					break;
-				memcpy(&next, prev->data, 8);
+				memcpy(&next, prev.data, 8);
 				if (next + (uint64_t)o->addr.disp <=
-				    prev->c->addr)
+				    prev.c->addr)
 					break;
 				addr = next + (uint64_t)o->addr.disp;
 				ok = true;
 			} else {
-				ok = num_value(&o->addr, regs, chunks, first,
-					       (int)k, i, &addr);
+				ok = num_value(&o->addr, regs, first, (int)k,
+					       i, &addr);
 			}
 			memset(c, 0, sizeof(*c));
 			dst = (uint8_t *)(c + 1);
 			if (ok && (o->count.src != CAP_SRC_NONE ||
 				   o->count.disp)) {
-				ok = num_value(&o->count, regs, chunks, first,
-					       (int)k, i, &cnt);
+				ok = num_value(&o->count, regs, first, (int)k,
+					       i, &cnt);
 				/* count × scale, without overflowing */
 				if (ok && o->scale &&
 				    cnt < (len + o->scale - 1) / o->scale)
@@ -187,10 +188,11 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 			}
 			c->len = (uint32_t)len;
 			memset(dst + len, 0, ((len + 7) & ~7ull) - len);
-			if (first[k] < 0)
-				first[k] = (int)nch;
-			chunks[nch].c = c;
-			chunks[nch++].data = dst;
+			prev.c = c;
+			prev.data = dst;
+			if (!first[k].c)
+				first[k] = prev;
+			nch++;
 			data += len;
 			pos += sizeof(*c) + ((len + 7) & ~7ull);
 		}

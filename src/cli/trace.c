@@ -92,12 +92,17 @@ void trace_usage(FILE *f)
 	      "                      between the entry and return hits (<1.234µs>).\n"
 	      "      --ebpf          Use the eBPF engine (--engine ebpf).\n"
 	      "      --engine string Engine: ptrace (default: a stop per event, works\n"
-	      "                      everywhere) or ebpf (uprobes whose BPF program copies\n"
-	      "                      the values at the hit; the program runs on; needs root\n"
-	      "                      or CAP_BPF and CAP_PERFMON). With ebpf, what BPF\n"
+	      "                      everywhere), inproc, or ebpf (uprobes whose BPF\n"
+	      "                      program copies the values at the hit; the program\n"
+	      "                      runs on; needs root or CAP_BPF and CAP_PERFMON). With ebpf, what BPF\n"
 	      "                      cannot capture (floating-point registers, a tail\n"
 	      "                      call's return) still takes a stop; the output is the\n"
-	      "                      same.\n"
+	      "                      same. inproc: each traced C function's entry jumps\n"
+	      "                      to a trampoline that copies the values into a ring\n"
+	      "                      shared with tinydbg (no stop, no system call); its\n"
+	      "                      returns come back through a rewritten return\n"
+	      "                      address. Functions it cannot patch, Go code, and\n"
+	      "                      --stack or --follow-calls take ptrace stops.\n"
 	      "                      TINYDBG_ENGINE in the environment sets the default.\n"
 	      "      --ebpf-ring int Size of the eBPF ring buffer in KiB (a power of two,\n"
 	      "                      default 8192). Events that find it full are lost and\n"
@@ -242,6 +247,13 @@ static int parse_range(const char *s, long lo, long hi, long *out)
 
 /* An integer flag's value in [lo, hi]; else one line saying what it must
  * be, and -1 (a usage error). */
+/* --engine, TINYDBG_ENGINE: a name the backend knows. */
+static bool engine_name_ok(const char *n)
+{
+	return !strcmp(n, "ptrace") || !strcmp(n, "ebpf") ||
+	       !strcmp(n, "inproc");
+}
+
 static int int_flag(const char *arg, const char *flag, long lo, long hi,
 		    const char *what, int *out)
 {
@@ -378,8 +390,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			o->engine = "ebpf";
 			break;
 		case OPT_ENGINE:
-			if (strcmp(optarg, "ptrace") && strcmp(optarg, "ebpf")) {
-				fprintf(stderr, "tinydbg: invalid --engine \"%s\": ptrace or ebpf\n",
+			if (!engine_name_ok(optarg)) {
+				fprintf(stderr, "tinydbg: invalid --engine \"%s\": ptrace, ebpf or inproc\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -1010,8 +1022,8 @@ int cmd_trace(int argc, char **argv)
 	/* TINYDBG_ENGINE: the default engine (the test suite runs once per
 	 * engine with it). */
 	if (!o.engine && (o.engine = getenv("TINYDBG_ENGINE")) &&
-	    strcmp(o.engine, "ptrace") && strcmp(o.engine, "ebpf")) {
-		fprintf(stderr, "tinydbg: invalid TINYDBG_ENGINE \"%s\": ptrace or ebpf\n",
+	    !engine_name_ok(o.engine)) {
+		fprintf(stderr, "tinydbg: invalid TINYDBG_ENGINE \"%s\": ptrace, ebpf or inproc\n",
 			o.engine);
 		ret = EXIT_USAGE;
 		goto out;

@@ -6,6 +6,7 @@
 static const struct engine_ops *const engines[] = {
 	&ptrace_engine_ops,
 	&ebpf_engine_ops,
+	&inproc_engine_ops,
 };
 
 const struct engine_ops *engine_find(const char *name)

@@ -51,7 +51,8 @@ struct probe {
 	 * included, and no single-step of a ret). Set only where that is
 	 * exact: C code that calls nothing (no exception or longjmp leaves
 	 * through it, and it cannot nest deep), no stack shown (the
-	 * rewritten address would be in it). */
+	 * rewritten address would be in it). The in-process engine's
+	 * shadow stack serves the same functions. */
 	bool ret_hijack;
 	uint64_t hijack_at;
 	/* The debugger may insert probes at this hit that must be in before
@@ -60,6 +61,9 @@ struct probe {
 	 * mappings change here: an engine must hold the thread until on_hit
 	 * has returned, whatever the plan, and look at the mappings again. */
 	bool sync;
+	/* Go code: it runs on goroutine stacks, small and moved by the
+	 * runtime, where an engine must not run code of its own. */
+	bool go;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they
@@ -229,8 +233,9 @@ struct engine_ops {
 
 extern const struct engine_ops ptrace_engine_ops;
 extern const struct engine_ops ebpf_engine_ops;
+extern const struct engine_ops inproc_engine_ops;
 
-/* The engine named name ("ptrace", "ebpf"), or NULL. */
+/* The engine named name ("ptrace", "ebpf", "inproc"), or NULL. */
 const struct engine_ops *engine_find(const char *name);
 
 #endif

@@ -50,7 +50,7 @@ fi
 # Bad flags: one line, usage exit.
 run_trace ebpf-badengine -- trace --engine dtrace -e "$bin" hot
 expect_rc ebpf-badengine 2
-expect_err_line ebpf-badengine '^tinydbg: invalid --engine "dtrace": ptrace or ebpf$'
+expect_err_line ebpf-badengine '^tinydbg: invalid --engine "dtrace": ptrace, ebpf or inproc$'
 run_trace ebpf-badring -- trace --ebpf --ebpf-ring 100 -e "$bin" hot
 expect_rc ebpf-badring 2
 expect_err_line ebpf-badring '^tinydbg: invalid --ebpf-ring "100": a size in KiB, a power of two'

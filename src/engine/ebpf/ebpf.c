@@ -214,14 +214,23 @@ static bool stop_for(struct engine *e, const struct probe *p)
 	return false;
 }
 
-/* An int3 already there (a function that traps on purpose, as Go's
- * runtime.abort): the kernel refuses a uprobe on it, and the ptrace
- * engine says why at once, as it does without --ebpf. */
+/* An int3 in the file at addr (a function that traps on purpose, as Go's
+ * runtime.abort): the kernel refuses a uprobe on it, and the ptrace engine
+ * says why at once, as it does without --ebpf. The file, not the memory:
+ * a fork child's copy of its parent's pages still holds the parent's
+ * uprobe int3s, which the kernel takes back on their first hit. */
 static bool holds_int3(struct engine *e, uint64_t addr)
 {
-	uint8_t b;
+	const struct eb_map *m = map_at(e, addr);
+	uint8_t b = 0;
+	int fd;
 
-	return !ptrace_engine_ops.read_mem(e->pt, addr, &b, 1) && b == 0xcc;
+	if (!m || (fd = open(m->path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	if (pread(fd, &b, 1, (off_t)(addr - m->lo + m->pgoff)) != 1)
+		b = 0;
+	close(fd);
+	return b == 0xcc;
 }
 
 static int ops_insert_probe(struct engine *e, const struct probe *p,

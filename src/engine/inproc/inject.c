@@ -131,6 +131,15 @@ int inject_shared_memfd(pid_t tid, const char *name, size_t size,
 			uint64_t *target_addr, int *our_fd,
 			struct errbuf *eb)
 {
+	return inject_shared_memfd_at(tid, name, size, 0,
+				      PROT_READ | PROT_WRITE, target_addr,
+				      our_fd, eb);
+}
+
+int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
+			   uint64_t hint, int prot, uint64_t *target_addr,
+			   int *our_fd, struct errbuf *eb)
+{
 	struct user_regs_struct r;
 	size_t nlen = strlen(name) + 1;
 	uint64_t a[6] = {0}, at;
@@ -164,8 +173,12 @@ int inject_shared_memfd(pid_t tid, const char *name, size_t size,
 		err = errbuf_set(eb, (int)ret, "ftruncate in thread %d: %s",
 				 (int)tid, strerror((int)-ret));
 	if (!err)
-		err = inject_mmap(tid, 0, size, PROT_READ | PROT_WRITE,
-				  MAP_SHARED, (int)fd, target_addr, eb);
+		err = inject_mmap(tid, hint, size, prot,
+				  MAP_SHARED | (hint ? MAP_FIXED_NOREPLACE : 0),
+				  (int)fd, target_addr, eb);
+	if (!err && hint && *target_addr != hint)
+		err = errbuf_set(eb, -EEXIST, "mmap in thread %d: not at %#llx",
+				 (int)tid, (unsigned long long)hint);
 	if (!err) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)tid,
 			 (int)fd);

@@ -39,4 +39,10 @@ int inject_shared_memfd(pid_t tid, const char *name, size_t size,
 			uint64_t *target_addr, int *our_fd,
 			struct errbuf *eb);
 
+/* The same, mapped in the target with prot, at hint exactly when not 0
+ * (MAP_FIXED_NOREPLACE: -EEXIST when something is there). */
+int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
+			   uint64_t hint, int prot, uint64_t *target_addr,
+			   int *our_fd, struct errbuf *eb);
+
 #endif

@@ -50,8 +50,16 @@ static int detach_kill(struct engine *e, struct exit_info *ex,
 		}
 		/* A fork child not yet let go: it has our int3s. */
 		if (WIFSTOPPED(st) && !pt_thread_find(e, tid) &&
-		    pt_tgid_of(tid) != e->pid)
+		    pt_tgid_of(tid) != e->pid) {
 			pt_release_child(e, tid);
+			continue;
+		}
+		/* One of ours in a stop the kill did not end: its exit
+		 * event (PTRACE_O_TRACEEXIT, which an engine draining a
+		 * ring sets), or one reported as the kill came. It dies
+		 * as it goes on. */
+		if (WIFSTOPPED(st))
+			ptrace(PTRACE_CONT, tid, NULL, NULL);
 	}
 	e->gone = true;
 	return 0;
@@ -282,6 +290,8 @@ static void detach_held(struct engine *e)
 
 static void restore_code(struct engine *e, int *err, struct errbuf *eb)
 {
+	if (e->hooks.restore)
+		e->hooks.restore(e->hooks.ctx);
 	for (size_t i = 0; i < e->probe_cap; i++) {
 		const struct pt_probe *pp = &e->probes[i];
 		int r;

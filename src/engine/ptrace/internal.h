@@ -28,6 +28,7 @@
 #include "base/errbuf.h"
 #include "base/xalloc.h"
 #include "engine/engine.h"
+#include "engine/ptrace/ptrace.h"
 
 #define INT3 0xcc
 
@@ -167,6 +168,7 @@ struct engine {
 	 * ptrace.h). */
 	int (*drain)(void *ctx);
 	void *drain_ctx;
+	struct ptrace_hooks hooks; /* the same engine's code to put back */
 	atomic_bool wake;
 	bool no_pin;             /* launch_opts.cpus_free */
 

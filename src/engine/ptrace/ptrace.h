@@ -22,4 +22,38 @@ void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
  * it has (or when no run is in progress). */
 void ptrace_engine_wake(struct engine *e);
 
+/* What an engine on top that patches code itself (the in-process engine)
+ * must do when this one puts its own code back. */
+struct ptrace_hooks {
+	void *ctx;
+	/* Detaching (not killing): every thread of the process is stopped,
+	 * and this engine is putting back its breakpoints' bytes. */
+	void (*restore)(void *ctx);
+	/* child is a fork of the process, stopped, a copy of its memory:
+	 * its code gets the original bytes back (write with
+	 * ptrace_engine_poke: child has no tracer but us). */
+	void (*restore_child)(void *ctx, pid_t child);
+};
+
+/* A hit an engine on top served without a stop (drained in order with the
+ * stops): the tail-call returns this engine waits for on tid that it
+ * shows will never come (their frames gone, or entered anew) are dropped,
+ * as a stop there would have. ret: an entry's return address at rsp at
+ * the hit (NULL: not known, or not an entry). */
+void ptrace_engine_hit_seen(struct engine *e, pid_t tid,
+			    const struct probe *p, uint64_t rsp,
+			    const uint64_t *ret);
+
+/* e: a ptrace engine. h is copied; NULL removes the hooks. */
+void ptrace_engine_set_hooks(struct engine *e, const struct ptrace_hooks *h);
+
+/* Writes the process's memory, read-only code included. */
+int ptrace_engine_write_mem(struct engine *e, uint64_t addr, const void *buf,
+			    size_t len);
+
+/* Writes the memory of tid, a ptrace-stopped tracee of ours that is not the
+ * engine's process (a fork child). */
+int ptrace_engine_poke(pid_t tid, uint64_t addr, const void *buf,
+		       size_t len);
+
 #endif

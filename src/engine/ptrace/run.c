@@ -63,6 +63,44 @@ void pt_request_stop(struct engine *e)
 	}
 }
 
+static void pending_reentered(struct engine *e, struct pt_thread *t,
+			      const struct probe *p, uint64_t rsp,
+			      const uint64_t *ret_at);
+static void pending_unwound(struct engine *e, struct pt_thread *t,
+			    uint64_t rsp);
+
+void ptrace_engine_hit_seen(struct engine *e, pid_t tid,
+			    const struct probe *p, uint64_t rsp,
+			    const uint64_t *ret)
+{
+	struct pt_thread *t = pt_thread_find(e, tid);
+
+	if (!t || !t->pending.len)
+		return;
+	pending_unwound(e, t, rsp);
+	if (t->pending.len && ret && p->kind == PROBE_ENTRY)
+		pending_reentered(e, t, p, rsp, ret);
+}
+
+void ptrace_engine_set_hooks(struct engine *e, const struct ptrace_hooks *h)
+{
+	if (h)
+		e->hooks = *h;
+	else
+		memset(&e->hooks, 0, sizeof(e->hooks));
+}
+
+int ptrace_engine_write_mem(struct engine *e, uint64_t addr, const void *buf,
+			    size_t len)
+{
+	return pt_mem_write(e, addr, buf, len);
+}
+
+int ptrace_engine_poke(pid_t tid, uint64_t addr, const void *buf, size_t len)
+{
+	return pt_poke(tid, addr, buf, len);
+}
+
 void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
 			     void *ctx)
 {
@@ -373,7 +411,8 @@ static uint64_t called_from(struct engine *e, uint64_t ret)
  * recursive ones included). A chain through a function we do not trace
  * enters here from a jump to another function: kept. */
 static void pending_reentered(struct engine *e, struct pt_thread *t,
-			      const struct probe *p, uint64_t rsp)
+			      const struct probe *p, uint64_t rsp,
+			      const uint64_t *ret_at)
 {
 	const struct pt_pending *rec = NULL;
 	uint64_t ret, callee;
@@ -383,7 +422,11 @@ static void pending_reentered(struct engine *e, struct pt_thread *t,
 	for (size_t i = t->pending.len; i-- > 0 && !rec;)
 		if (t->pending.items[i].slot == rsp)
 			rec = &t->pending.items[i];
-	if (!rec || !p->nranges || pt_mem_read(e, rsp, &ret, 8))
+	if (!rec || !p->nranges)
+		return;
+	if (ret_at)
+		ret = *ret_at;
+	else if (pt_mem_read(e, rsp, &ret, 8))
 		return;
 	callee = called_from(e, ret);
 	stale = ret != rec->ret ||
@@ -579,6 +622,8 @@ static void child_restore(struct engine *e, pid_t child)
 		if (pp->p)
 			pt_poke(child, pp->addr, &pp->orig, 1);
 	}
+	if (e->hooks.restore_child)
+		e->hooks.restore_child(e->hooks.ctx, child);
 	if (e->pinned)
 		sched_setaffinity(child, sizeof(e->orig_cpus), &e->orig_cpus);
 }
@@ -902,7 +947,8 @@ static int on_trap(struct engine *e, const struct engine_callbacks *cb,
 	if (cur.p == &pt_catch_probe)
 		cur.p = NULL;
 	if (t->pending.len && cur.p && (cur.entry || cur.p->kind == PROBE_ENTRY))
-		pending_reentered(e, t, cur.entry ? cur.entry : cur.p, r.rsp);
+		pending_reentered(e, t, cur.entry ? cur.entry : cur.p, r.rsp,
+				  NULL);
 	if (cur.p && cur.entry && call_hit(e, cb, tid, &r, cur.entry, false,
 					   r.rsp, time_ns))
 		stop = RUN_STOP;

@@ -1,0 +1,695 @@
+/* setup: the agent, the shared memory, the trampolines and the patched
+ * entries put into a stopped target, and taken out again.
+ *
+ * A function is patched only when that is safe: its first instructions can
+ * run elsewhere (tramp_displaced), nothing in it jumps into the bytes the
+ * jump replaces, no other probe sits in them, and no thread is stopped
+ * inside them. Its returns then come through the shadow stack when its
+ * return probes allow it (ret_hijack: C that calls nothing, so no
+ * exception, longjmp or backtrace() ever unwinds through the rewritten
+ * return address), else they stay breakpoints. Everything else is left
+ * to the ptrace engine. */
+#include "engine/inproc/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86.h"
+#include "capture/capture.h"
+#include "engine/inproc/inject.h"
+#include "engine/inproc/tramp.h"
+#include "engine/ptrace/ptrace.h"
+
+#include "agent_blob.h"
+
+/* The most of a function read to look for jumps into its first bytes. */
+#define SCAN_MAX (256 * 1024)
+#define DEFAULT_RING (8u << 20)
+
+uint64_t ip_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* ---- what is safe to patch ---- */
+
+/* The threads' instruction pointers (all stopped). */
+static size_t thread_rips(pid_t pid, uint64_t **out)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	VEC(uint64_t) v = {0};
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path))) {
+		while ((d = readdir(dir))) {
+			struct user_regs_struct r;
+			pid_t tid = (pid_t)atoi(d->d_name);
+
+			if (tid > 0 &&
+			    ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0)
+				VEC_PUSH(&v, (uint64_t)r.rip);
+		}
+		closedir(dir);
+	}
+	*out = v.items;
+	return v.len;
+}
+
+/* Whether any jump or call in the function's first range lands inside
+ * (addr, addr + len). A linear decode: bytes it cannot decode are
+ * stepped over one at a time. */
+static bool jumped_into(struct engine *e, const struct probe *p, uint64_t addr,
+			size_t len)
+{
+	uint64_t lo = p->nranges ? p->ranges[0].lo : addr;
+	uint64_t hi = p->nranges ? p->ranges[0].hi : addr + len;
+	uint8_t *code;
+	size_t n, off = 0;
+	bool hit = false;
+
+	if (hi <= lo || hi - lo > SCAN_MAX)
+		return hi > lo; /* too big to check: not patched */
+	n = (size_t)(hi - lo);
+	code = xmalloc(n);
+	if (ptrace_engine_ops.read_mem(e->pt, lo, code, n)) {
+		free(code);
+		return true;
+	}
+	while (off < n && !hit) {
+		struct insn in;
+
+		if (x86_decode(code + off, n - off, lo + off, &in)) {
+			off++;
+			continue;
+		}
+		if ((in.cls == INSN_JMP || in.cls == INSN_JCC ||
+		     in.cls == INSN_CALL || in.cls == INSN_LOOP) &&
+		    in.target > addr && in.target < addr + len)
+			hit = true;
+		off += in.len;
+	}
+	free(code);
+	return hit;
+}
+
+static bool same_fn(const struct probe *a, const struct probe *b)
+{
+	return a->nranges && b->nranges && a->ranges[0].lo == b->ranges[0].lo;
+}
+
+/* What setup decided for one function, its entry probe at index entry. */
+struct plan_fn {
+	size_t entry;
+	size_t dlen;
+	uint8_t code[16];
+	bool shadow;    /* its returns through the shadow stack */
+	uint32_t ret;   /* the probe id its returns' records carry */
+	struct ip_region *reg;
+};
+
+/* Decides for the queued entry probe i: 0 and *f filled when it can be
+ * patched. */
+static int judge(struct engine *e, size_t i, const uint64_t *rips,
+		 size_t nrips, struct plan_fn *f)
+{
+	const struct probe *p = e->probes.items[i].p;
+	uint8_t code[64];
+	size_t avail = sizeof(code);
+	bool shadow = true;
+	int dlen;
+
+	memset(f, 0, sizeof(*f));
+	f->entry = i;
+	f->ret = IP_NONE;
+	/* Go: not yet (its entries would run the agent on a goroutine
+	 * stack; its returns need their ret sites patched). */
+	if (p->kind != PROBE_ENTRY || !p->plan || p->sync || p->go)
+		return -ENOTSUP;
+	if (p->nranges && p->ranges[0].hi > p->addr &&
+	    p->ranges[0].hi - p->addr < avail)
+		avail = (size_t)(p->ranges[0].hi - p->addr);
+	if (ptrace_engine_ops.read_mem(e->pt, p->addr, code, avail))
+		return -EFAULT;
+	if ((dlen = tramp_displaced(code, avail, p->addr)) < 0)
+		return dlen;
+	for (size_t k = 0; k < nrips; k++)
+		if (rips[k] > p->addr && rips[k] < p->addr + (uint64_t)dlen)
+			return -EBUSY;
+	/* The function's other probes: its returns (all served by the
+	 * shadow stack, or none), and nothing else in the displaced bytes. */
+	for (size_t k = 0; k < e->probes.len; k++) {
+		const struct ip_eprobe *q = &e->probes.items[k];
+		bool mine;
+
+		if (k == i || q->dead)
+			continue;
+		mine = same_fn(q->p, p) && q->p->kind != PROBE_ENTRY &&
+		       q->how == HOW_QUEUED;
+		if (mine && (!q->p->plan || q->p->sync || !q->p->ret_hijack))
+			shadow = false;
+		if (mine && f->ret == IP_NONE)
+			f->ret = (uint32_t)k;
+	}
+	for (size_t k = 0; k < e->probes.len; k++) {
+		const struct ip_eprobe *q = &e->probes.items[k];
+
+		if (k == i || q->dead || q->p->addr < p->addr ||
+		    q->p->addr >= p->addr + (uint64_t)dlen)
+			continue;
+		/* A probe at the same address or inside: only a return of
+		 * this function that the shadow stack serves. */
+		if (!(shadow && same_fn(q->p, p) && q->p->kind != PROBE_ENTRY))
+			return -EBUSY;
+	}
+	/* A tail call's return caught by a stop is armed at the jump and
+	 * kept honest by a stop at each entry (a throw leaves it pending:
+	 * the next entry says so): such an entry stays a breakpoint. */
+	for (size_t k = 0; !shadow && k < e->probes.len; k++)
+		if (!e->probes.items[k].dead && same_fn(e->probes.items[k].p, p) &&
+		    e->probes.items[k].p->kind == PROBE_TAILJMP)
+			return -EBUSY;
+	if (jumped_into(e, p, p->addr, (size_t)dlen))
+		return -EBUSY;
+	f->dlen = (size_t)dlen;
+	memcpy(f->code, code, (size_t)dlen);
+	f->shadow = shadow && f->ret != IP_NONE;
+	if (!f->shadow)
+		f->ret = IP_NONE;
+	return 0;
+}
+
+/* Where glibc keeps a thread's id in its TLS block (struct pthread's
+ * tid): the one offset in the first 4 KiB holding each stopped thread's
+ * id in all of them. 0 when not found or not one. */
+static uint32_t tcb_tid_off(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	static uint8_t ok[1024];
+	bool any = false;
+	uint32_t off = 0;
+
+	memset(ok, 1, sizeof(ok));
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return 0;
+	while ((d = readdir(dir))) {
+		struct user_regs_struct r;
+		pid_t tid = (pid_t)atoi(d->d_name);
+		uint32_t tcb[1024];
+		struct iovec l = {tcb, sizeof(tcb)},
+			     rv = {NULL, sizeof(tcb)};
+
+		if (tid <= 0 || ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0 ||
+		    !r.fs_base)
+			continue;
+		rv.iov_base = (void *)(uintptr_t)r.fs_base;
+		if (process_vm_readv(pid, &l, 1, &rv, 1, 0) != sizeof(tcb))
+			continue;
+		any = true;
+		for (size_t k = 1; k < 1024; k++)
+			ok[k] &= tcb[k] == (uint32_t)tid;
+	}
+	closedir(dir);
+	for (size_t k = 1; any && k < 1024; k++) {
+		if (!ok[k])
+			continue;
+		if (off)
+			return 0; /* two candidates: not sure */
+		off = (uint32_t)(k * 4);
+	}
+	return off;
+}
+
+/* ---- where the code goes ---- */
+
+struct map_range {
+	uint64_t lo, hi;
+	char path[256];
+};
+
+static size_t read_maps(pid_t pid, struct map_range **out)
+{
+	char name[64], line[4096];
+	VEC(struct map_range) v = {0};
+	FILE *f;
+
+	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
+	if ((f = fopen(name, "re"))) {
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long lo, hi;
+			struct map_range m = {0};
+			int n = 0;
+
+			if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo,
+				   &hi, &n) < 2)
+				continue;
+			m.lo = lo;
+			m.hi = hi;
+			if (n) {
+				snprintf(m.path, sizeof(m.path), "%s", line + n);
+				m.path[strcspn(m.path, "\n")] = 0;
+			}
+			VEC_PUSH(&v, m);
+		}
+		fclose(f);
+	}
+	*out = v.items;
+	return v.len;
+}
+
+static bool is_free(const struct map_range *m, size_t n, uint64_t lo,
+		    uint64_t hi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lo < m[i].hi && m[i].lo < hi)
+			return false;
+	return true;
+}
+
+/* A free, page-aligned address for size bytes within reach (±1.5 GiB) of
+ * the whole image mapped from the file at addr: just below or just above
+ * its mappings, or in the first gap found moving away. 0 if none. */
+static uint64_t near_gap(const struct map_range *m, size_t n, uint64_t addr,
+			 size_t size, uint64_t *img_lo, uint64_t *img_hi)
+{
+	const char *path = NULL;
+	uint64_t lo = addr, hi = addr + 1;
+	const uint64_t reach = 3ull << 29;
+
+	for (size_t i = 0; i < n; i++)
+		if (addr >= m[i].lo && addr < m[i].hi)
+			path = m[i].path;
+	for (size_t i = 0; path && path[0] && i < n; i++)
+		if (!strcmp(m[i].path, path)) {
+			if (m[i].lo < lo)
+				lo = m[i].lo;
+			if (m[i].hi > hi)
+				hi = m[i].hi;
+		}
+	*img_lo = lo;
+	*img_hi = hi;
+	/* Below: each gap's top end, going down. */
+	for (uint64_t at = (lo - size) & ~0xfffull; at + reach > hi && at < lo;
+	     at -= 0x10000) {
+		if (is_free(m, n, at, at + size))
+			return at;
+		if (at < 0x10000 + size)
+			break;
+	}
+	for (uint64_t at = (hi + 0xfff) & ~0xfffull; at < lo + reach;
+	     at += 0x10000)
+		if (is_free(m, n, at, at + size))
+			return at;
+	return 0;
+}
+
+/* Whether tid (stopped) may have a system call injected: not when it is
+ * inside one that has yet to return (a syscall-entry stop, or an event
+ * stop such as a clone's: rax is -ENOSYS), since that return would
+ * overwrite the number we put in rax. A call interrupted by the stop
+ * (rax -ERESTART...) is fine: it restarts when the registers are back. */
+static bool injectable(pid_t tid)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
+		return false;
+	return !((int64_t)r.orig_rax >= 0 && (int64_t)r.rax == -ENOSYS);
+}
+
+/* A thread of the process in a stop we may inject into (the leader
+ * first), or -1. */
+static pid_t inject_tid(struct engine *e)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t found = -1;
+	DIR *dir;
+
+	if (injectable(e->pid))
+		return e->pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)e->pid);
+	if (!(dir = opendir(path)))
+		return -1;
+	while (found < 0 && (d = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid > 0 && tid != e->pid && injectable(tid))
+			found = tid;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* A region of the image at addr with room for one more trampoline. */
+static struct ip_region *region_for(struct engine *e, uint64_t addr)
+{
+	for (size_t i = 0; i < e->regions.len; i++) {
+		struct ip_region *r = &e->regions.items[i];
+
+		if (addr >= r->img_lo && addr < r->img_hi &&
+		    r->size - r->used >= TRAMP_ENTRY_MAX)
+			return r;
+	}
+	return NULL;
+}
+
+/* Maps a code region for the image at addr, size bytes. */
+static struct ip_region *region_new(struct engine *e, const struct map_range *m,
+				    size_t n, uint64_t addr, size_t size)
+{
+	struct ip_region r = {0};
+	struct errbuf eb;
+	uint64_t hint;
+	int fd = -1;
+
+	pid_t tid = inject_tid(e);
+
+	size = (size + 0xfff) & ~(size_t)0xfff;
+	hint = near_gap(m, n, addr, size, &r.img_lo, &r.img_hi);
+	if (!hint || tid < 0 ||
+	    inject_shared_memfd_at(tid, "tinydbg-code", size, hint,
+				   PROT_READ | PROT_EXEC, &r.at, &fd, &eb))
+		return NULL;
+	r.ours = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (r.ours == MAP_FAILED)
+		return NULL;
+	r.size = size;
+	VEC_PUSH(&e->regions, r);
+	return &e->regions.items[e->regions.len - 1];
+}
+
+/* ---- the shared memory ---- */
+
+/* The most ring bytes a record of plan p takes (slot header included). */
+static uint32_t rec_max(const struct cap_plan *p)
+{
+	uint64_t nch = 0, data = 0, size;
+
+	for (uint32_t k = 0; k < p->nops; k++) {
+		const struct cap_op *o = &p->ops[k];
+		uint64_t reps = 1;
+
+		if (o->rep.src != CAP_SRC_NONE || o->rep.disp) {
+			reps = (o->flags & CAP_OP_CHAIN) ? CAP_MAX_CHAIN
+							  : CAP_MAX_REP;
+			if (o->rep_max && o->rep_max < reps)
+				reps = o->rep_max;
+		}
+		nch += reps;
+		data += reps * ((o->len + 7ull) & ~7ull);
+	}
+	if (data > CAP_MAX_DATA + 8 * nch)
+		data = CAP_MAX_DATA + 8 * nch;
+	size = sizeof(struct ip_slot) + sizeof(struct cap_record_hdr) +
+	       nch * sizeof(struct cap_chunk) + data;
+	return (uint32_t)((size + 7) & ~7ull);
+}
+
+static int shm_make(struct engine *e)
+{
+	size_t nprobes = IP_MAX_PROBES;
+	struct errbuf eb;
+	size_t ring = e->ring_bytes ? e->ring_bytes : DEFAULT_RING;
+	size_t probes_off = 4096;
+	size_t plans_off = (probes_off + nprobes * sizeof(struct ip_probe) +
+			    4095) & ~(size_t)4095;
+	size_t threads_off = (plans_off + nprobes * sizeof(struct cap_plan) +
+			      4095) & ~(size_t)4095;
+	size_t ring_off = (threads_off +
+			   IP_MAX_THREADS * sizeof(struct ip_thread) + 4095) &
+			  ~(size_t)4095;
+	size_t size = ring_off + ring;
+	int fd = -1;
+	pid_t tid = inject_tid(e);
+
+	if (tid < 0 || inject_shared_memfd(tid, "tinydbg-ring", size,
+					   &e->shm_at, &fd, &eb))
+		return -1;
+	e->shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (e->shm == MAP_FAILED) {
+		e->shm = NULL;
+		return -1;
+	}
+	e->shm_size = size;
+	e->hdr = (struct ip_header *)e->shm;
+	e->hdr->magic = IP_MAGIC;
+	e->hdr->pid = (uint32_t)e->pid;
+	e->hdr->probes_off = probes_off;
+	e->hdr->plans_off = plans_off;
+	e->hdr->threads_off = threads_off;
+	e->hdr->ring_off = ring_off;
+	e->hdr->ring_size = ring;
+	e->hdr->wake_bytes = ring / 8;
+	e->hdr->nprobes = (uint32_t)nprobes;
+	e->hdr->tcb_tid_off = tcb_tid_off(e->pid);
+	return 0;
+}
+
+static struct ip_probe *shm_probe(struct engine *e, size_t id)
+{
+	return (struct ip_probe *)(e->shm + e->hdr->probes_off) + id;
+}
+
+/* Fills probe id's entry in the shared table (its plan in the id's plan
+ * slot). */
+static void shm_set_probe(struct engine *e, size_t id, uint32_t ret)
+{
+	const struct probe *p = e->probes.items[id].p;
+	struct ip_probe *ip = shm_probe(e, id);
+	struct cap_plan *plans = (struct cap_plan *)(e->shm + e->hdr->plans_off);
+
+	plans[id] = *p->plan;
+	ip->addr = p->addr;
+	ip->plan = (uint32_t)id;
+	ip->ret = ret;
+	ip->rec_max = rec_max(p->plan);
+}
+
+/* ---- setup ---- */
+
+static void to_ptrace(struct engine *e, size_t i)
+{
+	struct ip_eprobe *q = &e->probes.items[i];
+	struct errbuf eb;
+
+	q->how = HOW_PTRACE;
+	ptrace_engine_ops.insert_probe(e->pt, q->p, &eb);
+}
+
+static void calibrate(struct engine *e)
+{
+	uint64_t t0 = ip_rdtsc();
+	int64_t m0 = mono_ns(), m1;
+	struct timespec ts = {0, 2000000};
+
+	nanosleep(&ts, NULL);
+	m1 = mono_ns();
+	e->ns_per_tick = (double)(m1 - m0) / (double)(ip_rdtsc() - t0);
+	e->tsc0 = t0;
+	e->mono0 = m0;
+	e->calibrated_at = m1;
+}
+
+/* The agent and the return trampoline, in the first region (r). */
+static int agent_put(struct engine *e, struct ip_region *r)
+{
+	struct tramp_buf b;
+	uint64_t shm_at = e->shm_at;
+
+	memcpy(r->ours, agent_blob, sizeof(agent_blob));
+	memcpy(r->ours + AGENT_OFF_SHM, &shm_at, 8);
+	r->used = (sizeof(agent_blob) + 63) & ~(size_t)63;
+	b = (struct tramp_buf){r->ours + r->used, 0, r->size - r->used,
+			       r->at + r->used};
+	if (tramp_return(&b, r->at + AGENT_OFF_RETURN))
+		return -1;
+	e->hdr->ret_tramp = b.at;
+	r->used += (b.len + 63) & ~(size_t)63;
+	e->enter_fn = r->at + AGENT_OFF_ENTER;
+	return 0;
+}
+
+/* Patches f's entry: its trampoline, then the jump. */
+static int patch(struct engine *e, struct plan_fn *f)
+{
+	struct ip_eprobe *q = &e->probes.items[f->entry];
+	struct ip_region *r = f->reg;
+	struct ip_patch pt = {.addr = q->p->addr, .len = (uint8_t)f->dlen};
+	struct tramp_buf b = {r->ours + r->used, 0, r->size - r->used,
+			      r->at + r->used};
+	uint8_t jmp[16];
+
+	shm_set_probe(e, f->entry, f->ret);
+	if (f->shadow)
+		shm_set_probe(e, f->ret, IP_NONE);
+	if (tramp_entry(&b, (uint32_t)f->entry, q->p->addr, f->code, f->dlen,
+			e->enter_fn) ||
+	    !tramp_reaches(q->p->addr, b.at))
+		return -1;
+	/* The jump, then int3s: nothing runs the rest of the displaced
+	 * bytes any more (judge checked that no jump lands there). */
+	tramp_jmp5(jmp, q->p->addr, b.at);
+	memset(jmp + 5, 0xcc, f->dlen - 5);
+	memcpy(pt.orig, f->code, f->dlen);
+	if (ptrace_engine_write_mem(e->pt, q->p->addr, jmp, f->dlen))
+		return -1;
+	r->used += (b.len + 15) & ~(size_t)15;
+	VEC_PUSH(&e->patches, pt);
+	q->how = HOW_PATCHED;
+	e->npatched++;
+	if (!f->shadow)
+		return 0;
+	/* Its returns: the shadow stack catches them all. */
+	for (size_t j = 0; j < e->probes.len; j++) {
+		struct ip_eprobe *rq = &e->probes.items[j];
+
+		if (j != f->entry && !rq->dead && rq->how == HOW_QUEUED &&
+		    same_fn(rq->p, q->p) && rq->p->kind != PROBE_ENTRY)
+			rq->how = HOW_SHADOW;
+	}
+	return 0;
+}
+
+void ip_setup(struct engine *e)
+{
+	VEC(struct plan_fn) fns = {0};
+	struct map_range *maps = NULL;
+	uint64_t *rips = NULL;
+	size_t nmaps = 0, nrips;
+
+	nrips = thread_rips(e->pid, &rips);
+	for (size_t i = 0; i < e->probes.len; i++) {
+		struct plan_fn f;
+
+		if (e->probes.items[i].dead ||
+		    e->probes.items[i].how != HOW_QUEUED ||
+		    e->probes.items[i].p->kind != PROBE_ENTRY)
+			continue;
+		if (!judge(e, i, rips, nrips, &f))
+			VEC_PUSH(&fns, f);
+	}
+	free(rips);
+	if (!fns.len || (!e->shm && shm_make(e)))
+		goto rest;
+	if (!e->ns_per_tick)
+		calibrate(e);
+	/* A region per image for its trampolines; the first one made also
+	 * holds the agent and the return trampoline. */
+	for (size_t k = 0; k < fns.len; k++) {
+		struct plan_fn *f = &fns.items[k];
+		const struct probe *p = e->probes.items[f->entry].p;
+		size_t need = (fns.len - k) * TRAMP_ENTRY_MAX;
+		bool first = !e->enter_fn;
+
+		if (!first && (f->reg = region_for(e, p->addr)))
+			goto place;
+		if (!maps)
+			nmaps = read_maps(e->pid, &maps);
+		if (first)
+			need += sizeof(agent_blob) + 64 + TRAMP_RETURN_MAX;
+		if (!(f->reg = region_new(e, maps, nmaps, p->addr, need)))
+			continue;
+		if (first && agent_put(e, f->reg)) {
+			f->reg = NULL;
+			continue;
+		}
+place:
+		patch(e, f);
+	}
+	free(maps);
+	e->live = e->npatched > 0;
+rest:
+	VEC_FREE(&fns);
+	for (size_t i = 0; i < e->probes.len; i++)
+		if (!e->probes.items[i].dead &&
+		    e->probes.items[i].how == HOW_QUEUED) {
+			const struct probe *p = e->probes.items[i].p;
+
+			/* Functions of the trace only, not our own stops. */
+			if (p->kind == PROBE_ENTRY && p->plan && !p->sync)
+				e->nfallback++;
+			to_ptrace(e, i);
+		}
+}
+
+/* ---- taking it out ---- */
+
+void ip_restore(struct engine *e)
+{
+	if (e->hdr)
+		__atomic_store_n(&e->hdr->detached, 1, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < e->patches.len; i++) {
+		const struct ip_patch *p = &e->patches.items[i];
+
+		ptrace_engine_write_mem(e->pt, p->addr, p->orig, p->len);
+	}
+	e->patches.len = 0;
+	e->live = false;
+}
+
+void ip_restore_child(struct engine *e, pid_t child)
+{
+	struct user_regs_struct r;
+
+	for (size_t i = 0; i < e->patches.len; i++) {
+		const struct ip_patch *p = &e->patches.items[i];
+
+		ptrace_engine_poke(child, p->addr, p->orig, p->len);
+	}
+	/* The forking thread's rewritten return addresses, copied with its
+	 * stack: the real ones back, innermost first, so that of a tail
+	 * call's two entries on one slot the outer one's stays. */
+	if (!e->hdr || ptrace(PTRACE_GETREGS, child, NULL, &r) < 0)
+		return;
+	struct ip_thread *t = (struct ip_thread *)(e->shm + e->hdr->threads_off);
+	for (size_t i = 0; i < IP_MAX_THREADS; i++) {
+		if (t[i].key != r.fs_base)
+			continue;
+		for (uint32_t d = t[i].depth; d-- > 0;)
+			ptrace_engine_poke(child, t[i].st[d].slot,
+					   &t[i].st[d].orig, 8);
+	}
+}
+
+void ip_drop(struct engine *e)
+{
+	for (size_t i = 0; i < e->regions.len; i++)
+		munmap(e->regions.items[i].ours, e->regions.items[i].size);
+	e->regions.len = 0;
+	e->patches.len = 0;
+	if (e->shm)
+		munmap(e->shm, e->shm_size);
+	e->shm = NULL;
+	e->hdr = NULL;
+	e->live = false;
+	for (size_t i = 0; i < e->probes.len; i++)
+		e->probes.items[i].dead = true;
+}

@@ -1,0 +1,105 @@
+/* inproc/shm.h: the memory the in-process engine shares with its target —
+ * one memfd, mapped read-write by both — and the layout the agent (the code
+ * that runs inside the target, agent/agent.c) and tinydbg agree on.
+ *
+ * Included by the agent, which is built freestanding: fixed-width types
+ * from <linux/types.h> only.
+ *
+ *   ip_header      at 0: the ring's positions, the loss count, the futex
+ *                  word the reader sleeps on, where the rest is
+ *   ip_probe[]     per engine probe id: its plan, its return's probe
+ *   cap_plan[]     the capture plans (capture/record.h)
+ *   ip_thread[]    per thread: its id and its shadow stack of hijacked
+ *                  return addresses
+ *   ring           records: ip_slot + a capture record (CAP_REC_HIT)
+ *
+ * The ring has many writers (every thread of the target, signal handlers
+ * included) and one reader (tinydbg). A writer reserves a slot by moving
+ * head with a compare-and-swap, writes, then marks the slot ready; the
+ * reader takes ready slots from tail in order and stops at one that is
+ * still being written. A slot never wraps: one that would is preceded by
+ * a pad slot to the end of the ring. */
+#ifndef TINYDBG_ENGINE_INPROC_SHM_H
+#define TINYDBG_ENGINE_INPROC_SHM_H
+
+#include <linux/types.h>
+
+#include "capture/record.h"
+
+#define IP_MAGIC 0x74646270726f6331ull /* "tdbproc1" */
+#define IP_NONE 0xffffffffu
+
+/* Shadow stack entries per thread: hijacked calls nested deeper are traced
+ * without their return (counted lost). */
+#define IP_SHADOW_MAX 2048
+/* Threads the agent keeps state for at once. */
+#define IP_MAX_THREADS 256
+
+enum ip_slot_state {
+	IP_SLOT_BUSY = 0,  /* being written */
+	IP_SLOT_READY = 1, /* a record follows */
+	IP_SLOT_PAD = 2,   /* nothing: skip len bytes */
+};
+
+struct ip_slot {
+	__u32 len;   /* bytes of the slot, this header included (8-aligned) */
+	__u32 state; /* enum ip_slot_state */
+};
+
+struct ip_probe {
+	__u64 addr;    /* the probe's address (regs[16] of its records) */
+	__u32 plan;    /* index into the plans */
+	__u32 ret;     /* IP_NONE, or the probe whose record a return of
+	                * this function makes (its return address hijacked) */
+	__u32 rec_max; /* the most ring bytes one record of it takes */
+	__u32 pad;
+};
+
+struct ip_shadow {
+	__u64 slot; /* where the return address was (rsp at the entry) */
+	__u64 orig; /* what was there */
+	__u32 ret;  /* the return's probe */
+	__u32 pad;
+};
+
+struct ip_thread {
+	__u64 key;   /* the thread's TLS block (fs:0), 0: free */
+	__u32 tid;   /* 0: not known yet (tinydbg clears it when the thread
+	              * ends, for the next thread given the same block) */
+	__u32 depth; /* entries in use */
+	struct ip_shadow st[IP_SHADOW_MAX];
+};
+
+struct ip_header {
+	__u64 magic;
+	__u32 pid;        /* the target's */
+	__u32 detached;   /* tinydbg is gone: record nothing more */
+	__u64 probes_off; /* byte offsets from the header */
+	__u64 plans_off;
+	__u64 threads_off;
+	__u64 ring_off;
+	__u64 ring_size;  /* a power of two */
+	__u64 wake_bytes; /* the writer that takes the ring past this wakes
+	                   * the reader */
+	__u64 ret_tramp;  /* the target's address of the return trampoline */
+	__u32 nprobes, nplans;
+	__u32 tcb_tid_off; /* where the C library keeps a thread's id in its
+	                    * TLS block (glibc's struct pthread), 0: not
+	                    * known (asked of the kernel once per thread) */
+	__u32 pad2;
+	__u64 pad0[3];
+	/* Written by the target's threads, on their own cache lines. */
+	__u64 head __attribute__((aligned(64)));
+	__u64 lost;       /* records dropped: the ring was full */
+	__u32 wake;       /* futex word: bumped at each wake-up */
+	__u32 pad1;
+	__u64 tail __attribute__((aligned(64))); /* written by tinydbg */
+};
+
+/* The agent's entry points and data, at offsets the build records
+ * (agent_syms.h): the entry trampoline calls agent_enter(probe id, regs),
+ * the return trampoline agent_return(regs), which gives back the return
+ * address to go to. regs: DWARF order 0..16, then xmm0..7 (16 bytes each)
+ * from regs + 18. agent_shm holds the header's address in the target. */
+
+#endif

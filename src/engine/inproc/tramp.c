@@ -1,0 +1,286 @@
+/* tramp: trampolines as machine code (tramp.h). */
+#include "engine/inproc/tramp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "arch/x86.h"
+
+/* The frame: pushfq, then FRAME bytes below it. With rsp = 8 mod 16 at a
+ * function's entry (the return address just pushed), rsp is 16-aligned
+ * after both, as the call into the agent needs. */
+#define FRAME 0x1f0
+#define XMM_AT 0x90 /* regs + 18: after regs[0..16] and one pad slot */
+
+/* Hardware numbers of the registers in DWARF order 0..15. */
+static const uint8_t hw_of_dwarf[16] = {0, 2, 1, 3, 6, 7, 5, 4,
+					8, 9, 10, 11, 12, 13, 14, 15};
+
+static int put(struct tramp_buf *b, const void *bytes, size_t n)
+{
+	if (b->len + n > b->cap)
+		return -ENOSPC;
+	memcpy(b->p + b->len, bytes, n);
+	b->len += n;
+	return 0;
+}
+
+static void put32(uint8_t *at, uint32_t v)
+{
+	memcpy(at, &v, 4);
+}
+
+static uint64_t here(const struct tramp_buf *b)
+{
+	return b->at + b->len;
+}
+
+/* mov %reg, disp32(%rsp) (store) or mov disp32(%rsp), %reg (load). */
+static int mov_rsp(struct tramp_buf *b, int hw, uint32_t disp, int load)
+{
+	uint8_t c[8] = {(uint8_t)(0x48 | (hw >= 8 ? 4 : 0)),
+			(uint8_t)(load ? 0x8b : 0x89),
+			(uint8_t)(0x84 | ((hw & 7) << 3)), 0x24};
+
+	put32(c + 4, disp);
+	return put(b, c, 8);
+}
+
+/* movups %xmmN, disp32(%rsp) or back. */
+static int movups_rsp(struct tramp_buf *b, int n, uint32_t disp, int load)
+{
+	uint8_t c[8] = {0x0f, (uint8_t)(load ? 0x10 : 0x11),
+			(uint8_t)(0x84 | (n << 3)), 0x24};
+
+	put32(c + 4, disp);
+	return put(b, c, 8);
+}
+
+/* lea disp32(%rsp), %reg */
+static int lea_rsp(struct tramp_buf *b, int hw, int32_t disp)
+{
+	uint8_t c[8] = {(uint8_t)(0x48 | (hw >= 8 ? 4 : 0)), 0x8d,
+			(uint8_t)(0x84 | ((hw & 7) << 3)), 0x24};
+
+	put32(c + 4, (uint32_t)disp);
+	return put(b, c, 8);
+}
+
+static int movabs_rax(struct tramp_buf *b, uint64_t v)
+{
+	uint8_t c[10] = {0x48, 0xb8};
+
+	memcpy(c + 2, &v, 8);
+	return put(b, c, 10);
+}
+
+/* Saves the registers into the frame; regs[7] = rsp_disp(%rsp) (the
+ * caller's view of rsp), regs[16] = rip. */
+static int save(struct tramp_buf *b, int32_t rsp_disp, uint64_t rip)
+{
+	static const uint8_t enter[] = {
+		0x9c,                                     /* pushfq */
+		0x48, 0x8d, 0xa4, 0x24, 0x10, 0xfe, 0xff, 0xff, /* lea -0x1f0(%rsp),%rsp */
+	};
+	int err = put(b, enter, sizeof(enter));
+
+	for (int r = 0; r < 16 && !err; r++)
+		if (r != 7)
+			err = mov_rsp(b, hw_of_dwarf[r], (uint32_t)(8 * r), 0);
+	for (int n = 0; n < 8 && !err; n++)
+		err = movups_rsp(b, n, (uint32_t)(XMM_AT + 16 * n), 0);
+	if (!err)
+		err = lea_rsp(b, 0, rsp_disp);
+	if (!err)
+		err = mov_rsp(b, 0, 8 * 7, 0);
+	if (!err)
+		err = movabs_rax(b, rip);
+	if (!err)
+		err = mov_rsp(b, 0, 8 * 16, 0);
+	return err;
+}
+
+static int restore(struct tramp_buf *b)
+{
+	static const uint8_t leave[] = {
+		0x48, 0x8d, 0xa4, 0x24, 0xf0, 0x01, 0x00, 0x00, /* lea 0x1f0(%rsp),%rsp */
+		0x9d,                                     /* popfq */
+	};
+	int err = 0;
+
+	for (int n = 0; n < 8 && !err; n++)
+		err = movups_rsp(b, n, (uint32_t)(XMM_AT + 16 * n), 1);
+	for (int r = 0; r < 16 && !err; r++)
+		if (r != 7)
+			err = mov_rsp(b, hw_of_dwarf[r], (uint32_t)(8 * r), 1);
+	return err ? err : put(b, leave, sizeof(leave));
+}
+
+int tramp_reaches(uint64_t from, uint64_t to)
+{
+	int64_t d = (int64_t)(to - (from + 5));
+
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+void tramp_jmp5(uint8_t out[5], uint64_t from, uint64_t to)
+{
+	out[0] = 0xe9;
+	put32(out + 1, (uint32_t)(int32_t)(int64_t)(to - (from + 5)));
+}
+
+int tramp_displaced(const uint8_t *code, size_t n, uint64_t addr)
+{
+	size_t off = 0;
+
+	while (off < 5) {
+		struct insn in;
+
+		if (off >= n || x86_decode(code + off, n - off, addr + off, &in))
+			return -ENOTSUP;
+		switch (in.cls) {
+		case INSN_OTHER:
+		case INSN_RIPREL:
+		case INSN_JMP:
+		case INSN_JCC:
+			break;
+		case INSN_CALL:
+			/* Only last: its callee returns straight to the code
+			 * after the patch (relocate). */
+			if (off + in.len < 5)
+				return -ENOTSUP;
+			break;
+		default:
+			return -ENOTSUP;
+		}
+		off += in.len;
+	}
+	return off <= n ? (int)off : -ENOTSUP;
+}
+
+/* Writes insn in (decoded at its own address) so that it runs at here(b). */
+static int relocate(struct tramp_buf *b, const struct insn *in)
+{
+	uint8_t c[16];
+	int64_t d;
+
+	switch (in->cls) {
+	case INSN_OTHER:
+		return put(b, in->bytes, in->len);
+	case INSN_RIPREL: {
+		int32_t old;
+
+		memcpy(c, in->bytes, in->len);
+		memcpy(&old, c + in->disp_off, 4);
+		d = (int64_t)old + (int64_t)(in->addr - here(b));
+		if (d < INT32_MIN || d > INT32_MAX)
+			return -ERANGE;
+		put32(c + in->disp_off, (uint32_t)(int32_t)d);
+		return put(b, c, in->len);
+	}
+	case INSN_CALL: {
+		/* The return address the function's own code pushes, so that
+		 * the callee returns to the original code and an unwinder
+		 * (an exception, backtrace()) sees the real caller:
+		 * lea -8(%rsp),%rsp; movl lo,(%rsp); movl hi,4(%rsp); jmp. */
+		uint64_t ra = in->addr + in->len;
+		uint8_t k[20] = {0x48, 0x8d, 0x64, 0x24, 0xf8,
+				 0xc7, 0x04, 0x24, 0, 0, 0, 0,
+				 0xc7, 0x44, 0x24, 0x04, 0, 0, 0, 0};
+		int err;
+
+		put32(k + 8, (uint32_t)ra);
+		put32(k + 16, (uint32_t)(ra >> 32));
+		if ((err = put(b, k, sizeof(k))))
+			return err;
+		c[0] = 0xe9;
+		d = (int64_t)(in->target - (here(b) + 5));
+		if (d < INT32_MIN || d > INT32_MAX)
+			return -ERANGE;
+		put32(c + 1, (uint32_t)(int32_t)d);
+		return put(b, c, 5);
+	}
+	case INSN_JMP:
+		c[0] = 0xe9;
+		d = (int64_t)(in->target - (here(b) + 5));
+		if (d < INT32_MIN || d > INT32_MAX)
+			return -ERANGE;
+		put32(c + 1, (uint32_t)(int32_t)d);
+		return put(b, c, 5);
+	case INSN_JCC:
+		c[0] = 0x0f;
+		c[1] = (uint8_t)(0x80 | in->cond);
+		d = (int64_t)(in->target - (here(b) + 6));
+		if (d < INT32_MIN || d > INT32_MAX)
+			return -ERANGE;
+		put32(c + 2, (uint32_t)(int32_t)d);
+		return put(b, c, 6);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
+		const uint8_t *code, size_t dlen, uint64_t enter_fn)
+{
+	size_t start = b->len, off = 0;
+	uint8_t c[8];
+	int err;
+
+	/* The caller's rsp, the return address's slot: above the frame and
+	 * the flags. */
+	if ((err = save(b, FRAME + 8, probe_addr)))
+		goto fail;
+	c[0] = 0xbf; /* mov $id, %edi */
+	put32(c + 1, id);
+	if ((err = put(b, c, 5)) ||
+	    (err = put(b, "\x48\x89\xe6", 3)) || /* mov %rsp, %rsi */
+	    (err = movabs_rax(b, enter_fn)) ||
+	    (err = put(b, "\xff\xd0", 2)) ||     /* call *%rax */
+	    (err = restore(b)))
+		goto fail;
+	while (off < dlen) {
+		struct insn in;
+
+		if (x86_decode(code + off, dlen - off, probe_addr + off, &in)) {
+			err = -ENOTSUP;
+			goto fail;
+		}
+		if ((err = relocate(b, &in)))
+			goto fail;
+		off += in.len;
+	}
+	if (b->len + 5 > b->cap) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	if (!tramp_reaches(here(b), probe_addr + dlen)) {
+		err = -ERANGE;
+		goto fail;
+	}
+	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
+	b->len += 5;
+	return 0;
+fail:
+	b->len = start;
+	return err;
+}
+
+int tramp_return(struct tramp_buf *b, uint64_t return_fn)
+{
+	size_t start = b->len;
+	int err;
+
+	/* The ret took the slot: step back onto it (lea, not sub: the
+	 * flags are the function's). The slot is then regs[7]. */
+	if ((err = put(b, "\x48\x8d\x64\x24\xf8", 5)) || /* lea -8(%rsp),%rsp */
+	    (err = save(b, FRAME + 8, 0)) ||
+	    (err = put(b, "\x48\x89\xe7", 3)) ||   /* mov %rsp, %rdi */
+	    (err = movabs_rax(b, return_fn)) ||
+	    (err = put(b, "\xff\xd0", 2)) ||       /* call *%rax */
+	    (err = mov_rsp(b, 0, FRAME + 8, 0)) || /* the slot = rax */
+	    (err = restore(b)) ||
+	    (err = put(b, "\xc3", 1)))             /* ret */
+		b->len = start;
+	return err;
+}

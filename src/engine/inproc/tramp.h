@@ -1,0 +1,58 @@
+/* tramp: the machine code the in-process engine writes into its target —
+ * an entry trampoline per patched function, the one return trampoline —
+ * and the relocation of the instructions a 5-byte jump displaces.
+ *
+ * Both trampolines save every general register, the flags and xmm0..7 in
+ * a frame laid out as the capture plan's registers (DWARF order 0..16,
+ * then xmm0..7 at +0x90), call the agent with the stack aligned, and put
+ * everything back: the traced code sees nothing but time pass.
+ *
+ * A trampoline is written into a buffer that will live at a known address
+ * of the target (relative jumps are computed from it). */
+#ifndef TINYDBG_ENGINE_INPROC_TRAMP_H
+#define TINYDBG_ENGINE_INPROC_TRAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tramp_buf {
+	uint8_t *p;   /* our view of the code */
+	size_t len;   /* bytes written */
+	size_t cap;
+	uint64_t at;  /* the target's address of p[0] */
+};
+
+/* The most bytes tramp_entry writes for one function. */
+#define TRAMP_ENTRY_MAX 384
+/* The most bytes tramp_return writes. */
+#define TRAMP_RETURN_MAX 320
+
+/* How many bytes at addr a 5-byte jump displaces (whole instructions),
+ * decoded from code[0..n) (the function's bytes from addr). Returns the
+ * count, or -ENOTSUP when one of them cannot run elsewhere (a ret, an
+ * int3, a system call, an indirect jump through rip) or the function is
+ * shorter than 5 bytes. */
+int tramp_displaced(const uint8_t *code, size_t n, uint64_t addr);
+
+/* Writes the entry trampoline of probe id at b: saves, calls
+ * enter_fn(id, regs) (regs[16] = probe_addr), restores, runs the dlen
+ * displaced bytes code[0..dlen) relocated, and jumps back to
+ * probe_addr + dlen. Returns 0, -ENOSPC (b too small) or -ERANGE (a
+ * relocated displacement out of reach: b too far from the code). */
+int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
+		const uint8_t *code, size_t dlen, uint64_t enter_fn);
+
+/* Writes the return trampoline at b: reached by a ret to a rewritten
+ * return address, with the results in their registers; calls
+ * return_fn(regs) (regs[7]: where the return address was), which gives
+ * the real return address, and returns there with every register as the
+ * function left it. */
+int tramp_return(struct tramp_buf *b, uint64_t return_fn);
+
+/* The bytes of "jmp to" at from (5). */
+void tramp_jmp5(uint8_t out[5], uint64_t from, uint64_t to);
+
+/* Whether a rel32 jump from from (its end: from + 5) reaches to. */
+int tramp_reaches(uint64_t from, uint64_t to);
+
+#endif

@@ -1,0 +1,87 @@
+# The in-process engine's own cases (the whole suite also runs under it:
+# ENGINES in tests/run.sh). A function too short for a jump, and one whose
+# loop jumps back into the bytes a jump would replace, take breakpoints and
+# print the same; the engine says so once. A leaf's returns come through
+# its rewritten return address, an outer function's through breakpoints.
+# A full ring loses events, counted exactly.
+
+inproc_want() {
+	cat <<'W'
+> thread(1): nothing()
+>> thread(1): nothing => ()
+> thread(1): looped(3)
+>> thread(1): looped => (10)
+> thread(1): outer(1)
+> thread(1): leaf(2)
+>> thread(1): leaf => (4)
+>> thread(1): outer => (5)
+> thread(1): leaf(0)
+>> thread(1): leaf => (0)
+> thread(1): leaf(1)
+>> thread(1): leaf => (2)
+Process 1 has exited with status 0
+W
+}
+inproc_want >"$OUT/inproc.want"
+# gcc only: clang gives a naked function no parameters in DWARF.
+for v in gcc:-O0:pie gcc:-O2:pie gcc:-O2:nopie gcc:-O2:cet; do
+	bin=$(build "$FIX/c/inproc.c" "$v") || { fail "inproc: build $v"; continue; }
+	run_trace "inproc-$v" -- trace --engine inproc --seq-ids -e "$bin" '^(nothing|looped|leaf|outer)$' -- 2
+	expect_rc "inproc-$v" 0
+	expect_same "inproc-$v" "$OUT/inproc.want"
+done
+
+# The note, once: nothing() and looped() are not patched at -O2.
+bin=$(build "$FIX/c/inproc.c" gcc:-O2:pie)
+TINYDBG_ENGINE_NOTES=1 run_trace inproc-note -- trace --engine inproc --seq-ids -e "$bin" '^(nothing|looped|leaf|outer)$' -- 2
+{ echo 'tinydbg: note: inproc: 2 of 4 functions could not be patched with a jump (too short, jumped into, or a value that needs a stop); their calls stop at breakpoints'; cat "$OUT/inproc.want"; } >"$OUT/inproc-note.want"
+expect_same inproc-note "$OUT/inproc-note.want"
+
+# A ring of 4 KiB and 100000 calls: what is printed plus what is reported
+# lost is every event, and the total line agrees.
+run_trace inproc-lost -- trace --engine inproc --ebpf-ring 4 --seq-ids -e "$bin" '^leaf$' -- 100000
+expect_rc inproc-lost 0
+counts=$(awk '/^> thread/ { e++ } /^>> thread/ { r++ }
+	/^tinydbg: lost [0-9]+ events$/ { l += $3 }
+	/^tinydbg: lost [0-9]+ events in all/ { t = $3 }
+	END { printf "%d %d %d %d", e, r, l, t }' "$OUT/inproc-lost.err")
+read -r e r l t <<<"$counts"
+# outer's call of leaf adds one entry and one return.
+if ((e + r + l == 200002 && l == t && l > 0)); then
+	pass "inproc-lost: $e entries + $r returns printed + $l lost = 200002 (total line $t)"
+else
+	fail "inproc-lost: $e entries + $r returns + $l lost != 200002, or total $t != $l"
+fi
+# With the default ring, at a pace the reader keeps up with: none lost.
+run_trace inproc-nolost -- trace --engine inproc --seq-ids -e "$bin" '^leaf$' -- 20000
+if ! grep -q 'lost' "$OUT/inproc-nolost.err" && [[ $(grep -c '^>' "$OUT/inproc-nolost.err") == 40002 ]]; then
+	pass "inproc-nolost: 40002 events, no loss reported"
+else
+	fail "inproc-nolost: $(grep -c '^>' "$OUT/inproc-nolost.err") events, $(grep -c lost "$OUT/inproc-nolost.err") loss lines"
+fi
+
+# Attached: patched while it runs, Ctrl-C, and its code is the file's
+# again, its memory maps kept (the trampolines stay: a thread may still
+# return through one), and it runs on.
+cc -O2 -o "$OUT/textcmp" "$ROOT/tests/tools/textcmp.c" || fail "build textcmp"
+abin=$(build "$FIX/c/threads.c" gcc:-O2:pie)
+"$abin" 100000 >/dev/null &
+target=$!
+sleep 0.3
+timeout -k 5 30 "$TINYDBG" trace --engine inproc -p $target '^work$' >"$OUT/inproc-attach.out" 2>"$OUT/inproc-attach.err" &
+tpid=$!
+sleep 0.5
+kill -INT $tpid
+wait $tpid
+RC=$?
+expect_rc inproc-attach 130
+grep -Eq '^>> thread\([0-9]+\): work => \([0-9]+\)$' "$OUT/inproc-attach.err" && pass "inproc-attach traced" ||
+	fail "inproc-attach: $(head -3 "$OUT/inproc-attach.err")"
+"$OUT/textcmp" $target >"$OUT/inproc-attach.cmp" && pass "inproc-attach code restored" ||
+	fail "inproc-attach: code differs: $(head -3 "$OUT/inproc-attach.cmp")"
+grep -q 'tinydbg-code' /proc/$target/maps && pass "inproc-attach trampolines stay mapped" ||
+	fail "inproc-attach: no tinydbg-code mapping left"
+sleep 0.3
+kill -0 $target 2>/dev/null && pass "inproc-attach target runs on" || fail "inproc-attach: target died"
+kill $target 2>/dev/null
+wait $target 2>/dev/null
