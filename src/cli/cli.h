@@ -35,8 +35,15 @@ void forks_wait(void);
 void trace_usage(FILE *f);
 
 /* Printing trace events (print.c). */
+/* --format: how the trace is written. */
+enum print_format {
+	FMT_TEXT, /* Delve's lines (default) */
+	FMT_JSON, /* one JSON object per event and line (out_json.c) */
+};
+
 struct printer {
 	FILE *out;
+	enum print_format format;
 	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
 	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
 	bool durations;  /* --durations: time spent in each call */
@@ -68,6 +75,26 @@ struct pending_call {
 void printer_init(struct printer *p, FILE *out);
 void printer_release(struct printer *p);
 void printer_event(struct printer *p, const struct api_tracepoint_result *ev);
+/* n events lost, where it was noticed; the total, at the end. */
+void printer_lost(struct printer *p, uint64_t n);
+void printer_lost_total(struct printer *p);
+/* The process's end: pid as lines name it, exited with status (signo 0)
+ * or killed by signo; or, neither, killed by us (launched) or detached. */
+void printer_end(struct printer *p, int pid, bool exited, int status,
+		 int signo, bool launched);
+
+/* print.c, for the other formats: --durations' bookkeeping (the entry
+ * time of the call a return ends, 0 when unknown). */
+void printer_duration_enter(struct printer *p,
+			    const struct api_tracepoint_result *ev);
+uint64_t printer_duration_leave(struct printer *p,
+				const struct api_tracepoint_result *ev);
+
+/* out_json.c: --format json. */
+void json_event(struct printer *p, const struct api_tracepoint_result *ev);
+void json_lost(struct printer *p, uint64_t n, bool total);
+void json_end(struct printer *p, int pid, bool exited, int status, int signo,
+	      bool launched);
 /* The id shown for a kernel tid (itself, or its number with --seq-ids). */
 int printer_thread_id(struct printer *p, int tid);
 

@@ -44,8 +44,8 @@ static int64_t flow_of(const struct api_tracepoint_result *ev)
  * same thread or goroutine; the innermost one matches (recursion). An
  * entry whose return never comes (longjmp, a recovered panic) is dropped
  * when an outer call of that thread returns past it. */
-static void duration_enter(struct printer *p,
-			   const struct api_tracepoint_result *ev)
+void printer_duration_enter(struct printer *p,
+			    const struct api_tracepoint_result *ev)
 {
 	struct pending_call c = {.flow = flow_of(ev),
 				 .fn = xstrdup(ev->function_name ? ev->function_name : ""),
@@ -57,8 +57,8 @@ static void duration_enter(struct printer *p,
 }
 
 /* The entry time of the call this return ends, or 0 when unknown. */
-static uint64_t duration_leave(struct printer *p,
-			       const struct api_tracepoint_result *ev)
+uint64_t printer_duration_leave(struct printer *p,
+				const struct api_tracepoint_result *ev)
 {
 	const char *fn = ev->function_name ? ev->function_name : "";
 
@@ -229,6 +229,10 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (p->format == FMT_JSON) {
+		json_event(p, ev);
+		return;
+	}
 	/* Not a call: the engine's word on how it serves the trace. */
 	if (ev->note) {
 		if (!p->notes_off)
@@ -280,7 +284,7 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
 	if (!ev->is_ret) {
 		if (p->durations)
-			duration_enter(p, ev);
+			printer_duration_enter(p, ev);
 		strbuf_addch(&sb, '(');
 		add_args(&sb, ev->input_params, ev->ninput, p->verbose);
 		strbuf_adds(&sb, ")\n");
@@ -289,7 +293,7 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 		add_values(&sb, ev->return_params, ev->nreturn, p->verbose);
 		strbuf_addch(&sb, ')');
 		if (p->durations) {
-			uint64_t t0 = duration_leave(p, ev);
+			uint64_t t0 = printer_duration_leave(p, ev);
 			if (t0)
 				add_duration(&sb, ev->time_ns > t0 ?
 							  ev->time_ns - t0 : 0);
@@ -299,4 +303,44 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	add_stack(&sb, p, ev);
 	fwrite(sb.buf, 1, sb.len, p->out);
 	strbuf_release(&sb);
+}
+
+void printer_lost(struct printer *p, uint64_t n)
+{
+	p->lost += n;
+	if (p->format == FMT_JSON)
+		json_lost(p, n, false);
+	else
+		fprintf(p->out, "tinydbg: lost %llu events\n",
+			(unsigned long long)n);
+}
+
+void printer_lost_total(struct printer *p)
+{
+	if (!p->lost)
+		return;
+	if (p->format == FMT_JSON)
+		json_lost(p, p->lost, true);
+	else
+		fprintf(p->out, "tinydbg: lost %llu events in all (the ring "
+			"buffer was full: a larger --ebpf-ring keeps more)\n",
+			(unsigned long long)p->lost);
+}
+
+void printer_end(struct printer *p, int pid, bool exited, int status,
+		 int signo, bool launched)
+{
+	const char *name = signo ? sigabbrev_np(signo) : NULL;
+
+	if (p->format == FMT_JSON)
+		json_end(p, pid, exited, status, signo, launched);
+	else if (signo)
+		fprintf(p->out, "Process %d was killed by signal SIG%s\n", pid,
+			name ? name : "?");
+	else if (exited)
+		fprintf(p->out, "Process %d has exited with status %d\n", pid,
+			status);
+	else
+		fprintf(p->out, "Process %d has been %s\n", pid,
+			launched ? "killed" : "detached");
 }

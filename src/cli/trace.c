@@ -125,6 +125,15 @@ void trace_usage(FILE *f)
 	      "                      and the handler that runs it: '--- thread(1): SIGUSR1\n"
 	      "                      {si_code=SI_USER, si_pid=4700, si_uid=0} handler\n"
 	      "                      on_usr1 ---'. Each is delivered as it would be untraced.\n"
+	      "      --format string How the trace is written: text (default, as Delve)\n"
+	      "                      or json: one object per event and line, with kind,\n"
+	      "                      function, thread, goroutine, depth, time_ns, args and\n"
+	      "                      results as name/type/value trees, the stack, the\n"
+	      "                      losses and the process's end (docs/formats.md).\n"
+	      "      --trace-output string\n"
+	      "                      Write the trace (events, losses, the process's end) to\n"
+	      "                      this file instead of stderr; '-' for stdout. Written\n"
+	      "                      in whole lines, complete after Ctrl-C or SIGTERM.\n"
 	      "      --seq-ids       Number threads 1, 2, 3... in order of appearance instead\n"
 	      "                      of showing kernel thread ids (deterministic output);\n"
 	      "                      with --follow-forks, processes too.\n"
@@ -163,6 +172,11 @@ struct trace_opts {
 	int ring_kib;       /* --ebpf-ring, 0: the default */
 	bool follow_forks;
 	bool signals;
+	/* --trace-output FILE ("-": stdout): where the events go (stderr by
+	 * default); out is it, opened. */
+	const char *trace_output;
+	FILE *out;
+	enum print_format format; /* --format */
 	/* --syscalls REGEX: the calls it selects (syscall/syscall.h). */
 	const char *syscalls_re;
 	uint8_t syscalls[SYSCALL_MAX / 8];
@@ -273,7 +287,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
 	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
-	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS };
+	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS,
+	       OPT_TRACE_OUTPUT, OPT_FORMAT };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -289,6 +304,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"follow-forks", no_argument, NULL, OPT_FOLLOW_FORKS},
 		{"syscalls", required_argument, NULL, OPT_SYSCALLS},
 		{"signals", no_argument, NULL, OPT_SIGNALS},
+		{"trace-output", required_argument, NULL, OPT_TRACE_OUTPUT},
+		{"format", required_argument, NULL, OPT_FORMAT},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -364,6 +381,24 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_SIGNALS:
 			o->signals = true;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text")) {
+				o->format = FMT_TEXT;
+			} else if (!strcmp(optarg, "json")) {
+				o->format = FMT_JSON;
+			} else {
+				fprintf(stderr, "tinydbg: invalid --format \"%s\": text or json\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_TRACE_OUTPUT:
+			if (!*optarg) {
+				fprintf(stderr, "tinydbg: invalid --trace-output \"\": a file name, or - for stdout\n");
+				return EXIT_USAGE;
+			}
+			o->trace_output = optarg;
 			break;
 		case OPT_SYSCALLS: {
 			struct errbuf eb;
@@ -597,9 +632,7 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 	free(evs);
 	/* Where it was noticed, among the events; the total at the end. */
 	if (lost)
-		fprintf(pr->out, "tinydbg: lost %llu events\n",
-			(unsigned long long)lost);
-	pr->lost += lost;
+		printer_lost(pr, lost);
 	/* The reader of our output went away (`tinydbg ... | head`): leave
 	 * as on Ctrl-C. */
 	if (fflush(pr->out) == EOF && errno == EPIPE && !stop_signal)
@@ -612,23 +645,13 @@ static int exit_line(struct printer *pr, const struct api_state *st,
 {
 	int pid = pr->proc ? pr->proc : printer_thread_id(pr, st->pid);
 
-	if (pr->lost)
-		fprintf(pr->out, "tinydbg: lost %llu events in all (the ring "
-			"buffer was full: a larger --ebpf-ring keeps more)\n",
-			(unsigned long long)pr->lost);
-	if (st->exit_signal) {
-		const char *name = sigabbrev_np(st->exit_signal);
-		fprintf(pr->out, "Process %d was killed by signal SIG%s\n", pid,
-			name ? name : "?");
+	printer_lost_total(pr);
+	printer_end(pr, pid, st->exited, st->exit_status, st->exit_signal,
+		    launched);
+	if (st->exit_signal)
 		return 128 + st->exit_signal;
-	}
-	if (st->exited) {
-		fprintf(pr->out, "Process %d has exited with status %d\n", pid,
-			st->exit_status);
+	if (st->exited)
 		return st->exit_status;
-	}
-	fprintf(pr->out, "Process %d has been %s\n", pid,
-		launched ? "killed" : "detached");
 	return 0;
 }
 
@@ -750,12 +773,13 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	struct sigint_pass sp = {0};
 	uint64_t kill_at;
 
-	printer_init(&pr, stderr);
+	printer_init(&pr, o->out ? o->out : stderr);
 	strbuf_init(&sb);
 	pr.timestamp = o->timestamp;
 	pr.durations = o->durations;
 	pr.seq_ids = o->seq_ids;
 	pr.verbose = o->verbose;
+	pr.format = o->format;
 	pr.notes_off = getenv("TINYDBG_ENGINE_NOTES") &&
 		       !strcmp(getenv("TINYDBG_ENGINE_NOTES"), "0");
 	if (client_state(c, &st, &eb)) {
@@ -882,16 +906,16 @@ out:
 }
 
 /* The program's fds (of 1 and 2, which it inherits from us) that write
- * where we print the trace (our stderr): the same file, pipe or terminal.
+ * where we print the trace (out_fd: stderr, or --trace-output): the same file, pipe or terminal.
  * Its writes there wait for the events before them (debugger_config's
  * order_fds), so that the two come out in the order they happened. Not
  * when nobody sees the result (/dev/null). */
-static unsigned order_fds(void)
+static unsigned order_fds(int out_fd)
 {
 	struct stat err, st;
 	unsigned mask = 0;
 
-	if (fstat(2, &err) || (S_ISCHR(err.st_mode) && !isatty(2)))
+	if (fstat(out_fd, &err) || (S_ISCHR(err.st_mode) && !isatty(out_fd)))
 		return 0;
 	for (int fd = 1; fd <= 2; fd++) {
 		if (fstat(fd, &st))
@@ -999,6 +1023,17 @@ int cmd_trace(int argc, char **argv)
 	install_signals();
 	/* Full buffering: events are written in batches, flushed per batch. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	o.out = stderr;
+	if (o.trace_output && !strcmp(o.trace_output, "-")) {
+		o.out = stdout;
+	} else if (o.trace_output &&
+		   !(o.out = fopen(o.trace_output, "we"))) {
+		fprintf(stderr, "tinydbg: cannot write --trace-output \"%s\": %s\n",
+			o.trace_output, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (o.out != stderr)
+		setvbuf(o.out, NULL, _IOFBF, 1 << 16);
 	/* From here on every way out goes through out:, which removes a
 	 * temporary binary (signals end the trace there too). */
 	if (o.pkg) {
@@ -1015,7 +1050,7 @@ int cmd_trace(int argc, char **argv)
 			targv[i + 1] = o.target_args[i];
 		cfg.argv = targv;
 		cfg.disable_aslr = true;
-		cfg.order_fds = order_fds();
+		cfg.order_fds = order_fds(fileno(o.out));
 	} else {
 		cfg.attach_pid = o.pid;
 	}
@@ -1069,6 +1104,15 @@ int cmd_trace(int argc, char **argv)
 		forks_wait();
 out:
 	fflush(stderr);
+	if (o.out && o.out != stderr && o.out != stdout) {
+		if (fclose(o.out) == EOF && !ret) {
+			fprintf(stderr, "tinydbg: writing --trace-output \"%s\": %s\n",
+				o.trace_output, strerror(errno));
+			ret = EXIT_ERROR;
+		}
+	} else if (o.out == stdout) {
+		fflush(stdout);
+	}
 	free(targv);
 	build_release(&bld);
 	return ret;

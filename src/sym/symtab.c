@@ -387,11 +387,9 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 	symtab_index_ranges(st);
 	elfsym_add_funcs(st);
 	symtab_index_ranges(st);
-	if (!st->funcs.len) {
-		err = errbuf_set(eb, -ENOEXEC, "%s: no functions found: no "
-				 "DWARF and no symbol table", path);
-		goto out;
-	}
+	/* No functions of its own (a stripped executable: its .dynsym
+	 * names only what it imports) is no error: its libraries may have
+	 * what the regexp asks for. */
 	st->by_name = xmalloc(st->funcs.len * sizeof(*st->by_name));
 	for (size_t i = 0; i < st->funcs.len; i++)
 		st->by_name[i] = i;

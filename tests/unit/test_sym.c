@@ -542,12 +542,17 @@ static void check_stripped(void)
 	}
 	free(path);
 
+	/* Stripped: no functions of its own, which is no error (issue 11:
+	 * its libraries may have what a regexp asks for). */
 	path = path_of("stripped");
 	st = NULL;
 	err = symtab_open(&st, path, &eb);
-	CHECK_INT(err, -ENOEXEC);
-	CHECK(st == NULL);
-	CHECK(strstr(eb.msg, "no DWARF and no symbol table") != NULL);
+	CHECK_INT(err, 0);
+	if (!err) {
+		CHECK(!symtab_has_dwarf(st));
+		CHECK_INT(symtab_nfuncs(st), 0);
+		symtab_close(st);
+	}
 	free(path);
 }
 
