@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# --format json against text (issue 12): the cost per event of a trace
+# --format json and chrome against text (issue 12): the cost per event of a trace
 # written to a file, on a function with two arguments and a result, in one
 # run. Goal: json at most 20% more per event than text. Prints figures;
 # never fails for speed.
@@ -14,7 +14,7 @@ cc -g -O2 -o "$OUT/timed" "$ROOT/bench/timed.c" || exit 1
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A US
 for engine in ptrace ebpf; do
-	for fmt in text json; do
+	for fmt in text json chrome; do
 		n=$N
 		[[ $engine == ptrace ]] && n=$((N / 5))
 		t=$(for _ in $(seq "$RUNS"); do
@@ -27,6 +27,8 @@ for engine in ptrace ebpf; do
 		printf '%-8s %-5s %8d events  %8.3f us/event  %10d bytes/event\n' "$engine" "$fmt" $((2 * n)) \
 			"${US[$engine-$fmt]}" $(($(stat -c %s "$OUT/fmt.$fmt") / (2 * n)))
 	done
-	awk -v a="${US[$engine-json]}" -v b="${US[$engine-text]}" -v e="$engine" \
-		'BEGIN { printf "%-8s json / text = %.3f (goal <= 1.2)\n", e, a / b }'
+	for fmt in json chrome; do
+		awk -v a="${US[$engine-$fmt]}" -v b="${US[$engine-text]}" -v e="$engine" -v f="$fmt" \
+			'BEGIN { printf "%-8s %s / text = %.3f (goal <= 1.2)\n", e, f, a / b }'
+	done
 done

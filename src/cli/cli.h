@@ -39,11 +39,13 @@ void trace_usage(FILE *f);
 enum print_format {
 	FMT_TEXT, /* Delve's lines (default) */
 	FMT_JSON, /* one JSON object per event and line (out_json.c) */
+	FMT_CHROME, /* the Trace Event Format's JSON array (out_chrome.c) */
 };
 
 struct printer {
 	FILE *out;
 	enum print_format format;
+	void *chrome;    /* FMT_CHROME's state (out_chrome.c) */
 	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
 	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
 	bool durations;  /* --durations: time spent in each call */
@@ -95,6 +97,12 @@ void json_event(struct printer *p, const struct api_tracepoint_result *ev);
 void json_lost(struct printer *p, uint64_t n, bool total);
 void json_end(struct printer *p, int pid, bool exited, int status, int signo,
 	      bool launched);
+
+/* out_chrome.c: --format chrome. chrome_end closes the array (called by
+ * printer_release: the file is valid JSON however the trace ended). */
+void chrome_event(struct printer *p, const struct api_tracepoint_result *ev);
+void chrome_instant(struct printer *p, const char *text);
+void chrome_end(struct printer *p);
 /* The id shown for a kernel tid (itself, or its number with --seq-ids). */
 int printer_thread_id(struct printer *p, int tid);
 

@@ -21,6 +21,8 @@ void printer_init(struct printer *p, FILE *out)
 
 void printer_release(struct printer *p)
 {
+	if (p->format == FMT_CHROME)
+		chrome_end(p);
 	free(p->cwd);
 	p->cwd = NULL;
 	free(p->tids);
@@ -233,6 +235,10 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 		json_event(p, ev);
 		return;
 	}
+	if (p->format == FMT_CHROME) {
+		chrome_event(p, ev);
+		return;
+	}
 	/* Not a call: the engine's word on how it serves the trace. */
 	if (ev->note) {
 		if (!p->notes_off)
@@ -308,7 +314,13 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 void printer_lost(struct printer *p, uint64_t n)
 {
 	p->lost += n;
-	if (p->format == FMT_JSON)
+	if (p->format == FMT_CHROME) {
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "lost %llu events",
+			 (unsigned long long)n);
+		chrome_instant(p, buf);
+	} else if (p->format == FMT_JSON)
 		json_lost(p, n, false);
 	else
 		fprintf(p->out, "tinydbg: lost %llu events\n",
@@ -317,7 +329,7 @@ void printer_lost(struct printer *p, uint64_t n)
 
 void printer_lost_total(struct printer *p)
 {
-	if (!p->lost)
+	if (!p->lost || p->format == FMT_CHROME)
 		return;
 	if (p->format == FMT_JSON)
 		json_lost(p, p->lost, true);
@@ -332,7 +344,21 @@ void printer_end(struct printer *p, int pid, bool exited, int status,
 {
 	const char *name = signo ? sigabbrev_np(signo) : NULL;
 
-	if (p->format == FMT_JSON)
+	if (p->format == FMT_CHROME) {
+		char buf[96];
+
+		if (signo)
+			snprintf(buf, sizeof(buf), "process %d killed by SIG%s",
+				 pid, name ? name : "?");
+		else if (exited)
+			snprintf(buf, sizeof(buf),
+				 "process %d exited with status %d", pid,
+				 status);
+		else
+			snprintf(buf, sizeof(buf), "process %d %s", pid,
+				 launched ? "killed" : "detached");
+		chrome_instant(p, buf);
+	} else if (p->format == FMT_JSON)
 		json_end(p, pid, exited, status, signo, launched);
 	else if (signo)
 		fprintf(p->out, "Process %d was killed by signal SIG%s\n", pid,

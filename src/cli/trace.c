@@ -125,11 +125,14 @@ void trace_usage(FILE *f)
 	      "                      and the handler that runs it: '--- thread(1): SIGUSR1\n"
 	      "                      {si_code=SI_USER, si_pid=4700, si_uid=0} handler\n"
 	      "                      on_usr1 ---'. Each is delivered as it would be untraced.\n"
-	      "      --format string How the trace is written: text (default, as Delve)\n"
-	      "                      or json: one object per event and line, with kind,\n"
+	      "      --format string How the trace is written: text (default, as Delve);\n"
+	      "                      json: one object per event and line, with kind,\n"
 	      "                      function, thread, goroutine, depth, time_ns, args and\n"
 	      "                      results as name/type/value trees, the stack, the\n"
-	      "                      losses and the process's end (docs/formats.md).\n"
+	      "                      losses and the process's end; chrome: the Trace Event\n"
+	      "                      Format that Perfetto and chrome://tracing open, a\n"
+	      "                      track per thread or goroutine, a slice per call\n"
+	      "                      (docs/formats.md).\n"
 	      "      --trace-output string\n"
 	      "                      Write the trace (events, losses, the process's end) to\n"
 	      "                      this file instead of stderr; '-' for stdout. Written\n"
@@ -387,8 +390,10 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 				o->format = FMT_TEXT;
 			} else if (!strcmp(optarg, "json")) {
 				o->format = FMT_JSON;
+			} else if (!strcmp(optarg, "chrome")) {
+				o->format = FMT_CHROME;
 			} else {
-				fprintf(stderr, "tinydbg: invalid --format \"%s\": text or json\n",
+				fprintf(stderr, "tinydbg: invalid --format \"%s\": text, json or chrome\n",
 					optarg);
 				return EXIT_USAGE;
 			}

@@ -45,9 +45,10 @@ if command -v go >/dev/null; then
 	fi
 	# Heap addresses differ from run to run.
 	# Its goroutines run concurrently: the same lines, in any order (the
-	# workers, which race on a slice by design, left out).
+	# workers, which race on a slice by design, and the closures main runs
+	# as goroutines, which may not end before it does, left out).
 	heap() { sed -E 's/0xc[0-9a-f]{9}/0xc.../g; s/goroutine\([0-9]+\)/goroutine(N)/' "$1" | sort; }
-	MASK=heap same_as_text fmt-go -e "$gbin" '^main\.(?!worker)'
+	MASK=heap same_as_text fmt-go -e "$gbin" '^main\.(?!worker|main\.func)'
 	grep -q '"goroutine":1' "$OUT/fmt-go.jsonl" && pass "fmt-go: goroutines" || fail "fmt-go: no goroutine field"
 fi
 
@@ -69,4 +70,38 @@ fi
 
 run_trace fmt-bad -- trace --format xml -e "$hbin" '^hot$'
 expect_rc fmt-bad 2
-expect_err_line fmt-bad '^tinydbg: invalid --format "xml": text or json$'
+expect_err_line fmt-bad '^tinydbg: invalid --format "xml": text, json or chrome$'
+
+# --format chrome: one JSON array, slices nested per track, none left
+# open, one slice per call, one instant per signal; also after Ctrl-C.
+# chrome_check NAME WANT: the file parses, and says WANT.
+chrome_check() {
+	local name=$1 want=$2 got
+	if got=$("$JL" --chrome <"$OUT/$name.json" 2>"$OUT/$name.jlerr") && [[ $got == "$want" ]]; then
+		pass "$name: $got"
+	else
+		fail "$name: got '$got' $(cat "$OUT/$name.jlerr"), want '$want'"
+	fi
+}
+run_trace fmt-chrome-sigs -- trace --seq-ids --signals --format chrome --trace-output "$OUT/fmt-chrome-sigs.json" -e "$sbin" '^work$'
+expect_rc fmt-chrome-sigs 0
+calls=$(grep -c '^> ' "$OUT/fmt-signals-text.err")
+sigs=$(grep -c '^--- ' "$OUT/fmt-signals-text.err")
+# Each signal an instant, and the process's end one more.
+chrome_check fmt-chrome-sigs "slices $calls instants $((sigs + 1)) tracks 1"
+run_trace fmt-chrome-threads -- trace --seq-ids --format chrome --trace-output "$OUT/fmt-chrome-threads.json" -e "$tbin" '^work$'
+calls=$(grep -c '^> ' "$OUT/fmt-threads-text.err")
+tracks=$(grep -o '^> thread([0-9]*)' "$OUT/fmt-threads-text.err" | sort -u | wc -l)
+chrome_check fmt-chrome-threads "slices $calls instants 1 tracks $tracks"
+rm -f "$OUT/fmt-chrome-int.json"
+"$TINYDBG" trace --seq-ids --format chrome --trace-output "$OUT/fmt-chrome-int.json" -e "$hbin" '^hot$' -- 100000000 2>/dev/null &
+tp=$!
+for _ in $(seq 100); do [[ -s $OUT/fmt-chrome-int.json ]] && break; sleep 0.05; done
+sleep 0.2
+kill -INT $tp
+wait $tp
+if got=$("$JL" --chrome <"$OUT/fmt-chrome-int.json" 2>"$OUT/fmt-chrome-int.jlerr"); then
+	pass "fmt-chrome-int: valid and balanced after Ctrl-C: $got"
+else
+	fail "fmt-chrome-int: $(cat "$OUT/fmt-chrome-int.jlerr"): $(tail -c 200 "$OUT/fmt-chrome-int.json")"
+fi

@@ -59,11 +59,73 @@ static int values(struct json_object *o, const char *k, const char *sep,
 	return 1;
 }
 
+/* --chrome: stdin is one Trace Event Format array. Checks that each
+ * track's B and E events nest (an E ends the innermost open B of its
+ * track, by name) and none stays open, then prints
+ * "slices N instants N tracks N". */
+static int chrome(void)
+{
+	static char buf[64 << 20];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
+	struct json_object *a;
+	struct { long tid; const char *name; } open[4096];
+	long tracks[1024];
+	size_t nopen = 0, ntracks = 0, slices = 0, instants = 0;
+
+	buf[len] = 0;
+	if (!(a = json_tokener_parse(buf)) || !json_object_is_type(a, json_type_array)) {
+		fprintf(stderr, "jsonlines: not a JSON array\n");
+		return 1;
+	}
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+		const char *ph = str(e, "ph"), *name = str(e, "name");
+		long tid = num(e, "tid", -1);
+
+		if (!ph || !name || tid < 0) {
+			fprintf(stderr, "jsonlines: event %zu lacks ph, name or tid\n", i);
+			return 1;
+		}
+		if (!strcmp(ph, "M")) {
+			if (ntracks < 1024)
+				tracks[ntracks++] = tid;
+		} else if (!strcmp(ph, "B")) {
+			if (nopen == 4096)
+				return fprintf(stderr, "jsonlines: too deep\n"), 1;
+			open[nopen].tid = tid;
+			open[nopen++].name = name;
+		} else if (!strcmp(ph, "E")) {
+			size_t k = nopen;
+
+			while (k-- > 0 && open[k].tid != tid)
+				;
+			if (k == (size_t)-1 || strcmp(open[k].name, name)) {
+				fprintf(stderr, "jsonlines: event %zu ends %s on %ld, not open innermost\n", i, name, tid);
+				return 1;
+			}
+			memmove(&open[k], &open[k + 1], (nopen - k - 1) * sizeof(open[0]));
+			nopen--;
+			slices++;
+		} else if (!strcmp(ph, "i")) {
+			instants++;
+		}
+	}
+	if (nopen) {
+		fprintf(stderr, "jsonlines: %zu slices never end\n", nopen);
+		return 1;
+	}
+	printf("slices %zu instants %zu tracks %zu\n", slices, instants, ntracks);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char line[1 << 16];
 	int check = argc > 1 && !strcmp(argv[1], "--check-trees");
 	long n = 0;
+
+	if (argc > 1 && !strcmp(argv[1], "--chrome"))
+		return chrome();
 
 	while (fgets(line, sizeof(line), stdin)) {
 		struct json_object *o = json_tokener_parse(line);
