@@ -46,6 +46,10 @@ struct printer {
 	FILE *out;
 	enum print_format format;
 	void *chrome;    /* FMT_CHROME's state (out_chrome.c) */
+	bool summary;      /* --summary: rows kept (summary.c) */
+	bool summary_only; /* --summary-only: and no event printed */
+	const char *folded; /* --folded FILE: stacks kept */
+	void *summary_state;
 	bool timestamp;  /* --timestamp: RFC3339Nano time of the hit first */
 	bool seq_ids;    /* --seq-ids: threads numbered 1, 2, 3... */
 	bool durations;  /* --durations: time spent in each call */
@@ -97,6 +101,14 @@ void json_event(struct printer *p, const struct api_tracepoint_result *ev);
 void json_lost(struct printer *p, uint64_t n, bool total);
 void json_end(struct printer *p, int pid, bool exited, int status, int signo,
 	      bool launched);
+
+/* summary.c: --summary and --folded. summary_event takes every event;
+ * summary_print writes the table (sorted by total time) to out;
+ * summary_write_folded the stacks to path (0 or -errno). */
+void summary_event(struct printer *p, const struct api_tracepoint_result *ev);
+void summary_print(struct printer *p, FILE *out);
+int summary_write_folded(struct printer *p, const char *path);
+void summary_release(struct printer *p);
 
 /* out_chrome.c: --format chrome. chrome_end closes the array (called by
  * printer_release: the file is valid JSON however the trace ended). */

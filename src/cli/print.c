@@ -21,6 +21,7 @@ void printer_init(struct printer *p, FILE *out)
 
 void printer_release(struct printer *p)
 {
+	summary_release(p);
 	if (p->format == FMT_CHROME)
 		chrome_end(p);
 	free(p->cwd);
@@ -231,6 +232,10 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (p->summary || p->folded)
+		summary_event(p, ev);
+	if (p->summary_only && !ev->note)
+		return;
 	if (p->format == FMT_JSON) {
 		json_event(p, ev);
 		return;

@@ -133,6 +133,15 @@ void trace_usage(FILE *f)
 	      "                      Format that Perfetto and chrome://tracing open, a\n"
 	      "                      track per thread or goroutine, a slice per call\n"
 	      "                      (docs/formats.md).\n"
+	      "      --summary       At the end, a table per function and per system call:\n"
+	      "                      calls, errors (failed system calls), total, self\n"
+	      "                      (less the traced calls inside), average, min and max\n"
+	      "                      time in microseconds, sorted by total time.\n"
+	      "      --summary-only  The table only, no event lines.\n"
+	      "      --folded string Write folded stacks to this file at the end: the\n"
+	      "                      traced calls open on a thread, 'main;a;b 123', with\n"
+	      "                      their self time in microseconds, for flame graph\n"
+	      "                      tools (flamegraph.pl, speedscope, inferno).\n"
 	      "      --trace-output string\n"
 	      "                      Write the trace (events, losses, the process's end) to\n"
 	      "                      this file instead of stderr; '-' for stdout. Written\n"
@@ -180,6 +189,8 @@ struct trace_opts {
 	const char *trace_output;
 	FILE *out;
 	enum print_format format; /* --format */
+	bool summary, summary_only; /* --summary, --summary-only */
+	const char *folded;         /* --folded FILE */
 	/* --syscalls REGEX: the calls it selects (syscall/syscall.h). */
 	const char *syscalls_re;
 	uint8_t syscalls[SYSCALL_MAX / 8];
@@ -291,7 +302,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	       OPT_FOLLOW_CALLS,
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
 	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS,
-	       OPT_TRACE_OUTPUT, OPT_FORMAT };
+	       OPT_TRACE_OUTPUT, OPT_FORMAT, OPT_SUMMARY, OPT_SUMMARY_ONLY,
+	       OPT_FOLDED };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -309,6 +321,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"signals", no_argument, NULL, OPT_SIGNALS},
 		{"trace-output", required_argument, NULL, OPT_TRACE_OUTPUT},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"summary", no_argument, NULL, OPT_SUMMARY},
+		{"summary-only", no_argument, NULL, OPT_SUMMARY_ONLY},
+		{"folded", required_argument, NULL, OPT_FOLDED},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -384,6 +399,19 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_SIGNALS:
 			o->signals = true;
+			break;
+		case OPT_SUMMARY:
+			o->summary = true;
+			break;
+		case OPT_SUMMARY_ONLY:
+			o->summary = o->summary_only = true;
+			break;
+		case OPT_FOLDED:
+			if (!*optarg) {
+				fprintf(stderr, "tinydbg: invalid --folded \"\": a file name\n");
+				return EXIT_USAGE;
+			}
+			o->folded = optarg;
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "text")) {
@@ -785,6 +813,9 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	pr.seq_ids = o->seq_ids;
 	pr.verbose = o->verbose;
 	pr.format = o->format;
+	pr.summary = o->summary;
+	pr.summary_only = o->summary_only;
+	pr.folded = o->folded;
 	pr.notes_off = getenv("TINYDBG_ENGINE_NOTES") &&
 		       !strcmp(getenv("TINYDBG_ENGINE_NOTES"), "0");
 	if (client_state(c, &st, &eb)) {
@@ -897,6 +928,20 @@ run:
 		goto out;
 	}
 	ret = exit_line(&pr, &st, launched);
+	/* The table after the trace, in it when it is text; else on stderr,
+	 * which keeps a JSON file JSON. */
+	if (o->summary)
+		summary_print(&pr, pr.format == FMT_TEXT ? pr.out : stderr);
+	if (o->folded) {
+		int err = summary_write_folded(&pr, o->folded);
+
+		if (err) {
+			fprintf(stderr, "tinydbg: writing --folded \"%s\": %s\n",
+				o->folded, strerror(-err));
+			if (!ret)
+				ret = EXIT_ERROR;
+		}
+	}
 	/* Stopped by a signal of our own: say so in our status, as a shell
 	 * would for a program it interrupted. */
 	if (detached)
