@@ -35,7 +35,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all check check-all unit test-bins e2e clean fixtures bench
+.PHONY: all check check-all unit test-bins e2e clean fixtures bench install
 all: $(B)/tinydbg
 
 $(B)/obj/%.o: %.c
@@ -110,6 +110,15 @@ check-all:
 	BUILDS="build build-san" ENGINES="ptrace ebpf inproc" bash tests/run.sh
 
 test-bins: all $(UNIT_BINS) $(B)/replay
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, its man page
+# and its bash completion.
+PREFIX ?= /usr/local
+install: $(B)/tinydbg
+	install -D -m 755 $(B)/tinydbg $(DESTDIR)$(PREFIX)/bin/tinydbg
+	install -D -m 644 man/tinydbg.1 $(DESTDIR)$(PREFIX)/share/man/man1/tinydbg.1
+	install -D -m 644 completion/tinydbg.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/tinydbg
 
 clean:
 	rm -rf build build-san

@@ -12,6 +12,7 @@ pkgs=(
 	libbpf-dev bpftool linux-libc-dev # the eBPF engine: libbpf, the skeleton generator, uapi headers for clang -target bpf
 	libseccomp-dev # system calls: their names and numbers (--syscalls)
 	strace # tests/e2e/syscalls.sh checks the decoding against strace's
+	groff-base # tests/e2e/terminal.sh renders the man page
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)

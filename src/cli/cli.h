@@ -46,6 +46,7 @@ struct printer {
 	FILE *out;
 	enum print_format format;
 	void *chrome;    /* FMT_CHROME's state (out_chrome.c) */
+	bool color;        /* --color: ANSI colours in the text format */
 	bool summary;      /* --summary: rows kept (summary.c) */
 	bool summary_only; /* --summary-only: and no event printed */
 	const char *folded; /* --folded FILE: stacks kept */

@@ -10,6 +10,15 @@
 #include <time.h>
 
 #include "base/strbuf.h"
+
+/* --color: the arrow and thread of a call green, of a return cyan, of a
+ * system call magenta; function names bold; signal lines yellow. */
+#define COLOR_CALL "\033[32m"
+#define COLOR_RETURN "\033[36m"
+#define COLOR_SYSCALL "\033[35m"
+#define COLOR_SIGNAL "\033[33m"
+#define COLOR_NAME "\033[1m"
+#define COLOR_OFF "\033[0m"
 #include "base/xalloc.h"
 
 void printer_init(struct printer *p, FILE *out)
@@ -255,6 +264,8 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 		add_timestamp(&sb, ev->time_ns);
 	/* --signals: strace's line, and the handler that runs it. */
 	if (ev->signal) {
+		if (p->color)
+			strbuf_adds(&sb, COLOR_SIGNAL);
 		if (p->proc)
 			strbuf_addf(&sb, "--- thread(%d/%d): %s", p->proc,
 				    printer_thread_id(p, ev->thread_id),
@@ -265,7 +276,10 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 				    ev->signal);
 		if (ev->handler)
 			strbuf_addf(&sb, " handler %s", ev->handler);
-		strbuf_adds(&sb, " ---\n");
+		strbuf_adds(&sb, " ---");
+		if (p->color)
+			strbuf_adds(&sb, COLOR_OFF);
+		strbuf_addch(&sb, '\n');
 		fwrite(sb.buf, 1, sb.len, p->out);
 		strbuf_release(&sb);
 		return;
@@ -274,6 +288,9 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 	 * goroutine or thread, as Delve prints it. */
 	if (ev->depth > 0)
 		strbuf_addf(&sb, "%*s", ev->depth - 1, "");
+	if (p->color)
+		strbuf_adds(&sb, ev->is_syscall ? COLOR_SYSCALL
+			    : ev->is_ret ? COLOR_RETURN : COLOR_CALL);
 	if (ev->goroutine_id >= 0 && p->proc)
 		strbuf_addf(&sb, "%s goroutine(%d/%lld):",
 			    ev->is_ret ? ">>" : ">", p->proc,
@@ -289,10 +306,16 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 			    printer_thread_id(p, ev->thread_id));
 	if (ev->depth > 0)
 		strbuf_addf(&sb, "frame(%d)", ev->depth);
+	if (p->color)
+		strbuf_adds(&sb, COLOR_OFF);
 	strbuf_addch(&sb, ' ');
 	if (ev->is_syscall)
 		strbuf_adds(&sb, "syscall ");
+	if (p->color)
+		strbuf_adds(&sb, COLOR_NAME);
 	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
+	if (p->color)
+		strbuf_adds(&sb, COLOR_OFF);
 	if (!ev->is_ret) {
 		if (p->durations)
 			printer_duration_enter(p, ev);

@@ -133,6 +133,9 @@ void trace_usage(FILE *f)
 	      "                      Format that Perfetto and chrome://tracing open, a\n"
 	      "                      track per thread or goroutine, a slice per call\n"
 	      "                      (docs/formats.md).\n"
+	      "      --color string  auto (default: when the trace goes to a terminal and\n"
+	      "                      NO_COLOR is not set), always or never: calls green,\n"
+	      "                      returns cyan, system calls magenta, signals yellow.\n"
 	      "      --summary       At the end, a table per function and per system call:\n"
 	      "                      calls, errors (failed system calls), total, self\n"
 	      "                      (less the traced calls inside), average, min and max\n"
@@ -190,6 +193,7 @@ struct trace_opts {
 	FILE *out;
 	enum print_format format; /* --format */
 	bool summary, summary_only; /* --summary, --summary-only */
+	int color;                  /* --color: -1 auto, 0 never, 1 always */
 	const char *folded;         /* --folded FILE */
 	/* --syscalls REGEX: the calls it selects (syscall/syscall.h). */
 	const char *syscalls_re;
@@ -303,7 +307,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
 	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS,
 	       OPT_TRACE_OUTPUT, OPT_FORMAT, OPT_SUMMARY, OPT_SUMMARY_ONLY,
-	       OPT_FOLDED };
+	       OPT_FOLDED, OPT_COLOR };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
@@ -324,6 +328,7 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		{"summary", no_argument, NULL, OPT_SUMMARY},
 		{"summary-only", no_argument, NULL, OPT_SUMMARY_ONLY},
 		{"folded", required_argument, NULL, OPT_FOLDED},
+		{"color", required_argument, NULL, OPT_COLOR},
 		{"max-functions", required_argument, NULL, OPT_MAX_FUNCTIONS},
 		{"ebpf", no_argument, NULL, OPT_EBPF},
 		{"engine", required_argument, NULL, OPT_ENGINE},
@@ -402,6 +407,19 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 			break;
 		case OPT_SUMMARY:
 			o->summary = true;
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto")) {
+				o->color = -1;
+			} else if (!strcmp(optarg, "always")) {
+				o->color = 1;
+			} else if (!strcmp(optarg, "never")) {
+				o->color = 0;
+			} else {
+				fprintf(stderr, "tinydbg: invalid --color \"%s\": auto, always or never\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case OPT_SUMMARY_ONLY:
 			o->summary = o->summary_only = true;
@@ -814,6 +832,12 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	pr.verbose = o->verbose;
 	pr.format = o->format;
 	pr.summary = o->summary;
+	/* NO_COLOR (no-color.org): set and not empty, no colour unless
+	 * asked for. */
+	pr.color = o->format == FMT_TEXT &&
+		   (o->color > 0 ||
+		    (o->color < 0 && isatty(fileno(pr.out)) &&
+		     !(getenv("NO_COLOR") && *getenv("NO_COLOR"))));
 	pr.summary_only = o->summary_only;
 	pr.folded = o->folded;
 	pr.notes_off = getenv("TINYDBG_ENGINE_NOTES") &&
@@ -1066,6 +1090,7 @@ int cmd_trace(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.max_functions = MAX_FUNCTIONS_DEFAULT;
+	o.color = -1;
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret < 0 ? 0 : ret;
@@ -1073,6 +1098,12 @@ int cmd_trace(int argc, char **argv)
 	install_signals();
 	/* Full buffering: events are written in batches, flushed per batch. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	/* Every process of --follow-forks has its own printer: one array
+	 * each, in one file, would not be one JSON document. */
+	if (o.format == FMT_CHROME && o.follow_forks) {
+		fprintf(stderr, "tinydbg: --format chrome does not combine with --follow-forks yet: use --format json\n");
+		return EXIT_USAGE;
+	}
 	o.out = stderr;
 	if (o.trace_output && !strcmp(o.trace_output, "-")) {
 		o.out = stdout;
