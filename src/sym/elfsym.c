@@ -96,6 +96,16 @@ int elfsym_load(struct symtab *st, struct errbuf *eb)
 			return err;
 		}
 	}
+	/* A Go binary stripped of both (-ldflags=-s -w): the function
+	 * table the runtime keeps for its tracebacks names them still. */
+	if (!v.len && st->file_lang == LANG_GO) {
+		struct elfsym *g;
+		size_t n = gopclntab_syms(st, &g);
+
+		v.items = g;
+		v.len = v.cap = n;
+		st->go_pclntab = n > 0;
+	}
 	if (v.len)
 		qsort(v.items, v.len, sizeof(*v.items), cmp_sym);
 	/* .dynsym repeats what .symtab says: keep one of each. */
@@ -219,7 +229,10 @@ void elfsym_add_funcs(struct symtab *st)
 			f.base_len = (size_t)(clone - s->name);
 		}
 		f.low_pc = s->addr;
-		f.entry_pc = dwfunc_skip_endbr(st, s->addr);
+		f.entry_pc = st->go_pclntab
+				     ? gopclntab_entry(st, s->addr,
+						       s->addr + s->size)
+				     : dwfunc_skip_endbr(st, s->addr);
 		f.ranges = arena_alloc(&st->arena, sizeof(*f.ranges));
 		f.ranges[0].lo = s->addr;
 		f.ranges[0].hi = s->addr + s->size;

@@ -71,6 +71,7 @@ struct symtab {
 	bool pie;
 	uint64_t entry;
 	enum sym_lang file_lang; /* for functions known only by symbol */
+	bool go_pclntab;  /* the functions came from .gopclntab (no symbols) */
 
 	struct segment *segs;
 	size_t nsegs;
@@ -130,6 +131,15 @@ const char *elfsym_clone_suffix(const char *name);
 /* Adds a function (has_dwarf false) for every function symbol that no
  * DWARF function covers. */
 void elfsym_add_funcs(struct symtab *st);
+
+/* gopclntab.c: a Go binary without symbols or DWARF. gopclntab_syms: its
+ * functions from .gopclntab as symbols (*out malloc'd, names in the file
+ * image), their count (0: none). gopclntab_entry: where the entry
+ * tracepoint of the function at [lo, hi) goes (after its stack check).
+ * gobuildinfo_version: "go1.19.8", from .go.buildinfo. */
+size_t gopclntab_syms(struct symtab *st, struct elfsym **out);
+uint64_t gopclntab_entry(struct symtab *st, uint64_t lo, uint64_t hi);
+int gobuildinfo_version(struct symtab *st, char *buf, size_t size);
 
 /* protoparams.c: f (no DWARF; C or unknown language) gets its params,
  * result type and variadic from its prototype (proto/), if it has one, and

@@ -25,3 +25,27 @@ run_trace stripped-none -- trace -e "$sbin" '^no_such_function$'
 expect_rc stripped-none 3
 grep -q "^tinydbg: no function matches '\\^no_such_function\\$'" "$OUT/stripped-none.err" &&
 	pass "stripped-none message" || fail "stripped-none: $(cat "$OUT/stripped-none.err")"
+
+# A Go binary built with -ldflags='-s -w' (no symbol table, no DWARF;
+# Delve refuses it): its functions by name from Go's own function table,
+# entries after the stack check (a call reported once), returns, the
+# goroutine; values '?'. The same calls as the binary built with DWARF.
+if command -v go >/dev/null; then
+	gs=$OUT/flow-stripped gd=$OUT/flow-dwarf
+	if [[ ! -x $gs || -n $(find "$FIX/go/flow" -newer "$gs" -name '*.go') ]]; then
+		(cd "$FIX/go/flow" && GOFLAGS='' GOPROXY=off go build -ldflags='-s -w' -o "$gs" . &&
+			GOFLAGS='' GOPROXY=off go build -o "$gd" .) >"$gs.log" 2>&1 || fail "go build flow -s -w: $(tail -3 "$gs.log")"
+	fi
+	if readelf -S "$gs" | grep -Eq '\.(symtab|debug_info|zdebug_info)'; then
+		fail "stripped-go: the binary still has symbols or DWARF"
+	fi
+	run_trace stripped-go -- trace --seq-ids -e "$gs" '^main\.fact$'
+	expect_rc stripped-go 0
+	run_trace stripped-go-dwarf -- trace --seq-ids -e "$gd" '^main\.fact$'
+	sed -E 's/^(> goroutine\([0-9]+\): [^(]+)\(.*\)$/\1(?)/; s/^(>> goroutine\([0-9]+\): .* => )\(.*\)$/\1(?)/' \
+		"$OUT/stripped-go-dwarf.err" >"$OUT/stripped-go.want"
+	{ echo "tinydbg: warning: $gs has no DWARF debug info: arguments and results are shown as ?"; cat "$OUT/stripped-go.want"; } >"$OUT/stripped-go.want2"
+	expect_same stripped-go "$OUT/stripped-go.want2"
+	grep -q '^> goroutine(1): main.fact(?)$' "$OUT/stripped-go.err" && pass "stripped-go: goroutine and function named" ||
+		fail "stripped-go: $(head -3 "$OUT/stripped-go.err")"
+fi
