@@ -35,7 +35,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all check check-all unit test-bins e2e clean fixtures bench install
+.PHONY: all check check-all check-san unit test-bins e2e clean fixtures bench install
 all: $(B)/tinydbg
 
 $(B)/obj/%.o: %.c
@@ -101,13 +101,24 @@ check: all $(UNIT_BINS) $(B)/replay
 bench: all
 	bash bench/run.sh
 
-# Everything, twice: the plain build and the sanitizer build, and the
-# end-to-end cases once more under each engine that does not stop the
-# target (CI runs this).
+# Everything: the unit tests on the plain build and the sanitizer build;
+# the end-to-end cases on the plain build under each engine; on the
+# sanitizer build the end-to-end files that reach the most code
+# (SAN_E2E; the rest are the timing-heavy ones: attach loops, Ctrl-C on a
+# terminal, builds, thousands of functions). CI runs this, in 15 minutes.
+SAN_E2E := values govalues go gogen rpc fuzz input faults threads signals \
+	syscalls forks formats summary stripped protos libs ifunc tailcall \
+	stack stackfmt follow depth clones verbose process traceout
 check-all:
 	$(MAKE) test-bins
 	$(MAKE) SAN=1 test-bins
-	BUILDS="build build-san" ENGINES="ptrace ebpf inproc" bash tests/run.sh
+	BUILDS="build build-san" ENGINES="ptrace ebpf inproc" \
+		LATER_E2E="$(SAN_E2E)" bash tests/run.sh
+
+# The sanitizer build's end-to-end pass in full.
+check-san:
+	$(MAKE) SAN=1 test-bins
+	BUILD=build-san bash tests/run.sh
 
 test-bins: all $(UNIT_BINS) $(B)/replay
 

@@ -93,7 +93,7 @@ static int w_on_exec(void *ctx, pid_t tid)
 	struct engine *e = ctx;
 
 	ip_drain(e);
-	ip_reader_stop(e);
+	/* Not the reader: it may be waiting for this thread to drain. */
 	ip_drop(e);
 	return e->cb->on_exec ? e->cb->on_exec(e->cb->ctx, tid) : 0;
 }
@@ -307,6 +307,9 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->regions);
 	if (e->shm)
 		munmap(e->shm, e->shm_size);
+	for (size_t i = 0; i < e->retired.len; i++)
+		munmap(e->retired.items[i].p, e->retired.items[i].size);
+	VEC_FREE(&e->retired);
 	VEC_FREE(&e->probes);
 	VEC_FREE(&e->patches);
 	free(e);

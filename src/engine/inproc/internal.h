@@ -65,7 +65,10 @@ struct engine {
 	uint8_t *shm;
 	size_t shm_size;
 	uint64_t shm_at;
-	struct ip_header *hdr;
+	struct ip_header *_Atomic hdr; /* NULL: none (yet, or since exec) */
+	/* Shared memories of images gone (exec): unmapped at close only,
+	 * since the reader thread may still be looking at one. */
+	VEC(struct ip_retired { uint8_t *p; size_t size; }) retired;
 
 	/* The records' clock: the TSC, converted with a rate measured from
 	 * the setup on. */

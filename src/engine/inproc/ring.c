@@ -134,8 +134,16 @@ static void *reader_main(void *arg)
 
 	while (!atomic_load(&e->quit)) {
 		struct ip_header *h = e->hdr;
-		uint32_t w = __atomic_load_n(&h->wake, __ATOMIC_ACQUIRE);
 		struct timespec ts = {0, READER_POLL_MS * 1000000L};
+		uint32_t w;
+
+		/* None (an exec dropped it; the next run's start makes
+		 * another): look again later. */
+		if (!h) {
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		w = __atomic_load_n(&h->wake, __ATOMIC_ACQUIRE);
 
 		if (__atomic_load_n(&h->head, __ATOMIC_ACQUIRE) ==
 			    __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) &&
@@ -154,7 +162,7 @@ static void *reader_main(void *arg)
 
 void ip_reader_start(struct engine *e)
 {
-	if (!e->hdr || e->reader_on)
+	if (e->reader_on)
 		return;
 	atomic_store(&e->quit, false);
 	if (pthread_create(&e->reader, NULL, reader_main, e) == 0)
@@ -167,9 +175,11 @@ void ip_reader_stop(struct engine *e)
 	if (!e->reader_on)
 		return;
 	atomic_store(&e->quit, true);
-	if (e->hdr) {
-		__atomic_fetch_add(&e->hdr->wake, 1, __ATOMIC_RELEASE);
-		syscall(SYS_futex, &e->hdr->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
+	struct ip_header *h = e->hdr;
+
+	if (h) {
+		__atomic_fetch_add(&h->wake, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &h->wake, FUTEX_WAKE, 1, NULL, NULL, 0);
 	}
 	pthread_join(e->reader, NULL);
 	e->reader_on = false;

@@ -685,10 +685,14 @@ void ip_drop(struct engine *e)
 		munmap(e->regions.items[i].ours, e->regions.items[i].size);
 	e->regions.len = 0;
 	e->patches.len = 0;
-	if (e->shm)
-		munmap(e->shm, e->shm_size);
-	e->shm = NULL;
 	e->hdr = NULL;
+	if (e->shm) {
+		struct ip_retired r = {e->shm, e->shm_size};
+
+		VEC_PUSH(&e->retired, r);
+	}
+	e->shm = NULL;
+	e->enter_fn = 0; /* the new image needs its own agent */
 	e->live = false;
 	for (size_t i = 0; i < e->probes.len; i++)
 		e->probes.items[i].dead = true;
