@@ -4,6 +4,9 @@
 # Engines add notes on how they serve a trace (a slow path): off, so that
 # every engine's output compares with ptrace's; ebpf.sh tests them.
 export TINYDBG_ENGINE_NOTES=${TINYDBG_ENGINE_NOTES:-0}
+# Colours on a terminal (the pty tests) would change every line there:
+# off, but where terminal.sh tests them.
+export NO_COLOR=1
 TINYDBG=${TINYDBG:-$ROOT/${BUILD:-build}/tinydbg}
 FIX=$ROOT/tests/fixtures
 OUT=${OUT:-$ROOT/build/test-out}

@@ -18,7 +18,7 @@ expect_err_line color-bad '^tinydbg: invalid --color "sometimes": auto, always o
 # On a terminal: auto colours, unless NO_COLOR.
 PTY=$OUT/ptydrive
 cc -O2 -o "$PTY" "$ROOT/tests/tools/ptydrive.c" || fail "build ptydrive"
-timeout -k 5 60 "$PTY" wait='exited' -- "$TINYDBG" trace --seq-ids -e "$cbin" '^leaf$' -- 1 >"$OUT/color-tty.out" 2>&1
+NO_COLOR= timeout -k 5 60 "$PTY" wait='exited' -- "$TINYDBG" trace --seq-ids -e "$cbin" '^leaf$' -- 1 >"$OUT/color-tty.out" 2>&1
 grep -qF "${esc}1mleaf" "$OUT/color-tty.out" && pass "color-tty: coloured on a terminal" ||
 	fail "color-tty: $(head -2 "$OUT/color-tty.out" | cat -v)"
 NO_COLOR=1 timeout -k 5 60 "$PTY" wait='exited' -- "$TINYDBG" trace --seq-ids -e "$cbin" '^leaf$' -- 1 >"$OUT/color-nocolor.out" 2>&1
