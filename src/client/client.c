@@ -128,6 +128,13 @@ static int client_await(struct client *c, uint64_t id, int timeout_ms,
 			json_object_put(v);
 			return r;
 		}
+		if (resp.null_id) {
+			/* About the connection, not a call: the server
+			 * refused us, or our bytes (a request too large). */
+			r = errbuf_set(eb, -ECONNREFUSED, "%s", resp.error);
+			json_object_put(v);
+			return r;
+		}
 		if (resp.id == id) {
 			a = v;
 		} else if (resp.id < c->next_id && !client_stashed(c, resp.id)) {
