@@ -220,7 +220,11 @@ static int conn_write_all(struct conn *c, const char *p, size_t len)
 		ssize_t n;
 
 		if (!c->not_socket) {
-			n = send(c->fd, p + off, len - off, MSG_NOSIGNAL);
+			/* With a write timeout, never block in send: the
+			 * wait is the poll's below, which has the timeout. */
+			n = send(c->fd, p + off, len - off,
+				 MSG_NOSIGNAL |
+					 (c->write_ms > 0 ? MSG_DONTWAIT : 0));
 			if (n < 0 && errno == ENOTSOCK) {
 				c->not_socket = true;
 				continue;

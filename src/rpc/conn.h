@@ -32,7 +32,7 @@ int conn_fd(const struct conn *c);
  * begun but not finished fails with -ETIMEDOUT when no byte of it arrives
  * for stall_ms (0: never), a broken stream like -EPROTO; a write that
  * cannot go on for write_ms (0: never; a peer that stopped reading) fails
- * with -ETIMEDOUT. On a blocking socket, set SO_SNDTIMEO as well. */
+ * with -ETIMEDOUT (on a socket; a pipe may block). */
 void conn_set_limits(struct conn *c, size_t max_msg, int stall_ms,
 		     int write_ms);
 

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,9 +26,12 @@
  * long polls gets errors, not a thread each. */
 #define SERVER_MAX_INFLIGHT 32
 
-/* A remote client's request is a few hundred bytes; this bounds what a
- * peer can make us hold (a local one gets conn.h's CONN_MAX_MSG). */
-#define SERVER_MAX_REQUEST (4u << 20)
+/* A remote client's request is a few hundred bytes (Delve's largest, a
+ * CreateBreakpoint, 1 KiB); this bounds what a peer can make us hold: the
+ * bytes, and the objects parsed from them as they come (an array of small
+ * numbers costs ~40 bytes of objects a byte). A local client gets conn.h's
+ * CONN_MAX_MSG. */
+#define SERVER_MAX_REQUEST (256u << 10)
 /* A remote client has this long to send the rest of a request it began,
  * and to take an answer we write (a peer that stopped reading). */
 #define SERVER_STALL_MS 5000
@@ -625,14 +627,9 @@ int server_serve_fd(struct debugger *d, int fd,
 		close(fd);
 		return -ENOMEM;
 	}
-	if (s.o.untrusted) {
-		struct timeval tv = { SERVER_WRITE_MS / 1000,
-				      SERVER_WRITE_MS % 1000 * 1000 };
-
+	if (s.o.untrusted)
 		conn_set_limits(s.conn, SERVER_MAX_REQUEST, SERVER_STALL_MS,
 				SERVER_WRITE_MS);
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.idle, NULL);
 	for (;;) {
