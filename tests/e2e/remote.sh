@@ -175,4 +175,31 @@ run_trace remote-refused trace --connect 127.0.0.1:1 add
 expect_rc remote-refused 4
 expect_err_line remote-refused '^tinydbg: cannot connect to 127\.0\.0\.1:1: Connection refused$'
 
+# Our client against Delve's own server (dlv exec --headless): detected by
+# GetVersion, driven through Delve's per-hit continue loop; it prints what
+# the local trace of the same Go program prints.
+if command -v dlv >/dev/null && command -v go >/dev/null; then
+	gbin=$OUT/remote-flow
+	(cd "$FIX/go/flow" && go build -gcflags='all=-N -l' -o "$gbin" .) >"$gbin.log" 2>&1 || fail "remote-dlv: go build flow: $(head -3 "$gbin.log")"
+	re='^main\.(fact|tick)$'
+	run_trace remote-dlv-local trace -e "$gbin" "$re" -- seq
+	dlv exec --headless --api-version=2 --listen 127.0.0.1:0 "$gbin" -- seq >"$OUT/remote-dlv.hout" 2>"$OUT/remote-dlv.herr" </dev/null &
+	HPID=$!
+	HADDR=
+	for ((i = 0; i < 200; i++)); do
+		HADDR=$(sed -n 's/^API server listening at: //p' "$OUT/remote-dlv.hout")
+		[[ -n $HADDR ]] && break
+		sleep 0.05
+	done
+	run_trace remote-dlv trace --connect "$HADDR" "$re"
+	# The pids differ: the exit line is compared without them.
+	sed -i 's/^Process [0-9]* /Process N /' "$OUT/remote-dlv.err" "$OUT/remote-dlv-local.err"
+	grep -q '^> goroutine(1): main.fact(' "$OUT/remote-dlv.err" && pass "remote-dlv: events" || fail "remote-dlv: no events"
+	expect_same remote-dlv "$OUT/remote-dlv-local.err"
+	kill $HPID 2>/dev/null
+	wait $HPID 2>/dev/null
+else
+	pass "remote-dlv: skipped (no dlv or go: scripts/install-deps.sh)"
+fi
+
 rm -rf "$RDIR"
