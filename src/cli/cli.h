@@ -22,6 +22,12 @@ enum {
 };
 
 int cmd_trace(int argc, char **argv);
+/* exec/attach --headless (headless.c): a backend serving one target on a
+ * socket, for trace --connect or Delve's clients. */
+int cmd_exec(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+void exec_usage(FILE *f);
+void attach_usage(FILE *f);
 
 /* --follow-forks (forks.c): each process the target starts is traced by a
  * session of its own, on a thread of its own, printing to the same

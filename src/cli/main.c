@@ -14,6 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"trace", cmd_trace, trace_usage, "Compile and begin tracing program."},
+	{"exec", cmd_exec, exec_usage, "Execute a precompiled binary and serve it (--headless)."},
+	{"attach", cmd_attach, attach_usage, "Attach to a running process and serve it (--headless)."},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

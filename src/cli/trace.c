@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "syscall/syscall.h"
 #include "client/client.h"
+#include "rpc/transport.h"
 #include "server/server.h"
 
 void trace_usage(FILE *f)
@@ -38,6 +39,7 @@ void trace_usage(FILE *f)
 	      "  tinydbg trace [package] regexp [flags] [-- args...]\n"
 	      "  tinydbg trace -e BIN regexp [flags] [-- args...]\n"
 	      "  tinydbg trace -p PID regexp [flags]\n"
+	      "  tinydbg trace --connect ADDR regexp [flags]\n"
 	      "\n"
 	      "Without -e or -p, the program is built first, then traced: the package is a\n"
 	      "Go package (a directory such as ./cmd/foo, or an import path; the current\n"
@@ -66,6 +68,12 @@ void trace_usage(FILE *f)
 	      "Flags:\n"
 	      "  -e, --exec string   Binary file to exec and trace.\n"
 	      "  -p, --pid int       Pid to attach to.\n"
+	      "      --connect string\n"
+	      "                      Trace the target of a headless server (tinydbg exec\n"
+	      "                      or attach --headless, or Delve's dlv exec --headless)\n"
+	      "                      at host:port or unix:/path; the output is what a local\n"
+	      "                      trace of it prints. The server's program writes where\n"
+	      "                      the server runs.\n"
 	      "  -t, --test          Trace the test binary of the package (go test -c);\n"
 	      "                      give it test flags after --, e.g. -- -test.run=TestX.\n"
 	      "  -o, --output string Output path for the binary built; it is kept.\n"
@@ -167,6 +175,7 @@ void trace_usage(FILE *f)
 
 struct trace_opts {
 	const char *exec;
+	const char *connect; /* --connect ADDR: a headless server's target */
 	int pid;
 	/* Or a package (or C source) to build, and how */
 	const char *pkg;
@@ -300,6 +309,31 @@ static int int_flag(const char *arg, const char *flag, long lo, long hi,
 	return 0;
 }
 
+/* --connect: the target is the server's, and so is what is set when it
+ * starts. */
+static int check_connect(const struct trace_opts *o, const char *build_flag)
+{
+	const char *bad = o->exec ? "-e" : o->pid ? "-p" : o->pkg ? "a package" :
+			  build_flag ? build_flag :
+			  o->ntarget_args ? "arguments after --" :
+			  o->follow_forks ? "--follow-forks" :
+			  o->syscalls_re ? "--syscalls" : o->signals ? "--signals" :
+			  o->engine ? "--engine" : o->ring_kib ? "--ebpf-ring" : NULL;
+
+	if (bad) {
+		fprintf(stderr,
+			"tinydbg: %s cannot be used with --connect (the server holds the target: see tinydbg help exec)\n",
+			bad);
+		return EXIT_USAGE;
+	}
+	if (!o->regexp) {
+		fprintf(stderr,
+			"tinydbg: trace --connect needs a regexp naming the functions to trace\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct trace_opts *o)
 {
 	enum { OPT_TIMESTAMP = 256, OPT_SEQ_IDS, OPT_MAX_FUNCTIONS,
@@ -307,10 +341,11 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 	       OPT_DURATIONS, OPT_BUILD_FLAGS, OPT_EBPF, OPT_ENGINE,
 	       OPT_EBPF_RING, OPT_FOLLOW_FORKS, OPT_SYSCALLS, OPT_SIGNALS,
 	       OPT_TRACE_OUTPUT, OPT_FORMAT, OPT_SUMMARY, OPT_SUMMARY_ONLY,
-	       OPT_FOLDED, OPT_COLOR };
+	       OPT_FOLDED, OPT_COLOR, OPT_CONNECT };
 	static const struct option longopts[] = {
 		{"exec", required_argument, NULL, 'e'},
 		{"pid", required_argument, NULL, 'p'},
+		{"connect", required_argument, NULL, OPT_CONNECT},
 		{"test", no_argument, NULL, 't'},
 		{"output", required_argument, NULL, 'o'},
 		{"build-flags", required_argument, NULL, OPT_BUILD_FLAGS},
@@ -366,6 +401,9 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 				return EXIT_USAGE;
 			}
 			o->pid = (int)pid;
+			break;
+		case OPT_CONNECT:
+			o->connect = optarg;
 			break;
 		case 't':
 			o->test = true;
@@ -540,6 +578,8 @@ static int parse_args(int argc, char **argv, struct trace_opts *o)
 		o->pkg = pos[0];
 	if (npos)
 		o->regexp = pos[npos - 1];
+	if (o->connect)
+		return check_connect(o, build_flag);
 	if (o->exec && o->pid) {
 		fprintf(stderr, "tinydbg: -e and -p cannot be used together\n");
 		return EXIT_USAGE;
@@ -819,6 +859,8 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 	struct strbuf sb = STRBUF_INIT;
 	int ret, set = 0, pid;
 	uint64_t cid;
+	/* A server's target is not ours to signal or kill: what becomes of
+	 * it when we leave is the server's business. */
 	bool launched = o->exec != NULL || (o->child && o->root_launched);
 	bool detached = false;
 	struct sigint_pass sp = {0};
@@ -929,8 +971,12 @@ run:
 		if (stop_signal && !detached) {
 			detached = true;
 			/* A launched target ends with us; an attached one is
-			 * left running as it was. */
-			client_detach(c, launched, &eb);
+			 * left running as it was. A server's is halted, and
+			 * the server decides when we leave. */
+			if (o->connect)
+				client_halt(c, NULL, &eb);
+			else
+				client_detach(c, launched, &eb);
 		}
 		print_batch(c, &pr, 100);
 		ret = client_command_result(c, cid, false, &st, &eb);
@@ -944,6 +990,10 @@ run:
 	if (ret && !st.exited && !detached) {
 		fprintf(stderr, "tinydbg: %s\n", eb.msg);
 		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (detached && o->connect) {
+		ret = 128 + stop_signal;
 		goto out;
 	}
 	if (client_state(c, &st, &eb)) {
@@ -1077,6 +1127,24 @@ static int trace_child(int pid, int proc)
 	return ret;
 }
 
+/* --connect: the same flow as a local trace, over a socket. */
+static int trace_remote(const struct trace_opts *o)
+{
+	struct errbuf eb;
+	struct client *c;
+	int fd, ret;
+
+	fd = transport_dial(o->connect, &eb);
+	if (fd < 0) {
+		fprintf(stderr, "tinydbg: %s\n", eb.msg);
+		return EXIT_NOTARGET;
+	}
+	c = client_new(fd);
+	ret = run_trace(c, o);
+	client_free(c); /* the server's session ends */
+	return ret;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
@@ -1115,6 +1183,10 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (o.out != stderr)
 		setvbuf(o.out, NULL, _IOFBF, 1 << 16);
+	if (o.connect) {
+		ret = trace_remote(&o);
+		goto out;
+	}
 	/* From here on every way out goes through out:, which removes a
 	 * temporary binary (signals end the trace there too). */
 	if (o.pkg) {

@@ -24,6 +24,15 @@ struct client {
 	uint64_t next_id;
 	VEC(struct client_stashed) stash;
 	VEC(int) forked; /* "tinydbgForked" of the batches, not yet taken */
+	/* Delve's server (GetVersion says so, asked at the first continue):
+	 * it stops at each hit and a continue's answer carries it, so the
+	 * client runs Delve's loop, a Command continue per hit, and hands the
+	 * hits out as batches; the caller's continue (user_id) is answered
+	 * with the state that has none. */
+	bool detected, delve;
+	bool cont_pending, final_set;
+	uint64_t cont_id, user_id;
+	struct api_state final;
 };
 
 struct client *client_new(int fd)
@@ -128,6 +137,13 @@ static int client_await(struct client *c, uint64_t id, int timeout_ms,
 			json_object_put(v);
 			return r;
 		}
+		if (resp.null_id) {
+			/* About the connection, not a call: the server
+			 * refused us, or our bytes (a request too large). */
+			r = errbuf_set(eb, -ECONNREFUSED, "%s", resp.error);
+			json_object_put(v);
+			return r;
+		}
 		if (resp.id == id) {
 			a = v;
 		} else if (resp.id < c->next_id && !client_stashed(c, resp.id)) {
@@ -209,6 +225,12 @@ int client_state(struct client *c, struct api_state *st, struct errbuf *eb)
 	int err;
 
 	memset(st, 0, sizeof(*st));
+	/* Delve's State fails once the process has exited: the last state. */
+	if (c->delve && c->final_set) {
+		json_object_put(p);
+		*st = c->final;
+		return 0;
+	}
 	json_object_object_add(p, "NonBlocking", json_object_new_boolean(1));
 	err = client_call(c, "RPCServer.State", p, &a, &res, eb);
 	if (!err)
@@ -291,9 +313,81 @@ static int client_command_send(struct client *c, const char *name,
 	return client_send(c, "RPCServer.Command", p, id, eb);
 }
 
+/* Whether the server is Delve's own (GetVersion's DelveVersion is not
+ * ours). */
+static void client_detect(struct client *c)
+{
+	struct json_object *a, *res;
+	char *v = NULL;
+
+	if (c->detected)
+		return;
+	c->detected = true;
+	if (client_call(c, "RPCServer.GetVersion", NULL, &a, &res, NULL))
+		return;
+	if (!wire_get_str(res, "DelveVersion", &v, NULL) && v &&
+	    strcmp(v, "tinydbg"))
+		c->delve = true;
+	free(v);
+	json_object_put(a);
+}
+
 int client_continue_start(struct client *c, uint64_t *id, struct errbuf *eb)
 {
-	return client_command_send(c, "continue", id, eb);
+	int err;
+
+	client_detect(c);
+	if (!c->delve)
+		return client_command_send(c, "continue", id, eb);
+	err = client_command_send(c, "continue", &c->cont_id, eb);
+	if (err)
+		return err;
+	c->cont_pending = true;
+	c->final_set = false;
+	*id = c->user_id = c->next_id++; /* answered by the last state */
+	return 0;
+}
+
+/* Delve's loop, one step: the pending continue's answer within wait_ms;
+ * its hits into *out, and the next continue sent, or the last state kept
+ * for client_command_result. */
+static int client_delve_step(struct client *c, int wait_ms,
+			     struct api_tracepoint_result **out, size_t *n,
+			     struct errbuf *eb)
+{
+	struct json_object *a, *res, *so = NULL;
+	struct api_state st;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (!c->cont_pending)
+		return 0;
+	err = client_await(c, c->cont_id, wait_ms, &a, &res, eb);
+	if (err == -EAGAIN)
+		return 0;
+	c->cont_pending = false;
+	if (err) {
+		/* The target ended between two continues, as Delve says. */
+		memset(&c->final, 0, sizeof(c->final));
+		c->final.exited = strstr(eb->msg, "has exited") != NULL;
+		c->final_set = true;
+		return c->final.exited ? 0 : err;
+	}
+	err = wire_get_obj(res, "State", &so, eb);
+	if (!err)
+		err = wire_state_from_json(so, &st, eb);
+	if (!err && !st.exited)
+		*n = wire_state_hits_from_json(so, out, eb);
+	json_object_put(a);
+	if (err)
+		return err;
+	if (*n && !st.exited)
+		return client_command_send(c, "continue", &c->cont_id, eb) ?:
+		       (c->cont_pending = true, 0);
+	c->final = st;
+	c->final_set = true;
+	return 0;
 }
 
 int client_command_result(struct client *c, uint64_t id, bool wait,
@@ -303,6 +397,12 @@ int client_command_result(struct client *c, uint64_t id, bool wait,
 	int err;
 
 	memset(st, 0, sizeof(*st));
+	if (c->delve && id == c->user_id) {
+		if (!c->final_set)
+			return -EAGAIN;
+		*st = c->final;
+		return 0;
+	}
 	err = client_await(c, id, wait ? -1 : 0, &a, &res, eb);
 	if (!err)
 		err = client_state_out(res, st, eb);
@@ -341,6 +441,10 @@ int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 	*n = 0;
 	if (lost)
 		*lost = 0;
+	if (c->delve) {
+		json_object_put(p);
+		return client_delve_step(c, wait_ms, out, n, eb);
+	}
 	json_object_object_add(p, "WaitMs",
 			       json_object_new_int(wait_ms > 0 ? wait_ms : 0));
 	/* Ours: each batch's frames once, events naming them (wire.c). */

@@ -27,6 +27,9 @@ struct conn {
 	size_t in_value; /* bytes of the value in progress; 0 between values */
 	bool eof;
 	int broken;      /* sticky: the stream lost its framing */
+	size_t max_msg;  /* conn_set_limits */
+	int stall_ms;
+	int write_ms;
 
 	/* Output side. */
 	pthread_mutex_t wlock;
@@ -50,6 +53,7 @@ struct conn *conn_new(int fd)
 	json_tokener_set_flags(c->tok, JSON_TOKENER_STRICT |
 				       JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	c->buf = xmalloc(CONN_BUFSZ);
+	c->max_msg = CONN_MAX_MSG;
 	pthread_mutex_init(&c->wlock, NULL);
 	return c;
 }
@@ -67,6 +71,14 @@ void conn_free(struct conn *c)
 int conn_fd(const struct conn *c)
 {
 	return c->fd;
+}
+
+void conn_set_limits(struct conn *c, size_t max_msg, int stall_ms,
+		     int write_ms)
+{
+	c->max_msg = max_msg;
+	c->stall_ms = stall_ms;
+	c->write_ms = write_ms;
 }
 
 static int64_t now_ms(void)
@@ -125,7 +137,7 @@ static int conn_parse(struct conn *c, struct json_object **out,
 				 json_tokener_error_desc(jerr));
 			return conn_fail(c, -EPROTO, eb, msg);
 		}
-		if (c->in_value > CONN_MAX_MSG)
+		if (c->in_value > c->max_msg)
 			return conn_fail(c, -EMSGSIZE, eb,
 					 "message too large");
 	}
@@ -162,6 +174,10 @@ int conn_read(struct conn *c, int timeout_ms, struct json_object **out,
 
 			wait = left > 0 ? (int)left : 0;
 		}
+		/* Inside a value, a peer has stall_ms to send its next byte. */
+		if (c->in_value && c->stall_ms > 0 &&
+		    (wait < 0 || wait > c->stall_ms))
+			wait = c->stall_ms;
 		/* Poll even a blocking fd: it is how the timeout is kept,
 		 * and a non-blocking one would otherwise spin on EAGAIN. */
 		r = poll(&pfd, 1, wait);
@@ -171,6 +187,10 @@ int conn_read(struct conn *c, int timeout_ms, struct json_object **out,
 			return errbuf_set(eb, -errno, "rpc: poll: %s",
 					  strerror(errno));
 		}
+		if (r == 0 && c->in_value && c->stall_ms > 0 &&
+		    (timeout_ms < 0 || deadline > now_ms()))
+			return conn_fail(c, -ETIMEDOUT, eb,
+					 "the peer stalled inside a message");
 		if (r == 0)
 			return errbuf_set(eb, -ETIMEDOUT,
 					  "rpc: no answer in time");
@@ -200,7 +220,11 @@ static int conn_write_all(struct conn *c, const char *p, size_t len)
 		ssize_t n;
 
 		if (!c->not_socket) {
-			n = send(c->fd, p + off, len - off, MSG_NOSIGNAL);
+			/* With a write timeout, never block in send: the
+			 * wait is the poll's below, which has the timeout. */
+			n = send(c->fd, p + off, len - off,
+				 MSG_NOSIGNAL |
+					 (c->write_ms > 0 ? MSG_DONTWAIT : 0));
 			if (n < 0 && errno == ENOTSOCK) {
 				c->not_socket = true;
 				continue;
@@ -216,8 +240,13 @@ static int conn_write_all(struct conn *c, const char *p, size_t len)
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				/* POLLERR/POLLHUP end the wait too; the
 				 * next write reports what happened. */
-				if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+				int r = poll(&pfd, 1, c->write_ms > 0 ?
+							      c->write_ms : -1);
+
+				if (r < 0 && errno != EINTR)
 					return -errno;
+				if (r == 0)
+					return -ETIMEDOUT;
 				continue;
 			}
 			return -errno;

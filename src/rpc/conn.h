@@ -27,12 +27,22 @@ struct conn *conn_new(int fd);
 void conn_free(struct conn *c);
 int conn_fd(const struct conn *c);
 
+/* For a server facing clients it does not trust: a value larger than
+ * max_msg bytes is refused (-EMSGSIZE) instead of CONN_MAX_MSG, and one
+ * begun but not finished fails with -ETIMEDOUT when no byte of it arrives
+ * for stall_ms (0: never), a broken stream like -EPROTO; a write that
+ * cannot go on for write_ms (0: never; a peer that stopped reading) fails
+ * with -ETIMEDOUT (on a socket; a pipe may block). */
+void conn_set_limits(struct conn *c, size_t max_msg, int stall_ms,
+		     int write_ms);
+
 /* Reads the next complete JSON value into *out (the caller owns it:
  * json_object_put). timeout_ms < 0 waits as long as it takes; 0 only takes
  * what is already buffered or readable now.
  * Returns 1 with a value (NULL for a JSON null); 0 at end of stream between two values; -ETIMEDOUT
  * when no whole value came in time (what came stays buffered); -EPROTO on
- * bytes that are not JSON, or end of stream inside a value; -EMSGSIZE; or the
+ * bytes that are not JSON, or end of stream inside a value; -EMSGSIZE;
+ * -ETIMEDOUT with c->broken set for a value stalled (conn_set_limits); or the
  * read error. After -EPROTO or -EMSGSIZE the stream cannot be resynchronised:
  * every later call fails the same way. */
 int conn_read(struct conn *c, int timeout_ms, struct json_object **out,

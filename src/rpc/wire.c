@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/xalloc.h"
 
@@ -987,4 +988,79 @@ int wire_tracepoints_from_json(struct json_object *o,
 	*out = rs;
 	*n = len;
 	return err;
+}
+
+/* ---- Delve's per-hit state ---- */
+
+size_t wire_state_hits_from_json(struct json_object *state,
+				 struct api_tracepoint_result **out,
+				 struct errbuf *eb)
+{
+	struct json_object *threads = NULL;
+	size_t len, n = 0;
+	struct timespec ts;
+
+	*out = NULL;
+	json_object_object_get_ex(state, "Threads", &threads);
+	if (!json_object_is_type(threads, json_type_array))
+		return 0;
+	len = json_object_array_length(threads);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*out = len ? xcalloc(len, sizeof(**out)) : NULL;
+	for (size_t i = 0; i < len; i++) {
+		struct json_object *t = json_object_array_get_idx(threads, i);
+		struct json_object *bp = NULL, *info = NULL, *fn = NULL;
+		struct api_tracepoint_result *r = &(*out)[n];
+		int64_t gid = 0;
+		bool is_ret = false;
+
+		if (!json_object_object_get_ex(t, "breakPoint", &bp) || !bp)
+			continue;
+		memset(r, 0, sizeof(*r));
+		wire_get_bool(bp, "traceReturn", &is_ret, NULL);
+		wire_get_str(bp, "functionName", &r->function_name, NULL);
+		if (json_object_object_get_ex(t, "function", &fn) && fn &&
+		    !r->function_name)
+			wire_get_str(fn, "name", &r->function_name, NULL);
+		wire_get_u64(t, "pc", &r->addr, NULL);
+		wire_get_str(t, "file", &r->file, NULL);
+		wire_get_int(t, "line", &r->line, NULL);
+		wire_get_int(t, "id", &r->thread_id, NULL);
+		wire_get_i64(t, "goroutineID", &gid, NULL);
+		/* Delve's servers trace Go: a goroutine of 0 is a thread
+		 * outside any (C code, the runtime's start). */
+		r->goroutine_id = gid > 0 ? gid : -1;
+		r->is_ret = is_ret;
+		r->time_ns = (uint64_t)ts.tv_sec * 1000000000u +
+			     (uint64_t)ts.tv_nsec;
+		json_object_object_get_ex(t, "breakPointInfo", &info);
+		if ((!is_ret && info &&
+		     wire_values_from_json(info, "arguments", &r->input_params,
+					   &r->ninput, eb)) ||
+		    (is_ret && wire_values_from_json(t, "ReturnValues",
+						     &r->return_params,
+						     &r->nreturn, eb))) {
+			api_tracepoint_result_release(r);
+			continue;
+		}
+		/* Delve's arguments include the results (VariableReturnArgument,
+		 * 1<<4), which its trace client leaves out of an entry's line. */
+		for (size_t k = 0; k < r->ninput;) {
+			if (!(r->input_params[k].flags & (1u << 4))) {
+				k++;
+				continue;
+			}
+			r->has_results = true;
+			value_release(&r->input_params[k]);
+			memmove(&r->input_params[k], &r->input_params[k + 1],
+				(r->ninput - k - 1) * sizeof(*r->input_params));
+			r->ninput--;
+		}
+		n++;
+	}
+	if (!n) {
+		free(*out);
+		*out = NULL;
+	}
+	return n;
 }

@@ -96,4 +96,12 @@ int wire_tracepoints_from_json(struct json_object *o,
 			       struct api_tracepoint_result **out, size_t *n,
 			       uint64_t *lost, struct errbuf *eb);
 
+/* Delve's server stops at each tracepoint hit: the hits of a Command's
+ * State (its Threads stopped on a breakpoint, with BreakpointInfo's
+ * arguments or the thread's ReturnValues) as trace events, timed now.
+ * *out is malloc'd (NULL when none); returns the count. */
+size_t wire_state_hits_from_json(struct json_object *state,
+				 struct api_tracepoint_result **out,
+				 struct errbuf *eb);
+
 #endif

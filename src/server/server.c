@@ -1,7 +1,9 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,10 +26,24 @@
  * long polls gets errors, not a thread each. */
 #define SERVER_MAX_INFLIGHT 32
 
+/* A remote client's request is a few hundred bytes (Delve's largest, a
+ * CreateBreakpoint, 1 KiB); this bounds what a peer can make us hold: the
+ * bytes, and the objects parsed from them as they come (an array of small
+ * numbers costs ~40 bytes of objects a byte). A local client gets conn.h's
+ * CONN_MAX_MSG. */
+#define SERVER_MAX_REQUEST (256u << 10)
+/* A remote client has this long to send the rest of a request it began,
+ * and to take an answer we write (a peer that stopped reading). */
+#define SERVER_STALL_MS 5000
+#define SERVER_WRITE_MS 10000
+
 /* One connection being served. */
 struct session {
 	struct debugger *d;
 	struct conn *conn;
+	struct server_session_opts o;
+	bool v2_seen;    /* a JSON-RPC 2.0 request came: errors about the
+			  * stream itself are sent in its shape */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int inflight;    /* answers owed by threads still running */
@@ -40,6 +56,9 @@ struct call {
 	struct json_object *req;
 	struct json_object *id;
 	struct json_object *params;
+	bool v2;     /* answered in JSON-RPC 2.0's shape */
+	bool silent; /* a 2.0 notification (no id): never answered */
+	int code;    /* the 2.0 code of an error found before the method ran */
 };
 
 /* A handler fills *result (a new object, sent as "result") and returns 0,
@@ -54,20 +73,48 @@ struct server {
 	pthread_t thread;
 };
 
+/* The 2.0 code of a handler's error: a value of the wrong type or out of
+ * range (wire.h's errors) and a request the method cannot take are bad
+ * params; what went wrong in the debugger is an internal error, its
+ * message saying what. */
+static int server_code(const struct call *c, int err)
+{
+	if (c->code)
+		return c->code;
+	if (err == -EINVAL || err == -ERANGE)
+		return MSG_INVALID_PARAMS;
+	return MSG_INTERNAL_ERROR;
+}
+
+/* Writes a; a peer that does not take it in time (it stopped reading) has
+ * its connection shut, which ends the reading loop. */
+static void server_write(struct session *s, struct json_object *a)
+{
+	if (conn_write(s->conn, a, NULL) == -ETIMEDOUT)
+		shutdown(conn_fd(s->conn), SHUT_RDWR);
+}
+
 static void server_answer(struct call *c, int err, struct json_object *result,
 			  struct errbuf *eb)
 {
+	const char *msg = eb->msg[0] ? eb->msg : strerror(-err);
 	struct json_object *a;
 
+	if (c->silent) {
+		json_object_put(result);
+		return;
+	}
 	if (err < 0) {
 		json_object_put(result);
-		a = msg_error_new(c->id, eb->msg[0] ? eb->msg : strerror(-err));
+		a = c->v2 ? msg_error_new2(c->id, server_code(c, err), msg)
+			  : msg_error_new(c->id, msg);
 	} else {
-		a = msg_result_new(c->id, result);
+		a = c->v2 ? msg_result_new2(c->id, result)
+			  : msg_result_new(c->id, result);
 	}
 	/* A failed write means the peer has gone: the reading loop sees the
 	 * end of the stream and ends the session, nothing to do here. */
-	conn_write(c->s->conn, a, NULL);
+	server_write(c->s, a);
 	json_object_put(a);
 }
 
@@ -165,7 +212,7 @@ static int m_is_multiclient(struct call *c, struct json_object **result,
 {
 	*result = json_object_new_object();
 	json_object_object_add(*result, "IsMulticlient",
-			       json_object_new_boolean(0));
+			       json_object_new_boolean(c->s->o.multiclient));
 	return 0;
 }
 
@@ -425,6 +472,8 @@ static int m_detach(struct call *c, struct json_object **result,
 	err = debugger_detach(c->s->d, kill, eb);
 	if (err)
 		return err;
+	if (c->s->o.detached)
+		atomic_store(c->s->o.detached, true);
 	*result = json_object_new_object();
 	return 0;
 }
@@ -462,22 +511,30 @@ static int server_dispatch(struct session *s, struct json_object *v)
 	err = msg_request_parse(v, &req, &eb);
 	c.id = req.id;
 	c.params = req.params;
+	c.v2 = req.v2;
+	if (req.v2)
+		s->v2_seen = true;
 	if (err) {
 		/* Like Go's codec: a value that is not even an object ends
 		 * the connection; an object gets an answer (id null when it
-		 * had none). */
-		if (!json_object_is_type(v, json_type_object)) {
+		 * had none). A client that speaks 2.0 gets its "invalid
+		 * request" (a batch, say) and the session goes on. */
+		if (!json_object_is_type(v, json_type_object) && !s->v2_seen) {
 			json_object_put(v);
 			return -EPROTO;
 		}
+		c.v2 = s->v2_seen;
+		c.code = req.code;
 		goto answer;
 	}
+	c.silent = req.v2 && !req.has_id;
 	for (size_t i = 0; i < sizeof(server_methods) / sizeof(*server_methods); i++)
 		if (!strcmp(server_methods[i].name, req.method))
 			fn = server_methods[i].fn;
 	if (!fn) {
 		err = errbuf_set(&eb, -ENOSYS, "rpc: can't find method %s",
 				 req.method);
+		c.code = MSG_METHOD_NOT_FOUND;
 		goto answer;
 	}
 	err = fn(&c, &result, &eb);
@@ -511,17 +568,68 @@ static void server_drain(struct session *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int server_serve_fd(struct debugger *d, int fd)
+/* The stream broke (ret, eb's message): a last word, with no id since
+ * none can be known, when it helps the peer (a request too large; bytes
+ * that are not JSON from a 2.0 client, whose spec asks for it). */
+static void server_last_word(struct session *s, int ret, struct errbuf *eb)
+{
+	struct json_object *a;
+	int code;
+
+	if (ret == -EMSGSIZE)
+		code = MSG_INVALID_REQUEST;
+	else if (ret == -EPROTO && s->v2_seen)
+		code = MSG_PARSE_ERROR;
+	else
+		return;
+	a = s->v2_seen ? msg_error_new2(NULL, code, eb->msg)
+		       : msg_error_new(NULL, eb->msg);
+	server_write(s, a);
+	json_object_put(a);
+}
+
+void server_linger_close(int fd)
+{
+	char buf[4096];
+	size_t drained = 0;
+
+	/* Closing with unread bytes makes the kernel reset the connection,
+	 * and a reset may discard our last word before the peer reads it:
+	 * say we are done, then take (and drop) what the peer still sends,
+	 * briefly. */
+	shutdown(fd, SHUT_WR);
+	while (drained < (16u << 20)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 500) <= 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			break;
+		if (n > 0)
+			drained += (size_t)n;
+	}
+	close(fd);
+}
+
+int server_serve_fd(struct debugger *d, int fd,
+		    const struct server_session_opts *o)
 {
 	struct session s = { .d = d };
 	struct errbuf eb;
 	int ret = 0;
 
+	if (o)
+		s.o = *o;
 	s.conn = conn_new(fd);
 	if (!s.conn) {
 		close(fd);
 		return -ENOMEM;
 	}
+	if (s.o.untrusted)
+		conn_set_limits(s.conn, SERVER_MAX_REQUEST, SERVER_STALL_MS,
+				SERVER_WRITE_MS);
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.idle, NULL);
 	for (;;) {
@@ -530,6 +638,8 @@ int server_serve_fd(struct debugger *d, int fd)
 
 		if (r <= 0) {
 			ret = r;
+			if (r < 0)
+				server_last_word(&s, r, &eb);
 			break;
 		}
 		r = server_dispatch(&s, v);
@@ -541,7 +651,7 @@ int server_serve_fd(struct debugger *d, int fd)
 	/* Answers still owed go out (or fail) before the fd closes. */
 	server_drain(&s);
 	conn_free(s.conn);
-	close(fd);
+	server_linger_close(fd);
 	pthread_cond_destroy(&s.idle);
 	pthread_mutex_destroy(&s.lock);
 	return ret;
@@ -551,7 +661,7 @@ static void *server_main(void *arg)
 {
 	struct server *s = arg;
 
-	server_serve_fd(s->d, s->fd);
+	server_serve_fd(s->d, s->fd, NULL);
 	return NULL;
 }
 

@@ -1,6 +1,7 @@
 # The JSON-RPC server, driven through its protocol by the transcripts of
 # tests/rpc/*.rpc (see the header of tests/rpc/replay.c), against the real
-# debugger and tests/fixtures/c/rpc_target.c. Each transcript gets its own
+# debugger and tests/fixtures/c/rpc_target.c (remote_*.rpc through a headless
+# server on a unix socket: replay --socket). Each transcript gets its own
 # replay (and so its own server and target); they run side by side.
 REPLAY=${REPLAY:-$ROOT/${BUILD:-build}/replay}
 
@@ -15,7 +16,11 @@ else
 		name=rpc-$(basename "$t" .rpc)
 		# replay gives up on a hanging server after 30 s; timeout is
 		# for a hang of replay itself.
-		timeout -k 5 40 "$REPLAY" --target "$rpc_bin" -- "$t" \
+		# remote_*: against a headless server on a unix socket,
+		# whose clients are remote ones (limits, timeouts).
+		mode=()
+		[[ $(basename "$t") == remote_* ]] && mode=(--socket)
+		timeout -k 5 40 "$REPLAY" "${mode[@]}" --target "$rpc_bin" -- "$t" \
 			>"$OUT/$name.out" 2>"$OUT/$name.err" </dev/null &
 		rpc_pids+=($!)
 		rpc_names+=("$name")

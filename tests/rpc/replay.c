@@ -12,6 +12,14 @@
  *	                  "*" in the expected text matches any value
  *	S> EOF            the server closes the connection
  *	SLEEP ms
+ *	SEND text         text sent as it is, with no "\n"
+ *	REPEAT n text     text sent n times, with no "\n" (a huge request,
+ *	                  deep nesting), write errors ignored
+ *	SHUT              the client shuts its sending side (a request cut)
+ *	RECONNECT         the client closes and connects again (--socket: the
+ *	                  server is multiclient): it is still serving
+ *	MAXRSS_MB n       the process (server included) has never held more
+ *	                  than n MB
  * A string "$name" in an S> line matches any value the first time and
  * binds name to it (then only that value); "$name" in a later C> line is
  * replaced by the bound value's JSON text, and so is "$name" inside a
@@ -19,7 +27,10 @@
  * return address: S> {"Addrs":["$ret"]}, then C> {..."addr":$ret...}.
  * Bindings last until the end of the file.
  * Each file gets its own server (server_start_local) and must end with the
- * server gone within a few seconds: a hang is a failure.
+ * server gone within a few seconds: a hang is a failure. With --socket
+ * (before --target), the server is a headless one instead: it listens on a
+ * unix socket (server_listen_run, --accept-multiclient), checks the peer
+ * and treats it as a remote client (capped requests, stall timeouts).
  *
  * Built against the real debugger by `make build/replay`, and run by
  * tests/e2e/rpc.sh against tests/fixtures/c/rpc_target.c, whose answers
@@ -34,11 +45,13 @@
  * (the fake answers like the real backend only roughly: the protocol-level
  * transcripts, basics and close_*, pass against it; the others do not). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +60,7 @@
 #include "base/xalloc.h"
 #include "debugger/debugger.h"
 #include "rpc/conn.h"
+#include "rpc/transport.h"
 #include "server/server.h"
 
 #ifdef REPLAY_FAKE_DEBUGGER
@@ -410,15 +424,84 @@ static void fail(const char *file, int line, const char *fmt, const char *a,
 	fputc('\n', stderr);
 }
 
+/* --socket: a headless server, on a thread. */
+static bool socket_mode;
+static volatile sig_atomic_t headless_stop;
+
+struct headless {
+	struct debugger *d;
+	int lfd;
+	char addr[128];
+	pthread_t thread;
+};
+
+static void *headless_main(void *arg)
+{
+	struct headless *h = arg;
+	struct server_listen_opts lo = { .multiclient = true,
+					 .stop = &headless_stop };
+	struct errbuf eb;
+
+	server_listen_run(h->d, h->lfd, &lo, &eb);
+	return NULL;
+}
+
+static int headless_start(struct headless *h, struct debugger_config *cfg,
+			  struct errbuf *eb)
+{
+	static int n;
+	char bound[160];
+	int err;
+
+	snprintf(h->addr, sizeof(h->addr), "unix:/tmp/replay-%d-%d.sock",
+		 (int)getpid(), n++);
+	err = debugger_new(&h->d, cfg, eb);
+	if (err)
+		return err;
+	h->lfd = transport_listen(h->addr, false, "", NULL, bound,
+				  sizeof(bound), eb);
+	if (h->lfd < 0) {
+		debugger_free(h->d);
+		return h->lfd;
+	}
+	headless_stop = 0;
+	pthread_create(&h->thread, NULL, headless_main, h);
+	return transport_dial(h->addr, eb);
+}
+
+static void headless_end(struct headless *h)
+{
+	headless_stop = 1;
+	pthread_join(h->thread, NULL);
+	close(h->lfd);
+	unlink(h->addr + strlen("unix:"));
+	debugger_free(h->d);
+}
+
+static long max_rss_mb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			kb = atol(line + 6);
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
 static void run(const char *path, char *const *target)
 {
 	struct debugger_config cfg = { .argv = target };
 	struct json_object *got[256];
 	size_t ngot = 0;
-	struct server *srv;
+	struct server *srv = NULL;
+	struct headless h;
 	struct errbuf eb;
 	struct conn *c;
-	char line[65536];
+	static char line[1 << 20];
 	int fd, lineno = 0;
 	FILE *f = fopen(path, "r");
 
@@ -426,7 +509,14 @@ static void run(const char *path, char *const *target)
 		fail(path, 0, "%s%s", "cannot open", "");
 		return;
 	}
-	if (server_start_local(&cfg, &fd, &srv, &eb)) {
+	if (socket_mode) {
+		fd = headless_start(&h, &cfg, &eb);
+		if (fd < 0) {
+			fail(path, 0, "headless server: %s%s", eb.msg, "");
+			fclose(f);
+			return;
+		}
+	} else if (server_start_local(&cfg, &fd, &srv, &eb)) {
 		fail(path, 0, "server_start_local: %s%s", eb.msg, "");
 		fclose(f);
 		return;
@@ -442,6 +532,55 @@ static void run(const char *path, char *const *target)
 			continue;
 		if (!strncmp(line, "SLEEP ", 6)) {
 			usleep((useconds_t)atoi(line + 6) * 1000);
+		} else if (!strncmp(line, "REPEAT ", 7)) {
+			long n = atol(line + 7);
+			const char *text = strchr(line + 7, ' ');
+			size_t tl = text ? strlen(++text) : 0, fill = 0;
+			char *buf = xmalloc(65536 + tl);
+
+			for (long i = 0; i < n && tl; i++) {
+				memcpy(buf + fill, text, tl);
+				fill += tl;
+				if (fill >= 65536 || i == n - 1) {
+					if (write(fd, buf, fill) < 0)
+						break;
+					fill = 0;
+				}
+			}
+			free(buf);
+		} else if (!strncmp(line, "SEND ", 5)) {
+			if (write(fd, line + 5, strlen(line + 5)) < 0) {
+				/* the S> lines judge */
+			}
+		} else if (!strcmp(line, "SHUT")) {
+			shutdown(fd, SHUT_WR);
+		} else if (!strcmp(line, "RECONNECT")) {
+			if (!socket_mode) {
+				fail(path, lineno, "RECONNECT needs --socket%s%s", "", "");
+				continue;
+			}
+			conn_free(c);
+			close(fd);
+			for (size_t i = 0; i < ngot; i++)
+				json_object_put(got[i]);
+			ngot = 0;
+			fd = transport_dial(h.addr, &eb);
+			if (fd < 0) {
+				fail(path, lineno, "cannot connect again: %s%s",
+				     eb.msg, "");
+				fd = open("/dev/null", O_RDWR);
+			}
+			c = conn_new(fd);
+		} else if (!strncmp(line, "MAXRSS_MB ", 10)) {
+			long mb = max_rss_mb();
+
+			if (mb > atol(line + 10)) {
+				char got_mb[32];
+
+				snprintf(got_mb, sizeof(got_mb), "%ld", mb);
+				fail(path, lineno, "the process held %s MB, more than %s",
+				     got_mb, line + 10);
+			}
 		} else if (!strncmp(line, "C> ", 3)) {
 			char bad[64], *req = vars_subst(line + 3, bad,
 							sizeof(bad));
@@ -466,7 +605,8 @@ static void run(const char *path, char *const *target)
 			struct json_object *v;
 			int r;
 
-			while ((r = conn_read(c, 5000, &v, &eb)) == 1)
+			/* Longer than the server's stall timeout (5 s). */
+			while ((r = conn_read(c, 10000, &v, &eb)) == 1)
 				json_object_put(v);
 			if (r != 0)
 				fail(path, lineno, "expected EOF, got %s%s",
@@ -521,7 +661,10 @@ static void run(const char *path, char *const *target)
 	vars_drop(0);
 	conn_free(c);
 	close(fd);
-	server_wait(srv);
+	if (socket_mode)
+		headless_end(&h);
+	else
+		server_wait(srv);
 }
 
 static void on_alarm(int sig)
@@ -539,6 +682,11 @@ int main(int argc, char **argv)
 	char **target = fake_target;
 	int i = 1, n = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "--socket")) {
+		socket_mode = true;
+		argv++;
+		argc--;
+	}
 	if (argc > 2 && !strcmp(argv[1], "--target")) {
 		target = argv + 2;
 		for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
