@@ -19,7 +19,9 @@ cc -g -O2 -pg -o "$OUT/timed-pg" "$ROOT/bench/timed.c" || exit 1
 cc -g -O2 -o "$OUT/threads" "$ROOT/bench/threads.c" -lpthread || exit 1
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-loop_ns() { awk '/^loop_ns/ { print $2 }'; } # from the program's stdout
+# From the program's stdout: its loop's wall time, or (CPU=1) its own CPU
+# time, which leaves out the time it waited for a CPU the tracer held.
+loop_ns() { awk -v k="$([[ ${CPU:-0} == 1 ]] && echo cpu_ns || echo loop_ns)" '$1 == k { print $2 }'; }
 declare -A US
 # measure NAME N CMD...: µs per call over the untraced loop (CMD's stdout
 # carries loop_ns)
@@ -40,6 +42,7 @@ ratio() { # A B LABEL
 ring=$(( (N * 2 * 320 / 1024 + 1024) ))
 p=1; while ((p < ring)); do p=$((p * 2)); done; ring=$p
 
+echo "($([[ ${CPU:-0} == 1 ]] && echo "the traced loop's own CPU time" || echo "the traced loop's wall time"))"
 echo "in-process engine, $(nproc) CPUs, kernel $(uname -r), untraced loop $(awk -v b="$base" -v n="$N" 'BEGIN { printf "%.4f", b / n / 1000 }') us/call"
 measure "tinydbg inproc, launched" "$N" "$TINYDBG" trace --engine inproc --ebpf-ring "$ring" -e "$OUT/timed" '^f$' -- "$N"
 measure "tinydbg ebpf, launched" "$N" "$TINYDBG" trace --ebpf --ebpf-ring "$ring" -e "$OUT/timed" '^f$' -- "$N"

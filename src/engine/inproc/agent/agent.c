@@ -24,11 +24,16 @@ __attribute__((used)) volatile __u64 agent_shm;
 
 /* ---- what libc would give ---- */
 
+/* Eight bytes at a time where both sides allow it: records are 8-aligned,
+ * and these copies are most of the agent's work. */
 void *memcpy(void *d, const void *s, size_t n)
 {
 	__u8 *dp = d;
 	const __u8 *sp = s;
 
+	if (!(((unsigned long)dp | (unsigned long)sp) & 7))
+		for (; n >= 8; n -= 8, dp += 8, sp += 8)
+			*(__u64 *)dp = *(const __u64 *)sp;
 	while (n--)
 		*dp++ = *sp++;
 	return d;
@@ -38,6 +43,9 @@ void *memset(void *d, int c, size_t n)
 {
 	__u8 *dp = d;
 
+	if (!c && !((unsigned long)dp & 7))
+		for (; n >= 8; n -= 8, dp += 8)
+			*(__u64 *)dp = 0;
 	while (n--)
 		*dp++ = (__u8)c;
 	return d;
@@ -106,14 +114,26 @@ static struct ip_header *hdr(void)
 }
 
 /* capture_read_fn: the target's own memory, without faulting on a bad
- * pointer. */
+ * pointer. ctx: the hit's registers. What lies in the page of the stack
+ * pointer, at or above it, is read directly: that page is mapped (the
+ * return address was just written there), and it holds the plan's most
+ * common reads (the return address, the top of the caller's frame; a copy
+ * of the stack goes page by page, capture_run). Anything else goes
+ * through the kernel, which answers a bad address with an error, at a few
+ * µs a read here. */
 static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
 {
+	const uint64_t *regs = ctx;
+	uint64_t sp = regs[CAP_REG_RSP];
 	struct iov l = {(__u64)(unsigned long)buf, len}, r = {addr, len};
-	long n = sys6(NR_process_vm_readv, hdr()->pid, (long)&l, 1, (long)&r,
-		      1, 0);
+	long n;
 
-	(void)ctx;
+	if (len && addr >= sp && addr + len > addr &&
+	    ((addr + len - 1) >> 12) == (sp >> 12)) {
+		memcpy(buf, (const void *)(unsigned long)addr, len);
+		return 0;
+	}
+	n = sys6(NR_process_vm_readv, hdr()->pid, (long)&l, 1, (long)&r, 1, 0);
 	if (n == (long)len)
 		return 0;
 	return n < 0 ? (int)n : -14; /* -EFAULT: a part only */
@@ -252,7 +272,7 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 		return -1;
 	}
 	r = (struct cap_record_hdr *)(s + 1);
-	n = capture_run(plan, regs, read_self, NULL, r,
+	n = capture_run(plan, regs, read_self, regs, r,
 			p->rec_max - sizeof(*s));
 	if (n < 0) {
 		commit(s, IP_SLOT_PAD);
@@ -323,6 +343,9 @@ __u64 agent_return(uint64_t *regs)
 			break;
 	e = t->st[i];
 	t->depth = i;
+	/* The real return address back in its slot before the record, so
+	 * that the plan reads there what it would at the ret. */
+	*(__u64 *)(unsigned long)slot = e.orig;
 	if (!h->detached) {
 		struct ip_probe *p =
 			(struct ip_probe *)((char *)h + h->probes_off) + e.ret;
