@@ -1,6 +1,9 @@
 # The remote backend: exec/attach --headless serving a target on TCP or a
 # unix socket, trace --connect printing what a local trace prints, the
 # server's end with its client, and who may connect (issue 10).
+# Engine-independent (the remote transport; the engine behind a server
+# is the one a local trace uses): once, under ptrace.
+[[ ${TINYDBG_ENGINE:-ptrace} == ptrace ]] || return 0
 rbin=$(build "$FIX/c/rpc_target.c" gcc:-O0:pie) || fail "remote: cannot build rpc_target.c"
 sbin=$(build "$FIX/c/sleeper.c" gcc:-O0:pie) || fail "remote: cannot build sleeper.c"
 cc -O2 -o "$OUT/textcmp" "$ROOT/tests/tools/textcmp.c" || fail "remote: build textcmp"

@@ -3,6 +3,8 @@
 # debugger and tests/fixtures/c/rpc_target.c (remote_*.rpc through a headless
 # server on a unix socket: replay --socket). Each transcript gets its own
 # replay (and so its own server and target); they run side by side.
+# Engine-independent (the JSON-RPC protocol and its transport): once, under ptrace.
+[[ ${TINYDBG_ENGINE:-ptrace} == ptrace ]] || return 0
 REPLAY=${REPLAY:-$ROOT/${BUILD:-build}/replay}
 
 if [[ ! -x $REPLAY ]]; then

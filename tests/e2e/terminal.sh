@@ -2,6 +2,8 @@
 # terminal with --color auto unless NO_COLOR is set; never in a file or a
 # pipe. `make install` installs the binary, the man page and the bash
 # completion; both name every flag the help text lists.
+# Engine-independent (colours, the man page and the completion): once, under ptrace.
+[[ ${TINYDBG_ENGINE:-ptrace} == ptrace ]] || return 0
 cbin=$(build "$FIX/c/inproc.c" gcc:-O2:pie)
 esc=$'\033['
 run_trace color-always -- trace --color always --seq-ids -e "$cbin" '^leaf$' -- 1
