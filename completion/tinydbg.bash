@@ -6,11 +6,11 @@ _tinydbg()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	if ((COMP_CWORD == 1)); then
-		COMPREPLY=($(compgen -W "trace help" -- "$cur"))
+		COMPREPLY=($(compgen -W "trace exec attach help" -- "$cur"))
 		return
 	fi
 	case $prev in
-	-e | --exec | -o | --output | --trace-output | --folded)
+	-e | --exec | -o | --output | --trace-output | --folded | --listen)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	-p | --pid)
@@ -26,10 +26,21 @@ _tinydbg()
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return ;;
 	help)
-		COMPREPLY=($(compgen -W "trace" -- "$cur"))
+		COMPREPLY=($(compgen -W "trace exec attach" -- "$cur"))
 		return ;;
 	esac
-	flags="--exec --pid --test --output --build-flags --follow-calls --stack
+	case ${COMP_WORDS[1]} in
+	exec | attach)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--headless --listen --accept-multiclient --allow-remote --api-version --engine --ebpf --help" -- "$cur"))
+		elif [[ ${COMP_WORDS[1]} == attach ]]; then
+			COMPREPLY=($(compgen -W "$(ps -eo pid= 2>/dev/null)" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return ;;
+	esac
+	flags="--exec --pid --connect --test --output --build-flags --follow-calls --stack
 		--timestamp --verbose --durations --ebpf --engine --ebpf-ring
 		--follow-forks --syscalls --signals --format --color --summary
 		--summary-only --folded --trace-output --seq-ids --max-functions

@@ -41,6 +41,10 @@ void forks_wait(void);
 void trace_usage(FILE *f);
 
 /* Printing trace events (print.c). */
+/* --engine, TINYDBG_ENGINE: a name the backend knows (ptrace, ebpf,
+ * inproc). */
+bool engine_name_ok(const char *name);
+
 /* --format: how the trace is written. */
 enum print_format {
 	FMT_TEXT, /* Delve's lines (default) */

@@ -54,7 +54,7 @@ static void usage(FILE *f, const char *cmd)
 		"                            loopback one: anyone who can reach it controls\n"
 		"                            the target, and so runs code as this user.\n"
 		"      --api-version int     2 (Delve's JSON-RPC API v2, the only one).\n"
-		"      --engine string       ptrace (default) or ebpf, as for trace.\n"
+		"      --engine string       ptrace (default), ebpf or inproc, as for trace.\n"
 		"      --ebpf                --engine ebpf.\n"
 		"  -h, --help                help for %s\n",
 		exec ? "Launch a program stopped at its entry" :
@@ -144,8 +144,8 @@ static int run(int argc, char **argv, bool exec)
 			}
 			break;
 		case OPT_ENGINE:
-			if (strcmp(optarg, "ptrace") && strcmp(optarg, "ebpf")) {
-				fprintf(stderr, "tinydbg: invalid --engine \"%s\": ptrace or ebpf\n",
+			if (!engine_name_ok(optarg)) {
+				fprintf(stderr, "tinydbg: invalid --engine \"%s\": ptrace, ebpf or inproc\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -209,8 +209,8 @@ static int run(int argc, char **argv, bool exec)
 		cfg.attach_pid = (pid_t)pid;
 	}
 	if (!engine && (engine = getenv("TINYDBG_ENGINE")) &&
-	    strcmp(engine, "ptrace") && strcmp(engine, "ebpf")) {
-		fprintf(stderr, "tinydbg: invalid TINYDBG_ENGINE \"%s\": ptrace or ebpf\n",
+	    !engine_name_ok(engine)) {
+		fprintf(stderr, "tinydbg: invalid TINYDBG_ENGINE \"%s\": ptrace, ebpf or inproc\n",
 			engine);
 		ret = EXIT_USAGE;
 		goto out;

@@ -288,8 +288,7 @@ static int parse_range(const char *s, long lo, long hi, long *out)
 
 /* An integer flag's value in [lo, hi]; else one line saying what it must
  * be, and -1 (a usage error). */
-/* --engine, TINYDBG_ENGINE: a name the backend knows. */
-static bool engine_name_ok(const char *n)
+bool engine_name_ok(const char *n)
 {
 	return !strcmp(n, "ptrace") || !strcmp(n, "ebpf") ||
 	       !strcmp(n, "inproc");

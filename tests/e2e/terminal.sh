@@ -41,9 +41,9 @@ if command -v groff >/dev/null; then
 	groff -man -Tutf8 -ww "$ROOT/man/tinydbg.1" >/dev/null 2>"$OUT/man.warn" && [[ ! -s $OUT/man.warn ]] &&
 		pass "man: renders without warnings" || fail "man: $(head -3 "$OUT/man.warn")"
 fi
-# Every flag of the help text in the man page and the completion.
+# Every flag of the help texts in the man page and the completion.
 missing=
-for f in $("$TINYDBG" help trace | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+'); do
+for f in $(for c in trace exec attach; do "$TINYDBG" help $c; done | grep -oE '^ +(-[a-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort -u); do
 	grep -q -- "${f//-/\\\\-}" "$ROOT/man/tinydbg.1" || missing+=" man:$f"
 	grep -q -- "$f" "$ROOT/completion/tinydbg.bash" || missing+=" completion:$f"
 done
