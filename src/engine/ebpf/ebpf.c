@@ -63,6 +63,7 @@ struct engine {
 	size_t fix_cap;
 
 	const struct engine_callbacks *cb; /* the debugger's, during run */
+	struct ptrace_overlay ov;          /* ours around them */
 	struct engine_callbacks wrap;
 	int64_t mono_to_real;  /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t lost_seen;
@@ -562,89 +563,30 @@ static void reader_stop(struct engine *e)
 	e->epfd = e->quit_fd = -1;
 }
 
-/* ---- the debugger's callbacks, in order with our records ---- */
+/* ---- around the debugger's callbacks (ptrace_overlay) ---- */
 
-static int w_on_hit(void *ctx, const struct hit *h)
+static void after_hit(void *ctx, const struct hit *h)
 {
 	struct engine *e = ctx;
-	int r;
 
-	drain(e);
-	r = e->cb->on_hit(e->cb->ctx, h);
 	/* The rendezvous may have added probes for a new library: in
 	 * before the thread goes on, and its pages present (prefault.h). */
 	if (h->probe->sync)
 		prefault_images(&e->pf, e->pid);
 	queue_flush(e);
-	return r;
 }
 
-static void w_on_thread(void *ctx, pid_t tid, bool started)
+static void before_exec(void *ctx)
 {
 	struct engine *e = ctx;
 
-	if (!started)
-		drain(e);
-	if (e->cb->on_thread)
-		e->cb->on_thread(e->cb->ctx, tid, started);
-}
-
-static int w_on_exec(void *ctx, pid_t tid)
-{
-	struct engine *e = ctx;
-	int r = 0;
-
-	drain(e);
 	probes_drop_all(e);
 	e->pf.done.len = 0; /* a new address space */
-	if (e->cb->on_exec)
-		r = e->cb->on_exec(e->cb->ctx, tid);
-	queue_flush(e);
-	return r;
 }
 
-static void w_on_output(void *ctx, pid_t tid)
+static void after_exec(void *ctx)
 {
-	struct engine *e = ctx;
-
-	drain(e);
-	if (e->cb->on_output)
-		e->cb->on_output(e->cb->ctx, tid);
-}
-
-static void w_on_syscall(void *ctx, const struct syscall_event *s)
-{
-	struct engine *e = ctx;
-
-	drain(e);
-	if (e->cb->on_syscall)
-		e->cb->on_syscall(e->cb->ctx, s);
-}
-
-static void w_on_fork(void *ctx, pid_t parent, pid_t child)
-{
-	struct engine *e = ctx;
-
-	drain(e);
-	if (e->cb->on_fork)
-		e->cb->on_fork(e->cb->ctx, parent, child);
-}
-
-static void w_on_signal(void *ctx, const struct signal_event *s)
-{
-	struct engine *e = ctx;
-
-	drain(e);
-	if (e->cb->on_signal)
-		e->cb->on_signal(e->cb->ctx, s);
-}
-
-static void w_on_lost(void *ctx, uint64_t n)
-{
-	struct engine *e = ctx;
-
-	if (e->cb->on_lost)
-		e->cb->on_lost(e->cb->ctx, n);
+	queue_flush(ctx);
 }
 
 static int ops_run(struct engine *e, const struct engine_callbacks *cb,
@@ -653,15 +595,11 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	int err;
 
 	e->cb = cb;
-	e->wrap.ctx = e;
-	e->wrap.on_hit = w_on_hit;
-	e->wrap.on_thread = w_on_thread;
-	e->wrap.on_exec = w_on_exec;
-	e->wrap.on_output = w_on_output;
-	e->wrap.on_lost = w_on_lost;
-	e->wrap.on_syscall = w_on_syscall;
-	e->wrap.on_fork = w_on_fork;
-	e->wrap.on_signal = w_on_signal;
+	e->ov = (struct ptrace_overlay){.cb = cb, .ctx = e, .drain = drain,
+					.after_hit = after_hit,
+					.before_exec = before_exec,
+					.after_exec = after_exec};
+	ptrace_overlay_callbacks(&e->ov, &e->wrap);
 	prefault_images(&e->pf, e->pid);
 	queue_flush(e);
 	ptrace_engine_set_drain(e->pt, drain, e);

@@ -66,88 +66,17 @@ static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)
 	ptrace_engine_ops.forget_probes(e->pt, lo, hi);
 }
 
-/* ---- the debugger's callbacks, in order with our records ---- */
+/* ---- around the debugger's callbacks (ptrace_overlay) ---- */
 
-static int w_on_hit(void *ctx, const struct hit *h)
+static void thread_gone(void *ctx, pid_t tid)
 {
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	return e->cb->on_hit(e->cb->ctx, h);
+	ip_thread_gone(ctx, tid);
 }
 
-static void w_on_thread(void *ctx, pid_t tid, bool started)
+/* Not the reader: it may be waiting for this thread to drain. */
+static void before_exec(void *ctx)
 {
-	struct engine *e = ctx;
-
-	if (!started) {
-		ip_drain(e);
-		ip_thread_gone(e, tid);
-	}
-	if (e->cb->on_thread)
-		e->cb->on_thread(e->cb->ctx, tid, started);
-}
-
-static int w_on_exec(void *ctx, pid_t tid)
-{
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	/* Not the reader: it may be waiting for this thread to drain. */
-	ip_drop(e);
-	return e->cb->on_exec ? e->cb->on_exec(e->cb->ctx, tid) : 0;
-}
-
-static void w_on_output(void *ctx, pid_t tid)
-{
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	if (e->cb->on_output)
-		e->cb->on_output(e->cb->ctx, tid);
-}
-
-static void w_on_lost(void *ctx, uint64_t n)
-{
-	struct engine *e = ctx;
-
-	if (e->cb->on_lost)
-		e->cb->on_lost(e->cb->ctx, n);
-}
-
-static void w_on_syscall(void *ctx, const struct syscall_event *s)
-{
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	if (e->cb->on_syscall)
-		e->cb->on_syscall(e->cb->ctx, s);
-}
-
-static void w_on_fork(void *ctx, pid_t parent, pid_t child)
-{
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	if (e->cb->on_fork)
-		e->cb->on_fork(e->cb->ctx, parent, child);
-}
-
-static void w_on_signal(void *ctx, const struct signal_event *s)
-{
-	struct engine *e = ctx;
-
-	ip_drain(e);
-	if (e->cb->on_signal)
-		e->cb->on_signal(e->cb->ctx, s);
-}
-
-static void w_on_note(void *ctx, const char *text)
-{
-	struct engine *e = ctx;
-
-	if (e->cb->on_note)
-		e->cb->on_note(e->cb->ctx, text);
+	ip_drop(ctx);
 }
 
 static void hook_restore(void *ctx)
@@ -183,16 +112,10 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	int err;
 
 	e->cb = cb;
-	e->wrap.ctx = e;
-	e->wrap.on_hit = w_on_hit;
-	e->wrap.on_thread = w_on_thread;
-	e->wrap.on_exec = w_on_exec;
-	e->wrap.on_output = w_on_output;
-	e->wrap.on_lost = w_on_lost;
-	e->wrap.on_syscall = w_on_syscall;
-	e->wrap.on_fork = w_on_fork;
-	e->wrap.on_signal = w_on_signal;
-	e->wrap.on_note = w_on_note;
+	e->ov = (struct ptrace_overlay){.cb = cb, .ctx = e, .drain = ip_drain,
+					.thread_gone = thread_gone,
+					.before_exec = before_exec};
+	ptrace_overlay_callbacks(&e->ov, &e->wrap);
 	ip_setup(e);
 	note_fallbacks(e);
 	e->running = true;

@@ -13,6 +13,7 @@
 #include "base/xalloc.h"
 #include "engine/engine.h"
 #include "engine/inproc/shm.h"
+#include "engine/ptrace/ptrace.h"
 
 /* Probes the shared table holds: later ones take breakpoints. */
 #define IP_MAX_PROBES 16384
@@ -80,6 +81,7 @@ struct engine {
 	uint64_t lost_seen;
 
 	const struct engine_callbacks *cb; /* the debugger's, during run */
+	struct ptrace_overlay ov;          /* ours around them */
 	struct engine_callbacks wrap;
 
 	pthread_t reader;

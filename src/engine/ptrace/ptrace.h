@@ -44,6 +44,29 @@ void ptrace_engine_hit_seen(struct engine *e, pid_t tid,
 			    const struct probe *p, uint64_t rsp,
 			    const uint64_t *ret);
 
+/* The debugger's callbacks as an engine on top forwards them to run the
+ * ptrace engine: each first hands over the engine's own records (drain),
+ * so that they come in order with the stop; the engine's own work around
+ * a hit, a thread's end and an exec goes in the hooks (each may be NULL). */
+struct ptrace_overlay {
+	const struct engine_callbacks *cb; /* the debugger's */
+	void *ctx;                         /* the engine on top */
+	int (*drain)(void *ctx);
+	/* After the debugger's on_hit: put in the probes it inserted. */
+	void (*after_hit)(void *ctx, const struct hit *h);
+	/* A thread ended (its records drained). */
+	void (*thread_gone)(void *ctx, pid_t tid);
+	/* Around the debugger's on_exec: the old image's probes are gone;
+	 * the new image's go in. */
+	void (*before_exec)(void *ctx);
+	void (*after_exec)(void *ctx);
+};
+
+/* Fills out with the forwarding callbacks, whose ctx is o (which must
+ * outlive the run). */
+void ptrace_overlay_callbacks(struct ptrace_overlay *o,
+			      struct engine_callbacks *out);
+
 /* e: a ptrace engine. h is copied; NULL removes the hooks. */
 void ptrace_engine_set_hooks(struct engine *e, const struct ptrace_hooks *h);
 
