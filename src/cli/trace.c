@@ -920,9 +920,19 @@ static int run_trace(struct client *c, const struct trace_opts *o)
 		ret = EXIT_NOMATCH;
 		goto out;
 	}
+	/* Saying what was searched: the functions of the program and of
+	 * every library it has loaded (a stripped one has none of its own,
+	 * which is no error while a library matches). */
 	if (!nfuncs) {
-		fprintf(stderr, "tinydbg: no function matches '%s'\n",
-			o->regexp);
+		if (o->exec)
+			fprintf(stderr, "tinydbg: no function matches '%s' in %s or the libraries it has loaded\n",
+				o->regexp, o->exec);
+		else if (o->pid)
+			fprintf(stderr, "tinydbg: no function matches '%s' in process %d or the libraries it has loaded\n",
+				o->regexp, o->pid);
+		else
+			fprintf(stderr, "tinydbg: no function matches '%s' in the program or the libraries it has loaded\n",
+				o->regexp);
 		ret = EXIT_NOMATCH;
 		goto out;
 	}

@@ -24,7 +24,7 @@ expect_same clones-part-only "$OUT/clones-part-only.want"
 # A .cold part is no function: nothing is named after it.
 run_trace clones-cold -- trace --seq-ids -e "$bin" 'cold'
 expect_rc clones-cold 3
-expect_err_line clones-cold "^tinydbg: no function matches 'cold'$"
+expect_err_line clones-cold "^tinydbg: no function matches 'cold' in $bin or the libraries it has loaded$"
 # Without DWARF the symbols name the clones alike, and "^work$" finds both.
 cp "$bin" "$OUT/clones-nodebug" && strip --strip-debug "$OUT/clones-nodebug"
 run_trace clones-nodebug -- trace --seq-ids -e "$OUT/clones-nodebug" '^(work|check)$'
