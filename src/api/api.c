@@ -38,3 +38,12 @@ void api_tracepoint_result_release(struct api_tracepoint_result *r)
 	free(r->note);
 	memset(r, 0, sizeof(*r));
 }
+
+void api_locations_release(struct api_location *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].file);
+		free(l[i].function);
+	}
+	free(l);
+}

@@ -41,6 +41,16 @@ struct api_breakpoint {
 	char *root_func_name;
 };
 
+/* api.Location, reduced: where a function's entry tracepoint goes. */
+struct api_location {
+	uint64_t pc;     /* the entry tracepoint's address */
+	uint64_t entry;  /* the function's first instruction */
+	char *file;
+	int line;
+	char *function;
+};
+void api_locations_release(struct api_location *l, size_t n);
+
 /* One frame of a stack, api.Stackframe reduced. */
 struct api_frame {
 	uint64_t pc;

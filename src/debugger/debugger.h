@@ -78,6 +78,12 @@ int debugger_create_breakpoint(struct debugger *d,
 			       const struct api_breakpoint *req,
 			       struct api_breakpoint *out, struct errbuf *eb);
 
+/* Delve's FindLocation for a function's name: where each function so
+ * named starts, in every image (*locs malloc'd: api_locations_release). */
+int debugger_find_location(struct debugger *d, const char *fn,
+			   struct api_location **locs, size_t *n,
+			   struct errbuf *eb);
+
 /* Run-time addresses of every way out of every function named fn. */
 int debugger_return_locations(struct debugger *d, const char *fn,
 			      uint64_t **addrs, size_t *n, struct errbuf *eb);

@@ -675,9 +675,12 @@ static void remember_rule(struct debugger *d, const struct api_breakpoint *req)
 }
 
 static void fill_out(const struct api_breakpoint *req,
-		     struct api_breakpoint *out, int id, const struct func *fn,
-		     uint64_t *addrs, size_t naddrs)
+		     struct api_breakpoint *out, int id, struct module *mod,
+		     const struct func *fn, uint64_t *addrs, size_t naddrs)
 {
+	const char *file = NULL;
+	int line = 0;
+
 	memset(out, 0, sizeof(*out));
 	out->id = id;
 	out->addr = naddrs ? addrs[0] : 0;
@@ -687,6 +690,15 @@ static void fill_out(const struct api_breakpoint *req,
 	if (fn->file)
 		out->file = xstrdup(fn->file);
 	out->line = fn->line;
+	/* No declaration line (Go's DWARF has none): the line of the
+	 * tracepoint's address, as Delve gives it. */
+	if (!fn->line && mod && mod->st && naddrs &&
+	    !symtab_line_at(mod->st, addrs[0] - mod->bias, &file, &line) &&
+	    file) {
+		free(out->file);
+		out->file = xstrdup(file);
+		out->line = line;
+	}
 	out->tracepoint = req->tracepoint;
 	out->trace_return = req->trace_return;
 	out->load_args = req->load_args;
@@ -711,6 +723,7 @@ static int create_entry(struct debugger *d, struct create_args *a,
 {
 	const struct api_breakpoint *req = a->req;
 	const struct func *first = NULL;
+	struct module *first_mod = NULL;
 	uint64_t *addrs = NULL;
 	size_t naddrs = 0;
 	int id = d->next_bp_id, err = 0;
@@ -735,6 +748,8 @@ static int create_entry(struct debugger *d, struct create_args *a,
 				follow_add_callsites(d, mod, fn, &o);
 			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
 			addrs[naddrs++] = fn->entry_pc + mod->bias;
+			if (!first_mod)
+				first_mod = mod;
 			first = first ? first : fn;
 		}
 	}
@@ -747,7 +762,7 @@ static int create_entry(struct debugger *d, struct create_args *a,
 	}
 	d->next_bp_id++;
 	remember_rule(d, req);
-	fill_out(req, a->out, id, first, addrs, naddrs);
+	fill_out(req, a->out, id, first_mod, first, addrs, naddrs);
 	return 0;
 }
 
@@ -788,7 +803,7 @@ static int create_return(struct debugger *d, struct create_args *a,
 		return err;
 	addrs = xmalloc(sizeof(*addrs));
 	addrs[0] = req->addr;
-	fill_out(req, a->out, d->next_bp_id++, fn, addrs, 1);
+	fill_out(req, a->out, d->next_bp_id++, mod, fn, addrs, 1);
 	return 0;
 }
 
@@ -800,6 +815,30 @@ static int job_create(struct debugger *d, void *arg, struct errbuf *eb)
 		return errbuf_set(eb, -ESRCH, "the process is no longer traced");
 	if (a->req->function_name && a->req->function_name[0])
 		return create_entry(d, a, eb);
+	/* Delve's own client places an entry tracepoint by the address
+	 * FindLocation gave (Tracepoint, no TraceReturn): the function
+	 * there, by its name. */
+	if (a->req->addr && a->req->tracepoint && !a->req->trace_return) {
+		struct module *mod = module_at(d, a->req->addr);
+		const struct func *fn =
+			mod && mod->st ? symtab_func_at(mod->st,
+							a->req->addr - mod->bias)
+				       : NULL;
+		struct api_breakpoint r;
+		struct create_args by_name;
+
+		if (!fn)
+			return errbuf_set(eb, -ENOENT,
+					  "no function at %#llx",
+					  (unsigned long long)a->req->addr);
+		r = *a->req;
+		r.function_name = (char *)fn->name;
+		r.addr = 0;
+		r.addrs = NULL;
+		r.naddrs = 0;
+		by_name = (struct create_args){.req = &r, .out = a->out};
+		return create_entry(d, &by_name, eb);
+	}
 	if (a->req->addr)
 		return create_return(d, a, eb);
 	return errbuf_set(eb, -EINVAL,
@@ -872,5 +911,60 @@ int debugger_return_locations(struct debugger *d, const char *fn_name,
 
 	*addrs = err ? NULL : a.addrs;
 	*n = err ? 0 : a.n;
+	return err;
+}
+
+/* ---- FindLocation ---- */
+
+struct findloc_args {
+	const char *fn;
+	struct api_location *locs;
+	size_t n;
+};
+
+static int job_findloc(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct findloc_args *a = arg;
+
+	for (size_t m = 0; m < d->mods.len; m++) {
+		struct module *mod = d->mods.items[m];
+		const struct func *fn;
+
+		for (size_t nth = 0; mod->st && (fn = symtab_func_named(
+				mod->st, a->fn, nth)); nth++) {
+			struct api_location *l;
+
+			fn = symtab_func_load(mod->st, fn);
+			a->locs = xrealloc(a->locs, (a->n + 1) * sizeof(*a->locs));
+			l = &a->locs[a->n++];
+			memset(l, 0, sizeof(*l));
+			l->pc = fn->entry_pc + mod->bias;
+			l->entry = fn->low_pc + mod->bias;
+			l->file = fn->file ? xstrdup(fn->file) : NULL;
+			l->line = fn->line;
+			l->function = xstrdup(fn->name);
+		}
+	}
+	if (!a->n)
+		return errbuf_set(eb, -ENOENT, "location \"%s\" not found",
+				  a->fn);
+	return 0;
+}
+
+int debugger_find_location(struct debugger *d, const char *fn_name,
+			   struct api_location **locs, size_t *n,
+			   struct errbuf *eb)
+{
+	struct findloc_args a = {.fn = fn_name};
+	int err = on_worker(d) ? job_findloc(d, &a, eb)
+			       : debugger_run_job(d, job_findloc, &a, eb);
+
+	if (err) {
+		api_locations_release(a.locs, a.n);
+		a.locs = NULL;
+		a.n = 0;
+	}
+	*locs = a.locs;
+	*n = a.n;
 	return err;
 }

@@ -48,6 +48,16 @@ struct session {
 	pthread_cond_t idle;
 	int inflight;    /* answers owed by threads still running */
 	bool continuing; /* a Command continue is pending */
+	/* Delve's own client, which asks for one tracepoint hit per
+	 * Command continue (per-hit mode, server_hit_continue): the target
+	 * runs on in the background; the events taken from the debugger and
+	 * not yet answered; the state it ended in. */
+	struct {
+		bool started, done;
+		struct api_tracepoint_result *evs;
+		size_t n, pos;
+		struct api_state final;
+	} hit;
 };
 
 /* One request. id and params borrow from req, which the call owns. */
@@ -376,6 +386,247 @@ static int server_run_continue(struct call *c, struct json_object **result,
 	return 0;
 }
 
+/* ---- Delve's own client (dlv connect) ---- */
+
+static int m_recorded(struct call *c, struct json_object **result,
+		      struct errbuf *eb)
+{
+	(void)c;
+	(void)eb;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Recorded",
+			       json_object_new_boolean(0));
+	json_object_object_add(*result, "TraceDirectory",
+			       json_object_new_string(""));
+	return 0;
+}
+
+static struct json_object *function_json(const char *name, uint64_t value)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "name", json_object_new_string(name ? name : ""));
+	json_object_object_add(f, "value", json_object_new_uint64(value));
+	json_object_object_add(f, "type", json_object_new_int(0));
+	json_object_object_add(f, "goType", json_object_new_int(0));
+	json_object_object_add(f, "optimized", json_object_new_boolean(0));
+	return f;
+}
+
+/* Where Delve's "trace NAME" and "break NAME" go: by a function's name. */
+static int m_find_location(struct call *c, struct json_object **result,
+			   struct errbuf *eb)
+{
+	struct api_location *locs = NULL;
+	struct json_object *a;
+	char *loc = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = wire_get_str(c->params, "Loc", &loc, eb)))
+		return err;
+	if (!loc || !*loc) {
+		free(loc);
+		return errbuf_set(eb, -EINVAL, "FindLocation: no Loc");
+	}
+	err = debugger_find_location(c->s->d, loc, &locs, &n, eb);
+	free(loc);
+	if (err)
+		return err;
+	a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *l = json_object_new_object();
+		uint64_t pid = (uint64_t)debugger_pid(c->s->d);
+
+		json_object_object_add(l, "pc", json_object_new_uint64(locs[i].pc));
+		json_object_object_add(l, "file", json_object_new_string(
+						locs[i].file ? locs[i].file : ""));
+		json_object_object_add(l, "line", json_object_new_int(locs[i].line));
+		json_object_object_add(l, "function",
+				       function_json(locs[i].function,
+						     locs[i].entry));
+		json_object_object_add(l, "pcs", wire_u64_array(&locs[i].pc, 1));
+		json_object_object_add(l, "pcpids", wire_u64_array(&pid, 1));
+		json_object_array_add(a, l);
+	}
+	api_locations_release(locs, n);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Locations", a);
+	return 0;
+}
+
+/* A thread stopped on the tracepoint of event ev, as Delve's server
+ * describes it: its breakpoint (a tracepoint, or a return tracepoint),
+ * the arguments, and the results of a return. */
+static struct json_object *hit_thread(const struct api_tracepoint_result *ev)
+{
+	struct json_object *t = json_object_new_object(), *info, *args;
+	struct api_breakpoint bp;
+	uint64_t addr = ev->addr;
+
+	memset(&bp, 0, sizeof(bp));
+	bp.addr = ev->addr;
+	bp.addrs = &addr;
+	bp.naddrs = 1;
+	bp.file = ev->file;
+	bp.line = ev->line;
+	bp.function_name = ev->function_name;
+	bp.tracepoint = !ev->is_ret;
+	bp.trace_return = ev->is_ret;
+	/* The config Delve's trace command sets (its ShortLoadConfig): its
+	 * client prints the arguments only when it finds it here. */
+	bp.load_args = true;
+	bp.load_cfg = (struct api_load_config){.max_string_len = 64,
+					       .max_struct_fields = 3};
+	json_object_object_add(t, "id", json_object_new_int(ev->thread_id));
+	json_object_object_add(t, "pc", json_object_new_uint64(ev->addr));
+	json_object_object_add(t, "file", json_object_new_string(ev->file ? ev->file : ""));
+	json_object_object_add(t, "line", json_object_new_int(ev->line));
+	json_object_object_add(t, "function", function_json(ev->function_name, ev->addr));
+	json_object_object_add(t, "goroutineID", json_object_new_int64(
+						ev->goroutine_id > 0 ? ev->goroutine_id : 0));
+	json_object_object_add(t, "breakPoint", wire_breakpoint_to_json(&bp));
+	info = json_object_new_object();
+	args = json_object_new_array();
+	/* Delve's client prints the values flagged as arguments. */
+	for (size_t i = 0; i < ev->ninput; i++) {
+		struct value v = ev->input_params[i];
+
+		v.flags |= VF_ARGUMENT;
+		json_object_array_add(args, wire_value_to_json(&v));
+	}
+	json_object_object_add(info, "arguments", args);
+	json_object_object_add(t, "breakPointInfo", info);
+	if (ev->is_ret) {
+		struct json_object *rv = json_object_new_array();
+
+		for (size_t i = 0; i < ev->nreturn; i++) {
+			struct value v = ev->return_params[i];
+
+			v.flags |= VF_RETURN;
+			json_object_array_add(rv, wire_value_to_json(&v));
+		}
+		json_object_object_add(t, "ReturnValues", rv);
+	} else {
+		json_object_object_add(t, "ReturnValues", NULL);
+	}
+	json_object_object_add(t, "CallReturn", json_object_new_boolean(0));
+	return t;
+}
+
+static struct json_object *hit_state(struct session *s,
+				     const struct api_tracepoint_result *ev)
+{
+	struct json_object *st = json_object_new_object(), *th, *ths, *r;
+
+	th = hit_thread(ev);
+	ths = json_object_new_array();
+	json_object_object_add(st, "Pid", json_object_new_int(debugger_pid(s->d)));
+	json_object_object_add(st, "Running", json_object_new_boolean(0));
+	json_object_object_add(st, "Recording", json_object_new_boolean(0));
+	json_object_object_add(st, "CoreDumping", json_object_new_boolean(0));
+	json_object_object_add(st, "currentThread", json_object_get(th));
+	json_object_array_add(ths, th);
+	json_object_object_add(st, "Threads", ths);
+	json_object_object_add(st, "NextInProgress", json_object_new_boolean(0));
+	json_object_object_add(st, "WatchOutOfScope", NULL);
+	json_object_object_add(st, "exited", json_object_new_boolean(0));
+	json_object_object_add(st, "exitStatus", json_object_new_int(0));
+	json_object_object_add(st, "When", json_object_new_string(""));
+	r = json_object_new_object();
+	json_object_object_add(r, "State", st);
+	return r;
+}
+
+/* The target's run behind a per-hit client: counted as a job (the
+ * session waits for it, halting it, when the client goes). */
+static void *hit_run_main(void *arg)
+{
+	struct session *s = arg;
+	struct api_state st;
+	struct errbuf eb;
+
+	memset(&st, 0, sizeof(st));
+	if (debugger_continue(s->d, &st, &eb))
+		debugger_state(s->d, &st);
+	pthread_mutex_lock(&s->lock);
+	s->hit.final = st;
+	s->hit.done = true;
+	s->continuing = false;
+	s->inflight--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void hit_release(struct session *s)
+{
+	for (size_t i = 0; i < s->hit.n; i++)
+		api_tracepoint_result_release(&s->hit.evs[i]);
+	free(s->hit.evs);
+	s->hit.evs = NULL;
+	s->hit.n = s->hit.pos = 0;
+}
+
+/* Delve's client's Command continue: the next tracepoint hit, as a state
+ * stopped there (the target does not wait for it: it runs on, its events
+ * queued), or the state it ended in. */
+static int server_hit_continue(struct call *c, struct json_object **result,
+			       struct errbuf *eb)
+{
+	struct session *s = c->s;
+	pthread_attr_t attr;
+	pthread_t t;
+	bool done;
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->hit.started) {
+		s->hit.started = true;
+		s->hit.done = false;
+		s->continuing = true;
+		s->inflight++;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&t, &attr, hit_run_main, s)) {
+			s->hit.started = false;
+			s->continuing = false;
+			s->inflight--;
+			pthread_attr_destroy(&attr);
+			pthread_mutex_unlock(&s->lock);
+			return errbuf_set(eb, -EAGAIN, "cannot start the target's run");
+		}
+		pthread_attr_destroy(&attr);
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (;;) {
+		uint64_t lost;
+		size_t n;
+
+		if (s->hit.pos < s->hit.n) {
+			*result = hit_state(s, &s->hit.evs[s->hit.pos++]);
+			return 0;
+		}
+		hit_release(s);
+		pthread_mutex_lock(&s->lock);
+		done = s->hit.done;
+		pthread_mutex_unlock(&s->lock);
+		n = debugger_take_events(s->d, done ? 0 : 200, &s->hit.evs,
+					 &lost);
+		s->hit.n = n;
+		if (n)
+			continue;
+		free(s->hit.evs);
+		s->hit.evs = NULL;
+		if (done) {
+			pthread_mutex_lock(&s->lock);
+			s->hit.started = false;
+			*result = server_state_out(&s->hit.final);
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+	}
+}
+
 static int m_command(struct call *c, struct json_object **result,
 		     struct errbuf *eb)
 {
@@ -387,7 +638,12 @@ static int m_command(struct call *c, struct json_object **result,
 	err = wire_get_str(c->params, "name", &name, eb);
 	if (err)
 		return err;
-	if (name && !strcmp(name, "continue")) {
+	/* Delve's own client sends the config of the return values it
+	 * wants with each continue, and expects one hit per call. */
+	if (name && !strcmp(name, "continue") &&
+	    json_object_object_get_ex(c->params, "ReturnInfoLoadConfig", NULL)) {
+		err = server_defer(c, server_hit_continue, eb);
+	} else if (name && !strcmp(name, "continue")) {
 		pthread_mutex_lock(&s->lock);
 		if (s->continuing)
 			err = errbuf_set(eb, -EBUSY,
@@ -493,6 +749,8 @@ static const struct {
 	{ "RPCServer.Command", m_command },
 	{ "RPCServer.GetBufferedTracepoints", m_get_buffered_tracepoints },
 	{ "RPCServer.Detach", m_detach },
+	{ "RPCServer.Recorded", m_recorded },
+	{ "RPCServer.FindLocation", m_find_location },
 };
 
 /* ---- the loop ---- */
@@ -650,6 +908,7 @@ int server_serve_fd(struct debugger *d, int fd,
 	}
 	/* Answers still owed go out (or fail) before the fd closes. */
 	server_drain(&s);
+	hit_release(&s);
 	conn_free(s.conn);
 	server_linger_close(fd);
 	pthread_cond_destroy(&s.idle);

@@ -201,8 +201,47 @@ if command -v dlv >/dev/null && command -v go >/dev/null; then
 	expect_same remote-dlv "$OUT/remote-dlv-local.err"
 	kill $HPID 2>/dev/null
 	wait $HPID 2>/dev/null
+
+	# Delve's own client (dlv connect, a script of trace and continue)
+	# against Delve's server and against ours, on the same Go program:
+	# the same hits. Ours serves it one hit per Command continue.
+	printf 'trace main.fact\ncontinue\n' >"$OUT/dlvconn.init"
+	dlv_hits() { # ADDR NAME: runs the script, keeps the hit lines
+		timeout -k 5 60 dlv connect "$1" --init "$OUT/dlvconn.init" --allow-non-terminal-interactive \
+			>"$OUT/$2.out" 2>&1 </dev/null
+		grep -E '^>>? goroutine' "$OUT/$2.out" >"$OUT/$2.hits"
+	}
+	dlv exec --headless --api-version=2 --listen 127.0.0.1:0 "$gbin" -- seq >"$OUT/dlvconn-delve.hout" 2>&1 </dev/null &
+	DPID=$!
+	DADDR=
+	for ((i = 0; i < 200; i++)); do
+		DADDR=$(sed -n 's/^API server listening at: //p' "$OUT/dlvconn-delve.hout")
+		[[ -n $DADDR ]] && break
+		sleep 0.05
+	done
+	dlv_hits "$DADDR" dlvconn-delve
+	kill $DPID 2>/dev/null
+	wait $DPID 2>/dev/null
+	headless dlvconn-ours exec --headless --listen 127.0.0.1:0 "$gbin" -- seq
+	dlv_hits "$HADDR" dlvconn-ours
+	server_ends dlvconn-ours
+	if [[ -s $OUT/dlvconn-delve.hits ]] && cmp -s "$OUT/dlvconn-delve.hits" "$OUT/dlvconn-ours.hits"; then
+		pass "dlvconn: dlv connect prints the same $(wc -l <"$OUT/dlvconn-ours.hits") hits from our server as from Delve's"
+	else
+		fail "dlvconn: Delve's server gave $(wc -l <"$OUT/dlvconn-delve.hits") hit lines, ours: $(head -4 "$OUT/dlvconn-ours.out")"
+	fi
+	grep -q '^/.*dlvconn.init:2: Process [0-9]* has exited with status 0$' "$OUT/dlvconn-ours.out" &&
+		pass "dlvconn: the end" || fail "dlvconn: no exit line: $(tail -3 "$OUT/dlvconn-ours.out")"
+	# And on a C program (Delve's server has no C to compare with).
+	printf 'trace add\ncontinue\n' >"$OUT/dlvconn.init"
+	headless dlvconn-c exec --headless --listen 127.0.0.1:0 "$rbin" -- 0
+	dlv_hits "$HADDR" dlvconn-c
+	server_ends dlvconn-c
+	printf '%s\n' '> goroutine(0): add(1, 2)' '>> goroutine(0): => (3)' >"$OUT/dlvconn-c.want"
+	cmp -s "$OUT/dlvconn-c.want" "$OUT/dlvconn-c.hits" && pass "dlvconn-c: a C program's hits" ||
+		fail "dlvconn-c: $(head -5 "$OUT/dlvconn-c.out")"
 else
-	pass "remote-dlv: skipped (no dlv or go: scripts/install-deps.sh)"
+	fail "remote-dlv: dlv or go is not installed (scripts/install-deps.sh installs them)"
 fi
 
 rm -rf "$RDIR"
