@@ -125,6 +125,8 @@ void summary_release(struct printer *p);
  * printer_release: the file is valid JSON however the trace ended). */
 void chrome_event(struct printer *p, const struct api_tracepoint_result *ev);
 void chrome_instant(struct printer *p, const char *text);
+/* Events were lost: the open calls end here, then an instant says so. */
+void chrome_lost(struct printer *p, const char *text);
 void chrome_end(struct printer *p);
 /* The id shown for a kernel tid (itself, or its number with --seq-ids). */
 int printer_thread_id(struct printer *p, int tid);

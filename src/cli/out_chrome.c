@@ -209,11 +209,11 @@ void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
 	}
 }
 
-void chrome_end(struct printer *p)
+/* Every call still open, closed at the last time seen, innermost first. */
+static void close_all(struct printer *p)
 {
 	struct chrome *c = state(p);
 
-	/* Calls still open (killed inside them): closed, innermost first. */
 	while (c->open.len) {
 		struct open_slice *s = &c->open.items[c->open.len - 1];
 
@@ -221,6 +221,22 @@ void chrome_end(struct printer *p)
 		free(s->name);
 		c->open.len--;
 	}
+}
+
+void chrome_lost(struct printer *p, const char *text)
+{
+	/* Which returns were lost is not known: the calls open now are
+	 * closed here rather than left to nest every later call. */
+	close_all(p);
+	chrome_instant(p, text);
+}
+
+void chrome_end(struct printer *p)
+{
+	struct chrome *c = state(p);
+
+	/* Calls still open (killed inside them). */
+	close_all(p);
 	if (!c->started)
 		fputs("[", p->out);
 	fputs("\n]\n", p->out);

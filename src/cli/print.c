@@ -347,7 +347,7 @@ void printer_lost(struct printer *p, uint64_t n)
 
 		snprintf(buf, sizeof(buf), "lost %llu events",
 			 (unsigned long long)n);
-		chrome_instant(p, buf);
+		chrome_lost(p, buf);
 	} else if (p->format == FMT_JSON)
 		json_lost(p, n, false);
 	else

@@ -68,7 +68,7 @@ static int chrome(void)
 	static char buf[64 << 20];
 	size_t len = fread(buf, 1, sizeof(buf) - 1, stdin);
 	struct json_object *a;
-	struct { long tid; const char *name; } open[4096];
+	static struct { long tid; const char *name; } open[1 << 16];
 	long tracks[1024];
 	size_t nopen = 0, ntracks = 0, slices = 0, instants = 0;
 
@@ -90,7 +90,7 @@ static int chrome(void)
 			if (ntracks < 1024)
 				tracks[ntracks++] = tid;
 		} else if (!strcmp(ph, "B")) {
-			if (nopen == 4096)
+			if (nopen == 1 << 16)
 				return fprintf(stderr, "jsonlines: too deep\n"), 1;
 			open[nopen].tid = tid;
 			open[nopen++].name = name;
