@@ -118,6 +118,16 @@ headless remote-multi exec --headless --accept-multiclient --listen 127.0.0.1:0 
 run_trace remote-multi1 trace --connect "$HADDR" --seq-ids '^add$'
 grep -Eq '^> thread\(1\): add\(1, 2\)$' "$OUT/remote-multi1.err" && pass "remote-multi: first client traced" || fail "remote-multi: first client: $(head -3 "$OUT/remote-multi1.err")"
 server_ends remote-multi
+# Clients one after the other tracing the same function: the second finds
+# the tracepoints the first set, and gets the events too.
+headless remote-multi2 exec --headless --accept-multiclient --listen 127.0.0.1:0 "$sbin" -- 100000
+for k in 1 2; do
+	timeout --preserve-status -s INT 1.5 "$TINYDBG" trace --connect "$HADDR" '^tick$' >/dev/null 2>"$OUT/remote-multi2-$k.err"
+	grep -q '^> thread([0-9]*): tick(' "$OUT/remote-multi2-$k.err" && ! grep -q 'unable to set' "$OUT/remote-multi2-$k.err" &&
+		pass "remote-multi2: client $k traced" || fail "remote-multi2: client $k: $(head -3 "$OUT/remote-multi2-$k.err")"
+done
+kill $HPID 2>/dev/null
+wait $HPID 2>/dev/null
 
 # Who may connect: a client running as nobody is refused, before the server
 # reads a byte of it, on a unix socket (its credentials) and on loopback
