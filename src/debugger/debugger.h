@@ -84,6 +84,14 @@ int debugger_find_location(struct debugger *d, const char *fn,
 			   struct api_location **locs, size_t *n,
 			   struct errbuf *eb);
 
+/* Delve's ListBreakpoints: the tracepoints clients set, by breakpoint
+ * (*bps malloc'd; release each). ClearBreakpoint: breakpoint id's hits
+ * are no longer reported (*out: what it was). */
+int debugger_list_breakpoints(struct debugger *d, struct api_breakpoint **bps,
+			      size_t *n, struct errbuf *eb);
+int debugger_clear_breakpoint(struct debugger *d, int id,
+			      struct api_breakpoint *out, struct errbuf *eb);
+
 /* Run-time addresses of every way out of every function named fn. */
 int debugger_return_locations(struct debugger *d, const char *fn,
 			      uint64_t **addrs, size_t *n, struct errbuf *eb);

@@ -469,7 +469,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	case TP_CALLSITE:
 		break;
 	}
-	if (tp->dead)
+	if (tp->dead || tp->cleared)
 		return 0;
 	hit_dbg = d;
 	acc.name_at = name_at;

@@ -50,6 +50,9 @@ enum tp_kind {
 struct tracepoint {
 	enum tp_kind kind;
 	bool dead;               /* its image is gone: never hit again */
+	bool cleared;            /* ClearBreakpoint: its hits are not
+	                          * reported (its probe stays until detach:
+	                          * an engine takes out all or none) */
 	struct module *mod;
 	int bp_id;               /* the api.Breakpoint it belongs to */
 	const struct func *fn;

@@ -968,3 +968,122 @@ int debugger_find_location(struct debugger *d, const char *fn_name,
 	*n = a.n;
 	return err;
 }
+
+/* ---- ListBreakpoints, ClearBreakpoint ---- */
+
+struct bplist_args {
+	int clear_id;              /* ClearBreakpoint's, else 0 */
+	struct api_breakpoint *bps;
+	size_t n;
+};
+
+/* The api.Breakpoint of bp_id from its tracepoints (its entries' or its
+ * return's addresses), or NULL when it has none left. */
+static bool bp_of(struct debugger *d, int id, struct api_breakpoint *out)
+{
+	VEC(uint64_t) addrs = {0};
+	const struct tracepoint *first = NULL;
+
+	for (size_t i = 0; i < d->tps.len; i++) {
+		const struct tracepoint *tp = d->tps.items[i];
+
+		if (tp->bp_id != id || tp->kind != TP_USER || tp->dead ||
+		    tp->cleared)
+			continue;
+		if (!first)
+			first = tp;
+		VEC_PUSH(&addrs, tp->probe.addr);
+	}
+	if (!first) {
+		VEC_FREE(&addrs);
+		return false;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	out->addr = addrs.items[0];
+	out->addrs = addrs.items;
+	out->naddrs = addrs.len;
+	if (first->fn) {
+		const char *file = NULL;
+		int line = 0;
+
+		out->function_name = xstrdup(first->fn->name);
+		if (first->fn->file)
+			out->file = xstrdup(first->fn->file);
+		out->line = first->fn->line;
+		/* No declaration line (Go): the line of its address. */
+		if (!out->line && first->mod && first->mod->st &&
+		    !symtab_line_at(first->mod->st,
+				    out->addr - first->mod->bias, &file,
+				    &line) && file) {
+			free(out->file);
+			out->file = xstrdup(file);
+			out->line = line;
+		}
+	}
+	out->tracepoint = true;
+	out->trace_return = first->is_ret;
+	out->load_args = true;
+	out->load_cfg = first->load_cfg;
+	out->stacktrace = first->stack;
+	out->trace_follow_calls = first->follow;
+	return true;
+}
+
+static int job_bplist(struct debugger *d, void *arg, struct errbuf *eb)
+{
+	struct bplist_args *a = arg;
+
+	if (a->clear_id) {
+		a->bps = xcalloc(1, sizeof(*a->bps));
+		if (!bp_of(d, a->clear_id, a->bps)) {
+			free(a->bps);
+			a->bps = NULL;
+			return errbuf_set(eb, -ENOENT,
+					  "Breakpoint %d does not exist",
+					  a->clear_id);
+		}
+		a->n = 1;
+		for (size_t i = 0; i < d->tps.len; i++)
+			if (d->tps.items[i]->bp_id == a->clear_id &&
+			    d->tps.items[i]->kind == TP_USER)
+				d->tps.items[i]->cleared = true;
+		return 0;
+	}
+	for (int id = 1; id < d->next_bp_id; id++) {
+		a->bps = xrealloc(a->bps, (a->n + 1) * sizeof(*a->bps));
+		if (bp_of(d, id, &a->bps[a->n]))
+			a->n++;
+	}
+	return 0;
+}
+
+int debugger_list_breakpoints(struct debugger *d, struct api_breakpoint **bps,
+			      size_t *n, struct errbuf *eb)
+{
+	struct bplist_args a = {0};
+	int err = on_worker(d) ? job_bplist(d, &a, eb)
+			       : debugger_run_job(d, job_bplist, &a, eb);
+
+	*bps = a.bps;
+	*n = a.n;
+	return err;
+}
+
+int debugger_clear_breakpoint(struct debugger *d, int id,
+			      struct api_breakpoint *out, struct errbuf *eb)
+{
+	struct bplist_args a = {.clear_id = id};
+	int err;
+
+	if (id <= 0)
+		return errbuf_set(eb, -EINVAL, "Breakpoint %d does not exist",
+				  id);
+	err = on_worker(d) ? job_bplist(d, &a, eb)
+			   : debugger_run_job(d, job_bplist, &a, eb);
+	if (!err) {
+		*out = a.bps[0];
+		free(a.bps);
+	}
+	return err;
+}

@@ -455,6 +455,46 @@ static int m_find_location(struct call *c, struct json_object **result,
 	return 0;
 }
 
+static int m_list_breakpoints(struct call *c, struct json_object **result,
+			      struct errbuf *eb)
+{
+	struct api_breakpoint *bps = NULL;
+	struct json_object *a;
+	size_t n = 0;
+	int err = debugger_list_breakpoints(c->s->d, &bps, &n, eb);
+
+	if (err)
+		return err;
+	a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object_array_add(a, wire_breakpoint_to_json(&bps[i]));
+		api_breakpoint_release(&bps[i]);
+	}
+	free(bps);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Breakpoints", a);
+	return 0;
+}
+
+/* By its id (Delve's client sends the id, and the name, which breakpoints
+ * set by a trace do not have). */
+static int m_clear_breakpoint(struct call *c, struct json_object **result,
+			      struct errbuf *eb)
+{
+	struct api_breakpoint bp;
+	int id = 0, err;
+
+	if ((err = wire_get_int(c->params, "Id", &id, eb)))
+		return err;
+	if ((err = debugger_clear_breakpoint(c->s->d, id, &bp, eb)))
+		return err;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "Breakpoint",
+			       wire_breakpoint_to_json(&bp));
+	api_breakpoint_release(&bp);
+	return 0;
+}
+
 /* A thread stopped on the tracepoint of event ev, as Delve's server
  * describes it: its breakpoint (a tracepoint, or a return tracepoint),
  * the arguments, and the results of a return. */
@@ -751,6 +791,8 @@ static const struct {
 	{ "RPCServer.Detach", m_detach },
 	{ "RPCServer.Recorded", m_recorded },
 	{ "RPCServer.FindLocation", m_find_location },
+	{ "RPCServer.ListBreakpoints", m_list_breakpoints },
+	{ "RPCServer.ClearBreakpoint", m_clear_breakpoint },
 };
 
 /* ---- the loop ---- */

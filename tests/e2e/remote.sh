@@ -242,6 +242,20 @@ if command -v dlv >/dev/null && command -v go >/dev/null; then
 	fi
 	grep -q '^/.*dlvconn.init:2: Process [0-9]* has exited with status 0$' "$OUT/dlvconn-ours.out" &&
 		pass "dlvconn: the end" || fail "dlvconn: no exit line: $(tail -3 "$OUT/dlvconn-ours.out")"
+	# Its breakpoints and clear commands: listed, and once cleared the
+	# entry tracepoint reports nothing more (the returns still do).
+	printf 'trace main.fact\nbreakpoints\nclear 1\ncontinue\n' >"$OUT/dlvconn.init"
+	headless dlvconn-clear exec --headless --listen 127.0.0.1:0 "$gbin" -- seq
+	dlv_hits "$HADDR" dlvconn-clear
+	server_ends dlvconn-clear
+	if grep -q '^Tracepoint 1 (enabled) at 0x[0-9a-f]* for main.fact() .*main.go:[1-9][0-9]* (0)$' "$OUT/dlvconn-clear.out" &&
+		grep -q '^Tracepoint 1 cleared at ' "$OUT/dlvconn-clear.out" &&
+		! grep -q '^> goroutine' "$OUT/dlvconn-clear.out" &&
+		[[ $(grep -c '^>> goroutine(1): => (' "$OUT/dlvconn-clear.out") -ge 4 ]]; then
+		pass "dlvconn-clear: breakpoints listed, one cleared"
+	else
+		fail "dlvconn-clear: $(head -8 "$OUT/dlvconn-clear.out")"
+	fi
 	# And on a C program (Delve's server has no C to compare with).
 	printf 'trace add\ncontinue\n' >"$OUT/dlvconn.init"
 	headless dlvconn-c exec --headless --listen 127.0.0.1:0 "$rbin" -- 0
