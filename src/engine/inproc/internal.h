@@ -103,6 +103,8 @@ void ip_restore_child(struct engine *e, pid_t child);
 /* The target's image is gone (exec): forget everything in it. */
 void ip_drop(struct engine *e);
 uint64_t ip_rdtsc(void);
+/* The TSC and CLOCK_MONOTONIC read together, as closely as can be. */
+void ip_clock_pair(uint64_t *tsc, int64_t *mono);
 
 /* ring.c */
 /* Hands every record waiting in the ring to the debugger. Engine thread. */

@@ -33,9 +33,12 @@ static int64_t clock_of(clockid_t c)
 static void recalibrate(struct engine *e)
 {
 	int64_t now = clock_of(CLOCK_MONOTONIC);
-	uint64_t t = ip_rdtsc();
+	uint64_t t;
 
-	if (now - e->calibrated_at < 50000000 || t <= e->tsc0)
+	if (now - e->calibrated_at < 50000000)
+		return;
+	ip_clock_pair(&t, &now);
+	if (t <= e->tsc0)
 		return;
 	e->ns_per_tick = (double)(now - e->mono0) / (double)(t - e->tsc0);
 	e->calibrated_at = now;

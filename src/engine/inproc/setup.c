@@ -514,17 +514,39 @@ static void to_ptrace(struct engine *e, size_t i)
 	ptrace_engine_ops.insert_probe(e->pt, q->p, &eb);
 }
 
+void ip_clock_pair(uint64_t *tsc, int64_t *mono)
+{
+	uint64_t a = 0, b = 0;
+
+	/* A TSC read on each side of the clock's: the pair is only as good
+	 * as the time between them, which a preemption would make
+	 * milliseconds. Tightest of a few tries. */
+	for (int i = 0; i < 8; i++) {
+		uint64_t x = ip_rdtsc();
+		int64_t m = mono_ns();
+		uint64_t y = ip_rdtsc();
+
+		if (!i || y - x < b - a) {
+			a = x;
+			b = y;
+			*mono = m;
+		}
+		if (b - a < 2000)
+			break;
+	}
+	*tsc = a + (b - a) / 2;
+}
+
 static void calibrate(struct engine *e)
 {
-	uint64_t t0 = ip_rdtsc();
-	int64_t m0 = mono_ns(), m1;
-	struct timespec ts = {0, 2000000};
+	struct timespec ts = {0, 5000000};
+	uint64_t t1;
+	int64_t m1;
 
+	ip_clock_pair(&e->tsc0, &e->mono0);
 	nanosleep(&ts, NULL);
-	m1 = mono_ns();
-	e->ns_per_tick = (double)(m1 - m0) / (double)(ip_rdtsc() - t0);
-	e->tsc0 = t0;
-	e->mono0 = m0;
+	ip_clock_pair(&t1, &m1);
+	e->ns_per_tick = (double)(m1 - e->mono0) / (double)(t1 - e->tsc0);
 	e->calibrated_at = m1;
 }
 
