@@ -105,3 +105,35 @@ if got=$("$JL" --chrome <"$OUT/fmt-chrome-int.json" 2>"$OUT/fmt-chrome-int.jlerr
 else
 	fail "fmt-chrome-int: $(cat "$OUT/fmt-chrome-int.jlerr"): $(tail -c 200 "$OUT/fmt-chrome-int.json")"
 fi
+
+# Attached (issue 12: launched and attached): json and chrome of a running
+# program, Ctrl-C, and the files are whole; the end says detached, and the
+# program runs on.
+abin=$(build "$FIX/c/sleeper.c" gcc:-O0:pie)
+for fmt in json chrome; do
+	"$abin" 100000 >/dev/null &
+	apid=$!
+	sleep 0.2
+	rm -f "$OUT/fmt-attach.$fmt"
+	"$TINYDBG" trace --format "$fmt" --trace-output "$OUT/fmt-attach.$fmt" -p $apid '^tick$' 2>"$OUT/fmt-attach-$fmt.err" &
+	tp=$!
+	for _ in $(seq 100); do [[ -s $OUT/fmt-attach.$fmt ]] && break; sleep 0.05; done
+	sleep 0.3
+	kill -INT $tp
+	wait $tp
+	if [[ $fmt == json ]]; then
+		"$JL" <"$OUT/fmt-attach.json" >"$OUT/fmt-attach.back" 2>"$OUT/fmt-attach.jlerr" &&
+			grep -q '^> thread([0-9]*): tick([0-9]*)$' "$OUT/fmt-attach.back" &&
+			[[ $(tail -1 "$OUT/fmt-attach.back") == "Process $apid has been detached" ]] &&
+			pass "fmt-attach-json: events, then detached" ||
+			fail "fmt-attach-json: $(cat "$OUT/fmt-attach.jlerr") last: $(tail -2 "$OUT/fmt-attach.back")"
+	else
+		got=$("$JL" --chrome <"$OUT/fmt-attach.chrome" 2>"$OUT/fmt-attach.jlerr") &&
+			grep -q "\"process $apid detached\"" "$OUT/fmt-attach.chrome" &&
+			pass "fmt-attach-chrome: balanced, then detached ($got)" ||
+			fail "fmt-attach-chrome: $(cat "$OUT/fmt-attach.jlerr") $(tail -c 200 "$OUT/fmt-attach.chrome")"
+	fi
+	kill -0 $apid 2>/dev/null && pass "fmt-attach-$fmt: the program runs on" || fail "fmt-attach-$fmt: the program died"
+	kill $apid 2>/dev/null
+	wait $apid 2>/dev/null
+done
