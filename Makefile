@@ -8,7 +8,7 @@ ifdef CI
 WARN     += -Werror
 endif
 CPPFLAGS := -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
-LDLIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lstdc++ -lm
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -ldl -lpthread -lstdc++ -lm
 # The tinydbg binary itself: position-dependent, with capstone linked in.
 # capstone's shared library carries 1.3 MB of pointer tables for every
 # architecture, relocated (so made private) at each start, and a PIE copy

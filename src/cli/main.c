@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sym/symtab.h"
 
 struct command {
 	const char *name;
@@ -32,6 +33,14 @@ static void usage(FILE *f)
 	      f);
 }
 
+/* The symbol layer's notes (a debuginfod download under way, a debug file
+ * ignored): one line each on stderr, where the trace goes. */
+static void sym_notice(enum symtab_notice kind, const char *msg)
+{
+	fprintf(stderr, "tinydbg: %s: %s\n",
+		kind == SYMTAB_WARNING ? "warning" : "note", msg);
+}
+
 static const struct command *find(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -55,6 +64,7 @@ int main(int argc, char **argv)
 	 * to 32 MB kept free at its top, they reuse the same pages. */
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+	symtab_set_notice(sym_notice);
 
 	if (argc < 2) {
 		usage(stderr);

@@ -193,7 +193,7 @@ static void module_load(struct debugger *d, const struct mapping *mp)
 
 	/* A file that is no ELF we can read (or has no symbols at all) is
 	 * simply not traceable: it is not an error of the trace. */
-	if (symtab_open(&st, mp->path, NULL))
+	if (symtab_open_lazy(&st, mp->path, NULL))
 		return;
 	/* Shared objects are linked at 0: the bias is where the file's start
 	 * was mapped. */

@@ -99,6 +99,19 @@ int debugger_list_functions(struct debugger *d, const char *filter,
 	return err;
 }
 
+/* True when some image has code for a function named name (ld.so's
+ * DWARF has malloc inlined everywhere, while libc's malloc is real). */
+static bool has_code_anywhere(struct debugger *d, const char *name)
+{
+	for (size_t m = 0; m < d->mods.len; m++) {
+		struct module *mod = d->mods.items[m];
+
+		if (mod->st && symtab_func_named(mod->st, name, 0))
+			return true;
+	}
+	return false;
+}
+
 static int job_inlined(struct debugger *d, void *arg, struct errbuf *eb)
 {
 	struct list_args *a = arg;
@@ -120,7 +133,8 @@ static int job_inlined(struct debugger *d, void *arg, struct errbuf *eb)
 			return err;
 		}
 		for (size_t i = 0; i < n; i++)
-			VEC_PUSH(&out, xstrdup(names[i]));
+			if (!has_code_anywhere(d, names[i]))
+				VEC_PUSH(&out, xstrdup(names[i]));
 		free(names);
 	}
 	a->names = out.items;
@@ -339,6 +353,14 @@ static int add_entry(struct debugger *d, struct module *mod,
 
 	fn = symtab_func_load(mod->st, fn);
 	if ((tp = tracepoint_at(d, fn->entry_pc + mod->bias, false))) {
+		/* An alias of a traced function (another name for its
+		 * code: glibc's __libc_malloc and malloc, ld.so's memcpy
+		 * and memmove): traced already, under the first name. */
+		if (tp->kind == TP_USER && tp->mod == mod && tp->fn &&
+		    tp->fn != fn && !tp->fn->ifunc_resolver &&
+		    !fn->ifunc_resolver && tp->fn->low_pc == fn->low_pc &&
+		    strcmp(tp->fn->name, fn->name))
+			return 0;
 		if (!ifunc_sibling(tp, mod, fn) || carries(tp, fn))
 			return errbuf_set(eb, -EEXIST,
 					  "Breakpoint exists at %s", fn->name);
@@ -416,12 +438,16 @@ static int add_return(struct debugger *d, struct module *mod,
 {
 	struct tracepoint *tp;
 	uint64_t addr = site->addr + mod->bias;
+	const struct func *asked = fn;
 
 	fn = symtab_func_load(mod->st, same_as_entry(d, mod, fn));
 	if ((tp = tracepoint_at(d, addr, true))) {
 		/* An IFUNC sharing its implementation with a traced one:
 		 * the return is named by its entry's call (events.c). */
 		if (ifunc_sibling(tp, mod, fn))
+			return 0;
+		/* An alias's: traced already, as its entry is (add_entry). */
+		if (asked != fn && tp->fn == fn && !fn->ifunc_resolver)
 			return 0;
 		return errbuf_set(eb, -EEXIST, "Breakpoint exists at %#llx",
 				  (unsigned long long)addr);

@@ -763,6 +763,71 @@ static void add_func(struct symtab *st, struct cu_ctx *cu, Dwarf_Die *die,
 	VEC_PUSH(&st->funcs, f);
 }
 
+/* The subprogram DIE with code at low_pc under parent (a few levels: C's
+ * nested scopes, C++'s namespaces and classes). */
+static bool find_subprogram(Dwarf_Die *parent, uint64_t low_pc,
+			    Dwarf_Die *out, int depth)
+{
+	Dwarf_Die c;
+
+	if (depth > 8 || dwarf_child(parent, &c) != 0)
+		return false;
+	do {
+		Dwarf_Addr lo;
+
+		switch (dwarf_tag(&c)) {
+		case DW_TAG_subprogram:
+			if (!dwarf_hasattr(&c, DW_AT_declaration) &&
+			    dwarf_lowpc(&c, &lo) == 0 && lo == low_pc) {
+				*out = c;
+				return true;
+			}
+			if (dwarf_haschildren(&c) &&
+			    find_subprogram(&c, low_pc, out, depth + 1))
+				return true;
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+			if (find_subprogram(&c, low_pc, out, depth + 1))
+				return true;
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+	return false;
+}
+
+/* A library's separate debug file is read only when one of its functions
+ * is traced (symtab_open_lazy): then its DWARF is opened, once, and f
+ * takes the DIE of the subprogram starting where it does, found through
+ * the address ranges of the units. Its name stays its symbol's. */
+static void attach_lazy(struct symtab *st, struct func *f)
+{
+	Dwarf_Die cu, die;
+	int lang;
+
+	if (!st->dbg_lazy)
+		return;
+	if (!st->dw && !st->dbg_tried) {
+		st->dbg_tried = true;
+		st->dw = dwarf_begin_elf(st->dbg_elf, DWARF_C_READ, NULL);
+		if (st->dw)
+			st->cfi_dbg = dwarf_getcfi(st->dw);
+	}
+	if (!st->dw || !dwarf_addrdie(st->dw, f->low_pc, &cu))
+		return;
+	lang = dwarf_srclang(&cu);
+	if (lang == DW_LANG_Mips_Assembler || lang_of(lang) == LANG_UNKNOWN ||
+	    lang_of(lang) == LANG_GO || !find_subprogram(&cu, f->low_pc, &die, 0))
+		return;
+	f->has_dwarf = true;
+	f->die = dwarf_dieoffset(&die);
+	f->lang = lang_of(lang);
+}
+
 void dwfunc_complete(struct symtab *st, struct func *f)
 {
 	struct cu_ctx cu = {.lang = f->lang};
@@ -771,6 +836,10 @@ void dwfunc_complete(struct symtab *st, struct func *f)
 	if (f->complete)
 		return;
 	f->complete = true;
+	/* An IFUNC's symbol is its resolver's code (no DIE of it is the
+	 * function's) until it is moved onto its implementation. */
+	if (!f->has_dwarf && (!f->ifunc_resolver || f->ifunc_set))
+		attach_lazy(st, f);
 	if (!f->has_dwarf)
 		protoparams_apply(st, f);
 	if (!f->has_dwarf || !st->dw || !dwarf_offdie(st->dw, f->die, &die) ||
@@ -917,6 +986,12 @@ int dwfunc_load(struct symtab *st, struct errbuf *eb)
 			continue;
 		if (dwarf_tag(&cudie) != DW_TAG_compile_unit &&
 		    dwarf_tag(&cudie) != DW_TAG_partial_unit)
+			continue;
+		/* The assembler's units (glibc's string functions, in
+		 * libc6-dbg) name functions but give them no parameters
+		 * nor result: the symbol table says as much, and leaves
+		 * them to the prototypes. */
+		if (dwarf_srclang(&cudie) == DW_LANG_Mips_Assembler)
 			continue;
 		ctx.lang = lang_of(dwarf_srclang(&cudie));
 		ctx.last = last;

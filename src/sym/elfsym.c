@@ -42,8 +42,8 @@ struct elfsym_vec {
 };
 
 /* Reads one symbol table section. Returns 0 or a negative errno. */
-static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
-		      struct elfsym_vec *v, struct errbuf *eb)
+static int load_table(struct symtab *st, Elf *elf, Elf_Scn *scn,
+		      GElf_Shdr *sh, struct elfsym_vec *v, struct errbuf *eb)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 	size_t n;
@@ -64,7 +64,7 @@ static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
 			continue;
 		if (sym.st_shndx == SHN_UNDEF || !sym.st_value)
 			continue;
-		name = elf_strptr(st->elf, sh->sh_link, sym.st_name);
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
 		VEC_PUSH(v, ((struct elfsym){.addr = sym.st_value,
@@ -80,20 +80,28 @@ static int load_table(struct symtab *st, Elf_Scn *scn, GElf_Shdr *sh,
 int elfsym_load(struct symtab *st, struct errbuf *eb)
 {
 	struct elfsym_vec v = {0};
-	Elf_Scn *scn = NULL;
+	Elf *elves[2] = {st->elf, st->dbg_elf};
 	size_t k = 0;
 	int err;
 
-	while ((scn = elf_nextscn(st->elf, scn))) {
-		GElf_Shdr sh;
+	/* A separate debug file keeps the .symtab strip took away (static
+	 * functions, and local ones assembly defines). */
+	for (int e = 0; e < 2 && elves[e]; e++) {
+		Elf_Scn *scn = NULL;
 
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
-			continue;
-		if ((err = load_table(st, scn, &sh, &v, eb))) {
-			free(v.items);
-			return err;
+		while ((scn = elf_nextscn(elves[e], scn))) {
+			GElf_Shdr sh;
+
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			if (sh.sh_type != SHT_SYMTAB &&
+			    sh.sh_type != SHT_DYNSYM)
+				continue;
+			if ((err = load_table(st, elves[e], scn, &sh, &v,
+					      eb))) {
+				free(v.items);
+				return err;
+			}
 		}
 	}
 	/* A Go binary stripped of both (-ldflags=-s -w): the function
@@ -191,19 +199,60 @@ static void add_range(struct symtab *st, struct func *f, uint64_t lo,
 	f->nranges++;
 }
 
+/* s names code DWARF describes under another name (glibc's malloc is
+ * DWARF's __libc_malloc). The alias is a function of its own, the same DIE
+ * under the symbol's name, so that '^malloc$' finds it with its
+ * parameters. */
+static void add_alias(struct symtab *st, const struct func *known,
+		      const struct elfsym *s)
+{
+	struct func f = *known;
+	const char *name = cxxname_display(&st->arena, s->name);
+
+	if (!name)
+		name = s->name;
+	/* The same function (C++'s complete and base constructors share an
+	 * address and a name) or a clone DWARF names by its symbol. */
+	if (!strcmp(name, known->name) ||
+	    (known->linkage_name && !strcmp(s->name, known->linkage_name)))
+		return;
+	f.linkage_name = arena_strdup(&st->arena, s->name);
+	f.name = name == s->name ? f.linkage_name : (char *)name;
+	f.base_len = 0;
+	VEC_PUSH(&st->funcs, f);
+}
+
 void elfsym_add_funcs(struct symtab *st)
 {
 	size_t first = st->funcs.len;
 
 	for (size_t i = 0; i < st->nsyms; i++) {
 		const struct elfsym *s = &st->syms[i];
+		const struct func *known;
 		struct func f = {0};
 		const char *clone = NULL;
 
 		if (!s->size || elfsym_is_cold(s->name))
 			continue;
-		if (symtab_func_at(st, s->addr))
-			continue; /* DWARF knows it */
+		/* An IFUNC whose resolver DWARF describes (glibc's strlen
+		 * is DWARF's strlen_ifunc): the resolver's parameters are
+		 * not the function's, so it is known by its symbol alone,
+		 * as without DWARF, until it is moved onto its
+		 * implementation. */
+		if ((known = symtab_func_at(st, s->addr)) && !s->ifunc) {
+			/* DWARF knows it, maybe by another name. Go has
+			 * no aliases; the index holds DWARF's functions
+			 * only (those added here are not in it yet). */
+			if (known->has_dwarf && known->low_pc == s->addr &&
+			    st->file_lang != LANG_GO &&
+			    !(i && st->syms[i - 1].addr == s->addr &&
+			      !strcmp(st->syms[i - 1].name, s->name))) {
+				struct func copy = *known;
+
+				add_alias(st, &copy, s);
+			}
+			continue;
+		}
 		/* Aliases (same address, another name) stay: users may
 		 * trace either name. Duplicate names at one address don't. */
 		if (i && st->syms[i - 1].addr == s->addr &&
@@ -288,7 +337,28 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		return errbuf_set(eb, -EINVAL, "%s: %#llx is not an "
 				  "implementation of %s", st->path,
 				  (unsigned long long)impl, mf->name);
-	if (known && known->low_pc == impl && known != f) {
+	if (known && known->low_pc == impl && known != f && st->dbg_lazy &&
+	    !known->complete) {
+		/* A symbol of a library whose DWARF is read lazily: loading
+		 * it now would read all of that DWARF for each IFUNC the
+		 * loader resolved. f takes its extent, and its types (its
+		 * DIE, else its prototype) when it is loaded itself. */
+		protoparams_drop(mf);
+		mf->low_pc = known->low_pc;
+		mf->entry_pc = known->entry_pc;
+		mf->ranges = known->ranges;
+		mf->nranges = known->nranges;
+		mf->has_dwarf = false;
+		mf->params = NULL;
+		mf->nparams = 0;
+		mf->results = NULL;
+		mf->nresults = 0;
+		mf->ret_type = NULL;
+		mf->variadic = false;
+		mf->file = NULL;
+		mf->line = 0;
+		mf->complete = false;
+	} else if (known && known->low_pc == impl && known != f) {
 		/* A function of its own (DWARF or a symbol): f becomes an
 		 * alias of it, with its parameters. */
 		struct func keep = *mf;
@@ -335,6 +405,6 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 	}
 	mf->ifunc_resolver = resolver;
 	mf->ifunc_set = true;
-	symtab_index_ranges(st);
+	symtab_reindex_func(st, mf);
 	return 0;
 }

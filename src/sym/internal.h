@@ -9,6 +9,7 @@
  * calls.c     what a function calls (--follow-calls)
  * protoparams.c  a function's types from its prototype when DWARF has none
  * cxxname.c   demangling and trimming C++ names
+ * debugfile.c the separate debug file of an image without DWARF
  * arena.c     the bump allocator that owns names and types */
 #ifndef TINYDBG_SYM_INTERNAL_H
 #define TINYDBG_SYM_INTERNAL_H
@@ -65,6 +66,16 @@ struct symtab {
 	int fd;
 	Elf *elf;
 	Dwarf *dw; /* NULL without (usable) DWARF */
+	/* The separate debug file dw was read from (debugfile.c), or
+	 * dbg_elf NULL and dbg_fd -1: its .symtab adds to st->syms, its
+	 * code sections are empty, so code is read from fd. */
+	int dbg_fd;
+	Elf *dbg_elf;
+	char *dbg_path;
+	/* symtab_open_lazy: the functions are the symbols' (dbg_elf's
+	 * .symtab included) and dw is opened on the first symtab_func_load
+	 * (dbg_tried), each function then taking its DIE (dwfunc.c). */
+	bool dbg_lazy, dbg_tried;
 	Dwarf_CFI *cfi_eh;  /* .eh_frame: ours to end */
 	Dwarf_CFI *cfi_dbg; /* .debug_frame: owned by dw */
 	size_t image_size; /* the file's */
@@ -111,8 +122,19 @@ int symtab_walk_code(const struct symtab *st, const struct func *f,
 /* Rebuilds rindex from the functions' ranges (used again after adding
  * functions from the symbol tables). */
 void symtab_index_ranges(struct symtab *st);
+/* The same after f's ranges alone changed (an IFUNC moved onto its
+ * implementation, for each of a C library's ~100 at every start): in
+ * place, in linear time. */
+void symtab_reindex_func(struct symtab *st, const struct func *f);
 
-/* elfsym.c: reads .symtab and .dynsym into st->syms. Returns the number of
+/* debugfile.c: whether st has no DWARF of its own; then finds and opens
+ * its separate debug file into dbg_fd, dbg_elf and dbg_path (0), or
+ * -ENOENT when there is none to use. */
+bool debugfile_needed(struct symtab *st);
+int debugfile_open(struct symtab *st);
+void debugfile_close(struct symtab *st);
+
+/* elfsym.c: reads .symtab and .dynsym (of the debug file too) into st->syms. Returns the number of
  * symbols found, or a negative errno for a corrupt table. */
 int elfsym_load(struct symtab *st, struct errbuf *eb);
 /* The first function symbol starting exactly at addr (not a .cold part),

@@ -78,6 +78,35 @@ void symtab_index_ranges(struct symtab *st)
 	st->nrindex = n;
 }
 
+void symtab_reindex_func(struct symtab *st, const struct func *f)
+{
+	size_t fi = (size_t)(f - st->funcs.items), k = 0, have = 0;
+
+	for (size_t i = 0; i < st->nrindex; i++)
+		have += st->rindex[i].fi == fi;
+	if (have != f->nranges) {
+		symtab_index_ranges(st);
+		return;
+	}
+	for (size_t i = 0; i < st->nrindex; i++)
+		if (st->rindex[i].fi == fi) {
+			st->rindex[i].lo = f->ranges[k].lo;
+			st->rindex[i].hi = f->ranges[k].hi;
+			k++;
+		}
+	/* Sorted but for those few entries: an insertion sort is linear. */
+	for (size_t i = 1; i < st->nrindex; i++) {
+		struct range_ent e = st->rindex[i];
+		size_t j = i;
+
+		while (j > 0 && cmp_range(&st->rindex[j - 1], &e) > 0) {
+			st->rindex[j] = st->rindex[j - 1];
+			j--;
+		}
+		st->rindex[j] = e;
+	}
+}
+
 static int cmp_name(const void *a, const void *b, void *arg)
 {
 	const struct symtab *st = arg;
@@ -324,11 +353,12 @@ static void load_dwarf(struct symtab *st)
 {
 	struct errbuf ignored;
 	struct file_range drop[16];
-	size_t ndrop = compressed_ranges(st, drop, 16), size;
+	size_t ndrop = st->dbg_elf ? 0 : compressed_ranges(st, drop, 16), size;
 	char *map;
 
 	st->cfi_eh = dwarf_getcfi_elf(st->elf);
-	st->dw = dwarf_begin_elf(st->elf, DWARF_C_READ, NULL);
+	st->dw = dwarf_begin_elf(st->dbg_elf ? st->dbg_elf : st->elf,
+				 DWARF_C_READ, NULL);
 	if (!st->dw)
 		return; /* no DWARF (or none we can read): symbols only */
 	st->cfi_dbg = dwarf_getcfi(st->dw);
@@ -346,7 +376,8 @@ static void load_dwarf(struct symtab *st)
 	}
 }
 
-int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
+static int open_flags(struct symtab **out, const char *path, bool lazy,
+		      struct errbuf *eb)
 {
 	struct symtab *st;
 	struct stat sb;
@@ -355,6 +386,7 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 	*out = NULL;
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(path);
+	st->dbg_fd = -1;
 	st->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (st->fd < 0) {
 		err = errbuf_set(eb, -errno, "open %s: %s", path,
@@ -381,9 +413,20 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 	if ((err = load_segments(st, eb)))
 		goto out;
 	st->file_lang = is_go_elf(st->elf) ? LANG_GO : LANG_C;
+	/* No DWARF of its own: a separate debug file, if one is around,
+	 * gives it (and the symbols strip took). None is no error. */
+	if (debugfile_needed(st))
+		debugfile_open(st);
 	if ((err = elfsym_load(st, eb)) < 0)
 		goto out;
-	load_dwarf(st);
+	/* A C library's separate DWARF is megabytes of compressed sections
+	 * (libc6-dbg): inflating and walking it costs more than the rest of
+	 * a start, for the few functions a trace may take from it. */
+	st->dbg_lazy = lazy && st->dbg_elf && st->file_lang != LANG_GO;
+	if (st->dbg_lazy)
+		st->cfi_eh = dwarf_getcfi_elf(st->elf);
+	else
+		load_dwarf(st);
 	symtab_index_ranges(st);
 	elfsym_add_funcs(st);
 	symtab_index_ranges(st);
@@ -401,6 +444,17 @@ int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
 out:
 	symtab_close(st);
 	return err;
+}
+
+int symtab_open(struct symtab **out, const char *path, struct errbuf *eb)
+{
+	return open_flags(out, path, false, eb);
+}
+
+int symtab_open_lazy(struct symtab **out, const char *path,
+		     struct errbuf *eb)
+{
+	return open_flags(out, path, true, eb);
 }
 
 void symtab_close(struct symtab *st)
@@ -423,6 +477,7 @@ void symtab_close(struct symtab *st)
 		dwarf_cfi_end(st->cfi_eh);
 	if (st->dw)
 		dwarf_end(st->dw);
+	debugfile_close(st);
 	if (st->elf)
 		elf_end(st->elf);
 	if (st->fd >= 0)
@@ -433,6 +488,8 @@ void symtab_close(struct symtab *st)
 
 bool symtab_has_dwarf(const struct symtab *st)
 {
+	if (st->dbg_lazy)
+		return true;
 	for (size_t i = 0; i < st->funcs.len; i++)
 		if (st->funcs.items[i].has_dwarf)
 			return true;

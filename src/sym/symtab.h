@@ -104,9 +104,29 @@ struct symtab;
  * a negative errno, message in eb) when the file is missing, unreadable, not an
  * ELF, not x86-64, or has neither DWARF nor a symbol table. */
 int symtab_open(struct symtab **out, const char *path, struct errbuf *eb);
+/* The same for a library: a separate debug file's DWARF (not the file's
+ * own) is read only when a function is loaded (symtab_func_load), and
+ * the functions are those of the symbol tables (the debug file's
+ * included), named as their symbols are. */
+int symtab_open_lazy(struct symtab **out, const char *path,
+		     struct errbuf *eb);
 void symtab_close(struct symtab *st);
 
 bool symtab_has_dwarf(const struct symtab *st);
+/* The separate debug file st's DWARF came from (see debugfile.c: by
+ * build-id under /usr/lib/debug or $TINYDBG_DEBUG_DIR, by .gnu_debuglink,
+ * or from debuginfod), or NULL when it came from the file itself or there
+ * is none. */
+const char *symtab_debug_path(const struct symtab *st);
+
+/* What the symbol layer has to say while it works, since a lookup of debug
+ * files may take a while or find a wrong file: a download from debuginfod
+ * under way (a note), a debug file ignored (a warning). One line each,
+ * without a prefix or newline. Set once by a main, before any
+ * symtab_open; NULL (the default) drops them. fn may be called from any
+ * thread that opens a symtab. */
+enum symtab_notice { SYMTAB_NOTE, SYMTAB_WARNING };
+void symtab_set_notice(void (*fn)(enum symtab_notice kind, const char *msg));
 bool symtab_is_pie(const struct symtab *st);   /* ET_DYN */
 bool symtab_is_go(const struct symtab *st);    /* built by the Go toolchain */
 /* True when path names the file st was read from. */
