@@ -153,7 +153,10 @@ for _ in 1 2 3 4 5; do
 	df_id=$(readelf -n "$df_tmp/dinfod/df" | awk '/Build ID/ {print $3}')
 	for _ in $(seq 100); do
 		kill -0 "$df_pid" 2>/dev/null || break
-		curl -sf -o /dev/null "http://127.0.0.1:$df_port/buildid/$df_id/debuginfo" && break 2
+		# A fresh cache each time: a "not found" is cached.
+		rm -rf "$df_tmp/probe"
+		DEBUGINFOD_URLS=http://127.0.0.1:$df_port DEBUGINFOD_CACHE_PATH=$df_tmp/probe \
+			debuginfod-find debuginfo "$df_id" >/dev/null 2>&1 && break 2
 		sleep 0.1
 	done
 	kill "$df_pid" 2>/dev/null; wait "$df_pid" 2>/dev/null

@@ -4,6 +4,12 @@
 # func value in Go) calls mid2; strtol is in libc. Every frame(N) printed
 # has N <= the flag.
 
+# libc as the program sees it, a black box at frame(2): not libc6-dbg's
+# full symbol table, whose internal functions strtol calls would be
+# followed too (debugfiles.sh uses it).
+depth_nodebug=$(mktemp -d /tmp/tinydbg-nodebug.XXXXXX)
+export TINYDBG_DEBUG_DIR=$depth_nodebug DEBUGINFOD_URLS=
+
 # depth_want N WHO PKG: the expected output of '^top$' --follow-calls N;
 # WHO is thread or goroutine, PKG the functions' prefix (Go's "main.").
 depth_want() {
@@ -110,3 +116,5 @@ Process 1 has exited with status 0
 WANT
 	expect_same "depth-tail3-$v" "$OUT/depth-tail3.want"
 done
+rmdir "$depth_nodebug"
+unset TINYDBG_DEBUG_DIR
