@@ -13,6 +13,8 @@ pkgs=(
 	libseccomp-dev # system calls: their names and numbers (--syscalls)
 	strace # tests/e2e/syscalls.sh checks the decoding against strace's
 	groff-base # tests/e2e/terminal.sh renders the man page
+	libc6-dbg # libc's separate DWARF (/usr/lib/debug/.build-id): tests/e2e/debugfiles.sh
+	libdebuginfod-dev debuginfod # debug files fetched from DEBUGINFOD_URLS; a server for the tests
 )
 if [[ ${WITH_BENCH:-0} == 1 ]]; then
 	pkgs+=(ltrace uftrace bpftrace)
