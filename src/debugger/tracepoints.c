@@ -463,6 +463,7 @@ static int add_return(struct debugger *d, struct module *mod,
 						    : PROBE_TAILJMP;
 	tp->probe.ret_hijack = may_hijack(mod, fn, o);
 	tp->probe.hijack_at = fn->low_pc + mod->bias;
+	tp->probe.patch_lo = site->patch_lo ? site->patch_lo + mod->bias : 0;
 	/* Where the caller finds the result, by the ABI: DWARF does not say.
 	 * (Go's results carry their own locs, from Go's ABI.) */
 	tp->ret_known = func_typed(fn) &&

@@ -55,6 +55,10 @@ struct probe {
 	 * shadow stack serves the same functions. */
 	bool ret_hijack;
 	uint64_t hijack_at;
+	/* RETURN: where an engine may put a 5-byte jump that takes the ret
+	 * and the instructions before it elsewhere (struct ret_site's
+	 * patch_lo, run-time; 0: nowhere). */
+	uint64_t patch_lo;
 	/* The debugger may insert probes at this hit that must be in before
 	 * the thread goes on (an indirect call site with --follow-calls: its
 	 * callee's entry; the loader's rendezvous: a new library's), or the

@@ -772,10 +772,23 @@ static int cmp_site(const void *a, const void *b)
 /* The largest table believed: a bound above it is no switch's. */
 #define JT_MAX 4096
 
+/* One instruction of the function, as ret-site patching needs it. */
+struct site_insn {
+	uint64_t addr;
+	uint8_t len;
+	bool plain; /* runs anywhere: no branch, call, ret or trap */
+};
+
 struct sites_ctx {
 	const struct symtab *st;
 	const struct func *f;
 	VEC(struct ret_site) v;
+	/* For patch_lo: every instruction, every address a branch of the
+	 * function may land on, and whether some jump goes we know not
+	 * where. */
+	VEC(struct site_insn) insns;
+	VEC(uint64_t) targets;
+	bool unknown_jump;
 	/* The instructions since the last unconditional jump or ret (the
 	 * latest JT_WINDOW of them), newest at win[(nwin - 1) % JT_WINDOW]. */
 	struct insn win[JT_WINDOW];
@@ -815,7 +828,7 @@ static uint64_t jt_base(const struct sites_ctx *c, const struct insn_operand *m)
  * (movslq (%rT,%rI,4),%rX; add %rT,%rX: entries relative to the table;
  * mov table(,%rI,8),%rX: absolute ones). Anything else stays a possible
  * tail call. */
-static bool jump_table_inside(const struct sites_ctx *c, const struct insn *jmp)
+static bool jump_table_inside(struct sites_ctx *c, const struct insn *jmp)
 {
 	const struct insn_operand *m = NULL;
 	uint64_t table, n = 0;
@@ -869,6 +882,7 @@ static bool jump_table_inside(const struct sites_ctx *c, const struct insn *jmp)
 			to = table + (uint64_t)(int64_t)rel;
 		}
 		inside = symtab_in_ranges(c->f, to);
+		VEC_PUSH(&c->targets, to);
 	}
 	free(buf);
 	return inside;
@@ -898,14 +912,27 @@ static void note_window(struct sites_ctx *c, const struct insn *in)
 static int note_site(void *ctx, const struct insn *in)
 {
 	struct sites_ctx *c = ctx;
+	struct site_insn si = {in->addr, in->len,
+			       in->cls == INSN_OTHER || in->cls == INSN_RIPREL};
+	bool table = in->cls == INSN_JMP_IND && c->f->lang != LANG_GO &&
+		     jump_table_inside(c, in);
 
+	VEC_PUSH(&c->insns, si);
+	if (in->cls == INSN_JMP || in->cls == INSN_JCC ||
+	    in->cls == INSN_LOOP || in->cls == INSN_CALL)
+		VEC_PUSH(&c->targets, in->target);
+
+	/* An indirect jump not through a table we read (Go's are not
+	 * looked for) may land anywhere in the function. */
+	if (in->cls == INSN_JMP_IND && !table)
+		c->unknown_jump = true;
 	/* Go: ret instructions only, as Delve does. Its stacks move, so a
 	 * return address must never be rewritten; a Go function left by a
 	 * jump (an optimized method wrapper's tail call) reports its
 	 * callee's return only. */
 	if (in->cls == INSN_RET ||
 	    (c->f->lang != LANG_GO &&
-	     ((in->cls == INSN_JMP_IND && !jump_table_inside(c, in)) ||
+	     ((in->cls == INSN_JMP_IND && !table) ||
 	      ((in->cls == INSN_JMP || in->cls == INSN_JCC) &&
 	       !symtab_in_ranges(c->f, in->target)))))
 		VEC_PUSH(&c->v, ((struct ret_site){
@@ -914,6 +941,67 @@ static int note_site(void *ctx, const struct insn *in)
 						    : RET_SITE_TAILJMP}));
 	note_window(c, in);
 	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_insn(const void *a, const void *b)
+{
+	const struct site_insn *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Whether some branch lands in (lo, hi]. */
+static bool landed_in(const struct sites_ctx *c, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = c->targets.len;
+
+	while (a < b) { /* the first target above lo */
+		size_t m = (a + b) / 2;
+
+		if (c->targets.items[m] <= lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < c->targets.len && c->targets.items[a] <= hi;
+}
+
+/* The patch_lo of ret site s (struct ret_site). */
+static uint64_t patch_lo_of(const struct sites_ctx *c, const struct ret_site *s)
+{
+	size_t a = 0, b = c->insns.len;
+	uint64_t lo, end;
+
+	while (a < b) {
+		size_t m = (a + b) / 2;
+
+		if (c->insns.items[m].addr < s->addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a >= c->insns.len || c->insns.items[a].addr != s->addr)
+		return 0;
+	lo = s->addr;
+	end = s->addr + c->insns.items[a].len;
+	while (end - lo < 5) {
+		const struct site_insn *in;
+
+		if (!a--)
+			return 0;
+		in = &c->insns.items[a];
+		if (!in->plain || in->addr + in->len != lo)
+			return 0;
+		lo = in->addr;
+	}
+	return landed_in(c, lo, s->addr) ? 0 : lo;
 }
 
 int symtab_return_sites(const struct symtab *st, const struct func *f,
@@ -929,11 +1017,24 @@ int symtab_return_sites(const struct symtab *st, const struct func *f,
 	*n = 0;
 	if (err) {
 		free(c->v.items);
+		free(c->insns.items);
+		free(c->targets.items);
 		free(c);
 		return err;
 	}
 	if (c->v.len)
 		qsort(c->v.items, c->v.len, sizeof(*c->v.items), cmp_site);
+	if (c->targets.len)
+		qsort(c->targets.items, c->targets.len, sizeof(uint64_t),
+		      cmp_u64);
+	if (c->insns.len) /* ranges may come in any order */
+		qsort(c->insns.items, c->insns.len, sizeof(*c->insns.items),
+		      cmp_insn);
+	for (size_t i = 0; i < c->v.len && !c->unknown_jump; i++)
+		if (c->v.items[i].kind == RET_SITE_RET)
+			c->v.items[i].patch_lo = patch_lo_of(c, &c->v.items[i]);
+	free(c->insns.items);
+	free(c->targets.items);
 	*sites = c->v.items;
 	*n = c->v.len;
 	free(c);

@@ -39,6 +39,13 @@ enum ret_site_kind {
 struct ret_site {
 	uint64_t addr;
 	enum ret_site_kind kind;
+	/* RET: where a 5-byte jump could replace the ret and the
+	 * instructions just before it (link-time; 0: nowhere). Those run
+	 * anywhere (no branch, no call), and no branch of the function,
+	 * switch tables included, lands after patch_lo up to the ret: an
+	 * engine may run them elsewhere and catch the return there. 0 too
+	 * when the function jumps through a table it cannot read. */
+	uint64_t patch_lo;
 };
 
 struct func {

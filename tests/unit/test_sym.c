@@ -135,6 +135,36 @@ static bool in_func(const struct func *f, uint64_t a)
 	return false;
 }
 
+/* A ret site's patch_lo: whole plain instructions from it up to the ret,
+ * five bytes at least with the ret, none of them a branch target. */
+static int npatchable;
+static void check_patch_lo(const struct symtab *st, const struct func *f,
+			   const struct ret_site *s)
+{
+	uint8_t code[32];
+	uint64_t a;
+
+	if (!s->patch_lo)
+		return;
+	npatchable++;
+	CHECK(s->kind == RET_SITE_RET && s->patch_lo < s->addr &&
+	      s->addr - s->patch_lo <= 16 && in_func(f, s->patch_lo));
+	if (s->addr - s->patch_lo > 16 ||
+	    symtab_read(st, s->patch_lo, code, (size_t)(s->addr - s->patch_lo) + 1))
+		return;
+	for (a = s->patch_lo; a < s->addr;) {
+		struct insn in;
+
+		if (x86_decode(code + (a - s->patch_lo), 16, a, &in)) {
+			CHECK(!"patch_lo: undecodable");
+			return;
+		}
+		CHECK(in.cls == INSN_OTHER || in.cls == INSN_RIPREL);
+		a += in.len;
+	}
+	CHECK(a == s->addr && s->addr + 1 - s->patch_lo >= 5);
+}
+
 static void count_sites(const struct symtab *st, const struct func *f,
 			int *rets, int *tails)
 {
@@ -147,6 +177,7 @@ static void count_sites(const struct symtab *st, const struct func *f,
 	CHECK(r >= 0 && (size_t)r == n);
 	for (size_t i = 0; i < n; i++) {
 		CHECK(in_func(f, s[i].addr));
+		check_patch_lo(st, f, &s[i]);
 		if (s[i].kind == RET_SITE_RET)
 			(*rets)++;
 		else
@@ -990,6 +1021,8 @@ int main(void)
 			else
 				check_c(&builds[i]);
 		}
+		/* Some ret of the fixtures can take a jump. */
+		CHECK(npatchable > 0);
 		check_stripped();
 		check_bad_files();
 		check_switch();

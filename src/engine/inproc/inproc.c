@@ -89,17 +89,25 @@ static void hook_restore_child(void *ctx, pid_t child)
 	ip_restore_child(ctx, child);
 }
 
-/* Says once how many functions take breakpoints instead of jumps. */
+/* Says once how many functions, and how many of their ret sites, take
+ * breakpoints instead of jumps. */
 static void note_fallbacks(struct engine *e)
 {
-	char buf[256];
+	char buf[512];
+	int n = 0;
 
-	if (!e->nfallback || e->noted || !e->cb->on_note)
+	if ((!e->nfallback && !e->nretfallback) || e->noted || !e->cb->on_note)
 		return;
 	e->noted = true;
-	snprintf(buf, sizeof(buf),
-		 "inproc: %zu of %zu functions could not be patched with a jump (too short, jumped into, or a value that needs a stop); their calls stop at breakpoints",
-		 e->nfallback, e->nfallback + e->npatched);
+	if (e->nfallback)
+		n = snprintf(buf, sizeof(buf),
+			     "inproc: %zu of %zu functions could not be patched with a jump (too short, jumped into, or a value that needs a stop); their calls stop at breakpoints",
+			     e->nfallback, e->nfallback + e->npatched);
+	if (e->nretfallback)
+		snprintf(buf + n, sizeof(buf) - (size_t)n,
+			 "%s%zu of %zu ret sites could not be patched (too short a tail, jumped into, or a switch's table unread): their returns stop at breakpoints",
+			 n ? "; " : "inproc: ", e->nretfallback,
+			 e->nretfallback + e->nretpatched);
 	e->cb->on_note(e->cb->ctx, buf);
 }
 

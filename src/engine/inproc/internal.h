@@ -60,6 +60,7 @@ struct engine {
 	VEC(struct ip_patch) patches;
 	VEC(struct ip_region) regions;
 	size_t nfallback, npatched; /* functions: breakpoints, jumps */
+	size_t nretpatched, nretfallback; /* ret sites: jumps, breakpoints */
 	bool noted;
 
 	/* The shared memory: ours, and the target's address of it. */

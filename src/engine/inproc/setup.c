@@ -610,26 +610,121 @@ static int patch(struct engine *e, struct plan_fn *f)
 	return 0;
 }
 
+/* A region with room for a trampoline near addr, made when there is none
+ * (the first one made holds the agent and the return trampoline too);
+ * need: the bytes to ask for when making one. NULL when none can be
+ * had. *maps: the target's mappings, read on first need. */
+static struct ip_region *region_near(struct engine *e, uint64_t addr,
+				     size_t need, struct map_range **maps,
+				     size_t *nmaps)
+{
+	struct ip_region *r;
+	bool first = !e->enter_fn;
+
+	if (!first && (r = region_for(e, addr)))
+		return r;
+	if (!*maps)
+		*nmaps = read_maps(e->pid, maps);
+	if (first)
+		need += sizeof(agent_blob) + 64 + TRAMP_RETURN_MAX;
+	if (!(r = region_new(e, *maps, *nmaps, addr, need)))
+		return NULL;
+	if (first && agent_put(e, r))
+		return NULL;
+	return r;
+}
+
+/* Whether [lo, hi) overlaps a patch already made. */
+static bool overlaps_patch(const struct engine *e, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < e->patches.len; i++) {
+		const struct ip_patch *p = &e->patches.items[i];
+
+		if (lo < p->addr + p->len && p->addr < hi)
+			return true;
+	}
+	return false;
+}
+
+/* Patches the ret site of the queued return probe i (struct probe's
+ * patch_lo) when that is safe: the bytes are what the debugger decoded,
+ * no thread is stopped inside them, no other probe is in them. 0 when
+ * done. */
+static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
+		     size_t nrips, size_t need, struct map_range **maps,
+		     size_t *nmaps)
+{
+	struct ip_eprobe *q = &e->probes.items[i];
+	const struct probe *p = q->p;
+	uint64_t lo = p->patch_lo;
+	struct ip_patch pt = {.addr = lo};
+	struct ip_region *r;
+	struct tramp_buf b;
+	struct insn ret;
+	uint8_t code[32], jmp[16];
+	size_t dlen, len;
+
+	if (p->kind != PROBE_RETURN || !p->plan || p->sync || !lo ||
+	    lo >= p->addr || p->addr - lo > 16)
+		return -ENOTSUP;
+	dlen = (size_t)(p->addr - lo);
+	if (ptrace_engine_ops.read_mem(e->pt, lo, code, dlen + 16) &&
+	    ptrace_engine_ops.read_mem(e->pt, lo, code, dlen + 3))
+		return -EFAULT;
+	if (x86_decode(code + dlen, 3, p->addr, &ret) || ret.cls != INSN_RET)
+		return -ENOTSUP;
+	len = dlen + ret.len;
+	if (len < 5 || len > sizeof(pt.orig) || overlaps_patch(e, lo, lo + len))
+		return -EBUSY;
+	for (size_t k = 0; k < nrips; k++)
+		if (rips[k] > lo && rips[k] < lo + len)
+			return -EBUSY;
+	for (size_t k = 0; k < e->probes.len; k++)
+		if (k != i && !e->probes.items[k].dead &&
+		    e->probes.items[k].p->addr >= lo &&
+		    e->probes.items[k].p->addr < lo + len)
+			return -EBUSY;
+	if (!(r = region_near(e, lo, need, maps, nmaps)))
+		return -ENOMEM;
+	b = (struct tramp_buf){r->ours + r->used, 0, r->size - r->used,
+			       r->at + r->used};
+	shm_set_probe(e, i, IP_NONE);
+	if (tramp_retsite(&b, (uint32_t)i, lo, code, dlen, p->addr,
+			  code + dlen, ret.len, e->enter_fn) ||
+	    !tramp_reaches(lo, b.at))
+		return -ERANGE;
+	tramp_jmp5(jmp, lo, b.at);
+	memset(jmp + 5, 0xcc, len - 5);
+	pt.len = (uint8_t)len;
+	memcpy(pt.orig, code, len);
+	if (ptrace_engine_write_mem(e->pt, lo, jmp, len))
+		return -EFAULT;
+	r->used += (b.len + 15) & ~(size_t)15;
+	VEC_PUSH(&e->patches, pt);
+	q->how = HOW_PATCHED;
+	return 0;
+}
+
 void ip_setup(struct engine *e)
 {
 	VEC(struct plan_fn) fns = {0};
 	struct map_range *maps = NULL;
 	uint64_t *rips = NULL;
-	size_t nmaps = 0, nrips;
+	size_t nmaps = 0, nrips, nrets = 0;
 
 	nrips = thread_rips(e->pid, &rips);
 	for (size_t i = 0; i < e->probes.len; i++) {
+		const struct ip_eprobe *q = &e->probes.items[i];
 		struct plan_fn f;
 
-		if (e->probes.items[i].dead ||
-		    e->probes.items[i].how != HOW_QUEUED ||
-		    e->probes.items[i].p->kind != PROBE_ENTRY)
+		if (q->dead || q->how != HOW_QUEUED)
 			continue;
-		if (!judge(e, i, rips, nrips, &f))
+		if (q->p->kind == PROBE_RETURN && q->p->patch_lo)
+			nrets++;
+		if (q->p->kind == PROBE_ENTRY && !judge(e, i, rips, nrips, &f))
 			VEC_PUSH(&fns, f);
 	}
-	free(rips);
-	if (!fns.len || (!e->shm && shm_make(e)))
+	if ((!fns.len && !nrets) || (!e->shm && shm_make(e)))
 		goto rest;
 	if (!e->ns_per_tick)
 		calibrate(e);
@@ -638,27 +733,25 @@ void ip_setup(struct engine *e)
 	for (size_t k = 0; k < fns.len; k++) {
 		struct plan_fn *f = &fns.items[k];
 		const struct probe *p = e->probes.items[f->entry].p;
-		size_t need = (fns.len - k) * TRAMP_ENTRY_MAX;
-		bool first = !e->enter_fn;
+		size_t need = (fns.len - k + nrets) * TRAMP_ENTRY_MAX;
 
-		if (!first && (f->reg = region_for(e, p->addr)))
-			goto place;
-		if (!maps)
-			nmaps = read_maps(e->pid, &maps);
-		if (first)
-			need += sizeof(agent_blob) + 64 + TRAMP_RETURN_MAX;
-		if (!(f->reg = region_new(e, maps, nmaps, p->addr, need)))
-			continue;
-		if (first && agent_put(e, f->reg)) {
-			f->reg = NULL;
-			continue;
-		}
-place:
-		patch(e, f);
+		if ((f->reg = region_near(e, p->addr, need, &maps, &nmaps)))
+			patch(e, f);
+	}
+	/* The returns the shadow stack does not serve: their ret sites. */
+	for (size_t i = 0; nrets && i < e->probes.len; i++) {
+		const struct ip_eprobe *q = &e->probes.items[i];
+
+		if (!q->dead && q->how == HOW_QUEUED &&
+		    q->p->kind == PROBE_RETURN && q->p->patch_lo &&
+		    !patch_ret(e, i, rips, nrips, nrets-- * TRAMP_ENTRY_MAX,
+			       &maps, &nmaps))
+			e->nretpatched++;
 	}
 	free(maps);
-	e->live = e->npatched > 0;
+	e->live = e->npatched > 0 || e->nretpatched > 0;
 rest:
+	free(rips);
 	VEC_FREE(&fns);
 	for (size_t i = 0; i < e->probes.len; i++)
 		if (!e->probes.items[i].dead &&
@@ -668,6 +761,8 @@ rest:
 			/* Functions of the trace only, not our own stops. */
 			if (p->kind == PROBE_ENTRY && p->plan && !p->sync)
 				e->nfallback++;
+			if (p->kind == PROBE_RETURN && p->plan && !p->sync)
+				e->nretfallback++;
 			to_ptrace(e, i);
 		}
 }

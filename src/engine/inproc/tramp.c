@@ -11,6 +11,8 @@
  * after both, as the call into the agent needs. */
 #define FRAME 0x1f0
 #define XMM_AT 0x90 /* regs + 18: after regs[0..16] and one pad slot */
+/* The System V red zone: 128 bytes below the stack pointer. */
+#define REDZONE 128
 
 /* Hardware numbers of the registers in DWARF order 0..15. */
 static const uint8_t hw_of_dwarf[16] = {0, 2, 1, 3, 6, 7, 5, 4,
@@ -263,6 +265,62 @@ int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 	return 0;
 fail:
 	b->len = start;
+	return err;
+}
+
+/* code[0..dlen), decoded at addr, relocated to b. */
+static int relocate_all(struct tramp_buf *b, const uint8_t *code, size_t dlen,
+			uint64_t addr)
+{
+	size_t off = 0;
+	int err;
+
+	while (off < dlen) {
+		struct insn in;
+
+		if (x86_decode(code + off, dlen - off, addr + off, &in))
+			return -ENOTSUP;
+		if ((err = relocate(b, &in)))
+			return err;
+		off += in.len;
+	}
+	return 0;
+}
+
+/* mov $id,%edi; mov %rsp,%rsi; movabs $fn,%rax; call *%rax */
+static int call_agent(struct tramp_buf *b, uint32_t id, uint64_t fn)
+{
+	uint8_t c[5] = {0xbf};
+	int err;
+
+	put32(c + 1, id);
+	if ((err = put(b, c, 5)) || (err = put(b, "\x48\x89\xe6", 3)) ||
+	    (err = movabs_rax(b, fn)))
+		return err;
+	return put(b, "\xff\xd0", 2);
+}
+
+int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
+		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
+		  const uint8_t *ret_bytes, size_t ret_len, uint64_t enter_fn)
+{
+	size_t start = b->len;
+	int err;
+
+	/* The function's own last instructions first: what they read
+	 * below the stack pointer (a leaf's red zone) is still there. The
+	 * stack is then as at the ret. */
+	if ((err = relocate_all(b, code, dlen, lo)) ||
+	    /* Past the red zone: what the function left below the stack
+	     * pointer is still there for the plan's copy, and the unwinder
+	     * reads there (gcc's CFI keeps rbp "saved at CFA-16" after the
+	     * pop, up to the ret). lea: the flags are the function's. */
+	    (err = lea_rsp(b, 4, -REDZONE)) ||
+	    (err = save(b, FRAME + 8 + REDZONE, ret_addr)) ||
+	    (err = call_agent(b, id, enter_fn)) || (err = restore(b)) ||
+	    (err = lea_rsp(b, 4, REDZONE)) ||
+	    (err = put(b, ret_bytes, ret_len)))
+		b->len = start;
 	return err;
 }
 

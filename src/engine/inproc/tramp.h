@@ -42,6 +42,16 @@ int tramp_displaced(const uint8_t *code, size_t n, uint64_t addr);
 int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 		const uint8_t *code, size_t dlen, uint64_t enter_fn);
 
+/* Writes the trampoline of a patched ret site at b: reached by a jump
+ * from lo (struct probe's patch_lo), it runs the code[0..dlen)
+ * (the instructions from lo up to the ret, relocated), then as an entry
+ * trampoline saves, calls enter_fn(id, regs) (regs[16] = ret_addr,
+ * regs[7] the stack pointer at the ret), restores, and runs the ret
+ * (ret_bytes, ret_len). Returns 0, -ENOSPC, -ERANGE or -ENOTSUP. */
+int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
+		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
+		  const uint8_t *ret_bytes, size_t ret_len, uint64_t enter_fn);
+
 /* Writes the return trampoline at b: reached by a ret to a rewritten
  * return address, with the results in their registers; calls
  * return_fn(regs) (regs[7]: where the return address was), which gives
