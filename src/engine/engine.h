@@ -68,6 +68,10 @@ struct probe {
 	/* Go code: it runs on goroutine stacks, small and moved by the
 	 * runtime, where an engine must not run code of its own. */
 	bool go;
+	/* Go code of the register ABI: r14 holds the goroutine's g (and g's
+	 * m, its thread), so an engine may run code of its own here on a
+	 * stack of its own, found through m. */
+	bool g_in_r14;
 };
 
 /* A hit, valid only during the on_hit callback. acc reads registers as they

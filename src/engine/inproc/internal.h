@@ -56,6 +56,7 @@ struct engine {
 	bool live;         /* the agent is in and its patches are */
 	uint64_t enter_fn; /* the agent's entry points in the target (0:
 	                    * not in yet) */
+	uint64_t go_stack_fn, go_enter_fn;
 	VEC(struct ip_eprobe) probes; /* by probe id */
 	VEC(struct ip_patch) patches;
 	VEC(struct ip_region) regions;

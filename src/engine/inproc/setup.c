@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/user.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,9 +146,10 @@ static int judge(struct engine *e, size_t i, const uint64_t *rips,
 	memset(f, 0, sizeof(*f));
 	f->entry = i;
 	f->ret = IP_NONE;
-	/* Go: not yet (its entries would run the agent on a goroutine
-	 * stack; its returns need their ret sites patched). */
-	if (p->kind != PROBE_ENTRY || !p->plan || p->sync || p->go)
+	/* Go: only where r14 is g (the register ABI), through which its
+	 * trampoline finds the agent's stack for the thread. */
+	if (p->kind != PROBE_ENTRY || !p->plan || p->sync ||
+	    (p->go && !p->g_in_r14))
 		return -ENOTSUP;
 	if (p->nranges && p->ranges[0].hi > p->addr &&
 	    p->ranges[0].hi - p->addr < avail)
@@ -343,6 +345,25 @@ static bool injectable(pid_t tid)
 	return !((int64_t)r.orig_rax >= 0 && (int64_t)r.rax == -ENOSYS);
 }
 
+/* A program that has no interpreter (static; Go) is stopped where exec
+ * left it: in the execve call's event stop, whose return would overwrite
+ * what we inject. One step to the call's exit stop settles it: the
+ * program has not run an instruction yet. */
+static void settle_exec(pid_t pid)
+{
+	struct user_regs_struct r;
+	int st;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 ||
+	    (r.orig_rax != SYS_execve && r.orig_rax != SYS_execveat) ||
+	    (int64_t)r.rax != -ENOSYS)
+		return;
+	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) < 0)
+		return;
+	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+}
+
 /* A thread of the process in a stop we may inject into (the leader
  * first), or -1. */
 static pid_t inject_tid(struct engine *e)
@@ -352,6 +373,8 @@ static pid_t inject_tid(struct engine *e)
 	pid_t found = -1;
 	DIR *dir;
 
+	if (!injectable(e->pid))
+		settle_exec(e->pid);
 	if (injectable(e->pid))
 		return e->pid;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)e->pid);
@@ -566,7 +589,23 @@ static int agent_put(struct engine *e, struct ip_region *r)
 	e->hdr->ret_tramp = b.at;
 	r->used += (b.len + 63) & ~(size_t)63;
 	e->enter_fn = r->at + AGENT_OFF_ENTER;
+	e->go_stack_fn = r->at + AGENT_OFF_GO_STACK;
+	e->go_enter_fn = r->at + AGENT_OFF_GO_ENTER;
 	return 0;
+}
+
+/* How probe p's trampoline calls the agent. */
+static const struct tramp_agent *agent_of(struct engine *e,
+					  const struct probe *p)
+{
+	static __thread struct tramp_agent ag;
+
+	ag = (struct tramp_agent){.enter_fn = e->enter_fn};
+	if (p->go) {
+		ag.go_stack_fn = e->go_stack_fn;
+		ag.go_enter_fn = e->go_enter_fn;
+	}
+	return &ag;
 }
 
 /* Patches f's entry: its trampoline, then the jump. */
@@ -583,7 +622,7 @@ static int patch(struct engine *e, struct plan_fn *f)
 	if (f->shadow)
 		shm_set_probe(e, f->ret, IP_NONE);
 	if (tramp_entry(&b, (uint32_t)f->entry, q->p->addr, f->code, f->dlen,
-			e->enter_fn) ||
+			agent_of(e, q->p)) ||
 	    !tramp_reaches(q->p->addr, b.at))
 		return -1;
 	/* The jump, then int3s: nothing runs the rest of the displaced
@@ -665,6 +704,7 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 	size_t dlen, len;
 
 	if (p->kind != PROBE_RETURN || !p->plan || p->sync || !lo ||
+	    (p->go && !p->g_in_r14) ||
 	    lo >= p->addr || p->addr - lo > 16)
 		return -ENOTSUP;
 	dlen = (size_t)(p->addr - lo);
@@ -690,7 +730,7 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 			       r->at + r->used};
 	shm_set_probe(e, i, IP_NONE);
 	if (tramp_retsite(&b, (uint32_t)i, lo, code, dlen, p->addr,
-			  code + dlen, ret.len, e->enter_fn) ||
+			  code + dlen, ret.len, agent_of(e, p)) ||
 	    !tramp_reaches(lo, b.at))
 		return -ERANGE;
 	tramp_jmp5(jmp, lo, b.at);

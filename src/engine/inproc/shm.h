@@ -34,6 +34,11 @@
 #define IP_SHADOW_MAX 2048
 /* Threads the agent keeps state for at once. */
 #define IP_MAX_THREADS 256
+/* The stack the agent runs on for Go code (a goroutine's stack is too
+ * small and moves): per thread, its top 16 bytes a busy word. */
+#define IP_AGENT_STACK 8192
+/* Where runtime.g keeps its m (every Go release since 1.4). */
+#define IP_GO_G_M 0x30
 
 enum ip_slot_state {
 	IP_SLOT_BUSY = 0,  /* being written */
@@ -68,6 +73,8 @@ struct ip_thread {
 	              * ends, for the next thread given the same block) */
 	__u32 depth; /* entries in use */
 	struct ip_shadow st[IP_SHADOW_MAX];
+	/* Go: the agent's stack (threads keyed by their m). */
+	__u8 stack[IP_AGENT_STACK] __attribute__((aligned(16)));
 };
 
 struct ip_header {
@@ -100,6 +107,11 @@ struct ip_header {
  * (agent_syms.h): the entry trampoline calls agent_enter(probe id, regs),
  * the return trampoline agent_return(regs), which gives back the return
  * address to go to. regs: DWARF order 0..16, then xmm0..7 (16 bytes each)
- * from regs + 18. agent_shm holds the header's address in the target. */
+ * from regs + 18. agent_shm holds the header's address in the target.
+ *
+ * Go code's trampolines first call agent_go_stack(m) on the goroutine's
+ * stack (a few bytes of it), which claims this thread's agent stack and
+ * gives its top (0: none, the record is lost), then agent_go_enter(probe
+ * id, regs, m) on that stack, then clear the busy word at the top. */
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arch/x86.h"
+#include "engine/inproc/shm.h"
 
 /* The frame: pushfq, then FRAME bytes below it. With rsp = 8 mod 16 at a
  * function's entry (the return address just pushed), rsp is 16-aligned
@@ -222,52 +223,6 @@ static int relocate(struct tramp_buf *b, const struct insn *in)
 	}
 }
 
-int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
-		const uint8_t *code, size_t dlen, uint64_t enter_fn)
-{
-	size_t start = b->len, off = 0;
-	uint8_t c[8];
-	int err;
-
-	/* The caller's rsp, the return address's slot: above the frame and
-	 * the flags. */
-	if ((err = save(b, FRAME + 8, probe_addr)))
-		goto fail;
-	c[0] = 0xbf; /* mov $id, %edi */
-	put32(c + 1, id);
-	if ((err = put(b, c, 5)) ||
-	    (err = put(b, "\x48\x89\xe6", 3)) || /* mov %rsp, %rsi */
-	    (err = movabs_rax(b, enter_fn)) ||
-	    (err = put(b, "\xff\xd0", 2)) ||     /* call *%rax */
-	    (err = restore(b)))
-		goto fail;
-	while (off < dlen) {
-		struct insn in;
-
-		if (x86_decode(code + off, dlen - off, probe_addr + off, &in)) {
-			err = -ENOTSUP;
-			goto fail;
-		}
-		if ((err = relocate(b, &in)))
-			goto fail;
-		off += in.len;
-	}
-	if (b->len + 5 > b->cap) {
-		err = -ENOSPC;
-		goto fail;
-	}
-	if (!tramp_reaches(here(b), probe_addr + dlen)) {
-		err = -ERANGE;
-		goto fail;
-	}
-	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
-	b->len += 5;
-	return 0;
-fail:
-	b->len = start;
-	return err;
-}
-
 /* code[0..dlen), decoded at addr, relocated to b. */
 static int relocate_all(struct tramp_buf *b, const uint8_t *code, size_t dlen,
 			uint64_t addr)
@@ -287,22 +242,91 @@ static int relocate_all(struct tramp_buf *b, const uint8_t *code, size_t dlen,
 	return 0;
 }
 
-/* mov $id,%edi; mov %rsp,%rsi; movabs $fn,%rax; call *%rax */
-static int call_agent(struct tramp_buf *b, uint32_t id, uint64_t fn)
+/* The call into the agent, the frame at rsp (struct tramp_agent). Every
+ * register it uses was saved. */
+static int call_agent(struct tramp_buf *b, uint32_t id,
+		      const struct tramp_agent *ag)
 {
-	uint8_t c[5] = {0xbf};
+	uint8_t c[5] = {0xbf}; /* mov $id,%edi */
+	size_t jz;
 	int err;
 
 	put32(c + 1, id);
-	if ((err = put(b, c, 5)) || (err = put(b, "\x48\x89\xe6", 3)) ||
-	    (err = movabs_rax(b, fn)))
+	if (!ag->go_stack_fn) {
+		/* mov $id,%edi; mov %rsp,%rsi; call enter_fn */
+		if ((err = put(b, c, 5)) || (err = put(b, "\x48\x89\xe6", 3)) ||
+		    (err = movabs_rax(b, ag->enter_fn)))
+			return err;
+		return put(b, "\xff\xd0", 2);
+	}
+	/* Go: m = g->m; r12 = go_stack_fn(m), on this stack (a few bytes
+	 * of it: the goroutine's, which the frame already took 500 of). */
+	static const uint8_t get_m[] = {
+		0x49, 0x8b, 0x7e, IP_GO_G_M, /* mov IP_GO_G_M(%r14),%rdi */
+		0x49, 0x89, 0xfd,            /* mov %rdi,%r13 */
+	};
+	static const uint8_t switch_to[] = {
+		0x48, 0x85, 0xc0,       /* test %rax,%rax */
+		0x74, 0x00,             /* jz done (patched below) */
+		0x49, 0x89, 0xc4,       /* mov %rax,%r12 */
+		0x48, 0x89, 0xe3,       /* mov %rsp,%rbx */
+		0x48, 0x89, 0xc4,       /* mov %rax,%rsp */
+	};
+	static const uint8_t args[] = {
+		0x48, 0x89, 0xde, /* mov %rbx,%rsi */
+		0x4c, 0x89, 0xea, /* mov %r13,%rdx */
+	};
+	static const uint8_t back[] = {
+		0x48, 0x89, 0xdc,                         /* mov %rbx,%rsp */
+		0x49, 0xc7, 0x04, 0x24, 0, 0, 0, 0,       /* movq $0,(%r12) */
+	};
+	if ((err = put(b, get_m, sizeof(get_m))) ||
+	    (err = movabs_rax(b, ag->go_stack_fn)) ||
+	    (err = put(b, "\xff\xd0", 2)))
 		return err;
-	return put(b, "\xff\xd0", 2);
+	jz = b->len + 4;
+	if ((err = put(b, switch_to, sizeof(switch_to))) ||
+	    (err = put(b, c, 5)) || (err = put(b, args, sizeof(args))) ||
+	    (err = movabs_rax(b, ag->go_enter_fn)) ||
+	    (err = put(b, "\xff\xd0", 2)) ||
+	    (err = put(b, back, sizeof(back))))
+		return err;
+	b->p[jz] = (uint8_t)(b->len - (jz + 1));
+	return 0;
+}
+
+int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
+		const uint8_t *code, size_t dlen, const struct tramp_agent *ag)
+{
+	size_t start = b->len;
+	int err;
+
+	/* The caller's rsp, the return address's slot: above the frame and
+	 * the flags. */
+	if ((err = save(b, FRAME + 8, probe_addr)) ||
+	    (err = call_agent(b, id, ag)) || (err = restore(b)) ||
+	    (err = relocate_all(b, code, dlen, probe_addr)))
+		goto fail;
+	if (b->len + 5 > b->cap) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	if (!tramp_reaches(here(b), probe_addr + dlen)) {
+		err = -ERANGE;
+		goto fail;
+	}
+	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
+	b->len += 5;
+	return 0;
+fail:
+	b->len = start;
+	return err;
 }
 
 int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
-		  const uint8_t *ret_bytes, size_t ret_len, uint64_t enter_fn)
+		  const uint8_t *ret_bytes, size_t ret_len,
+		  const struct tramp_agent *ag)
 {
 	size_t start = b->len;
 	int err;
@@ -317,7 +341,7 @@ int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 	     * pop, up to the ret). lea: the flags are the function's. */
 	    (err = lea_rsp(b, 4, -REDZONE)) ||
 	    (err = save(b, FRAME + 8 + REDZONE, ret_addr)) ||
-	    (err = call_agent(b, id, enter_fn)) || (err = restore(b)) ||
+	    (err = call_agent(b, id, ag)) || (err = restore(b)) ||
 	    (err = lea_rsp(b, 4, REDZONE)) ||
 	    (err = put(b, ret_bytes, ret_len)))
 		b->len = start;

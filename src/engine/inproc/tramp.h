@@ -27,6 +27,16 @@ struct tramp_buf {
 /* The most bytes tramp_return writes. */
 #define TRAMP_RETURN_MAX 320
 
+/* How a trampoline calls the agent (the target's addresses of its entry
+ * points). C code: enter_fn(id, regs) on the thread's stack. Go code
+ * (go_stack_fn set): go_stack_fn(m), m from g in r14, on the goroutine's
+ * stack, then go_enter_fn(id, regs, m) on the stack it gave, then its
+ * busy word cleared; nothing when it gave none. */
+struct tramp_agent {
+	uint64_t enter_fn;
+	uint64_t go_stack_fn, go_enter_fn;
+};
+
 /* How many bytes at addr a 5-byte jump displaces (whole instructions),
  * decoded from code[0..n) (the function's bytes from addr). Returns the
  * count, or -ENOTSUP when one of them cannot run elsewhere (a ret, an
@@ -34,23 +44,24 @@ struct tramp_buf {
  * shorter than 5 bytes. */
 int tramp_displaced(const uint8_t *code, size_t n, uint64_t addr);
 
-/* Writes the entry trampoline of probe id at b: saves, calls
- * enter_fn(id, regs) (regs[16] = probe_addr), restores, runs the dlen
+/* Writes the entry trampoline of probe id at b: saves, calls the agent
+ * (regs[16] = probe_addr), restores, runs the dlen
  * displaced bytes code[0..dlen) relocated, and jumps back to
  * probe_addr + dlen. Returns 0, -ENOSPC (b too small) or -ERANGE (a
  * relocated displacement out of reach: b too far from the code). */
 int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
-		const uint8_t *code, size_t dlen, uint64_t enter_fn);
+		const uint8_t *code, size_t dlen, const struct tramp_agent *ag);
 
 /* Writes the trampoline of a patched ret site at b: reached by a jump
  * from lo (struct probe's patch_lo), it runs the code[0..dlen)
  * (the instructions from lo up to the ret, relocated), then as an entry
- * trampoline saves, calls enter_fn(id, regs) (regs[16] = ret_addr,
+ * trampoline saves, calls the agent (regs[16] = ret_addr,
  * regs[7] the stack pointer at the ret), restores, and runs the ret
  * (ret_bytes, ret_len). Returns 0, -ENOSPC, -ERANGE or -ENOTSUP. */
 int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
-		  const uint8_t *ret_bytes, size_t ret_len, uint64_t enter_fn);
+		  const uint8_t *ret_bytes, size_t ret_len,
+		  const struct tramp_agent *ag);
 
 /* Writes the return trampoline at b: reached by a ret to a rewritten
  * return address, with the results in their registers; calls

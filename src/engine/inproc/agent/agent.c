@@ -149,12 +149,12 @@ static __u64 tls_self(void)
 	return k;
 }
 
-/* This thread's state, claimed on first use; NULL when the table is full
- * (then no return is hijacked, and the id is asked each time). */
-static struct ip_thread *thread_self(struct ip_header *h)
+/* The state of the thread keyed k (its TLS block; a Go thread: its m),
+ * claimed on first use; NULL when the table is full (then no return is
+ * hijacked, and the id is asked each time). */
+static struct ip_thread *thread_of(struct ip_header *h, __u64 k)
 {
 	struct ip_thread *t = (struct ip_thread *)((char *)h + h->threads_off);
-	__u64 k = tls_self();
 	__u32 i = (__u32)((k >> 12) * 2654435761u) % IP_MAX_THREADS;
 
 	for (__u32 n = 0; n < IP_MAX_THREADS;
@@ -173,6 +173,11 @@ static struct ip_thread *thread_self(struct ip_header *h)
 			return &t[i];
 	}
 	return NULL;
+}
+
+static struct ip_thread *thread_self(struct ip_header *h)
+{
+	return thread_of(h, tls_self());
 }
 
 static __u32 tid_of(struct ip_header *h, struct ip_thread *t)
@@ -354,4 +359,47 @@ __u64 agent_return(uint64_t *regs)
 		record(h, e.ret, regs, tid_of(h, t));
 	}
 	return e.orig;
+}
+
+/* ---- Go ---- */
+
+/* On the goroutine's stack: this thread's agent stack, claimed (its busy
+ * word set), or 0 when there is none to be had (the table is full, or a
+ * signal handler's Go code came in while the thread was in the agent). */
+__u64 agent_go_stack(__u64 m)
+{
+	struct ip_header *h = hdr();
+	struct ip_thread *t;
+	__u64 *busy;
+
+	if (h->detached || !m)
+		return 0;
+	if (!(t = thread_of(h, m))) {
+		lost(h, 1);
+		return 0;
+	}
+	busy = (__u64 *)(t->stack + IP_AGENT_STACK - 16);
+	if (*busy) {
+		lost(h, 1);
+		return 0;
+	}
+	*busy = 1;
+	return (__u64)(unsigned long)busy;
+}
+
+/* On the agent's stack: the record of probe id. The thread's id is its
+ * slot's (asked of the kernel once): a Go thread's TLS is not glibc's. */
+void agent_go_enter(__u32 id, uint64_t *regs, __u64 m)
+{
+	struct ip_header *h = hdr();
+	struct ip_thread *t = thread_of(h, m);
+	__u32 tid;
+
+	if (!t)
+		return;
+	if (!(tid = __atomic_load_n(&t->tid, __ATOMIC_RELAXED))) {
+		tid = (__u32)sys3(NR_gettid, 0, 0, 0);
+		__atomic_store_n(&t->tid, tid, __ATOMIC_RELAXED);
+	}
+	record(h, id, regs, tid);
 }
