@@ -70,9 +70,10 @@ int capture_add_mem(struct cap_plan *p, int base_reg, int64_t disp,
  * -ENOTSUP when the plan is full. */
 int capture_add_chain(struct cap_plan *p, int base_reg, uint32_t nframes);
 
-/* A memory reader for capture_run: 0 or a negative errno, all or nothing. */
+/* A memory reader for capture_run: 0 or a negative errno, all or nothing.
+ * flags: the op's (CAP_OP_RUNTIME: memory known to be there). */
 typedef int (*capture_read_fn)(void *ctx, uint64_t addr, void *buf,
-			       size_t len);
+			       size_t len, unsigned flags);
 
 /* Runs plan p at a hit whose registers are regs[CAP_NREGS] (DWARF order)
  * and writes one CAP_REC_HIT record into buf (cap bytes). Fills the

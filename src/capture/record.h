@@ -73,6 +73,10 @@ enum cap_op_flags {
 	                     * more chunks) where that chunk is short or that
 	                     * address is not above the previous one (0, a
 	                     * loop: frames go up the stack) */
+	CAP_OP_RUNTIME = 8, /* the language runtime's own structures (Go's g
+	                     * from r14, its m, m's curg): mapped for as long
+	                     * as the thread runs that code, so a reader in
+	                     * the process may read them without a check */
 };
 
 /* One copy: address = value(.addr); bytes = .len, or with .count set,

@@ -66,12 +66,12 @@ static long read_prefix(capture_read_fn read, void *ctx, uint64_t addr,
 
 		if (n > len - got)
 			n = len - got;
-		if ((err = read(ctx, addr + got, buf + got, n))) {
+		if ((err = read(ctx, addr + got, buf + got, n, 0))) {
 			/* A string that ends just before a hole is still
 			 * whole: a byte at a time finds its end. */
 			if (!str)
 				break;
-			while (n && !read(ctx, addr + got, buf + got, 1)) {
+			while (n && !read(ctx, addr + got, buf + got, 1, 0)) {
 				got++;
 				if (!buf[got - 1])
 					return (long)got;
@@ -179,7 +179,7 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 					len = (uint64_t)got;
 				}
 			} else if (len) {
-				int err = read(ctx, addr, dst, len);
+				int err = read(ctx, addr, dst, len, o->flags);
 
 				if (err) {
 					c->err = err;

@@ -39,8 +39,11 @@ static int plan_goroutine(struct cap_plan *p, const struct tracepoint *tp)
 	span += 8;
 	if (span > 64 * 8)
 		return 0; /* goroutine_of reads nothing */
-	if ((g = capture_add_mem(p, DREG_R14, 0, (uint32_t)span, 0)) < 0)
+	/* g, its m, m's curg: the runtime's, read directly in-process. */
+	if ((g = capture_add_mem(p, DREG_R14, 0, (uint32_t)span,
+				 CAP_OP_RUNTIME)) < 0)
 		return g;
+	o.flags = CAP_OP_RUNTIME;
 	if (p->nops + 2 > CAP_MAX_OPS)
 		return -ENOTSUP;
 	o.addr = (struct cap_num){.src = CAP_SRC_DATA, .op = (__u16)g,

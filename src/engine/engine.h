@@ -57,7 +57,8 @@ struct probe {
 	uint64_t hijack_at;
 	/* RETURN: where an engine may put a 5-byte jump that takes the ret
 	 * and the instructions before it elsewhere (struct ret_site's
-	 * patch_lo, run-time; 0: nowhere). */
+	 * patch_lo, run-time; 0: nowhere). At addr itself: the jump's last
+	 * bytes fall in the padding after the ret. */
 	uint64_t patch_lo;
 	/* The debugger may insert probes at this hit that must be in before
 	 * the thread goes on (an indirect call site with --follow-calls: its

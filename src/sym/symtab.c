@@ -973,8 +973,82 @@ static bool landed_in(const struct sites_ctx *c, uint64_t lo, uint64_t hi)
 	return a < c->targets.len && c->targets.items[a] <= hi;
 }
 
+static uint8_t ret_len_at(const struct sites_ctx *c, uint64_t addr);
+static uint64_t patch_lo_back(const struct sites_ctx *c,
+			      const struct ret_site *s);
+
+/* Whether [lo, hi) is padding between functions: in no function and no
+ * symbol, and only int3 or nop bytes (what compilers align with). Never
+ * run, so a jump may spill into it. */
+static bool is_padding(const struct symtab *st, uint64_t lo, uint64_t hi)
+{
+	uint8_t b[16];
+	size_t n = (size_t)(hi - lo), i = 0;
+
+	if (hi <= lo || n > sizeof(b) || symtab_read(st, lo, b, n))
+		return false;
+	for (uint64_t a = lo; a < hi; a++)
+		if (symtab_func_at(st, a) || elfsym_containing(st, a))
+			return false;
+	while (i < n) {
+		size_t k = i;
+
+		if (b[i] == 0xcc || b[i] == 0x90) {
+			i++;
+			continue;
+		}
+		/* Multi-byte nops: [66...] [2e] 0f 1f /0 ..., or 66 90. */
+		while (k < n && b[k] == 0x66)
+			k++;
+		if (k < n && b[k] == 0x90 && k > i) {
+			i = k + 1;
+			continue;
+		}
+		if (k < n && b[k] == 0x2e)
+			k++;
+		if (k + 1 < n && b[k] == 0x0f && b[k + 1] == 0x1f)
+			return true; /* its operand bytes run past hi: fine */
+		return false;
+	}
+	return true;
+}
+
 /* The patch_lo of ret site s (struct ret_site). */
 static uint64_t patch_lo_of(const struct sites_ctx *c, const struct ret_site *s)
+{
+	uint8_t len = ret_len_at(c, s->addr);
+
+	/* The ret alone, the jump spilling into the padding after it (the
+	 * function's last ret): nothing to run elsewhere, and nothing near
+	 * the function's entry, whose own jump may need those bytes. */
+	if (len && len < 5 && !symtab_in_ranges(c->f, s->addr + 4) &&
+	    is_padding(c->st, s->addr + len, s->addr + 5) &&
+	    !landed_in(c, s->addr, s->addr + 4))
+		return s->addr;
+	return patch_lo_back(c, s);
+}
+
+/* The bytes of the ret instruction at addr (0: not one we decoded). */
+static uint8_t ret_len_at(const struct sites_ctx *c, uint64_t addr)
+{
+	size_t a = 0, b = c->insns.len;
+
+	while (a < b) {
+		size_t m = (a + b) / 2;
+
+		if (c->insns.items[m].addr < addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < c->insns.len && c->insns.items[a].addr == addr
+		       ? c->insns.items[a].len
+		       : 0;
+}
+
+/* The patch_lo of ret site s reached backwards: the ret and the plain
+ * instructions just before it. 0: none. */
+static uint64_t patch_lo_back(const struct sites_ctx *c, const struct ret_site *s)
 {
 	size_t a = 0, b = c->insns.len;
 	uint64_t lo, end;

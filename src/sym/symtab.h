@@ -43,8 +43,10 @@ struct ret_site {
 	 * instructions just before it (link-time; 0: nowhere). Those run
 	 * anywhere (no branch, no call), and no branch of the function,
 	 * switch tables included, lands after patch_lo up to the ret: an
-	 * engine may run them elsewhere and catch the return there. 0 too
-	 * when the function jumps through a table it cannot read. */
+	 * engine may run them elsewhere and catch the return there. Or the
+	 * ret itself, when the bytes after it up to 5 are padding (int3s or
+	 * nops in no function or symbol). 0 too when the function jumps
+	 * through a table it cannot read. */
 	uint64_t patch_lo;
 };
 

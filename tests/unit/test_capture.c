@@ -33,7 +33,8 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 	return 0;
 }
 
-static int run_read(void *ctx, uint64_t addr, void *buf, size_t len)
+static int run_read(void *ctx, uint64_t addr, void *buf, size_t len,
+		    unsigned flags)
 {
 	return read_mem(ctx, addr, buf, len);
 }

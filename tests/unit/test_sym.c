@@ -147,6 +147,10 @@ static void check_patch_lo(const struct symtab *st, const struct func *f,
 	if (!s->patch_lo)
 		return;
 	npatchable++;
+	if (s->patch_lo == s->addr) { /* the padding after it */
+		CHECK(!in_func(f, s->addr + 4) && !symtab_func_at(st, s->addr + 4));
+		return;
+	}
 	CHECK(s->kind == RET_SITE_RET && s->patch_lo < s->addr &&
 	      s->addr - s->patch_lo <= 16 && in_func(f, s->patch_lo));
 	if (s->addr - s->patch_lo > 16 ||

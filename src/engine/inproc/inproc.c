@@ -129,11 +129,13 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	e->running = true;
 	ptrace_engine_set_hooks(e->pt, &hooks);
 	ptrace_engine_set_drain(e->pt, ip_drain, e);
+	ptrace_engine_set_drain_some(e->pt, ip_drain_some);
 	ip_reader_start(e);
 	err = ptrace_engine_ops.run(e->pt, &e->wrap, ex, eb);
 	ip_reader_stop(e);
 	ip_drain(e);
 	ptrace_engine_set_drain(e->pt, NULL, NULL);
+	ptrace_engine_set_drain_some(e->pt, NULL);
 	e->running = false;
 	e->cb = NULL;
 	return err;

@@ -111,6 +111,10 @@ void ip_clock_pair(uint64_t *tsc, int64_t *mono);
 /* ring.c */
 /* Hands every record waiting in the ring to the debugger. Engine thread. */
 int ip_drain(void *ctx);
+/* The same, IP_DRAIN_BATCH records at most (ptrace_engine_set_drain_some):
+ * a thread stopped meanwhile waits for no more than that, about 0.1 ms. */
+#define IP_DRAIN_BATCH 16
+int ip_drain_some(void *ctx);
 void ip_reader_start(struct engine *e);
 void ip_reader_stop(struct engine *e);
 /* Clears the cached thread id of tid's state (the thread ended). */

@@ -89,12 +89,13 @@ static int on_record(struct engine *e, const void *rec, size_t len)
 	return e->cb->on_hit(e->cb->ctx, &hit);
 }
 
-int ip_drain(void *ctx)
+/* Hands over up to max records. */
+static int drain(struct engine *e, size_t max)
 {
-	struct engine *e = ctx;
 	struct ip_header *h = e->hdr;
 	uint8_t *ring;
 	uint64_t tail, head, mask, lost;
+	size_t n = 0;
 	int r = 0;
 
 	if (!e->cb || !h)
@@ -106,6 +107,11 @@ int ip_drain(void *ctx)
 	head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
 	while (tail < head && !r) {
 		struct ip_slot *s = (struct ip_slot *)(ring + (tail & mask));
+
+		if (n++ == max) {
+			ptrace_engine_more(e->pt);
+			break;
+		}
 		uint32_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
 		uint32_t len = s->len;
 
@@ -129,6 +135,16 @@ int ip_drain(void *ctx)
 		e->lost_seen = lost;
 	}
 	return r;
+}
+
+int ip_drain(void *ctx)
+{
+	return drain(ctx, SIZE_MAX);
+}
+
+int ip_drain_some(void *ctx)
+{
+	return drain(ctx, IP_DRAIN_BATCH);
 }
 
 static void *reader_main(void *arg)

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,9 +353,15 @@ static bool injectable(pid_t tid)
 static void settle_exec(pid_t pid)
 {
 	struct user_regs_struct r;
+	siginfo_t si;
 	int st;
 
-	if (ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 ||
+	/* The exec event stop only (not the call's entry stop, after which
+	 * the next stop would be the exec event the ptrace engine waits
+	 * for): the next stop is then the call's exit, ours to take. */
+	if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 ||
+	    si.si_code != (SIGTRAP | (PTRACE_EVENT_EXEC << 8)) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 ||
 	    (r.orig_rax != SYS_execve && r.orig_rax != SYS_execveat) ||
 	    (int64_t)r.rax != -ENOSYS)
 		return;
@@ -686,7 +693,8 @@ static bool overlaps_patch(const struct engine *e, uint64_t lo, uint64_t hi)
 }
 
 /* Patches the ret site of the queued return probe i (struct probe's
- * patch_lo) when that is safe: the bytes are what the debugger decoded,
+ * patch_lo, which may be the ret itself, followed by padding) when that
+ * is safe: the bytes are what the debugger decoded,
  * no thread is stopped inside them, no other probe is in them. 0 when
  * done. */
 static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
@@ -705,7 +713,7 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 
 	if (p->kind != PROBE_RETURN || !p->plan || p->sync || !lo ||
 	    (p->go && !p->g_in_r14) ||
-	    lo >= p->addr || p->addr - lo > 16)
+	    lo > p->addr || p->addr - lo > 16)
 		return -ENOTSUP;
 	dlen = (size_t)(p->addr - lo);
 	if (ptrace_engine_ops.read_mem(e->pt, lo, code, dlen + 16) &&
@@ -714,6 +722,9 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 	if (x86_decode(code + dlen, 3, p->addr, &ret) || ret.cls != INSN_RET)
 		return -ENOTSUP;
 	len = dlen + ret.len;
+	/* patch_lo at the ret: the padding after it takes the rest. */
+	if (!dlen && len < 5)
+		len = 5;
 	if (len < 5 || len > sizeof(pt.orig) || overlaps_patch(e, lo, lo + len))
 		return -EBUSY;
 	for (size_t k = 0; k < nrips; k++)

@@ -167,7 +167,9 @@ struct engine {
 	 * are handed over by drain, on this thread, between stops (see
 	 * ptrace.h). */
 	int (*drain)(void *ctx);
+	int (*drain_some)(void *ctx); /* a batch (ptrace.h) */
 	void *drain_ctx;
+	bool more; /* drain_some left records behind */
 	struct ptrace_hooks hooks; /* the same engine's code to put back */
 	atomic_bool wake;
 	bool no_pin;             /* launch_opts.cpus_free */

@@ -22,6 +22,17 @@ void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
  * it has (or when no run is in progress). */
 void ptrace_engine_wake(struct engine *e);
 
+/* Optional: a drain that may hand over only a batch, which the run loop
+ * calls where it merely looks for work (not before a stop it handles,
+ * where everything before the stop must be handed over): a thread that
+ * stops meanwhile (a signal on its way) is not kept waiting for a whole
+ * ring. It calls ptrace_engine_more when it left records behind. */
+void ptrace_engine_set_drain_some(struct engine *e,
+				  int (*drain_some)(void *ctx));
+/* Engine thread, from drain_some: records remain; the run loop looks for
+ * stops without blocking, then calls drain_some again. */
+void ptrace_engine_more(struct engine *e);
+
 /* What an engine on top that patches code itself (the in-process engine)
  * must do when this one puts its own code back. */
 struct ptrace_hooks {

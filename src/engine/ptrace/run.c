@@ -113,6 +113,17 @@ void ptrace_engine_set_drain(struct engine *e, int (*drain)(void *ctx),
 		       (void *)pt_options(e));
 }
 
+void ptrace_engine_set_drain_some(struct engine *e,
+				  int (*drain_some)(void *ctx))
+{
+	e->drain_some = drain_some;
+}
+
+void ptrace_engine_more(struct engine *e)
+{
+	e->more = true;
+}
+
 void ptrace_engine_wake(struct engine *e)
 {
 	atomic_store(&e->wake, true);
@@ -133,7 +144,18 @@ static int run_drain(struct engine *e)
 	if (!e->drain)
 		return 0;
 	atomic_store(&e->wake, false);
+	e->more = false;
 	return e->drain(e->drain_ctx);
+}
+
+/* At the loop's top: a batch, when the engine on top can give one. */
+static int run_drain_some(struct engine *e)
+{
+	if (!e->drain || !e->drain_some)
+		return run_drain(e);
+	atomic_store(&e->wake, false);
+	e->more = false;
+	return e->drain_some(e->drain_ctx);
 }
 
 static uint64_t now_ns(void)
@@ -251,7 +273,8 @@ static void capture_check_init(void)
 	 (CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN) *                         \
 		 (sizeof(struct cap_chunk) + 8))
 
-static int check_read(void *ctx, uint64_t addr, void *buf, size_t len)
+static int check_read(void *ctx, uint64_t addr, void *buf, size_t len,
+		      unsigned flags)
 {
 	return pt_mem_read(ctx, addr, buf, len);
 }
@@ -1154,7 +1177,7 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 			atomic_store(&e->stop, false);
 			break;
 		}
-		if (run_drain(e))
+		if (run_drain_some(e))
 			break;
 		for (size_t i = 0; i < e->threads.len; i++) {
 			if (e->threads.items[i].has_stash) {
@@ -1167,7 +1190,11 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 			tid = stashed->tid;
 			st = stashed->stash;
 		} else {
-			tid = waitpid(-1, &st, __WALL | __WNOTHREAD);
+			/* Records left: a stop now, else the next batch. */
+			tid = waitpid(-1, &st, __WALL | __WNOTHREAD |
+						       (e->more ? WNOHANG : 0));
+			if (tid == 0)
+				continue;
 			if (tid < 0) {
 				if (errno == EINTR)
 					continue;
@@ -1179,7 +1206,17 @@ int pt_run(struct engine *e, const struct engine_callbacks *cb,
 				break;
 			}
 		}
-		drained = run_drain(e);
+		/* A signal on its way to the program (Go's preemption
+		 * signals, hundreds a second while it runs through the other
+		 * engine's trampolines) is passed on at once: the thread
+		 * must not wait for a drain, and the debugger is drained
+		 * before it hears of one (overlay.c). */
+		drained = WIFSTOPPED(st) && !(st >> 16) &&
+				  WSTOPSIG(st) != SIGTRAP &&
+				  WSTOPSIG(st) != (SIGTRAP | 0x80) &&
+				  WSTOPSIG(st) != SIGSTOP
+			  ? 0
+			  : run_drain(e);
 		ret = on_status(e, cb, tid, st, now_ns(), ex, eb);
 		if (ret == RUN_GO && !drained)
 			continue;

@@ -121,13 +121,20 @@ static struct ip_header *hdr(void)
  * of the stack goes page by page, capture_run). Anything else goes
  * through the kernel, which answers a bad address with an error, at a few
  * µs a read here. */
-static int read_self(void *ctx, uint64_t addr, void *buf, size_t len)
+static int read_self(void *ctx, uint64_t addr, void *buf, size_t len,
+		     unsigned flags)
 {
 	const uint64_t *regs = ctx;
 	uint64_t sp = regs[CAP_REG_RSP];
 	struct iov l = {(__u64)(unsigned long)buf, len}, r = {addr, len};
 	long n;
 
+	/* The runtime's own (Go's g, m): there while the thread runs. */
+	if (len && (flags & CAP_OP_RUNTIME) && addr >= 4096 &&
+	    addr + len > addr) {
+		memcpy(buf, (const void *)(unsigned long)addr, len);
+		return 0;
+	}
 	if (len && addr >= sp && addr + len > addr &&
 	    ((addr + len - 1) >> 12) == (sp >> 12)) {
 		memcpy(buf, (const void *)(unsigned long)addr, len);
