@@ -87,3 +87,30 @@ sleep 0.3
 kill -0 $target 2>/dev/null && pass "inproc-attach target runs on" || fail "inproc-attach: target died"
 kill $target 2>/dev/null
 wait $target 2>/dev/null
+
+# Go: entries and ret sites patched too (the agent runs on a stack of its
+# own, found through g's m), the same lines as ptrace prints, recursion,
+# defers, a recovered panic and method wrappers included: every one
+# patched (no note).
+if command -v go >/dev/null; then
+	gflow=$OUT/inproc-flow
+	if [[ ! -x $gflow || -n $(find "$FIX/go/flow" -newer "$gflow" -name '*.go') ]]; then
+		(cd "$FIX/go/flow" && GOFLAGS='' GOPROXY=off go build -gcflags='all=-N -l' -o "$gflow" .) >"$gflow.log" 2>&1 ||
+			fail "inproc-go: go build: $(tail -3 "$gflow.log")"
+	fi
+	gre='^main\.(fact|deferred|deferred\.func1|recovers|recovers\.func1|parse|\(\*Counter\)\.Add|Counter\.Get|area|Rect\.Area|\(\*Rect\)\.Area|tick)$'
+	TINYDBG_ENGINE_NOTES=1 run_trace inproc-go -- trace --engine inproc -e "$gflow" "$gre" -- seq
+	expect_rc inproc-go 0
+	run_trace inproc-go-pt -- trace --engine ptrace -e "$gflow" "$gre" -- seq
+	# Heap addresses differ from run to run.
+	gmask() { sed -E -e 's/^Process [0-9]+ /Process PID /' -e 's/0xc000[0-9a-f]*/0xc000ADDR/g' "$1"; }
+	gmask "$OUT/inproc-go-pt.err" >"$OUT/inproc-go.want"
+	gmask "$OUT/inproc-go.err" >"$OUT/inproc-go.masked"
+	cp "$OUT/inproc-go.masked" "$OUT/inproc-go.err"
+	expect_same inproc-go "$OUT/inproc-go.want"
+	# Four goroutines on two threads: every call and return, in order
+	# per goroutine.
+	run_trace inproc-gor -- trace --engine inproc -e "$gflow" '^main\.work$' -- go 300
+	n=$(grep -cE '^>>? goroutine\([0-9]+\): main\.work' "$OUT/inproc-gor.err")
+	[[ $n == 2400 ]] && pass "inproc-gor: 2400 events" || fail "inproc-gor: $n events, want 2400"
+fi

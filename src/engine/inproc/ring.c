@@ -112,19 +112,17 @@ static int drain(struct engine *e, size_t max)
 			ptrace_engine_more(e->pt);
 			break;
 		}
-		uint32_t state = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-		uint32_t len = s->len;
+		uint64_t stamp = __atomic_load_n(&s->stamp, __ATOMIC_ACQUIRE);
+		uint32_t state = (uint32_t)(stamp & 7), len = s->len;
 
-		if (state == IP_SLOT_BUSY)
-			break; /* still being written: the next drain */
+		/* Another position's stamp (an earlier lap's, or none):
+		 * still being written, the next drain takes it. */
+		if ((stamp & ~7ull) != tail || !state)
+			break;
 		if (len < sizeof(*s) || len > h->ring_size)
 			break; /* cannot be: the ring is not ours to read */
 		if (state == IP_SLOT_READY)
 			r = on_record(e, s + 1, len - sizeof(*s));
-		/* Zeroed before it is given back: a slot header a writer
-		 * reserves later reads "busy" until it is committed,
-		 * whatever was there. */
-		memset(s, 0, len);
 		tail += len;
 		__atomic_store_n(&h->tail, tail, __ATOMIC_RELEASE);
 	}

@@ -460,7 +460,7 @@ static uint32_t rec_max(const struct cap_plan *p)
 		data = CAP_MAX_DATA + 8 * nch;
 	size = sizeof(struct ip_slot) + sizeof(struct cap_record_hdr) +
 	       nch * sizeof(struct cap_chunk) + data;
-	return (uint32_t)((size + 7) & ~7ull);
+	return (uint32_t)((size + 15) & ~15ull); /* struct ip_slot */
 }
 
 static int shm_make(struct engine *e)

@@ -17,8 +17,8 @@
  * included) and one reader (tinydbg). A writer reserves a slot by moving
  * head with a compare-and-swap, writes, then marks the slot ready; the
  * reader takes ready slots from tail in order and stops at one that is
- * still being written. A slot never wraps: one that would is preceded by
- * a pad slot to the end of the ring. */
+ * still being written (struct ip_slot's stamp). A slot never wraps: one
+ * that would is preceded by a pad slot to the end of the ring. */
 #ifndef TINYDBG_ENGINE_INPROC_SHM_H
 #define TINYDBG_ENGINE_INPROC_SHM_H
 
@@ -41,14 +41,20 @@
 #define IP_GO_G_M 0x30
 
 enum ip_slot_state {
-	IP_SLOT_BUSY = 0,  /* being written */
 	IP_SLOT_READY = 1, /* a record follows */
 	IP_SLOT_PAD = 2,   /* nothing: skip len bytes */
 };
 
+/* A slot is being written until its stamp names its own position in the
+ * stream (head and tail count bytes from the start, never wrapping):
+ * whatever an earlier lap left there names another. So the reader need
+ * not clear what it read, and writer and reader share no cache line but
+ * the record's. */
 struct ip_slot {
-	__u32 len;   /* bytes of the slot, this header included (8-aligned) */
-	__u32 state; /* enum ip_slot_state */
+	__u64 stamp; /* position | enum ip_slot_state, written last */
+	__u32 len;   /* bytes of the slot, this header included (a multiple
+	              * of 16, so a pad slot always has room for a header) */
+	__u32 pad;
 };
 
 struct ip_probe {

@@ -213,9 +213,9 @@ static void lost(struct ip_header *h, __u64 n)
 	__atomic_fetch_add(&h->lost, n, __ATOMIC_RELAXED);
 }
 
-/* Reserves len bytes (8-aligned, slot header included): the slot, or NULL
- * when the ring is full. */
-static struct ip_slot *reserve(struct ip_header *h, __u32 len)
+/* Reserves len bytes (a multiple of 16, slot header included): the slot,
+ * its position in *pos, or NULL when the ring is full. */
+static struct ip_slot *reserve(struct ip_header *h, __u32 len, __u64 *pos)
 {
 	__u8 *ring = (__u8 *)h + h->ring_off;
 	__u64 mask = h->ring_size - 1;
@@ -238,12 +238,13 @@ static struct ip_slot *reserve(struct ip_header *h, __u32 len)
 			struct ip_slot *p = (struct ip_slot *)(ring + off);
 
 			p->len = (__u32)pad;
-			__atomic_store_n(&p->state, IP_SLOT_PAD,
+			__atomic_store_n(&p->stamp, head | IP_SLOT_PAD,
 					 __ATOMIC_RELEASE);
 			off = 0;
 		}
 		struct ip_slot *s = (struct ip_slot *)(ring + off);
 		s->len = len;
+		*pos = head + pad;
 		/* Wake the reader when this slot takes the ring past its
 		 * mark (a reader below it polls on its own). */
 		if (head - tail < h->wake_bytes &&
@@ -255,9 +256,9 @@ static struct ip_slot *reserve(struct ip_header *h, __u32 len)
 	}
 }
 
-static void commit(struct ip_slot *s, __u32 state)
+static void commit(struct ip_slot *s, __u64 pos, __u32 state)
 {
-	__atomic_store_n(&s->state, state, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->stamp, pos | state, __ATOMIC_RELEASE);
 }
 
 static __u64 rdtsc(void)
@@ -275,7 +276,8 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 	struct ip_probe *p = (struct ip_probe *)((char *)h + h->probes_off) + id;
 	const struct cap_plan *plan =
 		(const struct cap_plan *)((char *)h + h->plans_off) + p->plan;
-	struct ip_slot *s = reserve(h, p->rec_max);
+	__u64 pos;
+	struct ip_slot *s = reserve(h, p->rec_max, &pos);
 	struct cap_record_hdr *r;
 	long n;
 
@@ -287,7 +289,7 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 	n = capture_run(plan, regs, read_self, regs, r,
 			p->rec_max - sizeof(*s));
 	if (n < 0) {
-		commit(s, IP_SLOT_PAD);
+		commit(s, pos, IP_SLOT_PAD);
 		lost(h, 1);
 		return -1;
 	}
@@ -299,7 +301,7 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 		memcpy(r->xmm, regs + 18, sizeof(r->xmm));
 		r->flags |= CAP_REC_XMM;
 	}
-	commit(s, IP_SLOT_READY);
+	commit(s, pos, IP_SLOT_READY);
 	return 0;
 }
 
