@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "api/api.h"
+#include "base/strbuf.h"
 
 /* Exit codes of tinydbg itself; otherwise it exits with the target's status
  * (128+N when a signal N killed it), as strace does. */
@@ -80,6 +81,7 @@ struct printer {
 	/* An engine's notes (how it serves the trace) are not shown:
 	 * TINYDBG_ENGINE_NOTES=0, for comparing engines' output. */
 	bool notes_off;
+	struct strbuf line; /* printer_event's, reused */
 };
 
 /* An entry waiting for its return (--durations). */

@@ -43,6 +43,7 @@ void printer_release(struct printer *p)
 	free(p->pending);
 	p->pending = NULL;
 	p->npending = p->pending_cap = 0;
+	strbuf_release(&p->line);
 }
 
 /* Whose calls an event belongs to: its goroutine (a goroutine moves
@@ -239,7 +240,9 @@ static void add_stack(struct strbuf *sb, const struct printer *p,
 
 void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 {
-	struct strbuf sb = STRBUF_INIT;
+	/* One line buffer for every event, grown once: a heap block per
+	 * line cost more than formatting it. */
+	struct strbuf *sb = &p->line;
 
 	if (p->summary || p->folded)
 		summary_event(p, ev);
@@ -259,84 +262,82 @@ void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 			fprintf(p->out, "tinydbg: note: %s\n", ev->note);
 		return;
 	}
-	strbuf_init(&sb);
+	strbuf_reset(sb);
 	if (p->timestamp)
-		add_timestamp(&sb, ev->time_ns);
+		add_timestamp(sb, ev->time_ns);
 	/* --signals: strace's line, and the handler that runs it. */
 	if (ev->signal) {
 		if (p->color)
-			strbuf_adds(&sb, COLOR_SIGNAL);
+			strbuf_adds(sb, COLOR_SIGNAL);
 		if (p->proc)
-			strbuf_addf(&sb, "--- thread(%d/%d): %s", p->proc,
+			strbuf_addf(sb, "--- thread(%d/%d): %s", p->proc,
 				    printer_thread_id(p, ev->thread_id),
 				    ev->signal);
 		else
-			strbuf_addf(&sb, "--- thread(%d): %s",
+			strbuf_addf(sb, "--- thread(%d): %s",
 				    printer_thread_id(p, ev->thread_id),
 				    ev->signal);
 		if (ev->handler)
-			strbuf_addf(&sb, " handler %s", ev->handler);
-		strbuf_adds(&sb, " ---");
+			strbuf_addf(sb, " handler %s", ev->handler);
+		strbuf_adds(sb, " ---");
 		if (p->color)
-			strbuf_adds(&sb, COLOR_OFF);
-		strbuf_addch(&sb, '\n');
-		fwrite(sb.buf, 1, sb.len, p->out);
-		strbuf_release(&sb);
+			strbuf_adds(sb, COLOR_OFF);
+		strbuf_addch(sb, '\n');
+		fwrite(sb->buf, 1, sb->len, p->out);
 		return;
 	}
 	/* --follow-calls: indented by depth - 1, "frame(depth)" after the
 	 * goroutine or thread, as Delve prints it. */
 	if (ev->depth > 0)
-		strbuf_addf(&sb, "%*s", ev->depth - 1, "");
+		strbuf_addf(sb, "%*s", ev->depth - 1, "");
 	if (p->color)
-		strbuf_adds(&sb, ev->is_syscall ? COLOR_SYSCALL
+		strbuf_adds(sb, ev->is_syscall ? COLOR_SYSCALL
 			    : ev->is_ret ? COLOR_RETURN : COLOR_CALL);
 	if (ev->goroutine_id >= 0 && p->proc)
-		strbuf_addf(&sb, "%s goroutine(%d/%lld):",
+		strbuf_addf(sb, "%s goroutine(%d/%lld):",
 			    ev->is_ret ? ">>" : ">", p->proc,
 			    (long long)ev->goroutine_id);
 	else if (ev->goroutine_id >= 0)
-		strbuf_addf(&sb, "%s goroutine(%lld):", ev->is_ret ? ">>" : ">",
+		strbuf_addf(sb, "%s goroutine(%lld):", ev->is_ret ? ">>" : ">",
 			    (long long)ev->goroutine_id);
 	else if (p->proc)
-		strbuf_addf(&sb, "%s thread(%d/%d):", ev->is_ret ? ">>" : ">",
+		strbuf_addf(sb, "%s thread(%d/%d):", ev->is_ret ? ">>" : ">",
 			    p->proc, printer_thread_id(p, ev->thread_id));
 	else
-		strbuf_addf(&sb, "%s thread(%d):", ev->is_ret ? ">>" : ">",
+		strbuf_addf(sb, "%s thread(%d):", ev->is_ret ? ">>" : ">",
 			    printer_thread_id(p, ev->thread_id));
 	if (ev->depth > 0)
-		strbuf_addf(&sb, "frame(%d)", ev->depth);
+		strbuf_addf(sb, "frame(%d)", ev->depth);
 	if (p->color)
-		strbuf_adds(&sb, COLOR_OFF);
-	strbuf_addch(&sb, ' ');
+		strbuf_adds(sb, COLOR_OFF);
+	strbuf_addch(sb, ' ');
 	if (ev->is_syscall)
-		strbuf_adds(&sb, "syscall ");
+		strbuf_adds(sb, "syscall ");
 	if (p->color)
-		strbuf_adds(&sb, COLOR_NAME);
-	strbuf_adds(&sb, ev->function_name ? ev->function_name : "?");
+		strbuf_adds(sb, COLOR_NAME);
+	strbuf_adds(sb, ev->function_name ? ev->function_name : "?");
 	if (p->color)
-		strbuf_adds(&sb, COLOR_OFF);
+		strbuf_adds(sb, COLOR_OFF);
 	if (!ev->is_ret) {
 		if (p->durations)
 			printer_duration_enter(p, ev);
-		strbuf_addch(&sb, '(');
-		add_args(&sb, ev->input_params, ev->ninput, p->verbose);
-		strbuf_adds(&sb, ")\n");
+		strbuf_addch(sb, '(');
+		add_args(sb, ev->input_params, ev->ninput, p->verbose);
+		strbuf_adds(sb, ")\n");
 	} else {
-		strbuf_adds(&sb, " => (");
-		add_values(&sb, ev->return_params, ev->nreturn, p->verbose);
-		strbuf_addch(&sb, ')');
+		strbuf_adds(sb, " => (");
+		add_values(sb, ev->return_params, ev->nreturn, p->verbose);
+		strbuf_addch(sb, ')');
 		if (p->durations) {
 			uint64_t t0 = printer_duration_leave(p, ev);
 			if (t0)
-				add_duration(&sb, ev->time_ns > t0 ?
+				add_duration(sb, ev->time_ns > t0 ?
 							  ev->time_ns - t0 : 0);
 		}
-		strbuf_addch(&sb, '\n');
+		strbuf_addch(sb, '\n');
 	}
-	add_stack(&sb, p, ev);
-	fwrite(sb.buf, 1, sb.len, p->out);
-	strbuf_release(&sb);
+	add_stack(sb, p, ev);
+	fwrite(sb->buf, 1, sb->len, p->out);
 }
 
 void printer_lost(struct printer *p, uint64_t n)

@@ -1140,6 +1140,7 @@ static int trace_child(int pid, int proc)
 		return EXIT_ERROR;
 	}
 	c = client_new(fd);
+	client_set_handoff(c, server_handoff(srv));
 	ret = run_trace(c, &o);
 	client_free(c);
 	server_wait(srv);
@@ -1268,6 +1269,7 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	c = client_new(fd);
+	client_set_handoff(c, server_handoff(srv));
 	ret = run_trace(c, &o);
 	client_free(c); /* closes the connection: the server ends */
 	server_wait(srv);

@@ -39,6 +39,13 @@ struct client;
 struct client *client_new(int fd);
 void client_free(struct client *c);
 
+/* A client in the process of its server (server_start_local): h is
+ * server_handoff's, and GetBufferedTracepoints' events come through it as
+ * structs instead of JSON (rpc/handoff.h). h is borrowed: it must outlive
+ * c. */
+struct handoff;
+void client_set_handoff(struct client *c, struct handoff *h);
+
 /* RPCServer.SetApiVersion {APIVersion: 2}. */
 int client_set_api_version(struct client *c, struct errbuf *eb);
 /* RPCServer.ProcessPid. */

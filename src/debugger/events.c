@@ -15,9 +15,10 @@
 
 /* Events held before the engine waits for the frontend to catch up. */
 #define QUEUE_MAX (1u << 14)
-/* Events handed out per call at most: a batch is held three times over on
- * its way (as data, as JSON text, as parsed JSON), so its size is what the
- * frontend's memory grows with. */
+/* Events handed out per call at most: a batch sent to a remote client is
+ * held three times over on its way (as data, as JSON text, as parsed
+ * JSON), so its size is what the frontend's memory grows with. (A local
+ * client's come as they are: rpc/handoff.h.) */
 #define BATCH_MAX 4096
 /* A batch smaller than this waits BATCH_GATHER_MS for company. */
 #define BATCH_MIN 4096

@@ -990,6 +990,59 @@ int wire_tracepoints_from_json(struct json_object *o,
 	return err;
 }
 
+void wire_add_handoff(struct json_object *o, uint64_t seq)
+{
+	add_u64(o, "tinydbgHandoff", seq);
+}
+
+int wire_get_handoff(struct json_object *o, uint64_t *seq, struct errbuf *eb)
+{
+	*seq = 0;
+	return wire_get_u64(o, "tinydbgHandoff", seq, eb);
+}
+
+/* NULL → "" (wire_str), and back: "" → NULL where the decoder drops it. */
+static void as_sent_str(char **s)
+{
+	if (!*s)
+		*s = xstrdup("");
+}
+
+static void as_sent_drop_empty(char **s)
+{
+	if (*s && !**s) {
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static void wire_value_as_sent(struct value *v)
+{
+	as_sent_str(&v->name);
+	as_sent_str(&v->type);
+	if ((int)v->kind < VK_INVALID || (int)v->kind > VK_UNSAFEPTR)
+		v->kind = VK_INVALID;
+	if (v->kind != VK_STRING)
+		as_sent_drop_empty(&v->value);
+	as_sent_drop_empty(&v->unreadable);
+	for (size_t i = 0; i < v->nchildren; i++)
+		wire_value_as_sent(&v->children[i]);
+}
+
+void wire_tracepoint_result_as_sent(struct api_tracepoint_result *r)
+{
+	as_sent_str(&r->file);
+	as_sent_drop_empty(&r->function_name);
+	if (r->is_ret)
+		r->has_results = false;
+	for (size_t i = 0; i < r->ninput; i++)
+		wire_value_as_sent(&r->input_params[i]);
+	for (size_t i = 0; i < r->nreturn; i++)
+		wire_value_as_sent(&r->return_params[i]);
+	for (size_t i = 0; i < r->nstack; i++)
+		as_sent_str(&r->stack[i].file);
+}
+
 /* ---- Delve's per-hit state ---- */
 
 size_t wire_state_hits_from_json(struct json_object *state,

@@ -96,6 +96,20 @@ int wire_tracepoints_from_json(struct json_object *o,
 			       struct api_tracepoint_result **out, size_t *n,
 			       uint64_t *lost, struct errbuf *eb);
 
+/* Ours, for a client in the server's process (rpc/handoff.h): in
+ * GetBufferedTracepoints' result, "tinydbgHandoff": seq names the batch
+ * passed as structs (no "TracepointResults" then). wire_get_handoff sets
+ * *seq to 0 when there is none. */
+void wire_add_handoff(struct json_object *o, uint64_t seq);
+int wire_get_handoff(struct json_object *o, uint64_t *seq, struct errbuf *eb);
+
+/* Makes r exactly what wire_tracepoints_to_json and _from_json would make
+ * of it (a NULL file, name or type becomes "", an empty function name
+ * NULL, an empty scalar text or unreadable note NULL, has_results only on
+ * entries), so that events handed over as structs print as the JSON ones
+ * do. Allocates only to turn a NULL into "". */
+void wire_tracepoint_result_as_sent(struct api_tracepoint_result *r);
+
 /* Delve's server stops at each tracepoint hit: the hits of a Command's
  * State (its Threads stopped on a breakpoint, with BreakpointInfo's
  * arguments or the thread's ReturnValues) as trace events, timed now.

@@ -16,6 +16,7 @@
 
 #include "base/xalloc.h"
 #include "rpc/conn.h"
+#include "rpc/handoff.h"
 #include "rpc/msg.h"
 #include "rpc/wire.h"
 
@@ -42,6 +43,11 @@ struct session {
 	struct debugger *d;
 	struct conn *conn;
 	struct server_session_opts o;
+	/* Set only on the session of server_start_local, whose client lives
+	 * in our process: a GetBufferedTracepoints that asks for it
+	 * ("tinydbgHandoff") gets its events through it. A remote peer has
+	 * none, whatever it asks. */
+	struct handoff *handoff;
 	bool v2_seen;    /* a JSON-RPC 2.0 request came: errors about the
 			  * stream itself are sent in its shape */
 	pthread_mutex_t lock;
@@ -79,6 +85,7 @@ typedef int (*server_handler)(struct call *c, struct json_object **result,
 
 struct server {
 	struct debugger *d;
+	struct handoff *handoff;
 	int fd;
 	pthread_t thread;
 };
@@ -718,7 +725,7 @@ static int server_take_events(struct call *c, struct json_object **result,
 	struct api_tracepoint_result *evs = NULL;
 	uint64_t lost = 0;
 	int wait = 0;
-	bool table = false;
+	bool table = false, handoff = false;
 	size_t n;
 
 	wire_get_int(c->params, "WaitMs", &wait, NULL); /* checked already */
@@ -727,8 +734,19 @@ static int server_take_events(struct call *c, struct json_object **result,
 	if (wait > SERVER_MAX_WAIT_MS)
 		wait = SERVER_MAX_WAIT_MS;
 	wire_get_bool(c->params, "tinydbgFrameTable", &table, NULL);
+	wire_get_bool(c->params, "tinydbgHandoff", &handoff, NULL);
 	n = debugger_take_events(c->s->d, wait, &evs, &lost);
-	*result = wire_tracepoints_to_json(evs, n, lost, table);
+	if (handoff && c->s->handoff && n) {
+		/* The structs go as they are; the answer names them. */
+		for (size_t i = 0; i < n; i++)
+			wire_tracepoint_result_as_sent(&evs[i]);
+		*result = wire_tracepoints_to_json(NULL, 0, lost, false);
+		wire_add_handoff(*result, handoff_push(c->s->handoff, evs, n));
+		evs = NULL;
+		n = 0;
+	} else {
+		*result = wire_tracepoints_to_json(evs, n, lost, table);
+	}
 	{
 		int *pids = NULL;
 		size_t nf = debugger_take_forked(c->s->d, &pids);
@@ -913,10 +931,11 @@ void server_linger_close(int fd)
 	close(fd);
 }
 
-int server_serve_fd(struct debugger *d, int fd,
-		    const struct server_session_opts *o)
+static int server_serve(struct debugger *d, int fd,
+			const struct server_session_opts *o,
+			struct handoff *handoff)
 {
-	struct session s = { .d = d };
+	struct session s = { .d = d, .handoff = handoff };
 	struct errbuf eb;
 	int ret = 0;
 
@@ -958,11 +977,17 @@ int server_serve_fd(struct debugger *d, int fd,
 	return ret;
 }
 
+int server_serve_fd(struct debugger *d, int fd,
+		    const struct server_session_opts *o)
+{
+	return server_serve(d, fd, o, NULL);
+}
+
 static void *server_main(void *arg)
 {
 	struct server *s = arg;
 
-	server_serve_fd(s->d, s->fd, NULL);
+	server_serve(s->d, s->fd, NULL, s->handoff);
 	return NULL;
 }
 
@@ -986,6 +1011,7 @@ int server_start_local(const struct debugger_config *cfg, int *client_fd,
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->d = d;
+	s->handoff = handoff_new();
 	s->fd = fds[1];
 	/* Our threads take no signals (their mask is inherited by the job
 	 * threads): ^C and friends go to the frontend's thread. */
@@ -997,6 +1023,7 @@ int server_start_local(const struct debugger_config *cfg, int *client_fd,
 		close(fds[0]);
 		close(fds[1]);
 		debugger_free(d);
+		handoff_free(s->handoff);
 		free(s);
 		return errbuf_set(eb, -err, "cannot start the server thread: %s",
 				  strerror(err));
@@ -1006,11 +1033,17 @@ int server_start_local(const struct debugger_config *cfg, int *client_fd,
 	return 0;
 }
 
+struct handoff *server_handoff(struct server *s)
+{
+	return s->handoff;
+}
+
 void server_wait(struct server *s)
 {
 	if (!s)
 		return;
 	pthread_join(s->thread, NULL);
 	debugger_free(s->d);
+	handoff_free(s->handoff);
 	free(s);
 }

@@ -30,6 +30,12 @@ struct server;
 int server_start_local(const struct debugger_config *cfg, int *client_fd,
 		       struct server **out, struct errbuf *eb);
 
+struct handoff;
+/* The handoff (rpc/handoff.h) of s's session, for the client on
+ * *client_fd (client_set_handoff): its events then come as structs. s
+ * owns it; it lives until server_wait, so free the client first. */
+struct handoff *server_handoff(struct server *s);
+
 /* Waits for the serving thread to end (close the client's fd first), then
  * frees the debugger (debugger_free detaches, or kills a target it
  * launched) and s. */

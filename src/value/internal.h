@@ -32,6 +32,10 @@ struct vsrc {
 	size_t nbuf;
 	const struct vsrc *up; /* a pointee's: the source of the value that
 	                        * points to it (vload_pointee's cycle check) */
+	/* buf and valid for a small value (a register argument, a scalar
+	 * on the stack): no heap block per value loaded. vsrc_release
+	 * frees what is not these. */
+	uint8_t small[32], small_valid[32];
 };
 
 /* Copies n bytes at offset off of the value into out. Returns 0, -ENODATA

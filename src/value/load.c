@@ -158,7 +158,7 @@ static int open_mem(struct vsrc *s, const struct ctype *st, uint64_t *where)
 	s->mem = true;
 	if (!n)
 		return 0;
-	s->buf = xmalloc(n);
+	s->buf = n <= sizeof(s->small) ? s->small : xmalloc(n);
 	if (!acc->read_mem(acc->ctx, s->addr, s->buf, n)) {
 		s->nbuf = n;
 		return 0;
@@ -248,6 +248,15 @@ static int fill_piece(struct vsrc *s, const struct loc_piece *p, size_t pos,
 	}
 }
 
+/* Frees what open_mem and assemble took from the heap. */
+static void vsrc_release(struct vsrc *s)
+{
+	if (s->buf != s->small)
+		free(s->buf);
+	if (s->valid != s->small_valid)
+		free(s->valid);
+}
+
 /* Concatenates the pieces' bytes into s->buf. */
 static int assemble(struct vsrc *s, const struct loc *l, uint64_t tsize,
 		    uint64_t *where)
@@ -265,8 +274,15 @@ static int assemble(struct vsrc *s, const struct loc *l, uint64_t tsize,
 	if (total < tsize)
 		total = tsize;
 	s->nbuf = (size_t)total;
-	s->buf = xcalloc(s->nbuf ? s->nbuf : 1, 1);
-	s->valid = xcalloc(s->nbuf ? s->nbuf : 1, 1);
+	if (s->nbuf <= sizeof(s->small)) {
+		s->buf = s->small;
+		s->valid = s->small_valid;
+		memset(s->small, 0, sizeof(s->small));
+		memset(s->small_valid, 0, sizeof(s->small_valid));
+	} else {
+		s->buf = xcalloc(s->nbuf, 1);
+		s->valid = xcalloc(s->nbuf, 1);
+	}
 	for (size_t i = 0; i < l->npieces && pos < s->nbuf; i++) {
 		const struct loc_piece *p = &l->pieces[i];
 		size_t n = p->size ? p->size : (size_t)tsize;
@@ -305,7 +321,7 @@ void vload_pointee(struct value *v, const struct ctype *st,
 	} else {
 		vload_at(v->children, "", st->target, &ps, 0, depth + 1);
 	}
-	free(ps.buf);
+	vsrc_release(&ps);
 }
 
 int vsrc_read(const struct vsrc *s, uint64_t off, void *out, size_t n,
@@ -375,6 +391,5 @@ fail:
 	vinit(out, name, t, st);
 	vfail(out, err, where);
 out:
-	free(s.buf);
-	free(s.valid);
+	vsrc_release(&s);
 }

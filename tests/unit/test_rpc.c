@@ -19,6 +19,7 @@
 #include "base/xalloc.h"
 #include "client/client.h"
 #include "rpc/conn.h"
+#include "rpc/handoff.h"
 #include "rpc/msg.h"
 #include "rpc/wire.h"
 
@@ -312,6 +313,212 @@ static void test_tracepoint_result(void)
 	CHECK(!got.ninput && !got.input_params && !got.nstack && !got.stack);
 	api_tracepoint_result_release(&got);
 	json_object_put(o);
+}
+
+/* ---- handoff ---- */
+
+static bool frame_eq(const struct api_frame *a, const struct api_frame *b)
+{
+	return a->pc == b->pc && streq(a->function, b->function) &&
+	       streq(a->file, b->file) && a->line == b->line &&
+	       a->inlined == b->inlined;
+}
+
+static bool result_eq(const struct api_tracepoint_result *a,
+		      const struct api_tracepoint_result *b)
+{
+	if (a->addr != b->addr || !streq(a->file, b->file) ||
+	    a->line != b->line || a->is_ret != b->is_ret ||
+	    a->has_results != b->has_results ||
+	    !streq(a->function_name, b->function_name) ||
+	    a->goroutine_id != b->goroutine_id ||
+	    a->thread_id != b->thread_id || a->time_ns != b->time_ns ||
+	    a->depth != b->depth || a->ninput != b->ninput ||
+	    a->nreturn != b->nreturn || a->nstack != b->nstack ||
+	    !streq(a->signal, b->signal) || !streq(a->handler, b->handler) ||
+	    !streq(a->note, b->note) || a->is_syscall != b->is_syscall ||
+	    a->stack_truncated != b->stack_truncated)
+		return false;
+	for (size_t i = 0; i < a->ninput; i++)
+		if (!value_eq(&a->input_params[i], &b->input_params[i]))
+			return false;
+	for (size_t i = 0; i < a->nreturn; i++)
+		if (!value_eq(&a->return_params[i], &b->return_params[i]))
+			return false;
+	for (size_t i = 0; i < a->nstack; i++)
+		if (!frame_eq(&a->stack[i], &b->stack[i]))
+			return false;
+	return true;
+}
+
+/* An event with what the JSON round trip changes: NULL and empty
+ * strings, a return flagged with results, a stack. */
+static void mk_lossy(struct api_tracepoint_result *r, bool is_ret, int tid)
+{
+	memset(r, 0, sizeof(*r));
+	r->addr = 0x401000;
+	r->file = NULL;
+	r->function_name = xstrdup("");
+	r->is_ret = is_ret;
+	r->has_results = true;
+	r->goroutine_id = -1;
+	r->thread_id = tid;
+	r->time_ns = 1700000000123456789ull;
+	r->depth = 2;
+	r->note = xstrdup("");
+	r->ninput = 3;
+	r->input_params = xcalloc(3, sizeof(struct value));
+	r->input_params[0] = mkval(NULL, NULL, VK_INT, "");
+	r->input_params[1] = mkval("s", "char *", VK_STRING, "");
+	build_tree(&r->input_params[2]);
+	r->input_params[2].unreadable = xstrdup("");
+	r->nstack = 2;
+	r->stack = xcalloc(2, sizeof(struct api_frame));
+	r->stack[0] = (struct api_frame){ 0x401234, xstrdup(""), NULL, 12, 1 };
+	r->stack[1] = (struct api_frame){ 0x401300, NULL, xstrdup("a.c"), 0 };
+}
+
+/* wire_tracepoint_result_as_sent makes an event what the JSON round trip
+ * makes of it, field for field. */
+static void test_as_sent(void)
+{
+	for (int ret = 0; ret < 2; ret++) {
+		struct api_tracepoint_result r, got;
+		struct json_object *o;
+		struct errbuf eb = { "" };
+
+		mk_lossy(&r, ret, 7);
+		o = reparse(wire_tracepoints_to_json(&r, 1, 0, ret));
+		wire_tracepoint_result_as_sent(&r);
+		{
+			struct api_tracepoint_result *evs;
+			size_t n;
+			uint64_t lost;
+
+			CHECK_INT(wire_tracepoints_from_json(o, &evs, &n, &lost,
+							     &eb), 0);
+			CHECK_INT(n, 1);
+			if (n == 1) {
+				got = evs[0];
+				CHECK(result_eq(&got, &r));
+				CHECK(got.has_results == !ret);
+				CHECK(got.function_name == NULL && got.file &&
+				      !*got.file);
+				api_tracepoint_result_release(&got);
+			}
+			free(evs);
+		}
+		json_object_put(o);
+		api_tracepoint_result_release(&r);
+	}
+}
+
+struct pusher {
+	struct handoff *h;
+	int tid;
+	uint64_t seqs[100];
+};
+
+static void *pusher_main(void *arg)
+{
+	struct pusher *p = arg;
+
+	for (int i = 0; i < 100; i++) {
+		struct api_tracepoint_result *evs = xcalloc(2, sizeof(*evs));
+
+		mk_lossy(&evs[0], false, p->tid);
+		mk_lossy(&evs[1], true, p->tid);
+		evs[0].line = evs[1].line = i;
+		p->seqs[i] = handoff_push(p->h, evs, 2);
+	}
+	return NULL;
+}
+
+/* The FIFO: numbered batches, popped by number, in any order; what is
+ * left is freed with it (ASan's build checks that). */
+static void test_handoff(void)
+{
+	struct handoff *h = handoff_new();
+	struct api_tracepoint_result *evs, *got;
+	struct pusher p[2];
+	pthread_t t[2];
+	uint64_t s1, s2, s3, last = 0;
+	size_t n;
+	bool order = true, owner = true;
+
+	CHECK_INT(handoff_pending(h), 0);
+	CHECK_INT(handoff_pop(h, 1, &got, &n), -ENOENT);
+	CHECK(got == NULL && n == 0);
+
+	evs = xcalloc(1, sizeof(*evs));
+	mk_lossy(&evs[0], false, 1);
+	s1 = handoff_push(h, evs, 1);
+	evs = xcalloc(2, sizeof(*evs));
+	mk_lossy(&evs[0], false, 2);
+	mk_lossy(&evs[1], true, 2);
+	s2 = handoff_push(h, evs, 2);
+	evs = xcalloc(1, sizeof(*evs));
+	mk_lossy(&evs[0], true, 3);
+	s3 = handoff_push(h, evs, 1);
+	CHECK(s1 != 0 && s1 < s2 && s2 < s3);
+	CHECK_INT(handoff_pending(h), 3);
+
+	/* The middle one first (an answer lost on the way leaves the one
+	 * before it): the others stay, in order. */
+	CHECK_INT(handoff_pop(h, s2, &got, &n), 0);
+	CHECK(n == 2 && got[0].thread_id == 2 && got[1].is_ret);
+	for (size_t i = 0; i < n; i++)
+		api_tracepoint_result_release(&got[i]);
+	free(got);
+	CHECK_INT(handoff_pop(h, s2, &got, &n), -ENOENT);
+	CHECK_INT(handoff_pop(h, s3, &got, &n), 0);
+	CHECK(n == 1 && got[0].thread_id == 3);
+	api_tracepoint_result_release(&got[0]);
+	free(got);
+	CHECK_INT(handoff_pending(h), 1);
+
+	/* The tail moved back: pushes after popping the last one link on. */
+	evs = xcalloc(1, sizeof(*evs));
+	mk_lossy(&evs[0], false, 4);
+	s3 = handoff_push(h, evs, 1);
+	CHECK_INT(handoff_pending(h), 2);
+	CHECK_INT(handoff_pop(h, s3, &got, &n), 0);
+	CHECK(n == 1 && got[0].thread_id == 4);
+	api_tracepoint_result_release(&got[0]);
+	free(got);
+
+	/* Two threads push at once; every batch arrives whole, each
+	 * thread's in its order. */
+	for (int i = 0; i < 2; i++) {
+		p[i].h = h;
+		p[i].tid = 100 + i;
+		pthread_create(&t[i], NULL, pusher_main, &p[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	CHECK_INT(handoff_pending(h), 201);
+	for (int k = 0; k < 2; k++) {
+		last = 0;
+		for (int i = 0; i < 100; i++) {
+			if (p[k].seqs[i] <= last)
+				order = false;
+			last = p[k].seqs[i];
+			if (handoff_pop(h, p[k].seqs[i], &got, &n) || n != 2 ||
+			    got[0].thread_id != p[k].tid || got[0].line != i ||
+			    !got[1].is_ret) {
+				owner = false;
+				continue;
+			}
+			api_tracepoint_result_release(&got[0]);
+			api_tracepoint_result_release(&got[1]);
+			free(got);
+		}
+	}
+	CHECK(order);
+	CHECK(owner);
+	CHECK_INT(handoff_pending(h), 1); /* s1, never taken */
+	handoff_free(h);
+	handoff_free(NULL);
 }
 
 static void test_state(void)
@@ -1093,6 +1300,8 @@ int main(void)
 	test_value();
 	test_tracepoint_result();
 	test_inlined_frames();
+	test_as_sent();
+	test_handoff();
 	test_state();
 	test_tolerance();
 	test_msg();
