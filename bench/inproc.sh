@@ -4,9 +4,9 @@
 # call, measured by the program itself around its loop (bench/timed.c), for
 # tinydbg's three engines and for uftrace on the same function built with
 # -pg (uftrace cannot trace an unmodified binary); launched, and attached
-# with inproc. Then two threads calling at full speed (every event printed
-# or the loss counted exactly), and a thousand functions patched and
-# restored on an attached process. Prints figures; never fails for speed.
+# with inproc; the same on a Go function (bench/gotimed). Then two threads
+# calling at full speed (every event printed or the loss counted exactly),
+# and a thousand functions patched and restored on an attached process. Prints figures; never fails for speed.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build/bench
@@ -70,6 +70,24 @@ ratio "tinydbg inproc, launched" "tinydbg ebpf, launched" "inproc / ebpf"
 ratio "tinydbg inproc, launched" "tinydbg ptrace, launched" "inproc / ptrace"
 awk -v a="${US[tinydbg inproc, launched]:-0}" 'BEGIN { printf "%-52s = %.3f us (goal <= 0.3)\n", "inproc per call", a }'
 
+# Go: main.f(x, y) of bench/gotimed (built as shipped, not -N -l), the
+# same measure against its own untraced loop, under the three engines.
+if command -v go >/dev/null; then
+	gob=$OUT/gotimed
+	if (cd "$ROOT/bench/gotimed" && GOFLAGS='' GOPROXY=off go build -o "$gob" .); then
+		cbase=$base
+		base=$(for _ in $(seq "$RUNS"); do "$gob" "$N" | loop_ns; done | median)
+		echo
+		echo "Go, untraced loop $(awk -v b="$base" -v n="$N" 'BEGIN { printf "%.4f", b / n / 1000 }') us/call"
+		measure "tinydbg inproc, Go" "$N" "$TINYDBG" trace --engine inproc --ebpf-ring "$ring" -e "$gob" '^main\.f$' -- "$N"
+		measure "tinydbg ebpf, Go" "$N" "$TINYDBG" trace --ebpf --ebpf-ring "$ring" -e "$gob" '^main\.f$' -- "$N"
+		measure "tinydbg ptrace, Go" $((N / 20)) "$TINYDBG" trace -e "$gob" '^main\.f$' -- $((N / 20))
+		ratio "tinydbg inproc, Go" "tinydbg ebpf, Go" "inproc / ebpf, Go"
+		ratio "tinydbg inproc, Go" "tinydbg ptrace, Go" "inproc / ptrace, Go"
+		ratio "tinydbg inproc, Go" "uftrace record -pg (arg1, arg2, retval)" "inproc Go / uftrace C (goal <= 1)"
+		base=$cbase
+	fi
+fi
 # Two threads at full speed: every event printed, or the loss counted.
 echo
 per=${THREAD_CALLS:-1000000}

@@ -1,0 +1,3 @@
+module gotimed
+
+go 1.19
