@@ -99,8 +99,13 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 
 	if (cap < sizeof(*h) || p->nops > CAP_MAX_OPS)
 		return -ENOSPC;
-	memset(h, 0, sizeof(*h));
+	/* Field by field: the xmm area, read only with CAP_REC_XMM, is
+	 * left alone (a record is written for every call in-process). */
+	h->size = 0;
 	h->kind = CAP_REC_HIT;
+	h->nchunks = 0;
+	h->probe = h->time_ns = h->lost = 0;
+	h->pid = h->tid = h->flags = h->pad = 0;
 	memcpy(h->regs, regs, sizeof(h->regs));
 	for (uint32_t k = 0; k < p->nops; k++) {
 		const struct cap_op *o = &p->ops[k];

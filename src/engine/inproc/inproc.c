@@ -39,9 +39,12 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 	struct ip_eprobe q = {.p = p, .how = HOW_QUEUED};
 
 	/* During a run threads may be anywhere: only a breakpoint can go
-	 * in without stopping them all. Between runs, the next one's start
-	 * places it. */
-	if (e->running || e->probes.len >= IP_MAX_PROBES)
+	 * in without stopping them all, except into an image mapped since
+	 * the loader's last rendezvous (decided after this hit: ip_late).
+	 * Between runs, the next one's start places it. */
+	if (e->running)
+		q.how = e->in_sync_hit ? HOW_LATE : HOW_PTRACE;
+	if (e->probes.len >= IP_MAX_PROBES)
 		q.how = HOW_PTRACE;
 	VEC_PUSH(&e->probes, q);
 	if (q.how == HOW_PTRACE)
@@ -71,6 +74,24 @@ static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)
 static void thread_gone(void *ctx, pid_t tid)
 {
 	ip_thread_gone(ctx, tid);
+}
+
+static void before_hit(void *ctx, const struct hit *h)
+{
+	struct engine *e = ctx;
+
+	e->in_sync_hit = h->probe->sync;
+}
+
+/* A sync hit (the loader's rendezvous) may have inserted probes: in
+ * before the thread goes on. */
+static void after_hit(void *ctx, const struct hit *h)
+{
+	struct engine *e = ctx;
+
+	if (e->in_sync_hit)
+		ip_late(e);
+	e->in_sync_hit = false;
 }
 
 /* Not the reader: it may be waiting for this thread to drain. */
@@ -121,6 +142,8 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 
 	e->cb = cb;
 	e->ov = (struct ptrace_overlay){.cb = cb, .ctx = e, .drain = ip_drain,
+					.before_hit = before_hit,
+					.after_hit = after_hit,
 					.thread_gone = thread_gone,
 					.before_exec = before_exec};
 	ptrace_overlay_callbacks(&e->ov, &e->wrap);
@@ -245,6 +268,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->retired);
 	VEC_FREE(&e->probes);
 	VEC_FREE(&e->patches);
+	VEC_FREE(&e->known);
 	free(e);
 }
 

@@ -24,12 +24,20 @@ enum ip_how {
 	HOW_PATCHED, /* an entry jumping to its trampoline */
 	HOW_SHADOW,  /* a return caught through the rewritten return
 	              * address of its function's (patched) entry */
+	HOW_LATE,    /* inserted at a sync hit during a run: patched after
+	              * it when its image is new (ip_late), else a
+	              * breakpoint */
 };
 
 struct ip_eprobe {
 	const struct probe *p;
 	enum ip_how how;
 	bool dead;
+};
+
+/* A mapping of the target's. */
+struct ip_span {
+	uint64_t lo, hi;
 };
 
 /* An entry patched with a jump: its bytes before. */
@@ -53,6 +61,10 @@ struct engine {
 	size_t ring_bytes;
 	bool running;      /* a run is in progress: probes go in as
 	                    * breakpoints (threads may be anywhere) */
+	bool in_sync_hit;  /* the debugger is handling a sync hit */
+	/* The file-backed mappings known at the last setup or rendezvous:
+	 * code outside them is new, and no thread can be in it yet. */
+	VEC(struct ip_span) known;
 	bool live;         /* the agent is in and its patches are */
 	uint64_t enter_fn; /* the agent's entry points in the target (0:
 	                    * not in yet) */
@@ -97,6 +109,11 @@ struct engine {
  * is stopped (a run's start). Never fails: what cannot be patched takes
  * breakpoints. */
 void ip_setup(struct engine *e);
+/* After a sync hit (the loader's rendezvous; the thread stopped, others
+ * running): the probes it inserted in images mapped since the last one
+ * are patched (no thread can be in their code yet: their constructors
+ * have not run), the rest take breakpoints. */
+void ip_late(struct engine *e);
 /* Puts the original bytes back (every thread stopped) and tells the agent
  * to record nothing more. */
 void ip_restore(struct engine *e);

@@ -607,7 +607,9 @@ static const struct tramp_agent *agent_of(struct engine *e,
 {
 	static __thread struct tramp_agent ag;
 
-	ag = (struct tramp_agent){.enter_fn = e->enter_fn};
+	ag = (struct tramp_agent){.enter_fn = e->enter_fn,
+				  .xmm = p->plan &&
+					 (p->plan->flags & CAP_PLAN_XMM)};
 	if (p->go) {
 		ag.go_stack_fn = e->go_stack_fn;
 		ag.go_enter_fn = e->go_enter_fn;
@@ -756,6 +758,54 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 	return 0;
 }
 
+/* Notes the mappings there are now (struct engine's known). */
+static void remember_maps(struct engine *e)
+{
+	struct map_range *m = NULL;
+	size_t n = read_maps(e->pid, &m);
+
+	e->known.len = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ip_span sp = {m[i].lo, m[i].hi};
+
+		VEC_PUSH(&e->known, sp);
+	}
+	free(m);
+}
+
+static bool known_at(const struct engine *e, uint64_t addr)
+{
+	for (size_t i = 0; i < e->known.len; i++)
+		if (addr >= e->known.items[i].lo && addr < e->known.items[i].hi)
+			return true;
+	return false;
+}
+
+void ip_late(struct engine *e)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < e->probes.len; i++) {
+		struct ip_eprobe *q = &e->probes.items[i];
+
+		if (q->dead || q->how != HOW_LATE)
+			continue;
+		/* A function whose entry and ret sites are all new, or a
+		 * breakpoint; setup below judges them as at a start. */
+		if (known_at(e, q->p->addr) ||
+		    (q->p->nranges && known_at(e, q->p->ranges[0].lo))) {
+			to_ptrace(e, i);
+			continue;
+		}
+		q->how = HOW_QUEUED;
+		any = true;
+	}
+	if (any)
+		ip_setup(e);
+	else
+		remember_maps(e);
+}
+
 void ip_setup(struct engine *e)
 {
 	VEC(struct plan_fn) fns = {0};
@@ -804,6 +854,7 @@ void ip_setup(struct engine *e)
 rest:
 	free(rips);
 	VEC_FREE(&fns);
+	remember_maps(e);
 	for (size_t i = 0; i < e->probes.len; i++)
 		if (!e->probes.items[i].dead &&
 		    e->probes.items[i].how == HOW_QUEUED) {

@@ -7,9 +7,10 @@
 #include "arch/x86.h"
 #include "engine/inproc/shm.h"
 
-/* The frame: pushfq, then FRAME bytes below it. With rsp = 8 mod 16 at a
- * function's entry (the return address just pushed), rsp is 16-aligned
- * after both, as the call into the agent needs. */
+/* The frame: 8 bytes (where the flags once went), then FRAME bytes below
+ * them. With rsp = 8 mod 16 at a function's entry (the return address
+ * just pushed), rsp is 16-aligned after both, as the call into the agent
+ * needs. */
 #define FRAME 0x1f0
 #define XMM_AT 0x90 /* regs + 18: after regs[0..16] and one pad slot */
 /* The System V red zone: 128 bytes below the stack pointer. */
@@ -78,19 +79,21 @@ static int movabs_rax(struct tramp_buf *b, uint64_t v)
 }
 
 /* Saves the registers into the frame; regs[7] = rsp_disp(%rsp) (the
- * caller's view of rsp), regs[16] = rip. */
-static int save(struct tramp_buf *b, int32_t rsp_disp, uint64_t rip)
+ * caller's view of rsp), regs[16] = rip; xmm0..7 only when xmm (the
+ * agent uses none: only a plan that reads them needs them). The flags
+ * are not kept: every trampoline runs where they are dead (a function's
+ * entry, its ret; the ABIs keep none across a call, and DF is clear). */
+static int save(struct tramp_buf *b, int32_t rsp_disp, uint64_t rip, bool xmm)
 {
 	static const uint8_t enter[] = {
-		0x9c,                                     /* pushfq */
-		0x48, 0x8d, 0xa4, 0x24, 0x10, 0xfe, 0xff, 0xff, /* lea -0x1f0(%rsp),%rsp */
+		0x48, 0x8d, 0xa4, 0x24, 0x08, 0xfe, 0xff, 0xff, /* lea -0x1f8(%rsp),%rsp */
 	};
 	int err = put(b, enter, sizeof(enter));
 
 	for (int r = 0; r < 16 && !err; r++)
 		if (r != 7)
 			err = mov_rsp(b, hw_of_dwarf[r], (uint32_t)(8 * r), 0);
-	for (int n = 0; n < 8 && !err; n++)
+	for (int n = 0; xmm && n < 8 && !err; n++)
 		err = movups_rsp(b, n, (uint32_t)(XMM_AT + 16 * n), 0);
 	if (!err)
 		err = lea_rsp(b, 0, rsp_disp);
@@ -103,15 +106,14 @@ static int save(struct tramp_buf *b, int32_t rsp_disp, uint64_t rip)
 	return err;
 }
 
-static int restore(struct tramp_buf *b)
+static int restore(struct tramp_buf *b, bool xmm)
 {
 	static const uint8_t leave[] = {
-		0x48, 0x8d, 0xa4, 0x24, 0xf0, 0x01, 0x00, 0x00, /* lea 0x1f0(%rsp),%rsp */
-		0x9d,                                     /* popfq */
+		0x48, 0x8d, 0xa4, 0x24, 0xf8, 0x01, 0x00, 0x00, /* lea 0x1f8(%rsp),%rsp */
 	};
 	int err = 0;
 
-	for (int n = 0; n < 8 && !err; n++)
+	for (int n = 0; xmm && n < 8 && !err; n++)
 		err = movups_rsp(b, n, (uint32_t)(XMM_AT + 16 * n), 1);
 	for (int r = 0; r < 16 && !err; r++)
 		if (r != 7)
@@ -303,8 +305,8 @@ int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 
 	/* The caller's rsp, the return address's slot: above the frame and
 	 * the flags. */
-	if ((err = save(b, FRAME + 8, probe_addr)) ||
-	    (err = call_agent(b, id, ag)) || (err = restore(b)) ||
+	if ((err = save(b, FRAME + 8, probe_addr, ag->xmm)) ||
+	    (err = call_agent(b, id, ag)) || (err = restore(b, ag->xmm)) ||
 	    (err = relocate_all(b, code, dlen, probe_addr)))
 		goto fail;
 	if (b->len + 5 > b->cap) {
@@ -340,8 +342,8 @@ int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 	     * reads there (gcc's CFI keeps rbp "saved at CFA-16" after the
 	     * pop, up to the ret). lea: the flags are the function's. */
 	    (err = lea_rsp(b, 4, -REDZONE)) ||
-	    (err = save(b, FRAME + 8 + REDZONE, ret_addr)) ||
-	    (err = call_agent(b, id, ag)) || (err = restore(b)) ||
+	    (err = save(b, FRAME + 8 + REDZONE, ret_addr, ag->xmm)) ||
+	    (err = call_agent(b, id, ag)) || (err = restore(b, ag->xmm)) ||
 	    (err = lea_rsp(b, 4, REDZONE)) ||
 	    (err = put(b, ret_bytes, ret_len)))
 		b->len = start;
@@ -356,12 +358,12 @@ int tramp_return(struct tramp_buf *b, uint64_t return_fn)
 	/* The ret took the slot: step back onto it (lea, not sub: the
 	 * flags are the function's). The slot is then regs[7]. */
 	if ((err = put(b, "\x48\x8d\x64\x24\xf8", 5)) || /* lea -8(%rsp),%rsp */
-	    (err = save(b, FRAME + 8, 0)) ||
+	    (err = save(b, FRAME + 8, 0, true)) ||
 	    (err = put(b, "\x48\x89\xe7", 3)) ||   /* mov %rsp, %rdi */
 	    (err = movabs_rax(b, return_fn)) ||
 	    (err = put(b, "\xff\xd0", 2)) ||       /* call *%rax */
 	    (err = mov_rsp(b, 0, FRAME + 8, 0)) || /* the slot = rax */
-	    (err = restore(b)) ||
+	    (err = restore(b, true)) ||
 	    (err = put(b, "\xc3", 1)))             /* ret */
 		b->len = start;
 	return err;

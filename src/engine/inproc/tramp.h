@@ -12,6 +12,7 @@
 #ifndef TINYDBG_ENGINE_INPROC_TRAMP_H
 #define TINYDBG_ENGINE_INPROC_TRAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,7 @@ struct tramp_buf {
 struct tramp_agent {
 	uint64_t enter_fn;
 	uint64_t go_stack_fn, go_enter_fn;
+	bool xmm; /* the plan reads xmm0..7: the frame holds them */
 };
 
 /* How many bytes at addr a 5-byte jump displaces (whole instructions),

@@ -8,6 +8,8 @@ static int o_on_hit(void *ctx, const struct hit *h)
 	int r;
 
 	o->drain(o->ctx);
+	if (o->before_hit)
+		o->before_hit(o->ctx, h);
 	r = o->cb->on_hit(o->cb->ctx, h);
 	if (o->after_hit)
 		o->after_hit(o->ctx, h);

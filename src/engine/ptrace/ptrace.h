@@ -63,7 +63,9 @@ struct ptrace_overlay {
 	const struct engine_callbacks *cb; /* the debugger's */
 	void *ctx;                         /* the engine on top */
 	int (*drain)(void *ctx);
-	/* After the debugger's on_hit: put in the probes it inserted. */
+	/* Around the debugger's on_hit: before it, and after it, to put in
+	 * the probes it inserted. */
+	void (*before_hit)(void *ctx, const struct hit *h);
 	void (*after_hit)(void *ctx, const struct hit *h);
 	/* A thread ended (its records drained). */
 	void (*thread_gone)(void *ctx, pid_t tid);
