@@ -105,14 +105,16 @@ bench: all
 # the end-to-end cases on the plain build under each engine; on the
 # sanitizer build the end-to-end files that reach the most code
 # (SAN_E2E; the rest are the timing-heavy ones: attach loops, Ctrl-C on a
-# terminal, builds, thousands of functions). CI runs this, in 15 minutes.
+# terminal, builds, thousands of functions), alongside the plain build's
+# (PARALLEL: each waits on children and pipes much of the time). CI runs
+# this, in 15 minutes.
 SAN_E2E := values govalues go gogen rpc fuzz input faults threads signals \
 	syscalls forks formats summary stripped protos libs ifunc tailcall \
 	stack stackfmt follow depth clones verbose process traceout
 check-all:
 	$(MAKE) test-bins
 	$(MAKE) SAN=1 test-bins
-	BUILDS="build build-san" ENGINES="ptrace ebpf inproc" \
+	PARALLEL=1 BUILDS="build build-san" ENGINES="ptrace ebpf inproc" \
 		LATER_E2E="$(SAN_E2E)" bash tests/run.sh
 
 # The sanitizer build's end-to-end pass in full.

@@ -6,7 +6,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export ROOT
 RESULTS=$(mktemp)
 export RESULTS
-passed=0 failed=0
 
 # BUILDS: the build directories to test, e.g. "build build-san" (the
 # second one made with `make SAN=1`): every test runs against each.
@@ -19,54 +18,90 @@ E2E=${E2E:-}
 # e.g. "ptrace ebpf": every case must print the same under each. The
 # second and later run only against the first build.
 ENGINES=${ENGINES:-ptrace}
-for BUILD in $BUILDS; do
-export BUILD
-echo "=== testing $BUILD"
-for t in "$ROOT"/$BUILD/unit/test_*; do
-	[[ -x $t && -z $E2E ]] || continue
-	echo "== unit: $(basename "$t")"
-	# Captured, then shown: `tee /dev/stderr` would reopen a redirected
-	# log file and truncate it.
-	out=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1)
-	printf '%s\n' "$out" >&2
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
-	if [[ -z $line ]]; then
-		echo "FAIL unit $BUILD/$(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
-		continue
+# PARALLEL=1: the builds after the first run alongside it, each with its
+# own output directory (BUILD/test-out), their log shown when all are done.
+# Most cases wait on a child or a pipe; two at once fill 2 CPUs (CI's 15
+# minutes).
+PARALLEL=${PARALLEL:-0}
+
+# run_build BUILD ENGINES GLOBS: one build's unit tests and end-to-end
+# cases. Unit results go to RESULTS as "UNIT p f" lines, the cases' as
+# PASS/FAIL lines (appends of one short line: safe from two writers).
+run_build() {
+	local BUILD=$1 engines=$2 globs_s=$3
+	export BUILD
+	echo "=== testing $BUILD"
+	for t in "$ROOT"/$BUILD/unit/test_*; do
+		[[ -x $t && -z $E2E ]] || continue
+		echo "== unit: $(basename "$t")"
+		# Captured, then shown: `tee /dev/stderr` would reopen a
+		# redirected log file and truncate it.
+		out=$(cd "$ROOT" && timeout -k 5 300 "$t" 2>&1)
+		printf '%s\n' "$out" >&2
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out" | tail -1)
+		if [[ -z $line ]]; then
+			echo "FAIL unit $BUILD/$(basename "$t"): no result line (crashed or timed out)" >>"$RESULTS"
+			continue
+		fi
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed*}
+		echo "UNIT $p $f" >>"$RESULTS"
+	done
+
+	set -f # the globs are for tests/e2e/, not here
+	local globs=($globs_s)
+	set +f
+	for ENGINE in $engines; do
+	for g in "${globs[@]}"; do
+	for t in "$ROOT"/tests/e2e/$g.sh; do
+		[[ -f $t ]] || continue
+		echo "== e2e ($ENGINE): $(basename "$t")"
+		t0=$SECONDS
+		(cd "$ROOT" && export TINYDBG_ENGINE=$ENGINE && source tests/lib.sh && source "$t")
+		# Where CI's 15 minutes go.
+		echo "== took $((SECONDS - t0)) s"
+	done
+	done
+	done
+}
+
+first=1 bg=() logs=()
+for b in $BUILDS; do
+	if ((first)); then
+		globs=${E2E:-*}
+		engines=$ENGINES
+	else
+		# The other engines once, on the first build; the later builds
+		# (the sanitizer's) run LATER_E2E's files when it is set.
+		globs=${E2E:-${LATER_E2E:-*}}
+		engines=ptrace
 	fi
-	p=${line%% passed*}
-	f=${line#*passed, }
-	f=${f%% failed*}
+	if ((!first && PARALLEL)); then
+		mkdir -p "$ROOT/$b/test-out"
+		log=$ROOT/$b/test-run.log
+		(OUT=$ROOT/$b/test-out run_build "$b" "$engines" "$globs") >"$log" 2>&1 &
+		bg+=($!)
+		logs+=("$log")
+	else
+		run_build "$b" "$engines" "$globs"
+	fi
+	first=0
+done
+for pid in "${bg[@]}"; do
+	wait "$pid"
+done
+for log in "${logs[@]}"; do
+	cat "$log"
+done
+
+passed=$(grep -c '^PASS' "$RESULTS")
+failed=$(grep -c '^FAIL' "$RESULTS")
+while read -r _ p f; do
 	passed=$((passed + p))
 	failed=$((failed + f))
-done
-
-set -f # the globs are for tests/e2e/, not here
-globs=(${GLOBS:-${E2E:-*}})
-set +f
-for ENGINE in $ENGINES; do
-for g in "${globs[@]}"; do
-for t in "$ROOT"/tests/e2e/$g.sh; do
-	[[ -f $t ]] || continue
-	echo "== e2e ($ENGINE): $(basename "$t")"
-	t0=$SECONDS
-	(cd "$ROOT" && export TINYDBG_ENGINE=$ENGINE && source tests/lib.sh && source "$t")
-	# Where CI's 15 minutes go.
-	echo "== took $((SECONDS - t0)) s"
-done
-done
-done
-# The other engines once, on the first build; the later builds (the
-# sanitizer's) run LATER_E2E's files when it is set (CI's 15 minutes).
-ENGINES=ptrace
-[[ -z $E2E && -n ${LATER_E2E:-} ]] && GLOBS=$LATER_E2E
-done
-
-p=$(grep -c '^PASS' "$RESULTS")
-f=$(grep -c '^FAIL' "$RESULTS")
+done < <(grep '^UNIT ' "$RESULTS")
 grep '^FAIL' "$RESULTS" >&2
 rm -f "$RESULTS"
-passed=$((passed + p))
-failed=$((failed + f))
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

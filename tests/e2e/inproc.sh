@@ -53,7 +53,7 @@ if ((e + r + l == 200002 && l == t && l > 0)); then
 else
 	fail "inproc-lost: $e entries + $r returns + $l lost != 200002, or total $t != $l"
 fi
-# With the default ring (8 MiB), which holds all 10002 records however
+# With the default ring (32 MiB), which holds all 10002 records however
 # slow the reader: none lost, no false alarm.
 run_trace inproc-nolost -- trace --engine inproc --seq-ids -e "$bin" '^leaf$' -- 5000
 if ! grep -q 'lost' "$OUT/inproc-nolost.err" && [[ $(grep -c '^>' "$OUT/inproc-nolost.err") == 10002 ]]; then

@@ -37,7 +37,12 @@
 
 /* The most of a function read to look for jumps into its first bytes. */
 #define SCAN_MAX (256 * 1024)
-#define DEFAULT_RING (8u << 20)
+/* The ring, unless --ebpf-ring says: room for a burst of a program as
+ * fast as the trampolines while the reader has no CPU (it runs on every
+ * one), with only its first POPULATE_MAX made present up front (memory
+ * the target is charged for), the rest faulted in as reached. */
+#define DEFAULT_RING (32u << 20)
+#define POPULATE_MAX (8u << 20)
 
 uint64_t ip_rdtsc(void)
 {
@@ -494,7 +499,9 @@ static int shm_make(struct engine *e)
 	 * touch of each would otherwise be a fault, at a few µs apiece (one
 	 * every ten records). Best effort (MADV_POPULATE_WRITE: 5.14+). */
 	{
-		uint64_t a[6] = {e->shm_at + ring_off, ring, 23 /* MADV_POPULATE_WRITE */};
+		uint64_t a[6] = {e->shm_at + ring_off,
+				 ring < POPULATE_MAX ? ring : POPULATE_MAX,
+				 23 /* MADV_POPULATE_WRITE */};
 		int64_t r;
 
 		inject_syscall(tid, SYS_madvise, a, &r, &eb);
