@@ -75,6 +75,33 @@ void vload_array(struct value *v, const struct ctype *st,
 void vload_chars(struct value *v, const struct ctype *st,
 		 const struct vsrc *s, uint64_t off);
 
+/* C++ standard library types (cxxstd.c, cxxtypes.c). */
+/* Whether struct st is one of the std types vcxx_load knows by name (its
+ * layout is checked when loading). */
+bool vcxx_known(const struct ctype *st);
+/* Loads the std type st at offset off of s into v (vinit done) as its
+ * pretty-printer shows it; false when st is not one or its layout is not
+ * libstdc++'s as we know it (v is then untouched). */
+bool vcxx_load(struct value *v, const struct ctype *st, const struct vsrc *s,
+	       uint64_t off, int depth);
+/* "std::vector<int>" for DWARF's bare "vector<int, std::allocator<int> >"
+ * (malloc'd). */
+char *vcxx_type_name(const char *bare);
+/* The data member named name[0, n) of st, in st or (depth first) its base
+ * classes; *off its offset in st. */
+const struct ctype_member *vcxx_member(const struct ctype *st,
+				       const char *name, size_t n,
+				       uint64_t *off);
+/* The type of the member at a dotted path ("_M_impl._M_start"), each step
+ * through base classes too; *off its offset in st. NULL when not there. */
+const struct ctype *vcxx_path(const struct ctype *st, const char *path,
+			      uint64_t *off);
+/* The first data member named name anywhere below st (members and bases,
+ * depth first, a few levels), in a struct whose name starts with
+ * in_prefix when that is not NULL. */
+const struct ctype_member *vcxx_find(const struct ctype *st, const char *name,
+				     const char *in_prefix, uint64_t *off);
+
 /* The low 8 bytes of DWARF register reg (load.c). */
 int vreg_read_u64(const struct target_access *acc, int reg, uint64_t *out);
 
