@@ -18,6 +18,7 @@
  * plain struct without its empty base. */
 #include "value/value.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,69 +37,192 @@
 /* _Rb_tree_node<V>'s value follows its 32-byte _Rb_tree_node_base. */
 #define CXX_RB_BASE 32
 
-enum cxx_kind {
-	CXX_NONE,
-	CXX_STRING,
-	CXX_STRING_VIEW,
-	CXX_VECTOR,
-	CXX_ARRAY,
-	CXX_DEQUE,
-	CXX_TREE,  /* map, multimap */
-	CXX_TREE_SET, /* set, multiset */
-	CXX_HASH,  /* unordered_map, unordered_multimap */
-	CXX_HASH_SET,
-	CXX_UNIQUE,
-	CXX_SHARED, /* shared_ptr, weak_ptr */
-	CXX_OPTIONAL,
-	CXX_TUPLE,
-	CXX_PAIR,
-};
-
 static const struct {
 	const char *prefix;
-	enum cxx_kind kind;
+	enum vcxx_kind kind;
 } by_name[] = {
-	{"basic_string<char,", CXX_STRING},
-	{"basic_string<char>", CXX_STRING},
-	{"basic_string_view<char,", CXX_STRING_VIEW},
-	{"basic_string_view<char>", CXX_STRING_VIEW},
-	{"vector<", CXX_VECTOR},
-	{"array<", CXX_ARRAY},
-	{"deque<", CXX_DEQUE},
-	{"map<", CXX_TREE},
-	{"multimap<", CXX_TREE},
-	{"set<", CXX_TREE_SET},
-	{"multiset<", CXX_TREE_SET},
-	{"unordered_map<", CXX_HASH},
-	{"unordered_multimap<", CXX_HASH},
-	{"unordered_set<", CXX_HASH_SET},
-	{"unordered_multiset<", CXX_HASH_SET},
-	{"unique_ptr<", CXX_UNIQUE},
-	{"shared_ptr<", CXX_SHARED},
-	{"weak_ptr<", CXX_SHARED},
-	{"optional<", CXX_OPTIONAL},
-	{"tuple<", CXX_TUPLE},
-	{"pair<", CXX_PAIR},
+	{"basic_string<char,", VCXX_STRING},
+	{"basic_string<char>", VCXX_STRING},
+	{"basic_string_view<char,", VCXX_STRING_VIEW},
+	{"basic_string_view<char>", VCXX_STRING_VIEW},
+	{"vector<", VCXX_VECTOR},
+	{"array<", VCXX_ARRAY},
+	{"deque<", VCXX_DEQUE},
+	{"map<", VCXX_TREE},
+	{"multimap<", VCXX_TREE},
+	{"set<", VCXX_TREE_SET},
+	{"multiset<", VCXX_TREE_SET},
+	{"unordered_map<", VCXX_HASH},
+	{"unordered_multimap<", VCXX_HASH},
+	{"unordered_set<", VCXX_HASH_SET},
+	{"unordered_multiset<", VCXX_HASH_SET},
+	{"unique_ptr<", VCXX_UNIQUE},
+	{"shared_ptr<", VCXX_SHARED},
+	{"weak_ptr<", VCXX_SHARED},
+	{"optional<", VCXX_OPTIONAL},
+	{"tuple<", VCXX_TUPLE},
+	{"pair<", VCXX_PAIR},
 };
 
 /* The kind the name of struct st says; its members are checked later. */
-static enum cxx_kind kind_by_name(const struct ctype *st)
+static enum vcxx_kind kind_by_name(const struct ctype *st)
 {
 	const char *n = st->name;
 
 	if (!n || st->kind != CT_STRUCT)
-		return CXX_NONE;
+		return VCXX_NONE;
 	if (!strncmp(n, "const ", 6))
 		n += 6;
 	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
 		if (!strncmp(n, by_name[i].prefix, strlen(by_name[i].prefix)))
 			return by_name[i].kind;
-	return CXX_NONE;
+	return VCXX_NONE;
 }
 
-bool vcxx_known(const struct ctype *st)
+/* Whether name starts with "_Head_base<i" and i's digits end there
+ * (gcc writes "_Head_base<0, int*, false>", clang "_Head_base<0UL, ...>"). */
+static bool is_head_base(const char *name, size_t i)
 {
-	return st && kind_by_name(st) != CXX_NONE;
+	char want[32];
+	size_t n;
+
+	n = (size_t)snprintf(want, sizeof(want), "_Head_base<%zu", i);
+	return name && !strncmp(name, want, n) &&
+	       (name[n] < '0' || name[n] > '9');
+}
+
+/* vcxx_find for tuple element i: _M_head_impl of _Head_base<i, T>. */
+static const struct ctype_member *head_impl(const struct ctype *st, size_t i,
+					    uint64_t *off);
+
+static const struct ctype *ptr_target(const struct ctype *t)
+{
+	const struct ctype *st = vtype_strip(t);
+
+	if (!st || st->kind != CT_PTR || st->is_ref)
+		return NULL;
+	return st->target;
+}
+
+/* std::string: _M_dataplus._M_p and _M_string_length. clang describes
+ * std::string only as a declaration (libstdc++ declares it an extern
+ * template), or its _Alloc_hider so, and then the new ABI's layout is
+ * assumed: the pointer first (the hider's only member), then the length. */
+static bool lay_string(const struct ctype *st, struct vcxx_layout *l)
+{
+	l->p[0] = 0, l->p[1] = 8;
+	if (st->declaration) {
+		l->size = 32;
+		return true;
+	}
+	if (!vcxx_path(st, "_M_dataplus._M_p", &l->p[0]) &&
+	    !vcxx_path(st, "_M_dataplus", &l->p[0]))
+		return false;
+	return vcxx_path(st, "_M_string_length", &l->p[1]);
+}
+
+static bool lay_vector(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype *el;
+
+	/* vector<bool>: iterators, not pointers. */
+	l->elem = ptr_target(vcxx_path(st, "_M_impl._M_start", &l->p[0]));
+	return l->elem && (el = vtype_strip(l->elem)) && el->size &&
+	       ptr_target(vcxx_path(st, "_M_impl._M_finish", &l->p[1])) &&
+	       ptr_target(vcxx_path(st, "_M_impl._M_end_of_storage",
+				    &l->p[2]));
+}
+
+static bool lay_array(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype *at, *el;
+
+	if (!(l->t[0] = vcxx_path(st, "_M_elems", &l->p[0])))
+		return false;
+	at = vtype_strip(l->t[0]);
+	if (at && at->kind == CT_ARRAY) {
+		l->elem = at->target;
+		return (el = vtype_strip(at->target)) && el->size;
+	}
+	return true; /* std::array<T, 0> */
+}
+
+static bool lay_shared(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype *cb;
+
+	l->p[2] = 8, l->p[3] = 12;
+	if (!(l->t[0] = vcxx_path(st, "_M_ptr", &l->p[0])) ||
+	    !ptr_target(l->t[0]) ||
+	    !(cb = ptr_target(vcxx_path(st, "_M_refcount._M_pi", &l->p[1]))))
+		return false;
+	cb = vtype_strip(cb);
+	return !cb || cb->declaration ||
+	       (vcxx_path(cb, "_M_use_count", &l->p[2]) &&
+		vcxx_path(cb, "_M_weak_count", &l->p[3]));
+}
+
+static bool lay_optional(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype_member *e, *m;
+
+	if (!(e = vcxx_find(st, "_M_engaged", NULL, &l->p[0])) ||
+	    !(m = vcxx_find(st, "_M_value", NULL, &l->p[1])))
+		return false;
+	l->t[1] = m->type;
+	return true;
+}
+
+bool vcxx_layout(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype_member *m;
+
+	memset(l, 0, sizeof(*l));
+	l->kind = kind_by_name(st);
+	if (l->kind == VCXX_NONE ||
+	    (st->declaration && l->kind != VCXX_STRING))
+		return false;
+	l->size = st->size;
+	switch (l->kind) {
+	case VCXX_STRING:
+		return lay_string(st, l);
+	case VCXX_STRING_VIEW:
+		return vcxx_path(st, "_M_str", &l->p[0]) &&
+		       vcxx_path(st, "_M_len", &l->p[1]);
+	case VCXX_VECTOR:
+		return lay_vector(st, l);
+	case VCXX_ARRAY:
+		return lay_array(st, l);
+	case VCXX_UNIQUE:
+		/* unique_ptr's tuple<pointer, deleter>: _Head_base<0, T *>. */
+		if (!(m = head_impl(st, 0, &l->p[0])) || !ptr_target(m->type))
+			return false;
+		l->t[0] = m->type;
+		return true;
+	case VCXX_SHARED:
+		return lay_shared(st, l);
+	case VCXX_OPTIONAL:
+		return lay_optional(st, l);
+	case VCXX_TUPLE:
+		for (; l->n < VCXX_MAX_PARTS; l->n++) {
+			if (!(m = head_impl(st, l->n, &l->p[l->n])))
+				break;
+			l->t[l->n] = m->type;
+		}
+		return true;
+	case VCXX_PAIR:
+		if (!(m = vcxx_member(st, "first", 5, &l->p[0])))
+			return false;
+		l->t[0] = m->type;
+		if (!(m = vcxx_member(st, "second", 6, &l->p[1])))
+			return false;
+		l->t[1] = m->type;
+		return true;
+	default:
+		/* Deques, trees and hash tables: checked as they load (the
+		 * capture compiler leaves them to a stop). */
+		return true;
+	}
 }
 
 /* One value being loaded. */
@@ -109,16 +233,9 @@ struct cx {
 	uint64_t off;
 	int depth;
 	char *tname; /* std::vector<int> */
+	char *short_name; /* std::vector */
+	struct vcxx_layout l;
 };
-
-static const struct ctype *ptr_target(const struct ctype *t)
-{
-	const struct ctype *st = vtype_strip(t);
-
-	if (!st || st->kind != CT_PTR || st->is_ref)
-		return NULL;
-	return st->target;
-}
 
 /* The 8-byte word at off of the value; fails v when it cannot be read. */
 static bool word_at(struct cx *x, uint64_t off, uint64_t *out)
@@ -140,16 +257,21 @@ static int mem_word(const struct cx *x, uint64_t addr, uint64_t *out)
 	return x->s->acc->read_mem(x->s->acc->ctx, addr, out, 8);
 }
 
-/* The number of elements shown of n: none below max_recurse. */
-static size_t shown(const struct cx *x, uint64_t n)
+size_t vcxx_shown(const struct load_config *cfg, int depth, uint64_t n)
 {
-	int max = x->s->cfg->max_array;
+	int max = cfg->max_array;
 
-	if (x->depth > x->s->cfg->max_recurse)
+	if (depth > cfg->max_recurse)
 		return 0;
 	if (max >= 0 && n > (uint64_t)max)
 		n = (uint64_t)max;
 	return n > CXX_WALK_MAX ? CXX_WALK_MAX : (size_t)n;
+}
+
+/* The number of elements shown of n: none below max_recurse. */
+static size_t shown(const struct cx *x, uint64_t n)
+{
+	return vcxx_shown(x->s->cfg, x->depth, n);
 }
 
 /* Makes v a container of len elements whose summary is head; room for
@@ -168,6 +290,13 @@ static void container(struct cx *x, enum vkind kind, char *head, int64_t len,
 	v->type = xstrdup(x->tname);
 	if (nkids)
 		v->children = xcalloc(nkids, sizeof(*v->children));
+}
+
+/* "std::map with 3 elements", as libstdc++'s printers count. */
+static char *with_elements(const struct cx *x, uint64_t n)
+{
+	return xasprintf("%s with %" PRIu64 " element%s", x->short_name, n,
+			 n == 1 ? "" : "s");
 }
 
 /* Loads the next child: a value of type t at target address addr. */
@@ -210,14 +339,17 @@ static void kid_entry(struct cx *x, const struct ctype *vt, uint64_t addr,
 
 /* ---- strings ---- */
 
-static void load_text(struct cx *x, uint64_t p, uint64_t len)
+static void load_string(struct cx *x)
 {
 	struct value *v = x->v;
 	int max = x->s->cfg->max_string;
 	size_t n = max > 0 ? (size_t)max : 0;
+	uint64_t p, len;
 	char *buf;
 	int err;
 
+	if (!word_at(x, x->l.p[0], &p) || !word_at(x, x->l.p[1], &len))
+		return;
 	if (n > len)
 		n = (size_t)len;
 	if (n > VALUE_BULK_MAX)
@@ -237,78 +369,45 @@ static void load_text(struct cx *x, uint64_t p, uint64_t len)
 	free(buf);
 }
 
-/* std::string: _M_dataplus._M_p and _M_string_length. clang describes
- * std::string only as a declaration (libstdc++ declares it an extern
- * template), so then the new ABI's layout is assumed: the pointer, then
- * the length. */
-static bool load_string(struct cx *x)
-{
-	uint64_t po = 0, lo = 8, p, len;
-
-	if (!x->st->declaration &&
-	    (!vcxx_path(x->st, "_M_dataplus._M_p", &po) ||
-	     !vcxx_path(x->st, "_M_string_length", &lo)))
-		return false;
-	if (word_at(x, po, &p) && word_at(x, lo, &len))
-		load_text(x, p, len);
-	return true;
-}
-
-static bool load_string_view(struct cx *x)
-{
-	uint64_t po, lo, p, len;
-
-	if (!vcxx_path(x->st, "_M_str", &po) ||
-	    !vcxx_path(x->st, "_M_len", &lo))
-		return false;
-	if (word_at(x, po, &p) && word_at(x, lo, &len))
-		load_text(x, p, len);
-	return true;
-}
-
 /* ---- sequences ---- */
 
-static bool load_vector(struct cx *x)
+static void load_vector(struct cx *x)
 {
-	const struct ctype *et, *el;
-	uint64_t so, fo, start, finish, n;
+	const struct ctype *el = vtype_strip(x->l.elem);
+	uint64_t start, finish, end, n, cap;
 	size_t k;
 
-	if (!(et = ptr_target(vcxx_path(x->st, "_M_impl._M_start", &so))) ||
-	    !ptr_target(vcxx_path(x->st, "_M_impl._M_finish", &fo)) ||
-	    !(el = vtype_strip(et)) || !el->size)
-		return false; /* vector<bool>: iterators, not pointers */
-	if (!word_at(x, so, &start) || !word_at(x, fo, &finish))
-		return true;
+	if (!word_at(x, x->l.p[0], &start) || !word_at(x, x->l.p[1], &finish) ||
+	    !word_at(x, x->l.p[2], &end))
+		return;
 	n = finish >= start ? (finish - start) / el->size : 0;
+	cap = end >= start ? (end - start) / el->size : 0;
 	k = shown(x, n);
 	container(x, VK_SLICE,
-		  xasprintf("%s of length %" PRIu64, x->tname, n),
+		  xasprintf("%s of length %" PRIu64 ", capacity %" PRIu64,
+			    x->short_name, n, cap),
 		  (int64_t)n, k);
 	for (size_t i = 0; i < k; i++)
-		kid_at(x, "", et, start + i * el->size);
-	return true;
+		kid_at(x, "", x->l.elem, start + i * el->size);
 }
 
-static bool load_array(struct cx *x)
+static void load_array(struct cx *x)
 {
-	const struct ctype *at, *el;
-	uint64_t o;
+	const struct ctype *at = vtype_strip(x->l.t[0]), *el;
 	size_t k;
 
-	if (!(at = vtype_strip(vcxx_path(x->st, "_M_elems", &o))))
-		return false;
-	if (at->kind != CT_ARRAY) { /* std::array<T, 0> */
-		container(x, VK_SLICE, xstrdup(x->tname), 0, 0);
-		return true;
+	if (!at || at->kind != CT_ARRAY) { /* std::array<T, 0> */
+		container(x, VK_SLICE,
+			  xasprintf("%s of length 0", x->short_name), 0, 0);
+		return;
 	}
-	if (!(el = vtype_strip(at->target)) || !el->size)
-		return false;
+	el = vtype_strip(at->target);
 	k = shown(x, at->count);
-	container(x, VK_SLICE, xstrdup(x->tname), (int64_t)at->count, k);
+	container(x, VK_SLICE,
+		  xasprintf("%s of length %" PRIu64, x->short_name, at->count),
+		  (int64_t)at->count, k);
 	for (size_t i = 0; i < k; i++)
-		kid_in(x, "", at->target, o + i * el->size);
-	return true;
+		kid_in(x, "", at->target, x->l.p[0] + i * el->size);
 }
 
 /* A deque iterator's members. */
@@ -360,9 +459,7 @@ static bool load_deque(struct cx *x)
 	if (f.node == s.node)
 		n = f.cur >= s.cur ? (f.cur - s.cur) / esz : 0;
 	k = shown(x, n);
-	container(x, VK_SLICE,
-		  xasprintf("%s with %" PRIu64 " elements", x->tname, n),
-		  (int64_t)n, k);
+	container(x, VK_SLICE, with_elements(x, n), (int64_t)n, k);
 	cur = s.cur, last = s.last, node = s.node;
 	for (size_t i = 0; i < k; i++) {
 		if (cur == last) {
@@ -418,7 +515,7 @@ static bool load_tree(struct cx *x, bool pairs)
 		return true;
 	k = shown(x, count);
 	container(x, pairs ? VK_MAP : VK_SLICE,
-		  xasprintf("%s with %" PRIu64 " elements", x->tname, count),
+		  with_elements(x, count),
 		  (int64_t)count, pairs ? 2 * k : k);
 	/* In order: the leftmost node, then _Rb_tree_increment's walk. */
 	for (size_t i = 0; i < k && node; i++) {
@@ -463,7 +560,7 @@ static bool load_hash(struct cx *x, bool pairs)
 		return true;
 	k = shown(x, count);
 	container(x, pairs ? VK_MAP : VK_SLICE,
-		  xasprintf("%s with %" PRIu64 " elements", x->tname, count),
+		  with_elements(x, count),
 		  (int64_t)count, pairs ? 2 * k : k);
 	/* _Hash_node: _M_nxt, then the value. */
 	for (size_t i = 0; i < k && node; i++) {
@@ -480,43 +577,27 @@ static bool load_hash(struct cx *x, bool pairs)
 static void pointer_kid(struct cx *x, char *head, const struct ctype *pt,
 			uint64_t off)
 {
-	container(x, VK_STRUCT, head, 1, 1);
-	kid_in(x, "get()", pt, off);
+	container(x, VK_STRUCT, head, 1,
+		  x->depth > x->s->cfg->max_recurse ? 0 : 1);
+	if (x->v->children)
+		kid_in(x, "get()", pt, off);
 }
 
-static bool load_unique(struct cx *x)
+static void load_shared(struct cx *x)
 {
-	const struct ctype_member *m;
-	uint64_t o;
-
-	/* unique_ptr's tuple<pointer, deleter>: _Head_base<0, pointer>. */
-	if (!(m = vcxx_find(x->st, "_M_head_impl", "_Head_base<0,", &o)) ||
-	    !ptr_target(m->type))
-		return false;
-	pointer_kid(x, xstrdup(x->tname), m->type, o);
-	return true;
-}
-
-static bool load_shared(struct cx *x)
-{
-	const struct ctype *pt, *cb;
-	uint64_t po, co, uo = 8, wo = 12, pi;
+	uint64_t pi;
 	int32_t use = 0, weak = 0;
 	char *head;
 
-	if (!(pt = vcxx_path(x->st, "_M_ptr", &po)) || !ptr_target(pt) ||
-	    !(cb = ptr_target(vcxx_path(x->st, "_M_refcount._M_pi", &co))))
-		return false;
-	cb = vtype_strip(cb);
-	if (cb && !cb->declaration &&
-	    (!vcxx_path(cb, "_M_use_count", &uo) ||
-	     !vcxx_path(cb, "_M_weak_count", &wo)))
-		return false;
-	if (!word_at(x, co, &pi))
-		return true;
-	if (pi && (x->s->acc->read_mem(x->s->acc->ctx, pi + uo, &use, 4) ||
-		   x->s->acc->read_mem(x->s->acc->ctx, pi + wo, &weak, 4)))
-		pi = 0;
+	if (!word_at(x, x->l.p[1], &pi))
+		return;
+	if (pi && (x->s->acc->read_mem(x->s->acc->ctx, pi + x->l.p[2], &use,
+				       4) ||
+		   x->s->acc->read_mem(x->s->acc->ctx, pi + x->l.p[3], &weak,
+				       4))) {
+		vfail(x->v, -EFAULT, pi);
+		return;
+	}
 	/* As libstdc++'s printer words it: the weak count less the one
 	 * the owners hold together. */
 	if (!pi)
@@ -527,137 +608,148 @@ static bool load_shared(struct cx *x)
 	else
 		head = xasprintf("%s (use count %d, weak count %d)", x->tname,
 				 use, weak - 1);
-	pointer_kid(x, head, pt, po);
-	return true;
+	pointer_kid(x, head, x->l.t[0], x->l.p[0]);
 }
 
-static bool load_optional(struct cx *x)
+static void load_optional(struct cx *x)
 {
-	const struct ctype_member *e, *m;
-	uint64_t eo, mo;
+	uint64_t where;
 	uint8_t engaged;
+	int err;
 
-	if (!(e = vcxx_find(x->st, "_M_engaged", NULL, &eo)) ||
-	    !(m = vcxx_find(x->st, "_M_value", NULL, &mo)))
-		return false;
-	{
-		uint64_t where;
-		int err = vsrc_read(x->s, x->off + eo, &engaged, 1, &where);
-
-		if (err) {
-			vfail(x->v, err, where);
-			return true;
-		}
+	if ((err = vsrc_read(x->s, x->off + x->l.p[0], &engaged, 1,
+			     &where))) {
+		vfail(x->v, err, where);
+		return;
 	}
 	if (!engaged) {
 		container(x, VK_STRUCT,
 			  xasprintf("%s [no contained value]", x->tname), 0, 0);
-		return true;
+		return;
 	}
 	container(x, VK_STRUCT, xstrdup(x->tname), 1,
 		  x->depth > x->s->cfg->max_recurse ? 0 : 1);
 	if (x->v->children)
-		kid_in(x, "[contained value]", m->type, mo);
-	return true;
+		kid_in(x, "[contained value]", x->l.t[1], x->l.p[1]);
 }
 
-/* _Tuple_impl<i, ...> holds element i in its base _Head_base<i, T>. */
-static bool load_tuple(struct cx *x)
+static void load_tuple(struct cx *x)
 {
-	const struct ctype_member *m[16];
-	uint64_t off[16];
-	size_t n = 0, k;
+	size_t k = shown(x, x->l.n);
 
-	for (; n < 16; n++) {
-		char pre[32];
-
-		snprintf(pre, sizeof(pre), "_Head_base<%zu,", n);
-		if (!(m[n] = vcxx_find(x->st, "_M_head_impl", pre, &off[n])))
-			break;
-	}
-	k = shown(x, n);
-	container(x, VK_STRUCT, xstrdup(x->tname), (int64_t)n, k);
+	container(x, VK_STRUCT,
+		  xasprintf("%s containing", x->short_name), (int64_t)x->l.n,
+		  k);
 	for (size_t i = 0; i < k; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "[%zu]", i + 1);
-		kid_in(x, name, m[i]->type, off[i]);
+		kid_in(x, name, x->l.t[i], x->l.p[i]);
 	}
-	return true;
 }
 
-static bool load_pair(struct cx *x)
+/* A pair is the struct it is, without its empty base. */
+static void load_pair(struct cx *x)
 {
-	const struct ctype_member *a, *b;
-	uint64_t ao, bo;
 	struct value *v = x->v;
 
-	if (!(a = vcxx_member(x->st, "first", 5, &ao)) ||
-	    !(b = vcxx_member(x->st, "second", 6, &bo)))
-		return false;
 	free(v->type);
 	v->type = xstrdup(x->tname);
 	v->len = 2;
 	if (x->depth > x->s->cfg->max_recurse)
-		return true;
+		return;
 	v->children = xcalloc(2, sizeof(*v->children));
-	kid_in(x, "first", a->type, ao);
-	kid_in(x, "second", b->type, bo);
-	return true;
+	kid_in(x, "first", x->l.t[0], x->l.p[0]);
+	kid_in(x, "second", x->l.t[1], x->l.p[1]);
+}
+
+/* _Tuple_impl<i, ...> holds element i in its base _Head_base<i, T>. */
+static const struct ctype_member *
+head_in(const struct ctype *st, size_t i, int depth, uint64_t *off)
+{
+	if (!st || st->kind != CT_STRUCT || depth < 0)
+		return NULL;
+	if (is_head_base(st->name, i)) {
+		for (size_t j = 0; j < st->nmembers; j++)
+			if (!st->members[j].is_base &&
+			    !strcmp(st->members[j].name, "_M_head_impl")) {
+				*off = st->members[j].offset;
+				return &st->members[j];
+			}
+	}
+	for (size_t j = 0; j < st->nmembers; j++) {
+		const struct ctype_member *m = &st->members[j], *r;
+		uint64_t o;
+
+		if ((r = head_in(vtype_strip(m->type), i, depth - 1, &o))) {
+			*off = m->offset + o;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static const struct ctype_member *head_impl(const struct ctype *st, size_t i,
+					    uint64_t *off)
+{
+	return head_in(st, i, 8, off);
 }
 
 bool vcxx_load(struct value *v, const struct ctype *st, const struct vsrc *s,
 	       uint64_t off, int depth)
 {
 	struct cx x = {.v = v, .st = st, .s = s, .off = off, .depth = depth};
-	enum cxx_kind kind = kind_by_name(st);
-	bool done = false;
+	bool done = true;
+	char *lt;
 
-	if (kind == CXX_NONE || (st->declaration && kind != CXX_STRING))
+	if (!vcxx_layout(st, &x.l))
 		return false;
 	x.tname = vcxx_type_name(st->name);
-	switch (kind) {
-	case CXX_STRING:
-		done = load_string(&x);
+	x.short_name = xstrdup(x.tname);
+	if ((lt = strchr(x.short_name, '<')))
+		*lt = 0;
+	switch (x.l.kind) {
+	case VCXX_STRING:
+	case VCXX_STRING_VIEW:
+		load_string(&x);
 		break;
-	case CXX_STRING_VIEW:
-		done = load_string_view(&x);
+	case VCXX_VECTOR:
+		load_vector(&x);
 		break;
-	case CXX_VECTOR:
-		done = load_vector(&x);
+	case VCXX_ARRAY:
+		load_array(&x);
 		break;
-	case CXX_ARRAY:
-		done = load_array(&x);
-		break;
-	case CXX_DEQUE:
+	case VCXX_DEQUE:
 		done = load_deque(&x);
 		break;
-	case CXX_TREE:
-	case CXX_TREE_SET:
-		done = load_tree(&x, kind == CXX_TREE);
+	case VCXX_TREE:
+	case VCXX_TREE_SET:
+		done = load_tree(&x, x.l.kind == VCXX_TREE);
 		break;
-	case CXX_HASH:
-	case CXX_HASH_SET:
-		done = load_hash(&x, kind == CXX_HASH);
+	case VCXX_HASH:
+	case VCXX_HASH_SET:
+		done = load_hash(&x, x.l.kind == VCXX_HASH);
 		break;
-	case CXX_UNIQUE:
-		done = load_unique(&x);
+	case VCXX_UNIQUE:
+		pointer_kid(&x, xstrdup(x.tname), x.l.t[0], x.l.p[0]);
 		break;
-	case CXX_SHARED:
-		done = load_shared(&x);
+	case VCXX_SHARED:
+		load_shared(&x);
 		break;
-	case CXX_OPTIONAL:
-		done = load_optional(&x);
+	case VCXX_OPTIONAL:
+		load_optional(&x);
 		break;
-	case CXX_TUPLE:
-		done = load_tuple(&x);
+	case VCXX_TUPLE:
+		load_tuple(&x);
 		break;
-	case CXX_PAIR:
-		done = load_pair(&x);
+	case VCXX_PAIR:
+		load_pair(&x);
 		break;
-	case CXX_NONE:
+	case VCXX_NONE:
+		done = false;
 		break;
 	}
 	free(x.tname);
+	free(x.short_name);
 	return done;
 }
