@@ -38,7 +38,7 @@ enum vflag {
 	VF_GO_ONLYADDR = 1 << 17,
 	VF_GO_BASE = 1 << 18,
 	/* C++: a standard library type as its pretty-printer shows it:
-	 * .value is the summary ("std::vector<int> of length 3"), the
+	 * .value is the summary ("std::vector of length 3, capacity 4"), the
 	 * children its first elements (VK_MAP: key, value, key...) or named
 	 * parts ("get()"); see value/cxxstd.c. */
 	VF_CXX = 1 << 19,
