@@ -11,8 +11,8 @@
  * stops at the first pointer that cannot be read.
  *
  * The tree (see value.h): strings are VK_STRING, as a char *. Containers
- * carry VF_CXX, their summary ("std::vector of length 3, capacity 4") in .value,
- * their size in .len and the first elements as children: a map's as key,
+ * carry VF_CXX, their summary ("std::vector of length 3, capacity 4") in
+ * .value, their size in .len and the first elements as children: a map's as key,
  * value, key, value (VK_MAP). Smart pointers and std::optional are a
  * summary and named children ("get()", "[contained value]"); std::pair a
  * plain struct without its empty base. */
