@@ -432,12 +432,183 @@ static int c_pointer(struct cc *c, const struct ctype *st,
 	}
 }
 
+/* ---- C++ standard types (value/cxxstd.c) ---- */
+
+/* A string's text: the bytes at its data pointer, as many as its length
+ * says, at most what the loader shows. */
+static int cxx_text(struct cc *c, const struct vcxx_layout *l,
+		    const struct place *pl, uint64_t off)
+{
+	struct cap_op o = {.scale = 1};
+	int64_t max = c->cfg->max_string;
+	int err, op;
+
+	if (max <= 0)
+		return 0;
+	if (max > VALUE_BULK_MAX)
+		max = VALUE_BULK_MAX;
+	if (max > CAP_MAX_CHUNK)
+		return -ENOTSUP;
+	if ((err = place_word(pl, off + l->p[0], &o.addr)) ||
+	    (err = place_word(pl, off + l->p[1], &o.count)))
+		return err;
+	o.len = (__u32)max;
+	op = plan_push(c->p, &o);
+	return op < 0 ? op : 0;
+}
+
+/* The text of each of n std::strings stride apart from off of pl (in
+ * memory): one op repeated, rather than n. 1 when that does not apply. */
+static int cxx_rep_texts(struct cc *c, const struct ctype *et,
+			 const struct place *pl, uint64_t off, uint64_t stride,
+			 uint64_t n)
+{
+	const struct ctype *st = vtype_strip(et);
+	struct vcxx_layout l;
+	struct cap_op o = {.scale = 1, .rep_max = (__u16)n};
+	int64_t max = c->cfg->max_string;
+	int op;
+
+	if (!st || st->kind != CT_STRUCT || !vcxx_layout(st, &l) ||
+	    (l.kind != VCXX_STRING && l.kind != VCXX_STRING_VIEW) ||
+	    pl->op < 0 || !n || n > CAP_MAX_REP)
+		return 1;
+	if (max <= 0)
+		return 0;
+	if (max > CAP_MAX_CHUNK)
+		return -ENOTSUP;
+	o.rep = num_const(n);
+	o.addr = num_data(pl->op, pl->off + off + l.p[0]);
+	o.addr.stride = (__u32)stride;
+	o.count = num_data(pl->op, pl->off + off + l.p[1]);
+	o.count.stride = (__u32)stride;
+	o.len = (__u32)max;
+	op = plan_push(c->p, &o);
+	return op < 0 ? op : 0;
+}
+
+/* The first k elements of et, stride apart from off of pl. */
+static int cxx_elems(struct cc *c, const struct ctype *et,
+		     const struct place *pl, uint64_t off, uint64_t stride,
+		     size_t k, int depth)
+{
+	int err;
+
+	if ((err = cxx_rep_texts(c, et, pl, off, stride, k)) <= 0)
+		return err;
+	for (size_t i = 0; i < k; i++)
+		if ((err = c_value(c, et, pl, off + i * stride, depth)))
+			return err;
+	return 0;
+}
+
+/* What vcxx_load reads of std type st (layout l) beyond its own bytes.
+ * A deque, a tree or a hash table is a walk from node to node, which a
+ * plan cannot express: those need a stop. */
+static int c_cxx(struct cc *c, const struct vcxx_layout *l,
+		 const struct place *pl, uint64_t off, int depth)
+{
+	const struct ctype *el, *at;
+	struct place ep;
+	size_t k;
+	int err;
+	bool kids = depth <= c->cfg->max_recurse;
+
+	switch (l->kind) {
+	case VCXX_STRING:
+	case VCXX_STRING_VIEW:
+		return cxx_text(c, l, pl, off);
+	case VCXX_VECTOR: {
+		struct cap_op o = {.flags = CAP_OP_PARTIAL};
+		int op;
+
+		/* The first elements, as many as are shown of any length:
+		 * the length is finish - start, which no op computes, so
+		 * copy that many and keep what can be read (what is past
+		 * the end is not looked at). */
+		el = vtype_strip(l->elem);
+		k = vcxx_shown(c->cfg, depth, UINT64_MAX);
+		if (!k)
+			return 0;
+		if (k * el->size > CAP_MAX_CHUNK)
+			return -ENOTSUP;
+		if ((err = place_word(pl, off + l->p[0], &o.addr)))
+			return err;
+		o.len = (__u32)(k * el->size);
+		if ((op = plan_push(c->p, &o)) < 0)
+			return op;
+		ep = place_mem(op);
+		return cxx_elems(c, l->elem, &ep, 0, el->size, k, depth + 1);
+	}
+	case VCXX_ARRAY:
+		at = vtype_strip(l->t[0]);
+		if (!at || at->kind != CT_ARRAY)
+			return 0;
+		el = vtype_strip(at->target);
+		k = vcxx_shown(c->cfg, depth, at->count);
+		return cxx_elems(c, at->target, pl, off + l->p[0], el->size, k,
+				 depth + 1);
+	case VCXX_UNIQUE:
+		return kids ? c_value(c, l->t[0], pl, off + l->p[0], depth + 1)
+			    : 0;
+	case VCXX_SHARED:
+		/* The control block's two counts. */
+		if ((err = add_deref(c, pl, off + l->p[1],
+				     (l->p[2] > l->p[3] ? l->p[2] : l->p[3]) +
+					     4,
+				     0, NULL)))
+			return err;
+		return kids ? c_value(c, l->t[0], pl, off + l->p[0], depth + 1)
+			    : 0;
+	case VCXX_OPTIONAL:
+		return kids ? c_value(c, l->t[1], pl, off + l->p[1], depth + 1)
+			    : 0;
+	case VCXX_TUPLE:
+		k = vcxx_shown(c->cfg, depth, l->n);
+		for (size_t i = 0; i < k; i++)
+			if ((err = c_value(c, l->t[i], pl, off + l->p[i],
+					   depth + 1)))
+				return err;
+		return 0;
+	case VCXX_PAIR:
+		if (!kids)
+			return 0;
+		if ((err = c_value(c, l->t[0], pl, off + l->p[0], depth + 1)))
+			return err;
+		return c_value(c, l->t[1], pl, off + l->p[1], depth + 1);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* decode.c's load_ref: the object a C++ reference refers to, copied, and
+ * what its value reads in turn. */
+static int c_ref(struct cc *c, const struct ctype *st, const struct place *pl,
+		 uint64_t off, int depth)
+{
+	const struct ctype *tt = vtype_strip(st->target);
+	struct vcxx_layout l;
+	struct place tp;
+	uint64_t size;
+	int err;
+
+	size = tt->size;
+	if (tt->kind == CT_STRUCT && vcxx_layout(tt, &l))
+		size = l.size;
+	if (!size)
+		size = 1; /* the byte load_ref reads to see it is there */
+	if ((err = add_deref(c, pl, off, size, 0, &tp)))
+		return err;
+	return c_value(c, st->target, &tp, 0, depth);
+}
+
 /* The ops for what vload_at reads of the value of type t at offset off of
  * pl, depth aggregates down, beyond the bytes in pl themselves. */
 static int c_value(struct cc *c, const struct ctype *t,
 		   const struct place *pl, uint64_t off, int depth)
 {
 	const struct ctype *st = vtype_strip(t), *el;
+	struct vcxx_layout l;
 	size_t n;
 	int err;
 
@@ -448,6 +619,8 @@ static int c_value(struct cc *c, const struct ctype *t,
 	switch (st->kind) {
 	case CT_STRUCT:
 	case CT_UNION:
+		if (st->kind == CT_STRUCT && vcxx_layout(st, &l))
+			return c_cxx(c, &l, pl, off, depth);
 		if (depth > c->cfg->max_recurse || !st->nmembers)
 			return 0;
 		n = st->nmembers;
@@ -481,6 +654,10 @@ static int c_value(struct cc *c, const struct ctype *t,
 				return err;
 		return 0;
 	case CT_PTR:
+		el = vtype_strip(st->target);
+		if (st->is_ref && el && el->kind != CT_VOID &&
+		    el->kind != CT_FUNC)
+			return c_ref(c, st, pl, off, depth);
 		return c_pointer(c, st, pl, off, depth);
 	default:
 		return 0;

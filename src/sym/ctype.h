@@ -33,6 +33,7 @@ struct ctype_member {
 	const struct ctype *type;
 	uint16_t bit_size;    /* 0 unless a bit-field */
 	uint16_t bit_offset;  /* bit offset from `offset`, little-endian order */
+	bool is_base;         /* a C++ base class (named as its type) */
 };
 
 struct ctype_enumerator {
@@ -67,6 +68,11 @@ struct ctype {
 	const struct ctype *target; /* PTR, ARRAY, TYPEDEF, ENUM base, FUNC result */
 	struct ctype_member *members; /* STRUCT, UNION */
 	size_t nmembers;
+	/* C++ class templates: the type arguments, in order (a value
+	 * argument has no entry). The value layer finds the element type of
+	 * a std::map's tree in them (_Rb_tree<Key, Val, ...>). */
+	const struct ctype **targs;
+	size_t ntargs;
 	struct ctype_enumerator *enums; /* ENUM */
 	size_t nenums;
 	uint64_t count; /* ARRAY: elements in the outermost dimension */

@@ -2,8 +2,10 @@
  *
  * Users write regexps against qualified names, as Delve shows them; the
  * demangled string also carries the parameter list, cv-qualifiers of
- * methods, gcc's " [clone .constprop.0]" and, for template functions, the
- * result type in front. All of that is trimmed. */
+ * methods, gcc's " [clone .constprop.0]", ABI tags ("mk[abi:cxx11]", what
+ * a function returning std::string is called) and, for template
+ * functions, the result type in front. All of that is trimmed, so that
+ * '^mk$' matches and every overload of ns::Klass::method has one name. */
 #include "sym/internal.h"
 
 #include <ctype.h>
@@ -109,6 +111,27 @@ static size_t name_start(const char *s, size_t n)
 	return start;
 }
 
+/* Removes every "[abi:...]" from s[0, n) in place; returns the new
+ * length. The tags say how a name links, not what the programmer wrote
+ * (and "operator[]" has no "abi:" in its brackets). */
+static size_t drop_abi_tags(char *s, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t r = 0; r < n;) {
+		if (n - r > 5 && !strncmp(s + r, "[abi:", 5)) {
+			const char *end = memchr(s + r, ']', n - r);
+
+			if (end) {
+				r = (size_t)(end - s) + 1;
+				continue;
+			}
+		}
+		s[w++] = s[r++];
+	}
+	return w;
+}
+
 char *cxxname_display(struct arena *a, const char *mangled)
 {
 	int status = -1;
@@ -125,6 +148,7 @@ char *cxxname_display(struct arena *a, const char *mangled)
 	}
 	n = strlen(d);
 	n = trim_clones(d, n);
+	n = drop_abi_tags(d, n);
 	n = trim_quals(d, n);
 	n = trim_params(d, n);
 	start = name_start(d, n);

@@ -301,6 +301,26 @@ static bool is_by_ref_struct(const struct ctype *t)
 	       t->pass_by_ref;
 }
 
+/* Whether reference type ref is to the class named cls (const or not):
+ * a copy or move constructor's parameter. A converting constructor
+ * (std::optional<int>'s optional(int &&)) takes a reference too, to
+ * something else, and leaves the class trivial. */
+static bool refers_to_class(Dwarf_Die *ref, const char *cls)
+{
+	Dwarf_Die t = *ref;
+	const char *n;
+
+	for (int i = 0; i < 8; i++) {
+		if (!type_die(&t, &t))
+			return false;
+		if (dwarf_tag(&t) != DW_TAG_const_type &&
+		    dwarf_tag(&t) != DW_TAG_volatile_type)
+			break;
+	}
+	n = dwarf_diename(&t);
+	return n && !strcmp(n, cls);
+}
+
 /* A C++ special member that makes the class non-trivial for calls (the
  * Itanium ABI then passes and returns it by invisible reference): a user
  * destructor or copy/move constructor, or anything virtual. Used when the
@@ -332,7 +352,8 @@ static bool nontrivial_member(Dwarf_Die *fn, const char *cls)
 		nparams++;
 		ref = type_die(&c, &t) &&
 		      (dwarf_tag(&t) == DW_TAG_reference_type ||
-		       dwarf_tag(&t) == DW_TAG_rvalue_reference_type);
+		       dwarf_tag(&t) == DW_TAG_rvalue_reference_type) &&
+		      refers_to_class(&t, cls);
 	} while (dwarf_siblingof(&c, &c) == 0);
 	return nparams == 1 && ref;
 }
@@ -341,6 +362,7 @@ static void aggregate(struct symtab *st, Dwarf_Die *die, enum sym_lang lang,
 		      struct tnode *n)
 {
 	struct member_vec v = {0};
+	struct { const struct ctype **items; size_t len, cap; } targs = {0};
 	const char *cls = dwarf_diename(die);
 	uint64_t cc = udata(die, DW_AT_calling_convention, 0);
 	bool guess = lang == LANG_CPP && !cc, byref = false;
@@ -363,6 +385,10 @@ static void aggregate(struct symtab *st, Dwarf_Die *die, enum sym_lang lang,
 				byref = nontrivial_member(&c, cls);
 			continue;
 		}
+		if (tag == DW_TAG_template_type_parameter) {
+			VEC_PUSH(&targs, target_of(st, &c, lang, false));
+			continue;
+		}
 		if (tag != DW_TAG_member && tag != DW_TAG_inheritance)
 			continue;
 		/* Static data members: declarations, not storage. */
@@ -376,6 +402,8 @@ static void aggregate(struct symtab *st, Dwarf_Die *die, enum sym_lang lang,
 		m.offset = off;
 		if (tag == DW_TAG_inheritance) {
 			Dwarf_Die t;
+
+			m.is_base = true;
 			const char *bn = type_die(&c, &t) ? dwarf_diename(&t)
 							  : NULL;
 			m.name = arena_strdup(&st->arena, bn ? bn : "");
@@ -415,7 +443,15 @@ static void aggregate(struct symtab *st, Dwarf_Die *die, enum sym_lang lang,
 		memcpy(n->ct.members, v.items, v.len * sizeof(*v.items));
 		n->ct.nmembers = v.len;
 	}
+	if (targs.len) {
+		n->ct.targs = arena_alloc(&st->arena,
+					  targs.len * sizeof(*targs.items));
+		memcpy(n->ct.targs, targs.items,
+		       targs.len * sizeof(*targs.items));
+		n->ct.ntargs = targs.len;
+	}
 	free(v.items);
+	free(targs.items);
 }
 
 static void enumeration(struct symtab *st, Dwarf_Die *die,

@@ -234,6 +234,41 @@ static void load_function(struct value *v, const struct vsrc *s)
 	v->value = fn ? xstrdup(fn) : hex_text(v->addr);
 }
 
+/* A C++ reference is what it refers to: the target's value, loaded from
+ * the address the reference holds, named as the reference is typed.
+ * False (v untouched) for a reference to something without a type. */
+static bool load_ref(struct value *v, const struct ctype *t,
+		     const struct ctype *st, const struct vsrc *s, uint64_t off,
+		     int depth)
+{
+	const struct ctype *tt = vtype_strip(st->target);
+	struct vsrc rs = {.acc = s->acc, .cfg = s->cfg, .mem = true,
+			  .up = s};
+	uint8_t probe;
+	uint64_t where;
+	char *name, *type;
+	int err;
+
+	if (!tt || tt->kind == CT_VOID || tt->kind == CT_FUNC)
+		return false;
+	if ((err = vsrc_read(s, off, &rs.addr, 8, &where))) {
+		vfail(v, err, where);
+		return true;
+	}
+	if ((err = s->acc->read_mem(s->acc->ctx, rs.addr, &probe, 1))) {
+		vfail(v, err, rs.addr);
+		return true;
+	}
+	name = v->name, type = v->type;
+	v->name = v->type = NULL;
+	value_release(v);
+	vload_at(v, name, st->target, &rs, 0, depth);
+	free(v->type);
+	v->type = type;
+	free(name);
+	return true;
+}
+
 void vload_at(struct value *v, const char *name, const struct ctype *t,
 	      const struct vsrc *s, uint64_t off, int depth)
 {
@@ -252,9 +287,17 @@ void vload_at(struct value *v, const char *name, const struct ctype *t,
 	}
 	switch (st->kind) {
 	case CT_STRUCT:
+		if (vcxx_load(v, st, s, off, depth))
+			return;
+		vload_struct(v, st, s, off, depth);
+		return;
 	case CT_UNION:
 		vload_struct(v, st, s, off, depth);
 		return;
+	case CT_PTR:
+		if (st->is_ref && load_ref(v, t, st, s, off, depth))
+			return;
+		break;
 	case CT_ARRAY:
 		if (vtype_is_char(st->target))
 			vload_chars(v, st, s, off);

@@ -197,6 +197,44 @@ static void add_array(struct strbuf *sb, const struct value *v,
 	free(in);
 }
 
+/* A C++ standard type as libstdc++'s gdb printers show it: the summary,
+ * then " = {...}" with the first elements (a map's as "[key] = value")
+ * or the named parts ("get() = 0x..."). */
+static void add_cxx(struct strbuf *sb, const struct value *v,
+		    const char *indent)
+{
+	bool map = v->kind == VK_MAP;
+	size_t shown = map ? v->nchildren / 2 : v->nchildren;
+	char *in;
+	bool tall;
+
+	strbuf_adds(sb, v->value ? v->value : "?");
+	if (!v->nchildren)
+		return;
+	tall = members_tall(v, indent, &in);
+	strbuf_adds(sb, " = {");
+	for (size_t i = 0; i < shown; i++) {
+		const struct value *c = &v->children[map ? 2 * i : i];
+
+		add_sep(sb, i, in);
+		if (map) {
+			strbuf_addch(sb, '[');
+			format_c(c, sb, tall ? in : indent);
+			strbuf_adds(sb, "] = ");
+			c++;
+		} else if (c->name && *c->name) {
+			strbuf_addf(sb, "%s = ", c->name);
+		}
+		format_c(c, sb, tall ? in : indent);
+	}
+	if (v->len > (int64_t)shown) {
+		add_sep(sb, shown, in);
+		strbuf_addf(sb, "...+%" PRId64 " more", v->len - (int64_t)shown);
+	}
+	add_close(sb, in, indent, '}');
+	free(in);
+}
+
 static void format_c(const struct value *v, struct strbuf *sb,
 		     const char *indent)
 {
@@ -205,6 +243,10 @@ static void format_c(const struct value *v, struct strbuf *sb,
 			strbuf_adds(sb, "<optimized out>");
 		else
 			strbuf_addf(sb, "0x%" PRIx64 " <unreadable>", v->addr);
+		return;
+	}
+	if (v->flags & VF_CXX) {
+		add_cxx(sb, v, indent);
 		return;
 	}
 	switch (v->kind) {

@@ -75,6 +75,72 @@ void vload_array(struct value *v, const struct ctype *st,
 void vload_chars(struct value *v, const struct ctype *st,
 		 const struct vsrc *s, uint64_t off);
 
+/* C++ standard library types (cxxstd.c, cxxtypes.c). */
+enum vcxx_kind {
+	VCXX_NONE,
+	VCXX_STRING,      /* p[0] the data pointer, p[1] the length */
+	VCXX_STRING_VIEW, /* the same */
+	VCXX_VECTOR,      /* p[0..2] start, finish, end of storage; elem */
+	VCXX_ARRAY,       /* p[0] _M_elems, t[0] its array type (not an
+	                   * array for std::array<T, 0>) */
+	VCXX_DEQUE,
+	VCXX_TREE,        /* map, multimap */
+	VCXX_TREE_SET,    /* set, multiset */
+	VCXX_HASH,        /* unordered_map, unordered_multimap */
+	VCXX_HASH_SET,
+	VCXX_UNIQUE,      /* p[0], t[0] the pointer */
+	VCXX_SHARED,      /* p[0], t[0] the pointer; p[1] the control block's
+	                   * address, p[2], p[3] the use and weak counts' in
+	                   * it (4 bytes each) */
+	VCXX_OPTIONAL,    /* p[0] the engaged byte; p[1], t[1] the value */
+	VCXX_TUPLE,       /* n elements: p[i], t[i] */
+	VCXX_PAIR,        /* p[0..1], t[0..1] first and second */
+};
+
+#define VCXX_MAX_PARTS 16
+
+/* Where a std type's parts are in it, found by libstdc++'s member names:
+ * what the loader reads, and what the capture compiler copies for it. */
+struct vcxx_layout {
+	enum vcxx_kind kind;
+	const struct ctype *elem; /* a container's element type */
+	uint64_t p[VCXX_MAX_PARTS];
+	const struct ctype *t[VCXX_MAX_PARTS];
+	size_t n;
+	/* Bytes of the object: its DWARF size, or (clang's declaration
+	 * of std::string) the layout's. */
+	uint64_t size;
+};
+
+/* The layout of struct st (stripped); false when st is not a std type we
+ * know or its members are not where libstdc++ puts them (it then loads
+ * as a struct). */
+bool vcxx_layout(const struct ctype *st, struct vcxx_layout *l);
+/* Loads the std type st at offset off of s into v (vinit done) as its
+ * pretty-printer shows it; false when vcxx_layout is (v is then
+ * untouched). */
+bool vcxx_load(struct value *v, const struct ctype *st, const struct vsrc *s,
+	       uint64_t off, int depth);
+/* The number of elements of n the loader shows at depth, under cfg. */
+size_t vcxx_shown(const struct load_config *cfg, int depth, uint64_t n);
+/* "std::vector<int>" for DWARF's bare "vector<int, std::allocator<int> >"
+ * (malloc'd). */
+char *vcxx_type_name(const char *bare);
+/* The data member named name[0, n) of st, in st or (depth first) its base
+ * classes; *off its offset in st. */
+const struct ctype_member *vcxx_member(const struct ctype *st,
+				       const char *name, size_t n,
+				       uint64_t *off);
+/* The type of the member at a dotted path ("_M_impl._M_start"), each step
+ * through base classes too; *off its offset in st. NULL when not there. */
+const struct ctype *vcxx_path(const struct ctype *st, const char *path,
+			      uint64_t *off);
+/* The first data member named name anywhere below st (members and bases,
+ * depth first, a few levels), in a struct whose name starts with
+ * in_prefix when that is not NULL. */
+const struct ctype_member *vcxx_find(const struct ctype *st, const char *name,
+				     const char *in_prefix, uint64_t *off);
+
 /* The low 8 bytes of DWARF register reg (load.c). */
 int vreg_read_u64(const struct target_access *acc, int reg, uint64_t *out);
 

@@ -37,6 +37,11 @@ enum vflag {
 	 * Base is not 0 (a slice's array, a map's hmap: not nil). */
 	VF_GO_ONLYADDR = 1 << 17,
 	VF_GO_BASE = 1 << 18,
+	/* C++: a standard library type as its pretty-printer shows it:
+	 * .value is the summary ("std::vector of length 3, capacity 4"), the
+	 * children its first elements (VK_MAP: key, value, key...) or named
+	 * parts ("get()"); see value/cxxstd.c. */
+	VF_CXX = 1 << 19,
 };
 
 /* Go values (types with Go's DWARF) are loaded as Delve's trace loads them
@@ -60,6 +65,10 @@ enum vflag {
  *  struct     VK_STRUCT, children = first max_fields members, .len = all
  *  union      VK_STRUCT with type "union u"
  *  array      VK_ARRAY, children = first max_array elements, .len = count
+ *  reference  what it refers to, loaded as a value of the target type
+ *             (its .type the reference's: "const string &")
+ *  std::      C++ standard library types as gdb's libstdc++ printers show
+ *             them (VF_CXX); std::string and std::string_view as char *
  *  unreadable .unreadable = "optimized out", or the read error; .addr set
  */
 struct value {

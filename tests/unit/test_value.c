@@ -1536,6 +1536,61 @@ static void test_go_param_type(void)
 	CHECK(value_go_param_type(&t_int, &empty, &ga) == &t_int);
 }
 
+/* C++: std names as written, and the containers' text (cxxtypes.c,
+ * format.c). */
+static void check_cxx_name(const char *bare, const char *want)
+{
+	char *got = vcxx_type_name(bare);
+
+	CHECK_STR(got, want);
+	free(got);
+}
+
+static void test_cxx(void)
+{
+	struct value v = {0}, kids[4] = {{0}};
+	struct strbuf sb = STRBUF_INIT;
+
+	check_cxx_name("vector<int, std::allocator<int> >", "std::vector<int>");
+	check_cxx_name("map<std::__cxx11::basic_string<char, std::char_traits"
+		       "<char>, std::allocator<char> >, int, std::less<std::"
+		       "__cxx11::basic_string<char, std::char_traits<char>, "
+		       "std::allocator<char> > >, std::allocator<std::pair<"
+		       "const std::__cxx11::basic_string<char, std::char_"
+		       "traits<char>, std::allocator<char> >, int> > >",
+		       "std::map<std::string, int>");
+	check_cxx_name("const unique_ptr<int, std::default_delete<int> >",
+		       "std::unique_ptr<int>");
+	check_cxx_name("pair<int, int>", "std::pair<int, int>");
+
+	/* A map's children alternate key and value; two of three shown. */
+	strbuf_init(&sb);
+	v.flags = VF_C | VF_CXX;
+	v.kind = VK_MAP;
+	v.value = "std::map with 3 elements";
+	v.len = 3;
+	v.children = kids;
+	v.nchildren = 4;
+	for (int i = 0; i < 4; i++) {
+		kids[i].flags = VF_C;
+		kids[i].kind = i % 2 ? VK_INT32 : VK_STRING;
+		kids[i].value = i % 2 ? (i == 1 ? "1" : "3") : (i ? "three" : "one");
+	}
+	value_format(&v, &sb);
+	CHECK_STR(sb.buf, "std::map with 3 elements = {[\"one\"] = 1, "
+			  "[\"three\"] = 3, ...+1 more}");
+	strbuf_release(&sb);
+
+	/* Nothing loaded below max_recurse: the summary alone. */
+	strbuf_init(&sb);
+	v.nchildren = 0;
+	v.kind = VK_SLICE;
+	v.value = "std::vector of length 3, capacity 4";
+	value_format(&v, &sb);
+	CHECK_STR(sb.buf, "std::vector of length 3, capacity 4");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	test_ints();
@@ -1555,5 +1610,6 @@ int main(void)
 	test_sysv_params();
 	test_sysv_params_load();
 	test_go_param_type();
+	test_cxx();
 	return check_report();
 }
