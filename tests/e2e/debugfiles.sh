@@ -130,6 +130,23 @@ WANT
 	diff -u "$OUT/df-libc.want" "$OUT/df-libc.got" >"$OUT/df-libc.diff" && pass "df-libc: libc6-dbg's DWARF" ||
 		{ fail "df-libc:"; head -30 "$OUT/df-libc.diff" >&2; }
 )
+# A Debian binary as shipped (stripped, its debug info in no package we
+# install) calling into libc, typed by libc6-dbg's DWARF alone.
+if [[ -x /bin/ls ]]; then
+	(
+		unset TINYDBG_DEBUG_DIR
+		export TINYDBG_NO_PROTOS=1
+		run_trace df-ls -- trace --seq-ids -v 2 -e /bin/ls '^(opendir|closedir)$' -- "$df_tmp"
+		expect_rc df-ls 0
+		sed -E 's/0x[0-9a-f]{6,}/0xADDR/g' "$OUT/df-ls.err" >"$OUT/df-ls.got"
+		printf '%s\n' "tinydbg: warning: /bin/ls has no DWARF debug info: arguments and results are shown as ?" \
+			"> thread(1): opendir(name: \"$df_tmp\")" '>> thread(1): opendir => (0xADDR)' \
+			'> thread(1): closedir(dirp: 0xADDR)' '>> thread(1): closedir => (0)' \
+			'Process 1 has exited with status 0' >"$OUT/df-ls.want"
+		diff -u "$OUT/df-ls.want" "$OUT/df-ls.got" >"$OUT/df-ls.diff" && pass "df-ls: /bin/ls's libc calls typed by libc6-dbg" ||
+			{ fail "df-ls:"; head -20 "$OUT/df-ls.diff" >&2; }
+	)
+fi
 # The same with the debug root elsewhere: no DWARF, so `?`.
 TINYDBG_NO_PROTOS=1 run_trace df-libc-none -- trace --seq-ids -e "$df_libc" '^getenv$'
 printf '%s\n' "tinydbg: warning: $df_libc has no DWARF debug info: arguments and results are shown as ?" \
