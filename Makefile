@@ -106,7 +106,8 @@ bench: all
 # sanitizer build the end-to-end files that reach the most code
 # (SAN_E2E; the rest are the timing-heavy ones: attach loops, Ctrl-C on a
 # terminal, builds, thousands of functions), alongside the plain build's
-# (PARALLEL: each waits on children and pipes much of the time). CI runs
+# (PARALLEL: the other engines meanwhile; tests wait on children and pipes
+# much of the time). CI runs
 # this, in 15 minutes.
 SAN_E2E := values govalues go gogen rpc fuzz input faults threads signals \
 	syscalls forks formats summary stripped protos libs ifunc tailcall \

@@ -18,21 +18,24 @@ E2E=${E2E:-}
 # e.g. "ptrace ebpf": every case must print the same under each. The
 # second and later run only against the first build.
 ENGINES=${ENGINES:-ptrace}
-# PARALLEL=1: the builds after the first run alongside it, each with its
-# own output directory (BUILD/test-out), their log shown when all are done.
-# Most cases wait on a child or a pipe; two at once fill 2 CPUs (CI's 15
-# minutes).
+# PARALLEL=1: two streams at once, each with its own output directory:
+# the first build's second and later engines (BUILD/test-out-engines) in
+# the background, while the first engine and then the later builds
+# (BUILD/test-out) run here; the background log is shown when both are
+# done. Most cases wait on a child or a pipe: two at once fill 2 CPUs
+# (CI's 15 minutes).
 PARALLEL=${PARALLEL:-0}
 
-# run_build BUILD ENGINES GLOBS: one build's unit tests and end-to-end
-# cases. Unit results go to RESULTS as "UNIT p f" lines, the cases' as
-# PASS/FAIL lines (appends of one short line: safe from two writers).
+# run_build BUILD ENGINES GLOBS [nounits]: one build's unit tests and
+# end-to-end cases. Unit results go to RESULTS as "UNIT p f" lines, the
+# cases' as PASS/FAIL lines (appends of one short line: safe from two
+# writers).
 run_build() {
-	local BUILD=$1 engines=$2 globs_s=$3
+	local BUILD=$1 engines=$2 globs_s=$3 units=${4:-units}
 	export BUILD
-	echo "=== testing $BUILD"
+	echo "=== testing $BUILD ($engines)"
 	for t in "$ROOT"/$BUILD/unit/test_*; do
-		[[ -x $t && -z $E2E ]] || continue
+		[[ -x $t && -z $E2E && $units == units ]] || continue
 		echo "== unit: $(basename "$t")"
 		# Captured, then shown: `tee /dev/stderr` would reopen a
 		# redirected log file and truncate it.
@@ -66,34 +69,33 @@ run_build() {
 	done
 }
 
-first=1 bg=() logs=()
+first=1 bg= log=
 for b in $BUILDS; do
 	if ((first)); then
-		globs=${E2E:-*}
 		engines=$ENGINES
+		if ((PARALLEL)); then
+			set -- $ENGINES
+			engines=$1
+			shift
+			if (($#)); then
+				mkdir -p "$ROOT/$b/test-out-engines"
+				log=$ROOT/$b/test-run-engines.log
+				(OUT=$ROOT/$b/test-out-engines run_build "$b" "$*" "${E2E:-*}" nounits) >"$log" 2>&1 &
+				bg=$!
+			fi
+		fi
+		run_build "$b" "$engines" "${E2E:-*}"
 	else
 		# The other engines once, on the first build; the later builds
 		# (the sanitizer's) run LATER_E2E's files when it is set.
-		globs=${E2E:-${LATER_E2E:-*}}
-		engines=ptrace
-	fi
-	if ((!first && PARALLEL)); then
-		mkdir -p "$ROOT/$b/test-out"
-		log=$ROOT/$b/test-run.log
-		(OUT=$ROOT/$b/test-out run_build "$b" "$engines" "$globs") >"$log" 2>&1 &
-		bg+=($!)
-		logs+=("$log")
-	else
-		run_build "$b" "$engines" "$globs"
+		run_build "$b" ptrace "${E2E:-${LATER_E2E:-*}}"
 	fi
 	first=0
 done
-for pid in "${bg[@]}"; do
-	wait "$pid"
-done
-for log in "${logs[@]}"; do
+if [[ -n $bg ]]; then
+	wait "$bg"
 	cat "$log"
-done
+fi
 
 passed=$(grep -c '^PASS' "$RESULTS")
 failed=$(grep -c '^FAIL' "$RESULTS")

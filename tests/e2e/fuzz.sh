@@ -4,8 +4,10 @@
 # A fixed seed: CI replays the seeds and the same mutations each time, so a
 # red run means a change broke something; finding new bugs is the job of the
 # long, randomly seeded `make fuzz`.
-# Once per test run (on the first of $BUILDS): the harnesses have their own
-# sanitizer build, build-fuzz/. Longer runs: `make fuzz FUZZ_TIME=600`.
+# Once per test run (on the first of $BUILDS, under ptrace: no engine is
+# involved): the harnesses have their own sanitizer build, build-fuzz/.
+# Longer runs: `make fuzz FUZZ_TIME=600`.
+[[ ${TINYDBG_ENGINE:-ptrace} == ptrace ]] || return 0
 FUZZ_E2E_TIME=${FUZZ_E2E_TIME:-7}
 
 if [[ ${BUILD:-build} == "${BUILDS%% *}" ]]; then
