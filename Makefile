@@ -105,10 +105,9 @@ bench: all
 # the end-to-end cases on the plain build under each engine; on the
 # sanitizer build the end-to-end files that reach the most code
 # (SAN_E2E; the rest are the timing-heavy ones: attach loops, Ctrl-C on a
-# terminal, builds, thousands of functions), alongside the plain build's
-# (PARALLEL: the other engines meanwhile; tests wait on children and pipes
-# much of the time). CI runs
-# this, in 15 minutes.
+# terminal, builds, thousands of functions). PARALLEL: the other engines'
+# pass runs alongside ptrace's and then the sanitizer build's (tests wait
+# on children and pipes much of the time). CI runs this, in 15 minutes.
 SAN_E2E := values govalues go gogen rpc fuzz input faults threads signals \
 	syscalls forks formats summary stripped protos libs ifunc tailcall \
 	stack stackfmt follow depth clones verbose process traceout

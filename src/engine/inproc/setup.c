@@ -39,10 +39,9 @@
 #define SCAN_MAX (256 * 1024)
 /* The ring, unless --ebpf-ring says: room for a burst of a program as
  * fast as the trampolines while the reader has no CPU (it runs on every
- * one), with only its first POPULATE_MAX made present up front (memory
- * the target is charged for), the rest faulted in as reached. */
+ * one). Its pages are made present up front (the target's memory grows by
+ * as much): a first touch costs a fault of a few µs. */
 #define DEFAULT_RING (32u << 20)
-#define POPULATE_MAX (8u << 20)
 
 uint64_t ip_rdtsc(void)
 {
@@ -499,8 +498,7 @@ static int shm_make(struct engine *e)
 	 * touch of each would otherwise be a fault, at a few µs apiece (one
 	 * every ten records). Best effort (MADV_POPULATE_WRITE: 5.14+). */
 	{
-		uint64_t a[6] = {e->shm_at + ring_off,
-				 ring < POPULATE_MAX ? ring : POPULATE_MAX,
+		uint64_t a[6] = {e->shm_at + ring_off, ring,
 				 23 /* MADV_POPULATE_WRITE */};
 		int64_t r;
 
