@@ -104,23 +104,12 @@ static size_t build_id(Elf *elf, const unsigned char **id)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* DWARF of its own: a .debug_info with bytes (a stripped file keeps the
+ * section headers, as NOBITS). */
 static bool has_debug_info(Elf *elf)
 {
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *n;
-
-		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
-		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-		    (!strcmp(n, ".debug_info") || !strcmp(n, ".zdebug_info")))
-			return true;
-	}
-	return false;
+	return elf_has_section(elf, ".debug_info", true) ||
+	       elf_has_section(elf, ".zdebug_info", true);
 }
 
 bool debugfile_needed(struct symtab *st)

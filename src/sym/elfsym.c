@@ -306,6 +306,20 @@ void elfsym_add_funcs(struct symtab *st)
 	}
 }
 
+/* f as a symbol without DWARF: no types, no source position. */
+static void func_untyped(struct func *f)
+{
+	f->has_dwarf = false;
+	f->params = NULL;
+	f->nparams = 0;
+	f->results = NULL;
+	f->nresults = 0;
+	f->ret_type = NULL;
+	f->variadic = false;
+	f->file = NULL;
+	f->line = 0;
+}
+
 /* The end (link-time) of the code starting at impl: its symbol's size, else
  * its .eh_frame FDE's (libc's implementations have no symbol outside
  * libc6-dbg, but every one has an FDE). 0 when unknown. */
@@ -348,15 +362,7 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		mf->entry_pc = known->entry_pc;
 		mf->ranges = known->ranges;
 		mf->nranges = known->nranges;
-		mf->has_dwarf = false;
-		mf->params = NULL;
-		mf->nparams = 0;
-		mf->results = NULL;
-		mf->nresults = 0;
-		mf->ret_type = NULL;
-		mf->variadic = false;
-		mf->file = NULL;
-		mf->line = 0;
+		func_untyped(mf);
 		mf->complete = false;
 	} else if (known && known->low_pc == impl && known != f) {
 		/* A function of its own (DWARF or a symbol): f becomes an
@@ -390,15 +396,7 @@ int symtab_ifunc_set_impl(struct symtab *st, const struct func *f,
 		mf->nranges = 1;
 		/* What DWARF said (if anything) was the resolver's. */
 		protoparams_drop(mf);
-		mf->has_dwarf = false;
-		mf->params = NULL;
-		mf->nparams = 0;
-		mf->results = NULL;
-		mf->nresults = 0;
-		mf->ret_type = NULL;
-		mf->variadic = false;
-		mf->file = NULL;
-		mf->line = 0;
+		func_untyped(mf);
 		mf->complete = true;
 		/* The prototype is the symbol's, whichever code it runs. */
 		protoparams_apply(st, mf);

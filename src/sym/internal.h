@@ -141,6 +141,9 @@ int elfsym_load(struct symtab *st, struct errbuf *eb);
  * or NULL. */
 const struct elfsym *elfsym_at(const struct symtab *st, uint64_t addr);
 /* The symbol containing addr (size 0 symbols only at their address). */
+/* Whether elf has a section named name (with_bytes: one that holds
+ * bytes in the file, not SHT_NOBITS). */
+bool elf_has_section(Elf *elf, const char *name, bool with_bytes);
 const struct elfsym *elfsym_containing(const struct symtab *st,
 				       uint64_t addr);
 /* True for "foo.cold" and "foo.cold.N": a split-off part of foo. */

@@ -153,7 +153,7 @@ static int load_segments(struct symtab *st, struct errbuf *eb)
 	return 0;
 }
 
-static bool has_section(Elf *elf, const char *name)
+bool elf_has_section(Elf *elf, const char *name, bool with_bytes)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -165,6 +165,7 @@ static bool has_section(Elf *elf, const char *name)
 		const char *n;
 
 		if (gelf_getshdr(scn, &sh) &&
+		    (!with_bytes || sh.sh_type != SHT_NOBITS) &&
 		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
 		    !strcmp(n, name))
 			return true;
@@ -174,8 +175,8 @@ static bool has_section(Elf *elf, const char *name)
 
 static bool is_go_elf(Elf *elf)
 {
-	return has_section(elf, ".gopclntab") ||
-	       has_section(elf, ".go.buildinfo");
+	return elf_has_section(elf, ".gopclntab", false) ||
+	       elf_has_section(elf, ".go.buildinfo", false);
 }
 
 bool symtab_path_is_go(const char *path)
