@@ -788,6 +788,7 @@ static bool known_at(const struct engine *e, uint64_t addr)
 
 void ip_late(struct engine *e)
 {
+	size_t before = e->nfallback + e->nretfallback, old = 0;
 	bool any = false;
 
 	for (size_t i = 0; i < e->probes.len; i++) {
@@ -799,6 +800,8 @@ void ip_late(struct engine *e)
 		 * breakpoint; setup below judges them as at a start. */
 		if (known_at(e, q->p->addr) ||
 		    (q->p->nranges && known_at(e, q->p->ranges[0].lo))) {
+			if (q->p->plan && !q->p->sync)
+				old++;
 			to_ptrace(e, i);
 			continue;
 		}
@@ -809,6 +812,16 @@ void ip_late(struct engine *e)
 		ip_setup(e);
 	else
 		remember_maps(e);
+	/* Said once per library, as the start's note is. */
+	old += e->nfallback + e->nretfallback - before;
+	if (old && e->cb && e->cb->on_note) {
+		char buf[256];
+
+		snprintf(buf, sizeof(buf),
+			 "inproc: %zu entries or ret sites inserted during the run could not be patched with a jump; they stop at breakpoints",
+			 old);
+		e->cb->on_note(e->cb->ctx, buf);
+	}
 }
 
 void ip_setup(struct engine *e)
