@@ -255,6 +255,10 @@ bool vcxx_layout(const struct ctype *st, struct vcxx_layout *l)
 		return true;
 	case VCXX_VARIANT:
 		return lay_variant(st, l);
+	case VCXX_LIST:
+		/* Not a user's own list<T>: that is a struct, and no stop. */
+		return st->ntargs &&
+		       vcxx_path(st, "_M_impl._M_node._M_next", &l->p[0]);
 	default:
 		/* Deques, lists, trees and hash tables: checked as they
 		 * load (the capture compiler leaves them to a stop). */
