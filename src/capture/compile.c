@@ -503,8 +503,8 @@ static int cxx_elems(struct cc *c, const struct ctype *et,
 }
 
 /* What vcxx_load reads of std type st (layout l) beyond its own bytes.
- * A deque, a tree or a hash table is a walk from node to node, which a
- * plan cannot express: those need a stop. */
+ * A deque, a list, a tree or a hash table is a walk from node to node,
+ * which a plan cannot express: those need a stop. */
 static int c_cxx(struct cc *c, const struct vcxx_layout *l,
 		 const struct place *pl, uint64_t off, int depth)
 {
@@ -576,6 +576,14 @@ static int c_cxx(struct cc *c, const struct vcxx_layout *l,
 		if ((err = c_value(c, l->t[0], pl, off + l->p[0], depth + 1)))
 			return err;
 		return c_value(c, l->t[1], pl, off + l->p[1], depth + 1);
+	case VCXX_VARIANT:
+		/* The index is read at the hit: what each alternative
+		 * reads, as for a union's members. */
+		for (size_t i = 1; kids && i <= l->n; i++)
+			if ((err = c_value(c, l->t[i], pl, off + l->p[i],
+					   depth + 1)))
+				return err;
+		return 0;
 	default:
 		return -ENOTSUP;
 	}

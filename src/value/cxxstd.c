@@ -62,6 +62,8 @@ static const struct {
 	{"optional<", VCXX_OPTIONAL},
 	{"tuple<", VCXX_TUPLE},
 	{"pair<", VCXX_PAIR},
+	{"list<", VCXX_LIST},
+	{"variant<", VCXX_VARIANT},
 };
 
 /* The kind the name of struct st says; its members are checked later. */
@@ -173,6 +175,39 @@ static bool lay_optional(const struct ctype *st, struct vcxx_layout *l)
 	return true;
 }
 
+/* std::variant: _M_index, and alternative i in _M_u's chain of unions:
+ * _M_rest i times, then _M_first._M_storage, which is the value itself
+ * for a trivially destructible type, else an __aligned_membuf<T> of its
+ * bytes (T its template argument). */
+static bool lay_variant(const struct ctype *st, struct vcxx_layout *l)
+{
+	const struct ctype *u, *it, *at;
+	uint64_t uo, o;
+
+	if (!(it = vtype_strip(vcxx_path(st, "_M_index", &l->p[0]))) ||
+	    !it->size || it->size > 8 || !(u = vcxx_path(st, "_M_u", &uo)))
+		return false;
+	l->t[0] = it;
+	while (l->n + 1 < VCXX_MAX_PARTS &&
+	       (at = vcxx_path(u, "_M_first._M_storage", &o))) {
+		const struct ctype *ast = vtype_strip(at);
+
+		if (ast && ast->kind == CT_STRUCT && ast->name &&
+		    !strncmp(ast->name, "__aligned_membuf<", 17)) {
+			if (!ast->ntargs)
+				return false;
+			at = ast->targs[0];
+		}
+		l->n++;
+		l->p[l->n] = uo + o;
+		l->t[l->n] = at;
+		if (!(u = vcxx_path(u, "_M_rest", &o)))
+			break;
+		uo += o;
+	}
+	return l->n > 0;
+}
+
 bool vcxx_layout(const struct ctype *st, struct vcxx_layout *l)
 {
 	const struct ctype_member *m;
@@ -218,9 +253,15 @@ bool vcxx_layout(const struct ctype *st, struct vcxx_layout *l)
 			return false;
 		l->t[1] = m->type;
 		return true;
+	case VCXX_VARIANT:
+		return lay_variant(st, l);
+	case VCXX_LIST:
+		/* Not a user's own list<T>: that is a struct, and no stop. */
+		return st->ntargs &&
+		       vcxx_path(st, "_M_impl._M_node._M_next", &l->p[0]);
 	default:
-		/* Deques, trees and hash tables: checked as they load (the
-		 * capture compiler leaves them to a stop). */
+		/* Deques, lists, trees and hash tables: checked as they
+		 * load (the capture compiler leaves them to a stop). */
 		return true;
 	}
 }
@@ -474,6 +515,74 @@ static bool load_deque(struct cx *x)
 	return true;
 }
 
+/* A guess at t's alignment, which DWARF seldom states: a scalar's size,
+ * a struct's largest member's, at most 16. */
+static uint64_t align_guess(const struct ctype *t, int depth)
+{
+	const struct ctype *st = vtype_strip(t);
+	uint64_t a = 1;
+
+	if (!st || depth > 8)
+		return 8;
+	switch (st->kind) {
+	case CT_STRUCT:
+	case CT_UNION:
+		for (size_t i = 0; i < st->nmembers; i++) {
+			uint64_t m = align_guess(st->members[i].type, depth + 1);
+
+			if (m > a)
+				a = m;
+		}
+		return a;
+	case CT_ARRAY:
+		return align_guess(st->target, depth + 1);
+	default:
+		return st->size > 16 ? 16 : st->size ? st->size : 1;
+	}
+}
+
+/* std::list: a ring of nodes through its header _M_impl._M_node, each a
+ * _List_node_base (_M_next, _M_prev) and then the value, aligned; the new
+ * ABI keeps the count in the header's _M_size, the old one is counted
+ * round the ring back to the header (which then has to be in memory). */
+static bool load_list(struct cx *x)
+{
+	const struct ctype *et, *el;
+	uint64_t ho, no, so, eo, node, n = 0, head;
+	bool sized;
+	size_t k;
+
+	if (!x->st->ntargs || !(et = x->st->targs[0]) ||
+	    !(el = vtype_strip(et)) || !el->size ||
+	    !vcxx_path(x->st, "_M_impl._M_node", &ho) ||
+	    !vcxx_path(x->st, "_M_impl._M_node._M_next", &no))
+		return false;
+	sized = vcxx_path(x->st, "_M_impl._M_node._M_size", &so);
+	if (!sized && !x->s->mem)
+		return false;
+	head = x->s->addr + x->off + ho;
+	eo = 16;
+	if (align_guess(et, 0) > eo)
+		eo = align_guess(et, 0);
+	if (!word_at(x, no, &node) || (sized && !word_at(x, so, &n)))
+		return true;
+	if (!sized) {
+		uint64_t p = node;
+
+		while (p && p != head && n < CXX_WALK_MAX &&
+		       !mem_word(x, p, &p))
+			n++;
+	}
+	k = shown(x, n);
+	container(x, VK_SLICE, with_elements(x, n), (int64_t)n, k);
+	for (size_t i = 0; i < k && node && node != head; i++) {
+		kid_at(x, "", et, node + eo);
+		if (mem_word(x, node, &node))
+			break;
+	}
+	return true;
+}
+
 /* ---- associative containers ---- */
 
 /* The value type of a map's or set's tree, or an unordered one's
@@ -633,6 +742,37 @@ static void load_optional(struct cx *x)
 		kid_in(x, "[contained value]", x->l.t[1], x->l.p[1]);
 }
 
+/* As libstdc++'s printer: "std::variant<int, std::string> [index 1] =
+ * {"x"}", or "[no contained value]" when the index is all ones. */
+static void load_variant(struct cx *x)
+{
+	uint64_t idx = 0, none, where;
+	size_t isz = x->l.t[0]->size;
+	int err;
+
+	if ((err = vsrc_read(x->s, x->off + x->l.p[0], &idx, isz, &where))) {
+		vfail(x->v, err, where);
+		return;
+	}
+	none = isz >= 8 ? UINT64_MAX : (1ull << (8 * isz)) - 1;
+	if (idx == none) {
+		container(x, VK_STRUCT,
+			  xasprintf("%s [no contained value]", x->tname), 0, 0);
+		return;
+	}
+	if (idx >= x->l.n) { /* an alternative past those we lay out */
+		container(x, VK_STRUCT,
+			  xasprintf("%s [index %" PRIu64 "]", x->tname, idx), 0,
+			  0);
+		return;
+	}
+	container(x, VK_STRUCT,
+		  xasprintf("%s [index %" PRIu64 "]", x->tname, idx), 1,
+		  x->depth > x->s->cfg->max_recurse ? 0 : 1);
+	if (x->v->children)
+		kid_in(x, "", x->l.t[idx + 1], x->l.p[idx + 1]);
+}
+
 static void load_tuple(struct cx *x)
 {
 	size_t k = shown(x, x->l.n);
@@ -744,6 +884,12 @@ bool vcxx_load(struct value *v, const struct ctype *st, const struct vsrc *s,
 		break;
 	case VCXX_PAIR:
 		load_pair(&x);
+		break;
+	case VCXX_LIST:
+		done = load_list(&x);
+		break;
+	case VCXX_VARIANT:
+		load_variant(&x);
 		break;
 	case VCXX_NONE:
 		done = false;

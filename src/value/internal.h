@@ -95,6 +95,10 @@ enum vcxx_kind {
 	VCXX_OPTIONAL,    /* p[0] the engaged byte; p[1], t[1] the value */
 	VCXX_TUPLE,       /* n elements: p[i], t[i] */
 	VCXX_PAIR,        /* p[0..1], t[0..1] first and second */
+	VCXX_LIST,        /* p[0] the header's _M_next; the rest checked as
+	                   * it loads */
+	VCXX_VARIANT,     /* p[0], t[0] the index; n alternatives, each
+	                   * p[i + 1], t[i + 1] (all at the same place) */
 };
 
 #define VCXX_MAX_PARTS 16

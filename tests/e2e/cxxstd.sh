@@ -1,12 +1,13 @@
 # C++ as C++ programmers read it (issue 11 item 5): the standard library's
-# common types printed as gdb's libstdc++ printers show them, references as
-# what they refer to, a std::string result returned through a hidden
-# pointer, overloads matched by their qualified name alone. The same lines
-# with gcc and clang (libstdc++), at -O0 and -O2, and with
-# -D_GLIBCXX_DEBUG, whose containers wrap the normal ones in a base class;
-# under every engine (eBPF and in-process copy a std::string's text and a
-# vector's first elements at the hit; a map's tree takes a stop).
-CXXSTD_RE='^(ns::Klass::method|mk|mkvec|slen|svlen|bump|vsum|words|asum|dlen|msize|usize|ssize|uget|shget|oget|psum|tsum)$'
+# common types (std::list and std::variant too) printed as gdb's libstdc++
+# printers show them, references as what they refer to, a std::string
+# result returned through a hidden pointer, overloads matched by their
+# qualified name alone. The same lines with gcc and clang (libstdc++), at
+# -O0 and -O2, and with -D_GLIBCXX_DEBUG, whose containers wrap the normal
+# ones in a base class; under every engine (eBPF and in-process copy a std::string's text and a
+# vector's first elements at the hit; a map's tree and a list's ring take a
+# stop).
+CXXSTD_RE='^(ns::Klass::method|mk|mkvec|slen|svlen|bump|vsum|words|asum|dlen|llen|vidx|msize|usize|ssize|uget|shget|oget|psum|tsum)$'
 for v in gcc:-O0:pie gcc:-O2:pie clang:-O0:pie clang:-O2:pie gcc:-O0:plain; do
 	flags=(-std=c++17)
 	[[ $v == *:plain ]] && flags+=(-D_GLIBCXX_DEBUG)

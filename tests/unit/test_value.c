@@ -1591,6 +1591,104 @@ static void test_cxx(void)
 	strbuf_release(&sb);
 }
 
+/* std::list and std::variant from libstdc++'s member names (cxxstd.c). */
+static struct ctype t_lbase;
+static struct ctype t_lbasep = {.kind = CT_PTR, .name = "_List_node_base *", .size = 8, .target = &t_lbase};
+static struct ctype_member lbase_m[] = {
+	{"_M_next", 0, &t_lbasep, 0, 0, false},
+	{"_M_prev", 8, &t_lbasep, 0, 0, false},
+};
+static struct ctype t_lbase = {.kind = CT_STRUCT, .name = "_List_node_base", .size = 16,
+			       .members = lbase_m, .nmembers = 2};
+static struct ctype_member limpl_m[] = {{"_M_node", 0, &t_lbase, 0, 0, false}};
+static struct ctype t_limpl = {.kind = CT_STRUCT, .name = "_List_impl", .size = 16,
+			       .members = limpl_m, .nmembers = 1};
+static struct ctype_member list_m[] = {{"_M_impl", 0, &t_limpl, 0, 0, false}};
+static const struct ctype *list_targs[] = {&t_int};
+/* The old ABI's: no _M_size, counted round the ring. */
+static struct ctype t_list = {.kind = CT_STRUCT, .name = "list<int, std::allocator<int> >",
+			      .size = 16, .members = list_m, .nmembers = 1,
+			      .targs = list_targs, .ntargs = 1};
+
+static struct ctype_member ui_m[] = {{"_M_storage", 0, &t_int, 0, 0, false}};
+static struct ctype t_ui = {.kind = CT_STRUCT, .name = "_Uninitialized<int, true>", .size = 4,
+			    .members = ui_m, .nmembers = 1};
+static struct ctype_member ul_m[] = {{"_M_storage", 0, &t_long, 0, 0, false}};
+static struct ctype t_ul = {.kind = CT_STRUCT, .name = "_Uninitialized<long, true>", .size = 8,
+			    .members = ul_m, .nmembers = 1};
+static struct ctype t_vu0 = {.kind = CT_UNION, .name = "_Variadic_union<>", .size = 1};
+static struct ctype_member vu1_m[] = {
+	{"_M_first", 0, &t_ul, 0, 0, false},
+	{"_M_rest", 0, &t_vu0, 0, 0, false},
+};
+static struct ctype t_vu1 = {.kind = CT_UNION, .name = "_Variadic_union<long>", .size = 8,
+			     .members = vu1_m, .nmembers = 2};
+static struct ctype_member vu2_m[] = {
+	{"_M_first", 0, &t_ui, 0, 0, false},
+	{"_M_rest", 0, &t_vu1, 0, 0, false},
+};
+static struct ctype t_vu2 = {.kind = CT_UNION, .name = "_Variadic_union<int, long>", .size = 8,
+			     .members = vu2_m, .nmembers = 2};
+static struct ctype_member var_m[] = {
+	{"_M_u", 0, &t_vu2, 0, 0, false},
+	{"_M_index", 8, &t_uchar, 0, 0, false},
+};
+static struct ctype t_variant = {.kind = CT_STRUCT, .name = "variant<int, long>", .size = 16,
+				 .members = var_m, .nmembers = 2};
+
+static void test_cxx_list_variant(void)
+{
+	const uint64_t h = FAKE_BASE + 0xb00, n1 = h + 0x40, n2 = h + 0x80;
+	uint64_t w[2];
+	int x;
+
+	/* A ring of two: header, 5, 6, header. */
+	w[0] = n1, w[1] = n2;
+	poke(h, w, 16);
+	w[0] = n2, w[1] = h;
+	poke(n1, w, 16);
+	x = 5;
+	poke(n1 + 16, &x, 4);
+	w[0] = h, w[1] = n1;
+	poke(n2, w, 16);
+	x = 6;
+	poke(n2 + 16, &x, 4);
+	set_gpr(RDI, h);
+	CHECK_STR(show(&t_list, LOC(MEM(RDI, 0))),
+		  "std::list with 2 elements = {5, 6}");
+	/* Corrupt: the last node points to itself. The count stops at its
+	 * bound, the elements at max_array. */
+	w[0] = n2;
+	poke(n2, w, 8);
+	CHECK_STR(show(&t_list, LOC(MEM(RDI, 0))),
+		  "std::list with 100000 elements = {5, 6, 6, 6, 6, 6, 6, 6, "
+		  "...+99992 more}");
+	/* Empty: the header points to itself. */
+	w[0] = h, w[1] = h;
+	poke(h, w, 16);
+	CHECK_STR(show(&t_list, LOC(MEM(RDI, 0))), "std::list with 0 elements");
+
+	{
+		uint8_t v[16] = {7, 0, 0, 0, 0, 0, 0, 0, 1};
+
+		poke(h, v, 16);
+		CHECK_STR(show(&t_variant, LOC(MEM(RDI, 0))),
+			  "std::variant<int, long> [index 1] = {7}");
+		v[8] = 0, v[1] = 1;
+		poke(h, v, 16);
+		CHECK_STR(show(&t_variant, LOC(MEM(RDI, 0))),
+			  "std::variant<int, long> [index 0] = {263}");
+		v[8] = 0xff;
+		poke(h, v, 16);
+		CHECK_STR(show(&t_variant, LOC(MEM(RDI, 0))),
+			  "std::variant<int, long> [no contained value]");
+		v[8] = 5; /* past its alternatives: no value to show */
+		poke(h, v, 16);
+		CHECK_STR(show(&t_variant, LOC(MEM(RDI, 0))),
+			  "std::variant<int, long> [index 5]");
+	}
+}
+
 int main(void)
 {
 	test_ints();
@@ -1611,5 +1709,6 @@ int main(void)
 	test_sysv_params_load();
 	test_go_param_type();
 	test_cxx();
+	test_cxx_list_variant();
 	return check_report();
 }
