@@ -483,7 +483,7 @@ int debugger_on_hit(void *ctx, const struct hit *h)
 	pos = (int64_t)(h->sp + (uint64_t)tp->cfa_off);
 	key = h->tid;
 	if (tp->mod->go) {
-		goid = goroutine_of(tp->mod, tp->g_in_r14, &acc, &own,
+		goid = goroutine_of(tp->mod, tp->probe.g_in_r14, &acc, &own,
 				    &stack_hi);
 		/* A system stack is the thread's: its frames are the
 		 * thread's, at fixed addresses. */

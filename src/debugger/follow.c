@@ -169,8 +169,7 @@ void follow_add_callsites(struct debugger *d, struct module *mod,
 		tp->fn = fn;
 		/* The goroutine from R14, as at fn's entry: a plan can read
 		 * that, not the thread pointer (plan.c). */
-		tp->g_in_r14 = tracepoints_g_in_r14(mod, fn);
-		tp->probe.g_in_r14 = tp->g_in_r14;
+		tp->probe.g_in_r14 = tracepoints_g_in_r14(mod, fn);
 		tp->follow = o->follow;
 		tp->stack = o->stack;
 		/* The opts for the functions found there. */

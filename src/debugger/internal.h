@@ -59,7 +59,6 @@ struct tracepoint {
 	bool is_ret;
 	struct loc ret_loc;      /* is_ret: where the result is (ABI) */
 	bool ret_known;          /* false: the result's place is unknown */
-	bool g_in_r14;           /* Go code of the register ABI: R14 is g */
 	int stack;               /* frames to unwind past the hit (Delve's
 	                          * Stacktrace): 0 none */
 	int follow;              /* --follow-calls depth, 0 without */

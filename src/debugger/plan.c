@@ -30,7 +30,7 @@ static int plan_goroutine(struct cap_plan *p, const struct tracepoint *tp)
 	uint64_t span = l->goid_off;
 	int g, m;
 
-	if (!tp->g_in_r14)
+	if (!tp->probe.g_in_r14)
 		return -ENOTSUP;
 	if (l->stack_hi_off > span)
 		span = l->stack_hi_off;

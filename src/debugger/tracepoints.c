@@ -191,8 +191,7 @@ static struct tracepoint *tracepoint_new(struct module *mod,
 	tp->probe.cookie = tp;
 	tp->probe.go = (fn && fn->lang == LANG_GO) ||
 		       (mod && mod->st && symtab_is_go(mod->st));
-	tp->g_in_r14 = tracepoints_g_in_r14(mod, fn);
-	tp->probe.g_in_r14 = tp->g_in_r14;
+	tp->probe.g_in_r14 = tracepoints_g_in_r14(mod, fn);
 	return tp;
 }
 

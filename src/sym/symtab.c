@@ -974,9 +974,24 @@ static bool landed_in(const struct sites_ctx *c, uint64_t lo, uint64_t hi)
 	return a < c->targets.len && c->targets.items[a] <= hi;
 }
 
-static uint8_t ret_len_at(const struct sites_ctx *c, uint64_t addr);
-static uint64_t patch_lo_back(const struct sites_ctx *c,
-			      const struct ret_site *s);
+/* The index of the instruction at addr in c->insns (sorted), or
+ * c->insns.len when none starts there. */
+static size_t insn_at(const struct sites_ctx *c, uint64_t addr)
+{
+	size_t a = 0, b = c->insns.len;
+
+	while (a < b) {
+		size_t m = (a + b) / 2;
+
+		if (c->insns.items[m].addr < addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a < c->insns.len && c->insns.items[a].addr == addr
+		       ? a
+		       : c->insns.len;
+}
 
 /* Whether [lo, hi) is padding between functions: in no function and no
  * symbol, and only int3 or nop bytes (what compilers align with). Never
@@ -1014,55 +1029,14 @@ static bool is_padding(const struct symtab *st, uint64_t lo, uint64_t hi)
 	return true;
 }
 
-/* The patch_lo of ret site s (struct ret_site). */
-static uint64_t patch_lo_of(const struct sites_ctx *c, const struct ret_site *s)
-{
-	uint8_t len = ret_len_at(c, s->addr);
-
-	/* The ret alone, the jump spilling into the padding after it (the
-	 * function's last ret): nothing to run elsewhere, and nothing near
-	 * the function's entry, whose own jump may need those bytes. */
-	if (len && len < 5 && !symtab_in_ranges(c->f, s->addr + 4) &&
-	    is_padding(c->st, s->addr + len, s->addr + 5) &&
-	    !landed_in(c, s->addr, s->addr + 4))
-		return s->addr;
-	return patch_lo_back(c, s);
-}
-
-/* The bytes of the ret instruction at addr (0: not one we decoded). */
-static uint8_t ret_len_at(const struct sites_ctx *c, uint64_t addr)
-{
-	size_t a = 0, b = c->insns.len;
-
-	while (a < b) {
-		size_t m = (a + b) / 2;
-
-		if (c->insns.items[m].addr < addr)
-			a = m + 1;
-		else
-			b = m;
-	}
-	return a < c->insns.len && c->insns.items[a].addr == addr
-		       ? c->insns.items[a].len
-		       : 0;
-}
-
 /* The patch_lo of ret site s reached backwards: the ret and the plain
  * instructions just before it. 0: none. */
 static uint64_t patch_lo_back(const struct sites_ctx *c, const struct ret_site *s)
 {
-	size_t a = 0, b = c->insns.len;
+	size_t a = insn_at(c, s->addr);
 	uint64_t lo, end;
 
-	while (a < b) {
-		size_t m = (a + b) / 2;
-
-		if (c->insns.items[m].addr < s->addr)
-			a = m + 1;
-		else
-			b = m;
-	}
-	if (a >= c->insns.len || c->insns.items[a].addr != s->addr)
+	if (a == c->insns.len)
 		return 0;
 	lo = s->addr;
 	end = s->addr + c->insns.items[a].len;
@@ -1078,6 +1052,23 @@ static uint64_t patch_lo_back(const struct sites_ctx *c, const struct ret_site *
 	}
 	return landed_in(c, lo, s->addr) ? 0 : lo;
 }
+
+/* The patch_lo of ret site s (struct ret_site). */
+static uint64_t patch_lo_of(const struct sites_ctx *c, const struct ret_site *s)
+{
+	size_t i = insn_at(c, s->addr);
+	uint8_t len = i < c->insns.len ? c->insns.items[i].len : 0;
+
+	/* The ret alone, the jump spilling into the padding after it (the
+	 * function's last ret): nothing to run elsewhere, and nothing near
+	 * the function's entry, whose own jump may need those bytes. */
+	if (len && len < 5 && !symtab_in_ranges(c->f, s->addr + 4) &&
+	    is_padding(c->st, s->addr + len, s->addr + 5) &&
+	    !landed_in(c, s->addr, s->addr + 4))
+		return s->addr;
+	return patch_lo_back(c, s);
+}
+
 
 int symtab_return_sites(const struct symtab *st, const struct func *f,
 			struct ret_site **sites, size_t *n, struct errbuf *eb)

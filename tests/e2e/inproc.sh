@@ -114,3 +114,19 @@ if command -v go >/dev/null; then
 	n=$(grep -cE '^>>? goroutine\([0-9]+\): main\.work' "$OUT/inproc-gor.err")
 	[[ $n == 2400 ]] && pass "inproc-gor: 2400 events" || fail "inproc-gor: $n events, want 2400"
 fi
+
+# A library loaded during the run (dlopen, twice): its functions are
+# patched at the loader's rendezvous where they can be; plug_add here is
+# too short for a jump, which a note says at each load (proving the
+# rendezvous placed them), and the calls print as under ptrace.
+printf 'int plug_add(int a, int b) { return a + b; }\n' >"$OUT/inproc-tiny.c"
+cc -g -O2 -fPIC -shared -o "$OUT/libinproc-tiny.so" "$OUT/inproc-tiny.c" || fail "build libinproc-tiny.so"
+dlb=$(build "$FIX/c/dl.c" gcc:-O0:pie -ldl) || fail "build dl"
+TINYDBG_ENGINE_NOTES=1 run_trace inproc-late -- trace --engine inproc --seq-ids -e "$dlb" '^(use|plug_add)$' -- "$OUT/libinproc-tiny.so"
+expect_rc inproc-late 0
+run_trace inproc-late-pt -- trace --engine ptrace --seq-ids -e "$dlb" '^(use|plug_add)$' -- "$OUT/libinproc-tiny.so"
+n=$(grep -c '^tinydbg: note: inproc: 2 entries or ret sites inserted during the run could not be patched with a jump; they stop at breakpoints$' "$OUT/inproc-late.err")
+[[ $n == 2 ]] && pass "inproc-late: the note at each load" || fail "inproc-late: $n notes, want 2"
+grep -v '^tinydbg: note' "$OUT/inproc-late.err" >"$OUT/inproc-late.got"
+diff -u "$OUT/inproc-late-pt.err" "$OUT/inproc-late.got" >"$OUT/inproc-late.diff" && pass "inproc-late: the same lines as ptrace" ||
+	{ fail "inproc-late:"; head -20 "$OUT/inproc-late.diff" >&2; }
