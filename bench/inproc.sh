@@ -38,7 +38,7 @@ ratio() { # A B LABEL
 	[[ -n ${US[$1]:-} && -n ${US[$2]:-} ]] || return
 	awk -v a="${US[$1]}" -v b="${US[$2]}" -v l="$3" 'BEGIN { printf "%-52s = %.3f\n", l, a / b }'
 }
-# The ring holds every event of the run (2 per call, 320 bytes each).
+# The ring holds every event of the run (2 per call, under 320 bytes each).
 ring=$(( (N * 2 * 320 / 1024 + 1024) ))
 p=1; while ((p < ring)); do p=$((p * 2)); done; ring=$p
 

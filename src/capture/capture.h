@@ -29,6 +29,11 @@
 /* Empties a plan. */
 void capture_plan_init(struct cap_plan *p);
 
+/* Adds registers (bit n: DWARF register n) to those a record of p must
+ * carry (cap_plan.regmask): what the caller reads at a hit besides the
+ * values and the ops, which the capture_add_* functions add themselves. */
+void capture_plan_need(struct cap_plan *p, uint32_t regs);
+
 /* Adds the ops that copy what value_load(t, loc, cfg) reads for a value
  * of language go (Go's loader) or C's. Returns 0, or -ENOTSUP when the
  * plan cannot hold it (too many ops, a location BPF cannot compute): the
@@ -81,6 +86,13 @@ typedef int (*capture_read_fn)(void *ctx, uint64_t addr, void *buf,
  * pid, tid (and xmm). Returns the record's size, or -ENOSPC. */
 long capture_run(const struct cap_plan *p, const uint64_t *regs,
 		 capture_read_fn read, void *ctx, void *buf, size_t cap);
+
+/* capture_run's chunks alone, from buf (cap bytes) on, for an engine
+ * with a record header of its own: sets *nchunks; returns their bytes or
+ * -ENOSPC. */
+long capture_run_chunks(const struct cap_plan *p, const uint64_t *regs,
+			capture_read_fn read, void *ctx, void *buf,
+			size_t cap, uint16_t *nchunks);
 
 /* A record read back. Points into the record (which must outlive it). */
 struct capture_snapshot {

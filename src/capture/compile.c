@@ -56,6 +56,48 @@ static uint64_t plan_bytes(const struct cap_plan *p)
 	return n;
 }
 
+static uint32_t num_regmask(const struct cap_num *n)
+{
+	return n->src == CAP_SRC_REG && n->reg < CAP_NREGS ? 1u << n->reg : 0;
+}
+
+/* The registers value_load reads for loc: its pieces' and those its
+ * expressions name (fbreg is already a bregx of the frame base's
+ * register). */
+static uint32_t loc_regmask(const struct loc *l)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; l && i < l->npieces; i++) {
+		const struct loc_piece *pc = &l->pieces[i];
+
+		switch (pc->kind) {
+		case LOC_REG:
+		case LOC_MEM:
+		case LOC_MEM_DEREF:
+		case LOC_VALUE_REG:
+			if (pc->reg >= 0 && pc->reg < CAP_NREGS)
+				m |= 1u << pc->reg;
+			break;
+		case LOC_EXPR:
+			for (size_t k = 0; k < pc->nops; k++)
+				if ((pc->ops[k].atom == DW_OP_bregx ||
+				     pc->ops[k].atom == DW_OP_regx) &&
+				    pc->ops[k].n1 < CAP_NREGS)
+					m |= 1u << pc->ops[k].n1;
+			break;
+		default:
+			break;
+		}
+	}
+	return m;
+}
+
+void capture_plan_need(struct cap_plan *p, uint32_t regs)
+{
+	p->regmask |= regs & CAP_REGS_ALL;
+}
+
 /* Appends op o. Returns its index, or -ENOTSUP when the plan is full or
  * would copy too much. */
 static int plan_push(struct cap_plan *p, const struct cap_op *o)
@@ -67,6 +109,9 @@ static int plan_push(struct cap_plan *p, const struct cap_op *o)
 		p->nops--;
 		return -ENOTSUP;
 	}
+	/* The registers the op itself starts from. */
+	p->regmask |= num_regmask(&o->addr) | num_regmask(&o->count) |
+		      num_regmask(&o->rep);
 	return (int)p->nops - 1;
 }
 
@@ -944,6 +989,7 @@ int capture_add_go_param(struct cap_plan *p, const struct ctype *t,
 		*p = saved;
 		return -ENOTSUP;
 	}
+	capture_plan_need(p, loc_regmask(dict));
 	return 0;
 }
 
@@ -992,5 +1038,6 @@ out:
 		*p = saved;
 		return -ENOTSUP;
 	}
+	capture_plan_need(p, loc_regmask(loc));
 	return 0;
 }

@@ -105,8 +105,16 @@ enum cap_plan_flags {
 struct cap_plan {
 	__u32 nops;
 	__u32 flags;      /* enum cap_plan_flags */
+	/* Bit n: the values and the debugger read register n (DWARF 0..16)
+	 * of a hit. An engine whose records are costly per byte (in-process:
+	 * every call writes one) copies only these; the others read as
+	 * absent (cap_record_hdr.absent). Built up as the plan is compiled
+	 * (capture_plan_need). */
+	__u32 regmask;
+	__u32 pad;
 	struct cap_op ops[CAP_MAX_OPS];
 };
+#define CAP_REGS_ALL ((1u << CAP_NREGS) - 1)
 
 enum cap_record_kind {
 	CAP_REC_HIT = 1,  /* a probe was hit: the plan's chunks follow */
@@ -124,7 +132,7 @@ struct cap_record_hdr {
 	__u64 lost;       /* CAP_REC_LOST */
 	__u64 regs[CAP_NREGS];
 	__u32 flags;      /* CAP_REC_XMM: .xmm holds xmm0..7 */
-	__u32 pad;
+	__u32 absent;     /* bit n: regs[n] was not copied (unreadable) */
 	__u64 xmm[16];    /* xmm0..7, 16 bytes each (only with CAP_REC_XMM) */
 };
 #define CAP_REC_XMM 1

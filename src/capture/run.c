@@ -87,26 +87,18 @@ static long read_prefix(capture_read_fn read, void *ctx, uint64_t addr,
 	return (long)got;
 }
 
-long capture_run(const struct cap_plan *p, const uint64_t *regs,
-		 capture_read_fn read, void *ctx, void *buf, size_t cap)
+long capture_run_chunks(const struct cap_plan *p, const uint64_t *regs,
+			capture_read_fn read, void *ctx, void *buf,
+			size_t cap, uint16_t *nchunks)
 {
-	struct cap_record_hdr *h = buf;
 	/* Each op's first chunk (what later ops read), and the last chunk
 	 * made (a chain's previous frame): a few hundred bytes of stack, as
 	 * the in-process agent runs this on the target's threads' stacks. */
 	struct chunk_ref first[CAP_MAX_OPS], prev = {0};
-	size_t pos = sizeof(*h), data = 0, nch = 0;
+	size_t pos = 0, data = 0, nch = 0;
 
-	if (cap < sizeof(*h) || p->nops > CAP_MAX_OPS)
+	if (p->nops > CAP_MAX_OPS)
 		return -ENOSPC;
-	/* Field by field: the xmm area, read only with CAP_REC_XMM, is
-	 * left alone (a record is written for every call in-process). */
-	h->size = 0;
-	h->kind = CAP_REC_HIT;
-	h->nchunks = 0;
-	h->probe = h->time_ns = h->lost = 0;
-	h->pid = h->tid = h->flags = h->pad = 0;
-	memcpy(h->regs, regs, sizeof(h->regs));
 	for (uint32_t k = 0; k < p->nops; k++) {
 		const struct cap_op *o = &p->ops[k];
 		uint64_t reps = 1;
@@ -202,7 +194,32 @@ long capture_run(const struct cap_plan *p, const uint64_t *regs,
 			pos += sizeof(*c) + ((len + 7) & ~7ull);
 		}
 	}
-	h->nchunks = (uint16_t)nch;
-	h->size = (uint32_t)pos;
+	*nchunks = (uint16_t)nch;
 	return (long)pos;
+}
+
+long capture_run(const struct cap_plan *p, const uint64_t *regs,
+		 capture_read_fn read, void *ctx, void *buf, size_t cap)
+{
+	struct cap_record_hdr *h = buf;
+	uint16_t nch = 0;
+	long n;
+
+	if (cap < sizeof(*h))
+		return -ENOSPC;
+	/* Field by field: the xmm area, read only with CAP_REC_XMM, is
+	 * left alone. */
+	h->size = 0;
+	h->kind = CAP_REC_HIT;
+	h->nchunks = 0;
+	h->probe = h->time_ns = h->lost = 0;
+	h->pid = h->tid = h->flags = h->absent = 0;
+	memcpy(h->regs, regs, sizeof(h->regs));
+	n = capture_run_chunks(p, regs, read, ctx, h + 1, cap - sizeof(*h),
+			       &nch);
+	if (n < 0)
+		return n;
+	h->nchunks = nch;
+	h->size = (uint32_t)(sizeof(*h) + (size_t)n);
+	return (long)h->size;
 }

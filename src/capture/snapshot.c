@@ -97,6 +97,8 @@ static int snap_read_reg(void *ctx, int reg, void *buf, size_t len)
 	size_t size;
 
 	if (reg >= 0 && reg < CAP_NREGS) {
+		if (s->hdr->absent & (1u << reg))
+			return -EINVAL; /* not copied at the hit */
 		src = &s->hdr->regs[reg];
 		size = 8;
 	} else if (reg >= DREG_XMM0 && reg < DREG_XMM0 + 8 &&

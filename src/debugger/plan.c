@@ -172,6 +172,15 @@ void plan_compile(struct tracepoint *tp)
 		err = plan_values(p, tp);
 	if (err)
 		goto fail;
+	/* What debugger_on_hit reads besides the values and the ops: the
+	 * stack pointer and the address (every hit), g (goroutine_of), an
+	 * indirect call's register (follow.c's call_target) and the first
+	 * frame's registers the unwinder starts from (--stack). */
+	capture_plan_need(p, 1u << DREG_RSP | 1u << DREG_RIP);
+	if (tp->mod->go)
+		capture_plan_need(p, 1u << DREG_R14);
+	if (tp->kind == TP_CALLSITE || tp->stack > 0)
+		capture_plan_need(p, CAP_REGS_ALL);
 	tp->plan = p;
 	tp->probe.plan = p;
 	return;

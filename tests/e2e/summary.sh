@@ -10,9 +10,14 @@ got=$(awk '$1 ~ /^(leaf|outer|looped|nothing)$/ { print $1, $2, $3 }' "$OUT/sum-
 	fail "sum-only: rows $got"
 [[ $(grep -c '^[>]' "$OUT/sum-only.err") == 0 ]] && pass "sum-only: no event lines" ||
 	fail "sum-only: event lines printed"
-# Sorted by total time, largest first; leaf's total is the largest.
+# Sorted by total time, largest first; leaf's total is the largest where
+# each of its calls takes a stop or a uprobe (under inproc its 1001 calls
+# cost some 50 µs in all, less than looped's one breakpoint stop: there
+# the row with the largest total is first, whichever it is).
 totals=$(awk 'NR > 1 && $1 ~ /^(leaf|outer|looped|nothing)$/ { print $4 }' "$OUT/sum-only.err")
-[[ $totals == "$(sort -rn <<<"$totals")" && $(awk '$1 ~ /^(leaf|outer|looped|nothing)$/ { print $1; exit }' "$OUT/sum-only.err") == leaf ]] &&
+first=$(awk '$1 ~ /^(leaf|outer|looped|nothing)$/ { print $1; exit }' "$OUT/sum-only.err")
+if [[ ${TINYDBG_ENGINE:-ptrace} == inproc ]]; then want_first=$(awk 'NR > 1 && $1 ~ /^(leaf|outer|looped|nothing)$/ && $4 > m { m = $4; n = $1 } END { print n }' "$OUT/sum-only.err"); else want_first=leaf; fi
+[[ $totals == "$(sort -rn <<<"$totals")" && $first == "$want_first" ]] &&
 	pass "sum-only: sorted by total" || fail "sum-only: not sorted: $totals"
 # Folded: the call paths, "stack N".
 stacks=$(awk '{ print $1 }' "$OUT/sum.folded" | sort | tr '\n' ' ')

@@ -194,3 +194,59 @@ int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
 	inject_syscall(tid, SYS_close, a, &ret, NULL);
 	return err;
 }
+
+int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
+		struct errbuf *eb)
+{
+	struct user_regs_struct saved, r;
+	int st, resend = 0;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
+		return errbuf_set(eb, -errno, "thread %d: reading its "
+				  "registers: %s", (int)tid, strerror(errno));
+	r = saved;
+	r.rip = stub;
+	r.rdi = addr;
+	r.rcx = len / 8;
+	r.rax = 0;
+	r.eflags &= ~(1ull << 10); /* DF clear: upwards */
+	r.orig_rax = (unsigned long long)-1;
+	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
+		return errbuf_set(eb, -errno, "thread %d: setting its "
+				  "registers: %s", (int)tid, strerror(errno));
+	for (;;) {
+		/* Run, not stepped: a step is one iteration of rep. */
+		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0) {
+			int e = errno;
+
+			ptrace(PTRACE_SETREGS, tid, NULL, &saved);
+			return errbuf_set(eb, -e, "thread %d: running: %s",
+					  (int)tid, strerror(e));
+		}
+		if (waitpid(tid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errbuf_set(eb, -errno, "thread %d: waiting: %s",
+					  (int)tid, strerror(errno));
+		}
+		if (!WIFSTOPPED(st))
+			return errbuf_set(eb, -ESRCH, "thread %d ended while "
+					  "running injected code", (int)tid);
+		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+			break;
+		/* Another signal: rep resumes where it was; the signal is
+		 * sent again once the registers are back. */
+		if (!(st >> 16))
+			resend = WSTOPSIG(st);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0 ||
+	    ptrace(PTRACE_SETREGS, tid, NULL, &saved) < 0)
+		return errbuf_set(eb, -errno, "thread %d: restoring its "
+				  "registers: %s", (int)tid, strerror(errno));
+	if (resend)
+		syscall(SYS_tkill, tid, resend);
+	if (r.rip != stub + 4 || r.rcx)
+		return errbuf_set(eb, -EIO, "thread %d: the injected fill "
+				  "did not complete", (int)tid);
+	return 0;
+}

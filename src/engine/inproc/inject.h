@@ -45,4 +45,11 @@ int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
 			   uint64_t hint, int prot, uint64_t *target_addr,
 			   int *our_fd, struct errbuf *eb);
 
+/* Runs `rep stosq; int3` at stub (4 bytes of the target's code) on
+ * stopped thread tid: len bytes (a multiple of 8) of zeros written at
+ * addr by the target itself, in user mode. The registers are put back.
+ * Returns 0 or a negative errno. */
+int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
+		struct errbuf *eb);
+
 #endif

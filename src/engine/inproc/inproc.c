@@ -269,6 +269,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->probes);
 	VEC_FREE(&e->patches);
 	VEC_FREE(&e->known);
+	free(e->expand);
 	free(e);
 }
 

@@ -93,6 +93,9 @@ struct engine {
 	int64_t mono_to_real;
 	int64_t calibrated_at;
 	uint64_t lost_seen;
+	/* A ring record expanded into a capture record (ring.c). */
+	uint8_t *expand;
+	size_t expand_size;
 
 	const struct engine_callbacks *cb; /* the debugger's, during run */
 	struct ptrace_overlay ov;          /* ours around them */

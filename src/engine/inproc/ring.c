@@ -8,6 +8,7 @@
 #include "engine/inproc/internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/xalloc.h"
 #include "capture/capture.h"
 #include "engine/ptrace/ptrace.h"
 
@@ -51,6 +53,52 @@ static uint64_t real_ns(struct engine *e, uint64_t tsc)
 	return (uint64_t)(e->mono0 + (int64_t)d + e->mono_to_real);
 }
 
+/* The agent's compact record (shm.h's ip_rec) as a capture record:
+ * its registers in place, those it left out marked absent. Returns the
+ * capture record's size, or 0 for a record that is not well-formed. */
+static size_t expand(struct engine *e, const void *rec, size_t len)
+{
+	const struct ip_rec *r = rec;
+	const uint64_t *in = (const void *)(r + 1);
+	struct cap_record_hdr *h;
+	size_t fixed, chunks, need;
+
+	if (len < sizeof(*r) || r->size < sizeof(*r) || r->size > len ||
+	    (r->regmask & ~CAP_REGS_ALL))
+		return 0;
+	fixed = sizeof(*r) + 8 * (size_t)__builtin_popcount(r->regmask) +
+		((r->flags & CAP_REC_XMM) ? 128 : 0);
+	if (fixed > r->size)
+		return 0;
+	chunks = r->size - fixed;
+	need = sizeof(*h) + chunks;
+	if (need > e->expand_size) {
+		free(e->expand);
+		e->expand = xmalloc(need);
+		e->expand_size = need;
+	}
+	h = (struct cap_record_hdr *)e->expand;
+	memset(h, 0, sizeof(*h));
+	h->size = (uint32_t)need;
+	h->kind = CAP_REC_HIT;
+	h->nchunks = r->nchunks;
+	h->probe = r->probe;
+	h->time_ns = r->time;
+	h->pid = e->hdr->pid;
+	h->tid = r->tid;
+	h->absent = CAP_REGS_ALL & ~r->regmask;
+	for (int i = 0; i < CAP_NREGS; i++)
+		if (r->regmask & (1u << i))
+			h->regs[i] = *in++;
+	if (r->flags & CAP_REC_XMM) {
+		memcpy(h->xmm, in, sizeof(h->xmm));
+		h->flags = CAP_REC_XMM;
+		in += 16;
+	}
+	memcpy(h + 1, in, chunks);
+	return need;
+}
+
 static int on_record(struct engine *e, const void *rec, size_t len)
 {
 	struct capture_snapshot snap;
@@ -58,8 +106,9 @@ static int on_record(struct engine *e, const void *rec, size_t len)
 	const struct ip_eprobe *q;
 	const struct cap_record_hdr *h;
 	struct hit hit;
+	size_t n = expand(e, rec, len);
 
-	if (capture_snapshot_init(&snap, rec, len))
+	if (!n || capture_snapshot_init(&snap, e->expand, n))
 		return 0;
 	h = snap.hdr;
 	if (h->kind != CAP_REC_HIT || h->probe >= e->probes.len)

@@ -462,7 +462,9 @@ static uint32_t rec_max(const struct cap_plan *p)
 	}
 	if (data > CAP_MAX_DATA + 8 * nch)
 		data = CAP_MAX_DATA + 8 * nch;
-	size = sizeof(struct ip_slot) + sizeof(struct cap_record_hdr) +
+	size = sizeof(struct ip_slot) + sizeof(struct ip_rec) +
+	       8 * (uint64_t)__builtin_popcount(p->regmask) +
+	       ((p->flags & CAP_PLAN_XMM) ? 128 : 0) +
 	       nch * sizeof(struct cap_chunk) + data;
 	return (uint32_t)((size + 15) & ~15ull); /* struct ip_slot */
 }
@@ -585,6 +587,23 @@ static void calibrate(struct engine *e)
 	e->calibrated_at = m1;
 }
 
+/* The ring written once by the target itself, before any trampoline
+ * can run. Measured on the VMs this runs on (shadow page tables): the
+ * target's first user-mode write to each page of its mapping costs about
+ * 9 µs, populated or not, later ones nothing; left to the trampolines,
+ * that was more than half the cost of a traced call whose records landed
+ * on new pages. A write from the kernel or from our own mapping does not
+ * count. 32 MiB take some 70 ms here, once. Best effort. */
+static void ring_warm(struct engine *e, uint64_t stub)
+{
+	struct errbuf eb;
+	pid_t tid = inject_tid(e);
+
+	if (tid >= 0)
+		inject_fill(tid, stub, e->shm_at + e->hdr->ring_off,
+			    e->hdr->ring_size, &eb);
+}
+
 /* The agent and the return trampoline, in the first region (r). */
 static int agent_put(struct engine *e, struct ip_region *r)
 {
@@ -603,6 +622,7 @@ static int agent_put(struct engine *e, struct ip_region *r)
 	e->enter_fn = r->at + AGENT_OFF_ENTER;
 	e->go_stack_fn = r->at + AGENT_OFF_GO_STACK;
 	e->go_enter_fn = r->at + AGENT_OFF_GO_ENTER;
+	ring_warm(e, r->at + AGENT_OFF_FILL);
 	return 0;
 }
 

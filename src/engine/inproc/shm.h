@@ -11,7 +11,7 @@
  *   cap_plan[]     the capture plans (capture/record.h)
  *   ip_thread[]    per thread: its id and its shadow stack of hijacked
  *                  return addresses
- *   ring           records: ip_slot + a capture record (CAP_REC_HIT)
+ *   ring           records: ip_slot + ip_rec + the registers + chunks
  *
  * The ring has many writers (every thread of the target, signal handlers
  * included) and one reader (tinydbg). A writer reserves a slot by moving
@@ -54,6 +54,26 @@ struct ip_slot {
 	__u64 stamp; /* position | enum ip_slot_state, written last */
 	__u32 len;   /* bytes of the slot, this header included (a multiple
 	              * of 16, so a pad slot always has room for a header) */
+	__u32 pad;
+};
+
+/* A hit's record in the ring: the agent writes one per event, so it is
+ * compact (a plan for f(x, y) takes 2 cache lines where the capture
+ * record's full header, 17 registers and room for xmm, took 7, and the
+ * target's time goes on its first stores into each line). tinydbg
+ * expands it into a capture record to read it (capture_snapshot).
+ *
+ * After it: the registers of .regmask (bit n: DWARF register n), in
+ * order, 8 bytes each; xmm0..7 (128 bytes) when .flags has CAP_REC_XMM;
+ * then .nchunks chunks (struct cap_chunk + bytes padded to 8). */
+struct ip_rec {
+	__u32 size;    /* bytes of the record, this header included */
+	__u16 nchunks;
+	__u16 flags;   /* CAP_REC_XMM */
+	__u32 probe;   /* the engine's probe id */
+	__u32 tid;
+	__u64 time;    /* rdtsc */
+	__u32 regmask; /* the plan's (cap_plan.regmask) */
 	__u32 pad;
 };
 

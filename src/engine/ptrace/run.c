@@ -295,6 +295,16 @@ static bool capture_check_run(struct hit_ctx *hc, const struct probe *p,
 	n = capture_run(p->plan, regs, check_read, hc->e, rec, CHECK_REC_MAX);
 	if (n < 0)
 		return false;
+	/* As the in-process engine copies them: only the plan's registers,
+	 * so that a register it misses prints as unreadable here too. */
+	{
+		struct cap_record_hdr *h = rec;
+
+		h->absent = CAP_REGS_ALL & ~p->plan->regmask;
+		for (int i = 0; i < CAP_NREGS; i++)
+			if (h->absent & (1u << i))
+				h->regs[i] = 0;
+	}
 	if (p->plan->flags & CAP_PLAN_XMM) {
 		struct cap_record_hdr *h = rec;
 

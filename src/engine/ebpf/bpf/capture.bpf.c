@@ -353,7 +353,7 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	h->pid = (__u32)(tgid >> 32);
 	h->tid = (__u32)tgid;
 	h->flags = 0;
-	h->pad = 0;
+	h->absent = 0;
 	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
 	h->regs[0] = ctx->ax;
 	h->regs[1] = ctx->dx;

@@ -213,6 +213,13 @@ static void lost(struct ip_header *h, __u64 n)
 	__atomic_fetch_add(&h->lost, n, __ATOMIC_RELAXED);
 }
 
+/* Asks for the line at p in the state a write needs (0f 0d /1: a nop on
+ * the few x86-64 processors without it). */
+static inline void prefetchw(const void *p)
+{
+	__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
+}
+
 /* Reserves len bytes (a multiple of 16, slot header included): the slot,
  * its position in *pos, or NULL when the ring is full. */
 static struct ip_slot *reserve(struct ip_header *h, __u32 len, __u64 *pos)
@@ -245,6 +252,11 @@ static struct ip_slot *reserve(struct ip_header *h, __u32 len, __u64 *pos)
 		struct ip_slot *s = (struct ip_slot *)(ring + off);
 		s->len = len;
 		*pos = head + pad;
+		/* The next record's lines, asked for now: the ring is far
+		 * larger than the caches, and the next reserve's locked
+		 * instruction would otherwise wait for each store's miss. */
+		for (__u64 a = 0; a < 2 * len; a += 64)
+			prefetchw(ring + ((head + pad + len + a) & mask));
 		/* Wake the reader when this slot takes the ring past its
 		 * mark (a reader below it polls on its own). */
 		if (head - tail < h->wake_bytes &&
@@ -278,32 +290,60 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 		(const struct cap_plan *)((char *)h + h->plans_off) + p->plan;
 	__u64 pos;
 	struct ip_slot *s = reserve(h, p->rec_max, &pos);
-	struct cap_record_hdr *r;
+	struct ip_rec *r;
+	__u64 *out;
+	__u32 m = plan->regmask;
+	__u16 nch = 0;
 	long n;
 
 	if (!s) {
 		lost(h, 1);
 		return -1;
 	}
-	r = (struct cap_record_hdr *)(s + 1);
-	n = capture_run(plan, regs, read_self, regs, r,
-			p->rec_max - sizeof(*s));
+	r = (struct ip_rec *)(s + 1);
+	out = (__u64 *)(r + 1);
+	for (; m; m &= m - 1)
+		*out++ = regs[__builtin_ctz(m)];
+	r->flags = 0;
+	if (plan->flags & CAP_PLAN_XMM) {
+		memcpy(out, regs + 18, 128);
+		out += 16;
+		r->flags = CAP_REC_XMM;
+	}
+	n = capture_run_chunks(plan, regs, read_self, regs, out,
+			       p->rec_max - (__u32)((char *)out - (char *)s),
+			       &nch);
 	if (n < 0) {
 		commit(s, pos, IP_SLOT_PAD);
 		lost(h, 1);
 		return -1;
 	}
+	r->size = (__u32)((char *)out - (char *)r) + (__u32)n;
+	r->nchunks = nch;
 	r->probe = id;
-	r->time_ns = rdtsc(); /* tinydbg converts */
-	r->pid = h->pid;
 	r->tid = tid;
-	if (plan->flags & CAP_PLAN_XMM) {
-		memcpy(r->xmm, regs + 18, sizeof(r->xmm));
-		r->flags |= CAP_REC_XMM;
-	}
+	r->time = rdtsc(); /* tinydbg converts */
+	r->regmask = plan->regmask;
 	commit(s, pos, IP_SLOT_READY);
 	return 0;
 }
+
+/* ---- the ring's pages, warmed ---- */
+
+/* Run once by tinydbg at the setup, on a stopped thread (inject_fill):
+ * rcx words of zeros from rdi, then a trap back to tinydbg. The target's
+ * own user-mode writes are what makes each page cheap to write later on
+ * the VMs this runs on (see shm_make): a write by the kernel
+ * (MADV_POPULATE_WRITE, read() into the ring) or by tinydbg's mapping
+ * does not. */
+__asm__(".pushsection .text\n"
+	".globl agent_fill\n"
+	".type agent_fill, @function\n"
+	"agent_fill:\n"
+	"\trep stosq\n"
+	"\tint3\n"
+	".size agent_fill, . - agent_fill\n"
+	".popsection\n");
 
 /* ---- the entry points ---- */
 
