@@ -777,14 +777,14 @@ int bpfobj_sys_attach(struct bpfobj *o, struct errbuf *eb)
 	for (int i = 0; i < 2; i++) {
 		if (o->sys_links[i])
 			continue;
-		o->sys_links[i] = bpf_program__attach_tracepoint(
-			progs[i], "raw_syscalls", names[i]);
+		o->sys_links[i] =
+			bpf_program__attach_raw_tracepoint(progs[i], names[i]);
 		if (!o->sys_links[i]) {
 			int err = -errno;
 
 			bpfobj_sys_detach(o);
 			return errbuf_set(eb, err,
-					  "attaching raw_syscalls/%s: %s",
+					  "attaching the %s tracepoint: %s",
 					  names[i], strerror(-err));
 		}
 	}
