@@ -695,10 +695,24 @@ static void on_inject(void *ctx, pid_t tid, bool begin)
 	ebpf_sys_mute(&e->sys, tid, begin);
 }
 
-/* The ptrace engine's own system calls are not the program's. */
+/* A vfork child runs as one of the process's threads until its exec (the
+ * ptrace engine reports its calls so): its calls are seen until then. */
+static void on_vfork_child(void *ctx, pid_t child, bool begin)
+{
+	struct engine *e = ctx;
+
+	if (begin)
+		ebpf_sys_add_pid(&e->sys, child);
+	else
+		ebpf_sys_remove_pid(&e->sys, child);
+}
+
+/* The ptrace engine's own system calls are not the program's; its vfork
+ * children's are, until their exec. */
 static void sys_hooks(struct engine *e)
 {
-	struct ptrace_hooks h = {.ctx = e, .inject = on_inject};
+	struct ptrace_hooks h = {.ctx = e, .inject = on_inject,
+				 .vfork_child = on_vfork_child};
 
 	ptrace_engine_set_hooks(e->pt, &h);
 }

@@ -91,6 +91,12 @@ void ebpf_sys_add_pid(struct ebpf_sys *s, pid_t pid)
 		(void)bpfobj_sys_pid(s->bo, pid, true);
 }
 
+void ebpf_sys_remove_pid(struct ebpf_sys *s, pid_t pid)
+{
+	if (s->bo)
+		(void)bpfobj_sys_pid(s->bo, pid, false);
+}
+
 void ebpf_sys_mute(struct ebpf_sys *s, pid_t tid, bool begin)
 {
 	/* A failure shows the tracer's mmap as the program's: harmless. */

@@ -42,6 +42,8 @@ int ebpf_sys_setup(struct ebpf_sys *s, struct bpfobj *bo, const uint8_t *set,
 		   uint8_t *pt_set, struct errbuf *eb);
 /* The process whose calls are seen (no-op when the setup failed). */
 void ebpf_sys_add_pid(struct ebpf_sys *s, pid_t pid);
+/* A process whose calls are seen no more (a vfork child at its exec). */
+void ebpf_sys_remove_pid(struct ebpf_sys *s, pid_t pid);
 /* Thread tid runs a call the ptrace engine makes it run (begin) or is
  * done with it: its calls are left out meanwhile (ptrace_hooks.inject). */
 void ebpf_sys_mute(struct ebpf_sys *s, pid_t tid, bool begin);
