@@ -1243,8 +1243,10 @@ int cmd_trace(int argc, char **argv)
 	if (o.syscalls_re) {
 		cfg.syscalls = o.syscalls;
 		/* No filter for a process already running: say what it
-		 * costs, once. */
-		if (o.pid)
+		 * costs, once. The eBPF engine filters in the kernel's
+		 * syscall tracepoints instead (and says so itself when it
+		 * cannot). */
+		if (o.pid && !(o.engine && !strcmp(o.engine, "ebpf")))
 			fprintf(stderr,
 				"tinydbg: note: attached: every system call of the process stops (a filter for only '%s' can be given to a launched program only)\n",
 				o.syscalls_re);

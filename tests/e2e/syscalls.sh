@@ -83,8 +83,11 @@ wait $sc_tracer
 RC=$?
 wait $sc_target 2>/dev/null
 expect_rc sc-attach 0
+# Under --ebpf the raw syscall tracepoints filter in the kernel: no stops,
+# no note (sc-ebpf-* below check the rest of that path).
 {
-	echo "tinydbg: note: attached: every system call of the process stops (a filter for only '^(openat|close|getpid)\$' can be given to a launched program only)"
+	[[ $TINYDBG_ENGINE == ebpf ]] ||
+		echo "tinydbg: note: attached: every system call of the process stops (a filter for only '^(openat|close|getpid)\$' can be given to a launched program only)"
 	echo "$sc_want"
 } >"$OUT/sc-attach.want"
 # usleep's nanosleep and the signal's rt_sigreturn are not matched.
@@ -101,3 +104,76 @@ expect_err_line sc-nomatch "^tinydbg: --syscalls '\\^no_such_call\\$' matches no
 run_trace sc-noregexp -- trace -e "$sc_bin"
 expect_rc sc-noregexp 2
 expect_err_line sc-noregexp 'regexp.*or --syscalls'
+
+# --ebpf: the raw syscall tracepoints, filtered in BPF (no stop).
+if [[ $TINYDBG_ENGINE == ebpf ]]; then
+	# sc_ebpf_attach NAME TARGET-ARGS -- TRACE-ARGS...: attaches trace -p
+	# (with TRACE-ARGS) to sysfn TARGET-ARGS, signals it once in; the
+	# target's stdout in $OUT/NAME.target, tinydbg's stderr in NAME.err.
+	sc_ebpf_attach() {
+		local name=$1 targs=() t tr i
+		shift
+		while [[ $1 != -- ]]; do targs+=("$1"); shift; done
+		shift
+		"$sc_bin" "${targs[@]}" >"$OUT/$name.target" &
+		t=$!
+		sleep 0.2
+		timeout -k 5 60 "$TINYDBG" trace "$@" -p $t >/dev/null 2>"$OUT/$name.err" &
+		tr=$!
+		for ((i = 0; i < 100; i++)); do
+			grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$t/status 2>/dev/null && break
+			sleep 0.05
+		done
+		sleep 0.5
+		kill -USR1 $t
+		wait $tr
+		RC=$?
+		wait $t 2>/dev/null
+	}
+
+	# Attached, 50000 unmatched calls: under ptrace each stops twice
+	# (about 30 times slower here); filtered in BPF they run about as
+	# fast as untraced.
+	"$sc_bin" spin 50000 >"$OUT/sc-ebpf-spin.base" &
+	sc_t=$!
+	sleep 0.2
+	kill -USR1 $sc_t
+	wait $sc_t
+	sc_ebpf_attach sc-ebpf-spin spin 50000 -- --syscalls '^openat$'
+	expect_rc sc-ebpf-spin 0
+	sc_base=$(cat "$OUT/sc-ebpf-spin.base")
+	sc_traced=$(cat "$OUT/sc-ebpf-spin.target")
+	if [[ $sc_base =~ ^[0-9]+$ && $sc_traced =~ ^[0-9]+$ ]] &&
+		((sc_traced <= 5 * sc_base + 50000000)); then
+		pass "sc-ebpf-spin: unmatched calls of an attached process take no stop ($((sc_traced / 1000000)) ms, untraced $((sc_base / 1000000)) ms)"
+	else
+		fail "sc-ebpf-spin: traced '$sc_traced' ns, untraced '$sc_base' ns"
+	fi
+	grep -q 'every system call' "$OUT/sc-ebpf-spin.err" &&
+		fail "sc-ebpf-spin: says every call stops: $(cat "$OUT/sc-ebpf-spin.err")" ||
+		pass "sc-ebpf-spin: no note that every call stops"
+
+	# The fallback (TINYDBG_TEST_NO_SYSCALL_TP=1, a test hook: the
+	# tracepoints' attach fails): ptrace stops serve the calls, the same
+	# events, and a note says so once (attached: that every call stops).
+	TINYDBG_ENGINE_NOTES=1 TINYDBG_TEST_NO_SYSCALL_TP=1 run_trace sc-ebpf-fallback -- \
+		trace --seq-ids --syscalls '^(openat|close|getpid)$' -e "$sc_bin" '^opener$'
+	expect_rc sc-ebpf-fallback 0
+	sc_note='^tinydbg: note: eBPF: the raw_syscalls tracepoints cannot serve --syscalls \(disabled by TINYDBG_TEST_NO_SYSCALL_TP=1\); ptrace stops serve them$'
+	[[ $(grep -cE "$sc_note" "$OUT/sc-ebpf-fallback.err") == 1 ]] &&
+		pass "sc-ebpf-fallback: one note" ||
+		{ fail "sc-ebpf-fallback: no note:"; cat "$OUT/sc-ebpf-fallback.err" >&2; }
+	[[ $(grep -v '^tinydbg: note: ' "$OUT/sc-ebpf-fallback.err" | sc_mask /dev/stdin) == "$sc_want" ]] &&
+		pass "sc-ebpf-fallback: the same events" ||
+		{ fail "sc-ebpf-fallback: got:"; cat "$OUT/sc-ebpf-fallback.err" >&2; }
+	export TINYDBG_ENGINE_NOTES=1 TINYDBG_TEST_NO_SYSCALL_TP=1
+	sc_ebpf_attach sc-ebpf-fallback-attach wait -- --seq-ids --syscalls '^(openat|close|getpid)$' '^opener$'
+	export TINYDBG_ENGINE_NOTES=0; unset TINYDBG_TEST_NO_SYSCALL_TP
+	expect_rc sc-ebpf-fallback-attach 0
+	grep -qE "${sc_note%\$}: every system call of the attached process stops\$" "$OUT/sc-ebpf-fallback-attach.err" &&
+		pass "sc-ebpf-fallback-attach: the note says every call stops" ||
+		{ fail "sc-ebpf-fallback-attach: got:"; cat "$OUT/sc-ebpf-fallback-attach.err" >&2; }
+	[[ $(grep -v '^tinydbg: note: ' "$OUT/sc-ebpf-fallback-attach.err" | sc_mask /dev/stdin) == "$sc_want" ]] &&
+		pass "sc-ebpf-fallback-attach: the same events" ||
+		{ fail "sc-ebpf-fallback-attach: got:"; cat "$OUT/sc-ebpf-fallback-attach.err" >&2; }
+fi

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "engine/ebpf/sys.h"
 #include "syscall/syscall.h"
 
 static bool has(const uint8_t *set, int nr)
@@ -69,5 +70,26 @@ int main(void)
 	s = syscall_error_text(-512);
 	CHECK_STR(s, "? ERESTARTSYS (To be restarted if SA_RESTART is set)");
 	free(s);
+
+	/* --ebpf: every call's decoding compiles into capture plans (none
+	 * is left to ptrace stops), and they copy what the decoder reads:
+	 * openat's path at the entry, from rsi; nothing at the exit. */
+	{
+		struct cap_plan en, ex;
+		int bad = 0;
+
+		for (int nr = 0; nr < SYSCALL_MAX; nr++)
+			if (syscall_name(nr) && ebpf_sys_plans(nr, &en, &ex))
+				bad++;
+		CHECK_INT(bad, 0);
+		CHECK_INT(ebpf_sys_plans(257, &en, &ex), 0);
+		CHECK_INT(en.nops, 1);
+		CHECK(en.ops[0].flags & CAP_OP_STR);
+		CHECK_INT(en.ops[0].addr.src, CAP_SRC_REG);
+		CHECK_INT(en.ops[0].addr.reg, 4);
+		CHECK_INT(ex.nops, 0);
+		CHECK_INT(ebpf_sys_plans(39, &en, &ex), 0); /* getpid */
+		CHECK_INT(en.nops + ex.nops, 0);
+	}
 	return check_report();
 }

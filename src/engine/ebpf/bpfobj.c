@@ -81,6 +81,7 @@ struct bpfobj {
 	VEC(struct bobj_slot) slots;
 	VEC(uint32_t) free_slots;
 	VEC(struct bobj_link) links;
+	struct bpf_link *sys_links[2]; /* raw_syscalls sys_enter, sys_exit */
 	/* bpfobj_consume's callback, for the ring's adaptor */
 	int (*cb)(void *ctx, const void *rec, size_t len);
 	void *cb_ctx;
@@ -266,6 +267,10 @@ int bpfobj_open(struct bpfobj **out, const struct bpfobj_opts *opts,
 			(enum bpf_attach_type)BOBJ_TRACE_UPROBE_MULTI);
 	else
 		bpf_program__set_autoload(o->skel->progs.capture_multi, false);
+	if (!opts || !opts->syscalls) {
+		bpf_program__set_autoload(o->skel->progs.sys_enter, false);
+		bpf_program__set_autoload(o->skel->progs.sys_exit, false);
+	}
 	bpf_map__set_max_entries(o->skel->maps.ring, (uint32_t)ring);
 	/* Wake the reader when the ring is an eighth full (capture.bpf.c);
 	 * opts->wake_every: at every record (tests, comparisons). */
@@ -319,6 +324,7 @@ void bpfobj_close(struct bpfobj *o)
 		return;
 	if (o->skel)
 		bpfobj_detach_all(o);
+	bpfobj_sys_detach(o);
 	ring_buffer__free(o->rb);
 	capture_bpf__destroy(o->skel);
 	free(o->plans);
@@ -751,4 +757,81 @@ uint64_t bpfobj_lost(struct bpfobj *o)
 bool bpfobj_multi(const struct bpfobj *o)
 {
 	return o->multi_used;
+}
+
+/* ---- --syscalls: the raw_syscalls tracepoints ---- */
+
+int bpfobj_sys_attach(struct bpfobj *o, struct errbuf *eb)
+{
+	static const char *const names[2] = {"sys_enter", "sys_exit"};
+	struct bpf_program *progs[2] = {o->skel->progs.sys_enter,
+					o->skel->progs.sys_exit};
+	const char *hook = getenv("TINYDBG_TEST_NO_SYSCALL_TP");
+
+	if (hook && !strcmp(hook, "1"))
+		return errbuf_set(eb, -ENOTSUP,
+				  "disabled by TINYDBG_TEST_NO_SYSCALL_TP=1");
+	if (bpf_program__fd(progs[0]) < 0)
+		return errbuf_set(eb, -EINVAL,
+				  "the syscall programs were not loaded");
+	for (int i = 0; i < 2; i++) {
+		if (o->sys_links[i])
+			continue;
+		o->sys_links[i] =
+			bpf_program__attach_raw_tracepoint(progs[i], names[i]);
+		if (!o->sys_links[i]) {
+			int err = -errno;
+
+			bpfobj_sys_detach(o);
+			return errbuf_set(eb, err,
+					  "attaching the %s tracepoint: %s",
+					  names[i], strerror(-err));
+		}
+	}
+	return 0;
+}
+
+int bpfobj_sys_select(struct bpfobj *o, int nr, uint32_t entry_plan,
+		      uint32_t exit_plan, struct errbuf *eb)
+{
+	struct capbpf_sys v = {.on = 1, .plan = {entry_plan, exit_plan}};
+	uint32_t k = (uint32_t)nr;
+
+	if (nr < 0 || nr >= CAPBPF_SYS_MAX)
+		return errbuf_set(eb, -EINVAL, "system call %d out of range",
+				  nr);
+	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.sys), &k, &v, 0))
+		return errbuf_set(eb, -errno, "selecting system call %d: %s",
+				  nr, strerror(errno));
+	return 0;
+}
+
+int bpfobj_sys_pid(struct bpfobj *o, pid_t tgid, bool add)
+{
+	uint32_t k = (uint32_t)tgid, one = 1;
+	int fd = bpf_map__fd(o->skel->maps.tgids);
+
+	if (add ? bpf_map_update_elem(fd, &k, &one, 0)
+		: bpf_map_delete_elem(fd, &k))
+		return -errno;
+	return 0;
+}
+
+int bpfobj_sys_mute(struct bpfobj *o, pid_t tid, bool mute)
+{
+	uint32_t k = (uint32_t)tid, one = 1;
+	int fd = bpf_map__fd(o->skel->maps.muted);
+
+	if (mute ? bpf_map_update_elem(fd, &k, &one, 0)
+		 : bpf_map_delete_elem(fd, &k))
+		return -errno;
+	return 0;
+}
+
+void bpfobj_sys_detach(struct bpfobj *o)
+{
+	for (int i = 0; i < 2; i++) {
+		bpf_link__destroy(o->sys_links[i]);
+		o->sys_links[i] = NULL;
+	}
 }

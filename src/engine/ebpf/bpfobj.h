@@ -29,6 +29,8 @@ struct bpfobj_opts {
 	bool wake_every;   /* the ring wakes its reader at every record (else
 	                    * only when an eighth full: poll it meanwhile,
 	                    * bpfobj_made) */
+	bool syscalls;     /* load the raw_syscalls programs too
+	                    * (bpfobj_sys_*) */
 };
 
 /* Loads the program and creates the maps. Needs no kernel BTF. Errors
@@ -89,6 +91,25 @@ uint64_t bpfobj_made(struct bpfobj *o);
 
 /* Whether this kernel took multi-uprobe links (after the first attach). */
 bool bpfobj_multi(const struct bpfobj *o);
+
+/* --syscalls (opened with .syscalls): the raw_syscalls tracepoints, which
+ * make a record (hdr.probe: CAPBPF_SYS_PROBE | the call's number, with
+ * CAPBPF_SYS_EXIT at its exit) for the selected calls of the processes
+ * added, nothing for any other. Attaching fails with a message naming
+ * why (no tracepoints here, or the test hook TINYDBG_TEST_NO_SYSCALL_TP=1
+ * in the environment, which makes it fail on purpose). */
+int bpfobj_sys_attach(struct bpfobj *o, struct errbuf *eb);
+/* Selects call nr (< CAPBPF_SYS_MAX) with the plans to run at its entry
+ * and exit (bpfobj_plan ids). */
+int bpfobj_sys_select(struct bpfobj *o, int nr, uint32_t entry_plan,
+		      uint32_t exit_plan, struct errbuf *eb);
+/* Adds (or removes) the process tgid to those whose calls are seen. */
+int bpfobj_sys_pid(struct bpfobj *o, pid_t tgid, bool add);
+/* Leaves out (mute) or back in the calls of thread tid (one the tracer
+ * makes run a call of its own). */
+int bpfobj_sys_mute(struct bpfobj *o, pid_t tid, bool mute);
+/* Detaches the tracepoints: no syscall record is made after this. */
+void bpfobj_sys_detach(struct bpfobj *o);
 
 void bpfobj_close(struct bpfobj *o);
 

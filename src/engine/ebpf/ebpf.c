@@ -12,7 +12,15 @@
  * Uprobes are attached in batches: insert_probe queues them, and the queue
  * goes in before the target runs again (run's start, and after each
  * callback that may have added probes). A probe the kernel refuses falls
- * back to a ptrace breakpoint and is counted. */
+ * back to a ptrace breakpoint and is counted.
+ *
+ * --syscalls: the raw_syscalls tracepoints, filtered in BPF by process and
+ * call, each call's prototype compiled into a capture plan (the strings
+ * its arguments point to at the entry; sys.c); their records come through
+ * the same ring, in order with the hits. The ptrace engine then never
+ * stops for a system call (its seccomp filter keeps only the output's
+ * ordering). Where the tracepoints cannot be attached, it serves the
+ * calls as without --ebpf, and a note says so. */
 #include "engine/engine.h"
 
 #include <errno.h>
@@ -33,6 +41,7 @@
 #include "arch/x86.h"
 #include "engine/ebpf/bpfobj.h"
 #include "engine/ebpf/prefault.h"
+#include "engine/ebpf/sys.h"
 #include "engine/ptrace/ptrace.h"
 
 /* One probe the debugger inserted. */
@@ -76,6 +85,11 @@ struct engine {
 	 * once each (notes_flush). */
 	size_t nuprobes, nstepped, nrefused;
 	bool noted_stepped, noted_refused;
+
+	/* --syscalls through the tracepoints (sys.h), and the note for the
+	 * user the setup left (a fallback), said at run's start. */
+	struct ebpf_sys sys;
+	char *sys_note;
 
 	/* The thread that waits for records and wakes the run loop. */
 	pthread_t reader;
@@ -437,6 +451,13 @@ static int on_record(void *ctx, const void *rec, size_t len)
 			e->cb->on_lost(e->cb->ctx, hdr->lost);
 		return 0;
 	}
+	if (hdr->kind == CAP_REC_HIT && (hdr->probe & CAPBPF_SYS_PROBE)) {
+		memset(&acc, 0, sizeof(acc));
+		capture_snapshot_access(&snap, &acc);
+		ebpf_sys_record(&e->sys, hdr, &acc,
+				hdr->time_ns + (uint64_t)e->mono_to_real, e->cb);
+		return 0;
+	}
 	if (hdr->kind != CAP_REC_HIT || hdr->probe >= e->probes.len)
 		return 0;
 	ep = &e->probes.items[hdr->probe];
@@ -595,6 +616,10 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 	int err;
 
 	e->cb = cb;
+	if (e->sys_note && cb->on_note)
+		cb->on_note(cb->ctx, e->sys_note);
+	free(e->sys_note);
+	e->sys_note = NULL;
 	e->ov = (struct ptrace_overlay){.cb = cb, .ctx = e, .drain = drain,
 					.after_hit = after_hit,
 					.before_exec = before_exec,
@@ -614,13 +639,25 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 
 /* ---- lifecycle ---- */
 
-static struct engine *eb_new(size_t ring_bytes, struct errbuf *eb, int *err)
+static struct engine *eb_new(size_t ring_bytes, bool syscalls,
+			     struct errbuf *eb, int *err)
 {
 	struct engine *e = xcalloc(1, sizeof(*e));
-	struct bpfobj_opts o = {.ring_bytes = ring_bytes};
+	struct bpfobj_opts o = {.ring_bytes = ring_bytes,
+				.syscalls = syscalls};
 
 	e->epfd = e->quit_fd = -1;
 	*err = bpfobj_open(&e->bo, &o, eb);
+	if (*err && syscalls) {
+		/* The syscall programs refused: the uprobes may still load. */
+		char why[sizeof(eb->msg)];
+
+		snprintf(why, sizeof(why), "%s", eb->msg);
+		o.syscalls = false;
+		*err = bpfobj_open(&e->bo, &o, eb);
+		if (!*err)
+			e->sys_note = ebpf_sys_fallback_note(why);
+	}
 	if (*err) {
 		free(e);
 		return NULL;
@@ -629,24 +666,87 @@ static struct engine *eb_new(size_t ring_bytes, struct errbuf *eb, int *err)
 	return e;
 }
 
+/* The calls the ptrace engine must serve (into pt_set, returning whether
+ * there are any): all of them when the tracepoints cannot serve any (the
+ * note says why), else those whose plans eBPF cannot run. */
+static bool sys_start(struct engine *e, const uint8_t *set, bool loaded,
+		      uint8_t *pt_set)
+{
+	struct errbuf eb;
+
+	memcpy(pt_set, set, SYSCALL_SET_BYTES);
+	if (!loaded)
+		return true; /* eb_new's note says why */
+	if (ebpf_sys_setup(&e->sys, e->bo, set, pt_set, &eb)) {
+		e->sys_note = ebpf_sys_fallback_note(eb.msg);
+		memcpy(pt_set, set, SYSCALL_SET_BYTES);
+		return true;
+	}
+	for (size_t i = 0; i < SYSCALL_SET_BYTES; i++)
+		if (pt_set[i])
+			return true;
+	return false;
+}
+
+static void on_inject(void *ctx, pid_t tid, bool begin)
+{
+	struct engine *e = ctx;
+
+	ebpf_sys_mute(&e->sys, tid, begin);
+}
+
+/* A vfork child runs as one of the process's threads until its exec (the
+ * ptrace engine reports its calls so): its calls are seen until then. */
+static void on_vfork_child(void *ctx, pid_t child, bool begin)
+{
+	struct engine *e = ctx;
+
+	if (begin)
+		ebpf_sys_add_pid(&e->sys, child);
+	else
+		ebpf_sys_remove_pid(&e->sys, child);
+}
+
+/* The ptrace engine's own system calls are not the program's; its vfork
+ * children's are, until their exec. */
+static void sys_hooks(struct engine *e)
+{
+	struct ptrace_hooks h = {.ctx = e, .inject = on_inject,
+				 .vfork_child = on_vfork_child};
+
+	ptrace_engine_set_hooks(e->pt, &h);
+}
+
 static int ops_launch(struct engine **out, const struct launch_opts *o,
 		      struct errbuf *eb)
 {
 	struct launch_opts lo = *o;
+	uint8_t pt_set[SYSCALL_SET_BYTES];
 	struct engine *e;
 	int err;
 
 	/* Checked before anything starts: no privilege, no uprobes. */
-	if (!(e = eb_new(o->ring_bytes, eb, &err)))
+	if (!(e = eb_new(o->ring_bytes, o->syscalls != NULL, eb, &err)))
 		return err;
 	lo.cpus_free = true;
+	/* The tracepoints are in before the program starts (the filter
+	 * for the calls they cannot serve must be given before its exec). */
+	if (o->syscalls)
+		lo.syscalls = sys_start(e, o->syscalls, !e->sys_note, pt_set)
+				      ? pt_set
+				      : NULL;
 	err = ptrace_engine_ops.launch(&e->pt, &lo, eb);
 	if (err) {
+		ebpf_sys_free(&e->sys);
+		free(e->sys_note);
 		bpfobj_close(e->bo);
 		free(e);
 		return err;
 	}
 	e->pid = ptrace_engine_ops.pid(e->pt);
+	/* Stopped after its exec: none of its calls is missed. */
+	ebpf_sys_add_pid(&e->sys, e->pid);
+	sys_hooks(e);
 	*out = e;
 	return 0;
 }
@@ -654,18 +754,34 @@ static int ops_launch(struct engine **out, const struct launch_opts *o,
 static int ops_attach(struct engine **out, const struct attach_opts *o,
 		      struct errbuf *eb)
 {
+	struct attach_opts ao = *o;
+	uint8_t pt_set[SYSCALL_SET_BYTES];
 	struct engine *e;
 	int err;
 
-	if (!(e = eb_new(o->ring_bytes, eb, &err)))
+	if (!(e = eb_new(o->ring_bytes, o->syscalls != NULL, eb, &err)))
 		return err;
-	err = ptrace_engine_ops.attach(&e->pt, o, eb);
+	if (o->syscalls) {
+		ao.syscalls = sys_start(e, o->syscalls, !e->sys_note, pt_set)
+				      ? pt_set
+				      : NULL;
+		/* The ptrace engine's syscall stops serve them: each call of
+		 * the process stops (unless it has our filter: a child
+		 * handed over). */
+		if (ao.syscalls && !o->filtered)
+			ebpf_sys_note_stops(&e->sys_note);
+	}
+	err = ptrace_engine_ops.attach(&e->pt, &ao, eb);
 	if (err) {
+		ebpf_sys_free(&e->sys);
+		free(e->sys_note);
 		bpfobj_close(e->bo);
 		free(e);
 		return err;
 	}
 	e->pid = o->pid;
+	ebpf_sys_add_pid(&e->sys, e->pid);
+	sys_hooks(e);
 	*out = e;
 	return 0;
 }
@@ -696,6 +812,7 @@ static int ops_detach(struct engine *e, bool kill, struct exit_info *ex,
 {
 	/* The uprobes first: no record is made after this. */
 	probes_drop_all(e);
+	ebpf_sys_stop(&e->sys);
 	return ptrace_engine_ops.detach(e->pt, kill, ex, eb);
 }
 
@@ -706,6 +823,8 @@ static void ops_close(struct engine *e)
 	reader_stop(e);
 	if (e->pt)
 		ptrace_engine_ops.close(e->pt);
+	ebpf_sys_free(&e->sys);
+	free(e->sys_note);
 	bpfobj_close(e->bo);
 	for (size_t i = 0; i < e->probes.len; i++)
 		free(e->probes.items[i].path);

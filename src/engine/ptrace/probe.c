@@ -386,6 +386,8 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 				 "0x%llx, not 0x%" PRIx64, r.rip, at + 1);
 		goto restore;
 	}
+	if (e->hooks.inject)
+		e->hooks.inject(e->hooks.ctx, tid, true);
 	r.rdi = args[0];
 	r.rsi = args[1];
 	r.rdx = args[2];
@@ -393,6 +395,8 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	r.r8 = args[4];
 	r.r9 = args[5];
 	err = inject_run(e, tid, &r, eb);
+	if (e->hooks.inject)
+		e->hooks.inject(e->hooks.ctx, tid, false);
 	if (err)
 		goto restore;
 	if (r.rip != at + sizeof(code)) {

@@ -44,6 +44,15 @@ struct ptrace_hooks {
 	 * its code gets the original bytes back (write with
 	 * ptrace_engine_poke: child has no tracer but us). */
 	void (*restore_child)(void *ctx, pid_t child);
+	/* Around a system call this engine makes tid run for itself (the
+	 * mmap of an out-of-line page): begin true before it, false after.
+	 * An engine that sees the process's system calls (the eBPF one's
+	 * tracepoints) leaves these out. May be NULL. */
+	void (*inject)(void *ctx, pid_t tid, bool begin);
+	/* A vfork child this engine keeps as one of the process's threads
+	 * until its exec (begin true; false at that exec): its calls are
+	 * reported with the process's. May be NULL. */
+	void (*vfork_child)(void *ctx, pid_t child, bool begin);
 };
 
 /* A hit an engine on top served without a stop (drained in order with the

@@ -783,6 +783,8 @@ void pt_on_new_task(struct engine *e, const struct engine_callbacks *cb,
 		/* It shares our memory: restoring code in it would remove
 		 * the probes from us too. Keep it traced until its exec. */
 		struct pt_thread *nt;
+		if (e->hooks.vfork_child)
+			e->hooks.vfork_child(e->hooks.ctx, child, true);
 		if (pt_orphan_take(e, child)) {
 			nt = pt_thread_add(e, child, TS_RUNNING);
 			ptrace(PTRACE_CONT, child, NULL, NULL);
@@ -1098,6 +1100,8 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 			 * none of ours, and gets the CPUs it had. */
 			pid_t vparent = t->vfork_parent;
 
+			if (e->hooks.vfork_child)
+				e->hooks.vfork_child(e->hooks.ctx, tid, false);
 			if (e->pinned)
 				sched_setaffinity(tid, sizeof(e->orig_cpus),
 						  &e->orig_cpus);

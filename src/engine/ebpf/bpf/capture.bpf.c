@@ -7,7 +7,12 @@
  * kernel BTF (uprobes need no CO-RE: the registers' layout is the uapi
  * one), bounded loops only. The plan's state between steps lives in the
  * scratch slot and each step is a global function, verified once: the
- * loop over steps costs the verifier a few instructions per iteration. */
+ * loop over steps costs the verifier a few instructions per iteration.
+ *
+ * The same plans serve --syscalls: two programs on the raw tracepoints
+ * sys_enter and sys_exit (no BTF either: their arguments are the saved
+ * user registers, whose layout is the uapi one) fill the registers from
+ * the call's arguments and run the call's plan. */
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <linux/errno.h>
@@ -49,6 +54,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct capbpf_slot);
 } scratch SEC(".maps");
+
+/* --syscalls: the processes traced, and the calls selected
+ * (capture.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CAPBPF_MAX_TGIDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tgids SEC(".maps");
+
+/* Threads running a system call the tracer made them run (the ptrace
+ * engine's injected mmap): not the program's, not reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} muted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CAPBPF_SYS_MAX);
+	__type(key, __u32);
+	__type(value, struct capbpf_sys);
+} sys SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -315,20 +345,36 @@ static __always_inline void count_lost(struct capbpf_stats *st)
 	__sync_fetch_and_add(&st->pending, 1);
 }
 
-static __always_inline int capture_hit(struct pt_regs *ctx)
+/* A system call's entry (its number and arguments) and exit (its number
+ * and result), as the raw_syscalls tracepoints' records lay them out
+ * (their format files in /sys/kernel/tracing/events/raw_syscalls/). */
+struct sys_enter_ctx {
+	__u64 common;
+	long id;
+	unsigned long args[6];
+};
+
+struct sys_exit_ctx {
+	__u64 common;
+	long id;
+	long ret;
+};
+
+enum rec_src { SRC_UPROBE, SRC_SYS_ENTER, SRC_SYS_EXIT };
+
+/* Runs plan `plan` into a scratch slot and puts the record in the ring.
+ * src says what ctx is and how the registers are filled (inlined per
+ * caller: the other ways vanish). */
+static __always_inline int emit(void *ctx, enum rec_src src, __u32 plan,
+				__u64 probe)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), level, pending, tgid;
-	__u32 slot = (__u32)(cookie >> 32), zero = 0, plan, si, i;
-	struct capbpf_probe *pr;
+	__u64 level, pending, tgid, size, fl;
+	__u32 zero = 0, si, i;
 	struct capbpf_stats *st;
 	struct cap_record_hdr *h;
 	struct capbpf_slot *s;
 	struct cap_plan *p;
 
-	pr = bpf_map_lookup_elem(&probes, &slot);
-	if (!pr || !pr->on)
-		return 0;
-	plan = pr->plan;
 	p = bpf_map_lookup_elem(&plans, &plan);
 	st = bpf_map_lookup_elem(&stats, &zero);
 	if (!p || !st)
@@ -348,30 +394,54 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	}
 	h = (void *)s->rec;
 	tgid = bpf_get_current_pid_tgid();
-	h->probe = (__u32)cookie;
+	h->probe = probe;
 	h->time_ns = bpf_ktime_get_ns();
 	h->pid = (__u32)(tgid >> 32);
 	h->tid = (__u32)tgid;
 	h->flags = 0;
 	h->absent = 0;
 	/* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
-	h->regs[0] = ctx->ax;
-	h->regs[1] = ctx->dx;
-	h->regs[2] = ctx->cx;
-	h->regs[3] = ctx->bx;
-	h->regs[4] = ctx->si;
-	h->regs[5] = ctx->di;
-	h->regs[6] = ctx->bp;
-	h->regs[7] = ctx->sp;
-	h->regs[8] = ctx->r8;
-	h->regs[9] = ctx->r9;
-	h->regs[10] = ctx->r10;
-	h->regs[11] = ctx->r11;
-	h->regs[12] = ctx->r12;
-	h->regs[13] = ctx->r13;
-	h->regs[14] = ctx->r14;
-	h->regs[15] = ctx->r15;
-	h->regs[16] = ctx->ip;
+	if (src == SRC_UPROBE) {
+		struct pt_regs *r = ctx;
+
+		h->regs[0] = r->ax;
+		h->regs[1] = r->dx;
+		h->regs[2] = r->cx;
+		h->regs[3] = r->bx;
+		h->regs[4] = r->si;
+		h->regs[5] = r->di;
+		h->regs[6] = r->bp;
+		h->regs[7] = r->sp;
+		h->regs[8] = r->r8;
+		h->regs[9] = r->r9;
+		h->regs[10] = r->r10;
+		h->regs[11] = r->r11;
+		h->regs[12] = r->r12;
+		h->regs[13] = r->r13;
+		h->regs[14] = r->r14;
+		h->regs[15] = r->r15;
+		h->regs[16] = r->ip;
+	} else {
+		/* A system call's arguments where the kernel takes them
+		 * (rdi rsi rdx r10 r8 r9: syscall_arg_loc), its result in
+		 * rax at the exit; nothing else is known here. */
+		for (i = 0; i < CAP_NREGS; i++)
+			h->regs[i] = 0;
+		if (src == SRC_SYS_ENTER) {
+			struct sys_enter_ctx *c = ctx;
+
+			h->regs[5] = c->args[0];
+			h->regs[4] = c->args[1];
+			h->regs[1] = c->args[2];
+			h->regs[10] = c->args[3];
+			h->regs[8] = c->args[4];
+			h->regs[9] = c->args[5];
+		} else {
+			struct sys_exit_ctx *c = ctx;
+
+			h->regs[0] = (__u64)c->ret;
+		}
+	}
 
 	/* Drops this CPU saw since its last record: reported first, in the
 	 * stream where they happened. */
@@ -398,16 +468,107 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	for (i = 0; i < CAP_MAX_OPS * CAP_MAX_REP + CAP_MAX_CHAIN; i++)
 		if (capbpf_step(s, p))
 			break;
-	si = s->pos & CAPBPF_POS_MASK;
-	h->size = si;
+	size = s->pos & CAPBPF_POS_MASK;
+	h->size = (__u32)size;
 	h->nchunks = (__u16)s->nchunks;
-	if (bpf_ringbuf_output(&ring, s->rec, si, wake_flags(si)))
+	fl = wake_flags(size);
+	/* Bounded again where the helper takes it: a spill may lose it. */
+	FORGET(size);
+	size &= CAPBPF_POS_MASK;
+	if (bpf_ringbuf_output(&ring, s->rec, size, fl))
 		count_lost(st);
 	else
 		__sync_fetch_and_add(&st->made, 1);
 out:
 	__sync_fetch_and_sub(&st->nest, 1);
 	return 0;
+}
+
+static __always_inline int capture_hit(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 slot = (__u32)(cookie >> 32);
+	struct capbpf_probe *pr;
+
+	pr = bpf_map_lookup_elem(&probes, &slot);
+	if (!pr || !pr->on)
+		return 0;
+	return emit(ctx, SRC_UPROBE, pr->plan, (__u32)cookie);
+}
+
+/* Whether the current process is one traced: every other process's calls
+ * pass through here too, so this comes first, and is all they cost. */
+static __always_inline int sys_traced(void)
+{
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+
+	return bpf_map_lookup_elem(&tgids, &tgid) != NULL;
+}
+
+/* The selected call id's entry, or NULL (not selected, or the tracer's own
+ * call on this thread). */
+static __always_inline struct capbpf_sys *sys_selected(long id)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), nr;
+	struct capbpf_sys *sc;
+
+	if (id < 0 || id >= CAPBPF_SYS_MAX)
+		return NULL;
+	nr = (__u32)id;
+	sc = bpf_map_lookup_elem(&sys, &nr);
+	if (!sc || !sc->on || bpf_map_lookup_elem(&muted, &tid))
+		return NULL;
+	return sc;
+}
+
+/* The raw tracepoints (no BTF: their arguments are the kernel's saved user
+ * registers, in the uapi layout, and the call's number or result), rather
+ * than the classic ones: those copy a record into a perf buffer at every
+ * system call of every process before the program can say no (measured:
+ * about twice what a raw one costs a call that does not match). */
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(__u64 *ctx)
+{
+	long id = (long)ctx[1];
+	struct sys_enter_ctx c;
+	struct capbpf_sys *sc;
+	struct pt_regs r;
+
+	if (!sys_traced() || !(sc = sys_selected(id)))
+		return 0;
+	if (bpf_probe_read_kernel(&r, sizeof(r), (const void *)ctx[0]))
+		return 0;
+	c.id = id;
+	c.args[0] = r.di;
+	c.args[1] = r.si;
+	c.args[2] = r.dx;
+	c.args[3] = r.r10;
+	c.args[4] = r.r8;
+	c.args[5] = r.r9;
+	return emit(&c, SRC_SYS_ENTER, sc->plan[0],
+		    CAPBPF_SYS_PROBE | (__u64)id);
+}
+
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(__u64 *ctx)
+{
+	const struct pt_regs *regs = (const void *)ctx[0];
+	struct sys_exit_ctx c;
+	struct capbpf_sys *sc;
+	__u64 nr;
+
+	if (!sys_traced())
+		return 0;
+	/* The number is the entry's, kept in orig_ax (the kernel's own
+	 * sys_exit record takes it there too). */
+	if (bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax))
+		return 0;
+	c.id = (long)nr;
+	c.ret = (long)ctx[1];
+	if (!(sc = sys_selected(c.id)))
+		return 0;
+	return emit(&c, SRC_SYS_EXIT, sc->plan[1],
+		    CAPBPF_SYS_PROBE | CAPBPF_SYS_EXIT | nr);
 }
 
 /* Attached with one perf-event link per probe. */

@@ -44,6 +44,22 @@ struct capbpf_slot {
 	__u32 last; /* offset in .rec of the last chunk (a chain's frame) */
 };
 
+/* --syscalls under eBPF: the raw_syscalls tracepoints, for the processes
+ * in the `tgids` map only, and the calls whose entry in the `sys` map is
+ * on. A record's hdr.probe then says which call and which end (its
+ * registers hold the call's arguments where the kernel takes them, and
+ * rax its result at the exit); no uprobe's id has these bits. */
+#define CAPBPF_SYS_MAX 1024
+#define CAPBPF_MAX_TGIDS 1024
+#define CAPBPF_SYS_PROBE (1ull << 62)
+#define CAPBPF_SYS_EXIT (1ull << 61)
+
+struct capbpf_sys {
+	__u32 on;
+	__u32 plan[2]; /* at the entry, at the exit */
+	__u32 pad;
+};
+
 /* Per-CPU counters (array of one, per CPU). */
 struct capbpf_stats {
 	__u64 lost;    /* records dropped so far (ring full, no slot) */
