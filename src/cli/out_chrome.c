@@ -12,10 +12,11 @@
  * SIGTERM included (the trace ends in order then). */
 #include "cli/cli.h"
 
-#include <json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/jsonw.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 
@@ -41,10 +42,13 @@ static struct chrome *state(struct printer *p)
 	return p->chrome;
 }
 
-static void emit(struct printer *p, struct json_object *o)
+/* Writes the object sb holds (begun by base or begin), closed, after
+ * the separator the array needs. */
+static void emit(struct printer *p, struct strbuf *sb)
 {
 	struct chrome *c = state(p);
 
+	jw_obj_end(sb);
 	if (!c->started) {
 		fputs("[\n", p->out);
 		c->started = true;
@@ -53,38 +57,49 @@ static void emit(struct printer *p, struct json_object *o)
 	if (!c->first)
 		fputs(",\n", p->out);
 	c->first = false;
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						   JSON_C_TO_STRING_NOSLASHESCAPE),
-	      p->out);
-	json_object_put(o);
+	fwrite(sb->buf, 1, sb->len, p->out);
 }
 
-/* Microseconds since the first event, as the format wants them. */
-static struct json_object *ts_of(struct chrome *c, uint64_t ns)
+/* The printer's line buffer, emptied, an object begun. */
+static struct strbuf *begin(struct printer *p)
 {
+	struct strbuf *sb = &p->line;
+
+	if (!sb->buf)
+		strbuf_init(sb);
+	strbuf_reset(sb);
+	jw_obj(sb);
+	return sb;
+}
+
+/* "ts": microseconds since the first event, as the format wants them
+ * (nanoseconds: three decimals). */
+static void add_ts(struct chrome *c, struct strbuf *sb, uint64_t ns)
+{
+	char buf[32];
+	double us;
+
 	if (!c->t0)
 		c->t0 = ns;
 	if (ns > c->last)
 		c->last = ns;
-	char buf[32];
-	double us = ns >= c->t0 ? (double)(ns - c->t0) / 1e3 : 0.0;
-
-	/* Nanoseconds, as microseconds with three decimals. */
+	us = ns >= c->t0 ? (double)(ns - c->t0) / 1e3 : 0.0;
 	snprintf(buf, sizeof(buf), "%.3f", us);
-	return json_object_new_double_s(us, buf);
+	jw_key(sb, "ts");
+	jw_num_text(sb, buf);
 }
 
-static struct json_object *base(struct printer *p, const char *ph,
-				const char *name, int64_t tid, uint64_t ns)
+static struct strbuf *base(struct printer *p, const char *ph,
+			   const char *name, int64_t tid, uint64_t ns)
 {
-	struct json_object *o = json_object_new_object();
+	struct strbuf *sb = begin(p);
 
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "ph", json_object_new_string(ph));
-	json_object_object_add(o, "ts", ts_of(state(p), ns));
-	json_object_object_add(o, "pid", json_object_new_int(p->proc ? p->proc : 1));
-	json_object_object_add(o, "tid", json_object_new_int64(tid));
-	return o;
+	jw_kstr(sb, "name", name);
+	jw_kstr(sb, "ph", ph);
+	add_ts(state(p), sb, ns);
+	jw_kint(sb, "pid", p->proc ? p->proc : 1);
+	jw_kint(sb, "tid", tid);
+	return sb;
 }
 
 /* The track of an event: its goroutine, else its thread. */
@@ -98,47 +113,63 @@ static int64_t track_of(struct printer *p,
 static void name_track(struct printer *p, int64_t track, bool go)
 {
 	struct chrome *c = state(p);
-	struct json_object *o, *a;
+	struct strbuf *sb;
 	char name[64];
 
 	for (size_t i = 0; i < c->named.len; i++)
 		if (c->named.items[i] == track)
 			return;
 	VEC_PUSH(&c->named, track);
-	o = json_object_new_object();
-	json_object_object_add(o, "name", json_object_new_string("thread_name"));
-	json_object_object_add(o, "ph", json_object_new_string("M"));
-	json_object_object_add(o, "pid", json_object_new_int(p->proc ? p->proc : 1));
-	json_object_object_add(o, "tid", json_object_new_int64(track));
+	sb = begin(p);
+	jw_kstr(sb, "name", "thread_name");
+	jw_kstr(sb, "ph", "M");
+	jw_kint(sb, "pid", p->proc ? p->proc : 1);
+	jw_kint(sb, "tid", track);
 	snprintf(name, sizeof(name), "%s %lld", go ? "goroutine" : "thread",
 		 (long long)track);
-	a = json_object_new_object();
-	json_object_object_add(a, "name", json_object_new_string(name));
-	json_object_object_add(o, "args", a);
-	emit(p, o);
+	jw_key(sb, "args");
+	jw_obj(sb);
+	jw_kstr(sb, "name", name);
+	jw_obj_end(sb);
+	emit(p, sb);
 }
 
-static struct json_object *args_of(const struct value *v, size_t n,
-				   int verbose, bool results)
+/* "args": each value's text under its name (argN / resultN when it has
+ * none). A name given twice keeps its first place and its last value, as
+ * a JSON object built key by key would. */
+static void add_args(struct strbuf *sb, const struct value *v, size_t n,
+		     int verbose, bool results)
 {
-	struct json_object *a = json_object_new_object();
+	struct strbuf text = STRBUF_INIT;
+	char key[32];
 
+	strbuf_init(&text);
+	jw_key(sb, "args");
+	jw_obj(sb);
 	for (size_t i = 0; i < n; i++) {
-		struct strbuf sb = STRBUF_INIT;
-		char key[32];
 		const char *k = v[i].name;
+		size_t last = i;
+		bool seen = false;
 
-		strbuf_init(&sb);
-		value_format_trace(&v[i], verbose, &sb);
 		if (!k || !*k) {
 			snprintf(key, sizeof(key), results ? "result%zu" : "arg%zu",
 				 i);
 			k = key;
+		} else {
+			for (size_t j = 0; j < i && !seen; j++)
+				seen = v[j].name && !strcmp(v[j].name, k);
+			for (size_t j = i + 1; j < n; j++)
+				if (v[j].name && !strcmp(v[j].name, k))
+					last = j;
 		}
-		json_object_object_add(a, k, json_object_new_string(sb.buf));
-		strbuf_release(&sb);
+		if (seen)
+			continue;
+		strbuf_reset(&text);
+		value_format_trace(&v[last], verbose, &text);
+		jw_kstr(sb, k, text.buf);
 	}
-	return a;
+	jw_obj_end(sb);
+	strbuf_release(&text);
 }
 
 void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
@@ -146,7 +177,7 @@ void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
 	struct chrome *c = state(p);
 	int64_t track;
 	const char *name = ev->function_name ? ev->function_name : "?";
-	struct json_object *o;
+	struct strbuf *o;
 	char sname[128];
 
 	if (ev->note)
@@ -155,14 +186,13 @@ void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
 	name_track(p, track, ev->goroutine_id >= 0);
 	if (ev->signal) {
 		o = base(p, "i", ev->signal, track, ev->time_ns);
-		json_object_object_add(o, "s", json_object_new_string("t"));
-		json_object_object_add(o, "cat", json_object_new_string("signal"));
+		jw_kstr(o, "s", "t");
+		jw_kstr(o, "cat", "signal");
 		if (ev->handler) {
-			struct json_object *a = json_object_new_object();
-
-			json_object_object_add(a, "handler",
-					       json_object_new_string(ev->handler));
-			json_object_object_add(o, "args", a);
+			jw_key(o, "args");
+			jw_obj(o);
+			jw_kstr(o, "handler", ev->handler);
+			jw_obj_end(o);
 		}
 		emit(p, o);
 		return;
@@ -176,11 +206,8 @@ void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
 
 		VEC_PUSH(&c->open, s);
 		o = base(p, "B", name, track, ev->time_ns);
-		json_object_object_add(o, "cat", json_object_new_string(
-							ev->is_syscall ? "syscall" : "call"));
-		json_object_object_add(o, "args", args_of(ev->input_params,
-							 ev->ninput, p->verbose,
-							 false));
+		jw_kstr(o, "cat", ev->is_syscall ? "syscall" : "call");
+		add_args(o, ev->input_params, ev->ninput, p->verbose, false);
 		emit(p, o);
 		return;
 	}
@@ -196,10 +223,8 @@ void chrome_event(struct printer *p, const struct api_tracepoint_result *ev)
 				continue;
 			o = base(p, "E", s->name, track, ev->time_ns);
 			if (j == i)
-				json_object_object_add(o, "args",
-						       args_of(ev->return_params,
-							       ev->nreturn,
-							       p->verbose, true));
+				add_args(o, ev->return_params, ev->nreturn,
+					 p->verbose, true);
 			emit(p, o);
 			free(s->name);
 			memmove(s, s + 1, (c->open.len - j - 1) * sizeof(*s));
@@ -249,8 +274,8 @@ void chrome_end(struct printer *p)
 void chrome_instant(struct printer *p, const char *text)
 {
 	struct chrome *c = state(p);
-	struct json_object *o = base(p, "i", text, 0, c->last ? c->last : 1);
+	struct strbuf *o = base(p, "i", text, 0, c->last ? c->last : 1);
 
-	json_object_object_add(o, "s", json_object_new_string("g"));
+	jw_kstr(o, "s", "g");
 	emit(p, o);
 }
