@@ -737,7 +737,8 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 	 * as on Ctrl-C. */
 	if (fflush(pr->out) == EOF && errno == EPIPE && !stop_signal)
 		stop_signal = SIGPIPE;
-	return n;
+	/* A batch may be a loss alone, with events after it. */
+	return n + (lost != 0);
 }
 
 static int exit_line(struct printer *pr, const struct api_state *st,

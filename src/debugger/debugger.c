@@ -420,6 +420,7 @@ void debugger_free(struct debugger *d)
 	for (size_t i = 0; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);
+	VEC_FREE(&d->lost);
 	VEC_FREE(&d->forked);
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);

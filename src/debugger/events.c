@@ -565,7 +565,8 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * took before is shown now, and a write waiting for it may go. */
 	d->shown = d->taken;
 	pthread_cond_broadcast(&d->room_cv);
-	while (!d->events.len && !d->forked.len && !d->gone && d->running &&
+	while (!d->events.len && !d->lost.len && !d->forked.len && !d->gone &&
+	       d->running &&
 	       wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
 		    ETIMEDOUT)
@@ -587,24 +588,37 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 			;
 	}
 	n = d->events.len;
+	/* Up to the first loss: the loss is reported after them. */
+	if (d->lost.len && d->lost.items[0].at < n)
+		n = d->lost.items[0].at;
 	d->last_batch = n;
 	d->taken += n > BATCH_MAX ? BATCH_MAX : n;
-	if (n <= BATCH_MAX) {
+	if (n > BATCH_MAX)
+		n = BATCH_MAX;
+	if (n == d->events.len) {
 		*out = d->events.items;
 		d->events.items = NULL;
 		d->events.len = d->events.cap = 0;
 	} else {
-		n = BATCH_MAX;
-		*out = xmalloc(n * sizeof(**out));
+		*out = xmalloc((n ? n : 1) * sizeof(**out));
 		memcpy(*out, d->events.items, n * sizeof(**out));
 		memmove(d->events.items, d->events.items + n,
 			(d->events.len - n) * sizeof(*d->events.items));
 		d->events.len -= n;
 	}
+	/* The loss that ends this batch (or, with no caller to take it,
+	 * every one so far, in order). */
 	if (lost) {
-		*lost = d->lost;
-		d->lost = 0;
+		*lost = 0;
+		if (d->lost.len && d->lost.items[0].at == n) {
+			*lost = d->lost.items[0].n;
+			memmove(d->lost.items, d->lost.items + 1,
+				(d->lost.len - 1) * sizeof(*d->lost.items));
+			d->lost.len--;
+		}
 	}
+	for (size_t i = 0; i < d->lost.len; i++)
+		d->lost.items[i].at -= n;
 	pthread_cond_broadcast(&d->room_cv);
 	pthread_mutex_unlock(&d->mu);
 	return n;
@@ -661,7 +675,11 @@ void debugger_on_lost(void *ctx, uint64_t n)
 	struct debugger *d = ctx;
 
 	pthread_mutex_lock(&d->mu);
-	d->lost += n;
+	if (d->lost.len &&
+	    d->lost.items[d->lost.len - 1].at == d->events.len)
+		d->lost.items[d->lost.len - 1].n += n;
+	else
+		VEC_PUSH(&d->lost, ((struct lost_mark){d->events.len, n}));
 	pthread_cond_broadcast(&d->ev_cv);
 	pthread_mutex_unlock(&d->mu);
 }

@@ -162,7 +162,10 @@ struct debugger {
 	pthread_cond_t ev_cv;    /* events arrived, or the run ended */
 	pthread_cond_t room_cv;  /* the queue has room again */
 	VEC(struct api_tracepoint_result) events;
-	uint64_t lost;
+	/* Events the engine lost, each where it said so: n lost after the
+	 * first `at` events queued (a batch ends there, the loss after it,
+	 * so a reader that pairs calls with returns knows where). */
+	VEC(struct lost_mark { size_t at; uint64_t n; }) lost;
 	VEC(int) forked;         /* follow_forks: handed over, not yet taken */
 	size_t last_batch;       /* events handed out by the last take */
 	/* order_fds: counts since the start. A write waits (on room_cv) until

@@ -660,7 +660,8 @@ static int server_hit_continue(struct call *c, struct json_object **result,
 		n = debugger_take_events(s->d, done ? 0 : 200, &s->hit.evs,
 					 &lost);
 		s->hit.n = n;
-		if (n)
+		/* A batch may be a loss alone: more may follow it. */
+		if (n || lost)
 			continue;
 		free(s->hit.evs);
 		s->hit.evs = NULL;

@@ -107,9 +107,20 @@ static int on_record(struct engine *e, const void *rec, size_t len)
 	const struct cap_record_hdr *h;
 	struct hit hit;
 	size_t n = expand(e, rec, len);
+	int32_t before;
 
 	if (!n || capture_snapshot_init(&snap, e->expand, n))
 		return 0;
+	/* Records dropped before this one (a full ring), reported where
+	 * they were: a consumer that pairs calls with returns (the chrome
+	 * format) then knows which calls' returns to give up on. */
+	before = (int32_t)(((const struct ip_rec *)rec)->lost -
+			   (uint32_t)e->lost_seen);
+	if (before > 0) {
+		if (e->cb->on_lost)
+			e->cb->on_lost(e->cb->ctx, (uint64_t)before);
+		e->lost_seen += (uint64_t)before;
+	}
 	h = snap.hdr;
 	if (h->kind != CAP_REC_HIT || h->probe >= e->probes.len)
 		return 0;

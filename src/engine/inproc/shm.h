@@ -74,7 +74,9 @@ struct ip_rec {
 	__u32 tid;
 	__u64 time;    /* rdtsc */
 	__u32 regmask; /* the plan's (cap_plan.regmask) */
-	__u32 pad;
+	__u32 lost;    /* the header's lost count (low half) when this was
+	                * written: the reader reports the records dropped
+	                * before this one here, in order */
 };
 
 struct ip_probe {

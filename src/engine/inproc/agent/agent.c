@@ -324,6 +324,8 @@ static int record(struct ip_header *h, __u32 id, uint64_t *regs, __u32 tid)
 	r->tid = tid;
 	r->time = rdtsc(); /* tinydbg converts */
 	r->regmask = plan->regmask;
+	/* head's cache line, which reserve just wrote */
+	r->lost = (__u32)__atomic_load_n(&h->lost, __ATOMIC_RELAXED);
 	commit(s, pos, IP_SLOT_READY);
 	return 0;
 }
