@@ -39,6 +39,13 @@ void api_tracepoint_result_release(struct api_tracepoint_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void api_tracepoint_results_free(struct api_tracepoint_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		api_tracepoint_result_release(&r[i]);
+	free(r);
+}
+
 void api_locations_release(struct api_location *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -122,6 +122,8 @@ struct api_state {
 
 void api_breakpoint_release(struct api_breakpoint *bp);
 void api_tracepoint_result_release(struct api_tracepoint_result *r);
+/* Releases each of the n results and frees the array. */
+void api_tracepoint_results_free(struct api_tracepoint_result *r, size_t n);
 void api_frame_release(struct api_frame *f);
 
 #endif

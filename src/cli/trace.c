@@ -725,11 +725,9 @@ static size_t print_batch(struct client *c, struct printer *pr, int wait_ms)
 	for (size_t i = 0; i < nforked; i++)
 		forks_spawn(forked[i]);
 	free(forked);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		printer_event(pr, &evs[i]);
-		api_tracepoint_result_release(&evs[i]);
-	}
-	free(evs);
+	client_events_done(c, evs, n);
 	/* Where it was noticed, among the events; the total at the end. */
 	if (lost)
 		printer_lost(pr, lost);

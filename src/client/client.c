@@ -442,6 +442,15 @@ static void client_release_events(struct api_tracepoint_result *evs, size_t n)
 	free(evs);
 }
 
+void client_events_done(struct client *c, struct api_tracepoint_result *evs,
+			size_t n)
+{
+	if (c->handoff && n)
+		handoff_done(c->handoff, evs, n);
+	else
+		client_release_events(evs, n);
+}
+
 int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				    struct api_tracepoint_result **out,
 				    size_t *n, uint64_t *lost,

@@ -88,13 +88,18 @@ int client_halt(struct client *c, struct api_state *st, struct errbuf *eb);
 /* RPCServer.GetBufferedTracepoints: the trace events queued since the last
  * call. wait_ms > 0 lets the server wait that long for a first event (a
  * long poll; it answers early when the target stops running). *out is a
- * malloc'd array (caller releases each with api_tracepoint_result_release,
- * then frees it), NULL when *n is 0. *lost (may be NULL) gets the number of
+ * malloc'd array (caller gives it to client_events_done, or releases each
+ * with api_tracepoint_result_release and frees it), NULL when *n is 0. *lost (may be NULL) gets the number of
  * events the server had to drop. */
 int client_get_buffered_tracepoints(struct client *c, int wait_ms,
 				    struct api_tracepoint_result **out,
 				    size_t *n, uint64_t *lost,
 				    struct errbuf *eb);
+/* Done with events client_get_buffered_tracepoints gave: released, by
+ * the server's thread that made them when they came through a handoff
+ * (rpc/handoff.h: handoff_done). */
+void client_events_done(struct client *c, struct api_tracepoint_result *evs,
+			size_t n);
 
 /* RPCServer.Detach {Kill: kill}. */
 /* The processes the server handed over (--follow-forks), as the batches

@@ -417,10 +417,15 @@ void debugger_free(struct debugger *d)
 	symtab_close(d->first_st); /* the start failed before taking it */
 	unwinder_free(d->unwinder);
 	follow_free(d);
-	for (size_t i = 0; i < d->events.len; i++)
+	for (size_t i = d->ev_head; i < d->events.len; i++)
 		api_tracepoint_result_release(&d->events.items[i]);
 	VEC_FREE(&d->events);
 	VEC_FREE(&d->lost);
+	for (size_t i = 0; i < d->recycled.len; i++)
+		api_tracepoint_results_free(d->recycled.items[i].evs,
+					    d->recycled.items[i].n);
+	VEC_FREE(&d->recycled);
+	free(d->spare);
 	VEC_FREE(&d->forked);
 	for (size_t i = 0; i < d->threads.len; i++)
 		VEC_FREE(&d->threads.items[i].stack);

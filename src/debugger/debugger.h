@@ -115,5 +115,11 @@ void debugger_state(struct debugger *d, struct api_state *st);
 size_t debugger_take_events(struct debugger *d, int wait_ms,
 			    struct api_tracepoint_result **out,
 			    uint64_t *lost);
+/* Gives back events debugger_take_events handed out, shown: released on
+ * the worker thread, which allocated them, at its next event (a heap
+ * block freed by another thread waits on the heap's lock against the
+ * worker's own allocations). */
+void debugger_recycle(struct debugger *d, struct api_tracepoint_result *evs,
+		      size_t n);
 
 #endif

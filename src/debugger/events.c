@@ -7,6 +7,7 @@
 #include "debugger/internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -425,19 +426,69 @@ static struct timespec deadline_in(int ms)
 	return t;
 }
 
-void debugger_enqueue(struct debugger *d, struct api_tracepoint_result *ev)
+/* Events queued and not taken. */
+static size_t queue_len(const struct debugger *d)
+{
+	return d->events.len - d->ev_head;
+}
+
+void debugger_recycle(struct debugger *d, struct api_tracepoint_result *evs,
+		      size_t n)
 {
 	pthread_mutex_lock(&d->mu);
-	while (d->events.len >= QUEUE_MAX && !d->quit && !d->stopping) {
+	VEC_PUSH(&d->recycled, ((struct recycled){evs, n}));
+	pthread_mutex_unlock(&d->mu);
+}
+
+void debugger_enqueue(struct debugger *d, struct api_tracepoint_result *ev)
+{
+	struct recycled *old = NULL;
+	size_t nold = 0;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->recycled.len) {
+		old = d->recycled.items;
+		nold = d->recycled.len;
+		d->recycled.items = NULL;
+		d->recycled.len = d->recycled.cap = 0;
+	}
+	while (queue_len(d) >= QUEUE_MAX && !d->quit && !d->stopping) {
 		struct timespec ts = deadline_in(1000);
 		pthread_cond_timedwait(&d->room_cv, &d->mu, &ts);
+	}
+	/* Full with room at its head: moved down once, not at each take. */
+	if (d->ev_head && d->events.len == d->events.cap) {
+		memmove(d->events.items, d->events.items + d->ev_head,
+			queue_len(d) * sizeof(*d->events.items));
+		d->events.len -= d->ev_head;
+		d->ev_head = 0;
 	}
 	VEC_PUSH(&d->events, *ev);
 	d->queued++;
 	/* Wake the reader on the first event of a batch only: it drains all. */
-	if (d->events.len == 1)
+	if (queue_len(d) == 1)
 		pthread_cond_broadcast(&d->ev_cv);
 	pthread_mutex_unlock(&d->mu);
+	/* Here, on the thread that allocated them (debugger_recycle); the
+	 * largest array kept for the queue. */
+	for (size_t i = 0; i < nold; i++) {
+		size_t cap = malloc_usable_size(old[i].evs) /
+			     sizeof(*old[i].evs);
+
+		for (size_t k = 0; k < old[i].n; k++)
+			api_tracepoint_result_release(&old[i].evs[k]);
+		pthread_mutex_lock(&d->mu);
+		if (cap > d->spare_cap) {
+			struct api_tracepoint_result *t = d->spare;
+
+			d->spare = old[i].evs;
+			d->spare_cap = cap;
+			old[i].evs = t;
+		}
+		pthread_mutex_unlock(&d->mu);
+		free(old[i].evs);
+	}
+	free(old);
 }
 
 int debugger_on_hit(void *ctx, const struct hit *h)
@@ -565,7 +616,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * took before is shown now, and a write waiting for it may go. */
 	d->shown = d->taken;
 	pthread_cond_broadcast(&d->room_cv);
-	while (!d->events.len && !d->lost.len && !d->forked.len && !d->gone &&
+	while (!queue_len(d) && !d->lost.len && !d->forked.len && !d->gone &&
 	       d->running &&
 	       wait_ms > 0) {
 		if (pthread_cond_timedwait(&d->ev_cv, &d->mu, &until) ==
@@ -576,7 +627,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	 * a moment, so a busy target costs one round trip per batch rather
 	 * than per event. Only when they came in numbers last time: the
 	 * first event, and a trickle, go out at once. */
-	if (d->events.len && d->events.len < BATCH_MIN && d->running &&
+	if (queue_len(d) && queue_len(d) < BATCH_MIN && d->running &&
 	    wait_ms > 0 && d->last_batch > 1 && !d->output_waits) {
 		struct timespec soon = deadline_in(BATCH_GATHER_MS);
 		if (soon.tv_sec > until.tv_sec ||
@@ -587,7 +638,7 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 			       ETIMEDOUT)
 			;
 	}
-	n = d->events.len;
+	n = queue_len(d);
 	/* Up to the first loss: the loss is reported after them. */
 	if (d->lost.len && d->lost.items[0].at < n)
 		n = d->lost.items[0].at;
@@ -595,16 +646,23 @@ size_t debugger_take_events(struct debugger *d, int wait_ms,
 	d->taken += n > BATCH_MAX ? BATCH_MAX : n;
 	if (n > BATCH_MAX)
 		n = BATCH_MAX;
-	if (n == d->events.len) {
+	if (n && n == d->events.len && !d->ev_head) {
+		/* All of it: the array itself, and a new one as large, so
+		 * that the next batch does not grow one from nothing. */
 		*out = d->events.items;
-		d->events.items = NULL;
-		d->events.len = d->events.cap = 0;
+		d->events.items = d->spare;
+		d->events.cap = d->spare_cap;
+		d->events.len = 0;
+		d->spare = NULL;
+		d->spare_cap = 0;
 	} else {
-		*out = xmalloc((n ? n : 1) * sizeof(**out));
-		memcpy(*out, d->events.items, n * sizeof(**out));
-		memmove(d->events.items, d->events.items + n,
-			(d->events.len - n) * sizeof(*d->events.items));
-		d->events.len -= n;
+		*out = n ? xmalloc(n * sizeof(**out)) : NULL;
+		if (n)
+			memcpy(*out, d->events.items + d->ev_head,
+			       n * sizeof(**out));
+		d->ev_head += n;
+		if (d->ev_head == d->events.len)
+			d->ev_head = d->events.len = 0;
 	}
 	/* The loss that ends this batch (or, with no caller to take it,
 	 * every one so far, in order). */
@@ -676,10 +734,10 @@ void debugger_on_lost(void *ctx, uint64_t n)
 
 	pthread_mutex_lock(&d->mu);
 	if (d->lost.len &&
-	    d->lost.items[d->lost.len - 1].at == d->events.len)
+	    d->lost.items[d->lost.len - 1].at == queue_len(d))
 		d->lost.items[d->lost.len - 1].n += n;
 	else
-		VEC_PUSH(&d->lost, ((struct lost_mark){d->events.len, n}));
+		VEC_PUSH(&d->lost, ((struct lost_mark){queue_len(d), n}));
 	pthread_cond_broadcast(&d->ev_cv);
 	pthread_mutex_unlock(&d->mu);
 }

@@ -161,11 +161,23 @@ struct debugger {
 	/* Trace events, produced on the worker, taken by the server. */
 	pthread_cond_t ev_cv;    /* events arrived, or the run ended */
 	pthread_cond_t room_cv;  /* the queue has room again */
+	/* The queue: items[ev_head, len). Taken from the head without
+	 * moving the rest (a batch is a few thousand of a queue up to four
+	 * times that). */
 	VEC(struct api_tracepoint_result) events;
+	size_t ev_head;
+	/* A batch's array given back (debugger_recycle), emptied: the next
+	 * queue's, rather than fresh memory, which costs a fault a page. */
+	struct api_tracepoint_result *spare;
+	size_t spare_cap;
 	/* Events the engine lost, each where it said so: n lost after the
 	 * first `at` events queued (a batch ends there, the loss after it,
 	 * so a reader that pairs calls with returns knows where). */
 	VEC(struct lost_mark { size_t at; uint64_t n; }) lost;
+	/* Batches the frontend is done with (debugger_recycle), released on
+	 * the worker at its next event. */
+	VEC(struct recycled { struct api_tracepoint_result *evs; size_t n; })
+		recycled;
 	VEC(int) forked;         /* follow_forks: handed over, not yet taken */
 	size_t last_batch;       /* events handed out by the last take */
 	/* order_fds: counts since the start. A write waits (on room_cv) until

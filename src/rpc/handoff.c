@@ -19,6 +19,7 @@ struct handoff_batch {
 struct handoff {
 	pthread_mutex_t lock;
 	struct handoff_batch *head, **tail;
+	struct handoff_batch *done;     /* handoff_done's, newest first */
 	uint64_t next_seq;
 	size_t pending;
 };
@@ -49,6 +50,12 @@ void handoff_free(struct handoff *h)
 		struct handoff_batch *b = h->head;
 
 		h->head = b->next;
+		batch_free(b);
+	}
+	while (h->done) {
+		struct handoff_batch *b = h->done;
+
+		h->done = b->next;
 		batch_free(b);
 	}
 	pthread_mutex_destroy(&h->lock);
@@ -97,6 +104,36 @@ int handoff_pop(struct handoff *h, uint64_t seq,
 	*n = b->n;
 	free(b);
 	return 0;
+}
+
+void handoff_done(struct handoff *h, struct api_tracepoint_result *evs,
+		  size_t n)
+{
+	struct handoff_batch *b = xcalloc(1, sizeof(*b));
+
+	b->evs = evs;
+	b->n = n;
+	pthread_mutex_lock(&h->lock);
+	b->next = h->done;
+	h->done = b;
+	pthread_mutex_unlock(&h->lock);
+}
+
+int handoff_take_done(struct handoff *h, struct api_tracepoint_result **evs,
+		      size_t *n)
+{
+	struct handoff_batch *b;
+
+	pthread_mutex_lock(&h->lock);
+	if ((b = h->done))
+		h->done = b->next;
+	pthread_mutex_unlock(&h->lock);
+	if (!b)
+		return 0;
+	*evs = b->evs;
+	*n = b->n;
+	free(b);
+	return 1;
 }
 
 size_t handoff_pending(struct handoff *h)

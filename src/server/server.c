@@ -736,6 +736,14 @@ static int server_take_events(struct call *c, struct json_object **result,
 		wait = SERVER_MAX_WAIT_MS;
 	wire_get_bool(c->params, "tinydbgFrameTable", &table, NULL);
 	wire_get_bool(c->params, "tinydbgHandoff", &handoff, NULL);
+	/* What the client printed: released by the thread that made it. */
+	if (c->s->handoff) {
+		struct api_tracepoint_result *done;
+		size_t nd;
+
+		while (handoff_take_done(c->s->handoff, &done, &nd))
+			debugger_recycle(c->s->d, done, nd);
+	}
 	n = debugger_take_events(c->s->d, wait, &evs, &lost);
 	if (handoff && c->s->handoff && n) {
 		/* The structs go as they are; the answer names them. */

@@ -496,6 +496,9 @@ static int shm_make(struct engine *e)
 		return -1;
 	}
 	e->shm_size = size;
+	/* And in ours, for the reader: a page's first read costs ~6 µs
+	 * here when it is not, ~1 µs when it is (5.14+; best effort). */
+	madvise(e->shm + ring_off, ring, 22 /* MADV_POPULATE_READ */);
 	/* The ring's pages, present in the target's page tables: its first
 	 * touch of each would otherwise be a fault, at a few µs apiece (one
 	 * every ten records). Best effort (MADV_POPULATE_WRITE: 5.14+). */
