@@ -92,6 +92,8 @@ struct pending_call {
 };
 
 void printer_init(struct printer *p, FILE *out);
+/* The printer's line buffer, emptied: one for every event, grown once. */
+struct strbuf *printer_line(struct printer *p);
 void printer_release(struct printer *p);
 void printer_event(struct printer *p, const struct api_tracepoint_result *ev);
 /* n events lost, where it was noticed; the total, at the end. */

@@ -63,11 +63,8 @@ static void emit(struct printer *p, struct strbuf *sb)
 /* The printer's line buffer, emptied, an object begun. */
 static struct strbuf *begin(struct printer *p)
 {
-	struct strbuf *sb = &p->line;
+	struct strbuf *sb = printer_line(p);
 
-	if (!sb->buf)
-		strbuf_init(sb);
-	strbuf_reset(sb);
 	jw_obj(sb);
 	return sb;
 }

@@ -50,11 +50,8 @@ static void values_json(struct strbuf *sb, const char *key,
 /* The printer's line buffer, emptied for a new object. */
 static struct strbuf *begin(struct printer *p)
 {
-	struct strbuf *sb = &p->line;
+	struct strbuf *sb = printer_line(p);
 
-	if (!sb->buf)
-		strbuf_init(sb);
-	strbuf_reset(sb);
 	jw_obj(sb);
 	return sb;
 }

@@ -238,6 +238,14 @@ static void add_stack(struct strbuf *sb, const struct printer *p,
 		strbuf_adds(sb, "\t\t(truncated)\n");
 }
 
+struct strbuf *printer_line(struct printer *p)
+{
+	if (!p->line.buf)
+		strbuf_init(&p->line);
+	strbuf_reset(&p->line);
+	return &p->line;
+}
+
 void printer_event(struct printer *p, const struct api_tracepoint_result *ev)
 {
 	/* One line buffer for every event, grown once: a heap block per

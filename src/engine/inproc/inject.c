@@ -45,12 +45,59 @@ static uint64_t vdso_syscall(pid_t tid)
 	return 0;
 }
 
+/* Runs stopped thread tid from registers r (saved: what it had) with
+ * ptrace request req (a step, or a run) until it traps; then r gets the
+ * registers it stopped with and saved goes back. A signal that came
+ * meanwhile is sent again after. what: for the errors. */
+static int run_injected(pid_t tid, const struct user_regs_struct *saved,
+			struct user_regs_struct *r, int req, const char *what,
+			struct errbuf *eb)
+{
+	int st, resend = 0;
+
+	if (ptrace(PTRACE_SETREGS, tid, NULL, r) < 0)
+		return errbuf_set(eb, -errno, "thread %d: setting its "
+				  "registers: %s", (int)tid, strerror(errno));
+	for (;;) {
+		if (ptrace((enum __ptrace_request)req, tid, NULL, NULL) < 0) {
+			int e = errno;
+
+			ptrace(PTRACE_SETREGS, tid, NULL, saved);
+			return errbuf_set(eb, -e, "thread %d: running %s: %s",
+					  (int)tid, what, strerror(e));
+		}
+		if (waitpid(tid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			return errbuf_set(eb, -errno, "thread %d: waiting: %s",
+					  (int)tid, strerror(errno));
+		}
+		if (!WIFSTOPPED(st))
+			return errbuf_set(eb, -ESRCH, "thread %d ended while "
+					  "running %s", (int)tid, what);
+		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+			break;
+		/* Another signal came first (a step has not run; a run
+		 * resumes where it was): sent again once the registers are
+		 * back. */
+		if (!(st >> 16))
+			resend = WSTOPSIG(st);
+	}
+	if (ptrace(PTRACE_GETREGS, tid, NULL, r) < 0 ||
+	    ptrace(PTRACE_SETREGS, tid, NULL, saved) < 0)
+		return errbuf_set(eb, -errno, "thread %d: restoring its "
+				  "registers: %s", (int)tid, strerror(errno));
+	if (resend)
+		syscall(SYS_tkill, tid, resend);
+	return 0;
+}
+
 int inject_syscall(pid_t tid, long nr, const uint64_t args[6], int64_t *ret,
 		   struct errbuf *eb)
 {
 	struct user_regs_struct saved, r;
 	uint64_t at = vdso_syscall(tid);
-	int st, resend = 0;
+	int err;
 
 	if (!at)
 		return errbuf_set(eb, -ENOENT, "thread %d: no syscall "
@@ -69,40 +116,9 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], int64_t *ret,
 	r.rip = at;
 	/* Not in a syscall: no restart logic may rewrite rax or rip. */
 	r.orig_rax = (unsigned long long)-1;
-	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
-		return errbuf_set(eb, -errno, "thread %d: setting its "
-				  "registers: %s", (int)tid, strerror(errno));
-	for (;;) {
-		if (ptrace(PTRACE_SINGLESTEP, tid, NULL, NULL) < 0) {
-			int e = errno;
-
-			ptrace(PTRACE_SETREGS, tid, NULL, &saved);
-			return errbuf_set(eb, -e, "thread %d: stepping: %s",
-					  (int)tid, strerror(e));
-		}
-		if (waitpid(tid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			return errbuf_set(eb, -errno, "thread %d: waiting: %s",
-					  (int)tid, strerror(errno));
-		}
-		if (!WIFSTOPPED(st))
-			return errbuf_set(eb, -ESRCH, "thread %d ended while "
-					  "running an injected system call",
-					  (int)tid);
-		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
-			break;
-		/* Another signal came first: the step has not run. It is
-		 * sent again once the registers are back. */
-		if (!(st >> 16) && WSTOPSIG(st) != SIGTRAP)
-			resend = WSTOPSIG(st);
-	}
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0 ||
-	    ptrace(PTRACE_SETREGS, tid, NULL, &saved) < 0)
-		return errbuf_set(eb, -errno, "thread %d: restoring its "
-				  "registers: %s", (int)tid, strerror(errno));
-	if (resend)
-		syscall(SYS_tkill, tid, resend);
+	if ((err = run_injected(tid, &saved, &r, PTRACE_SINGLESTEP,
+				"an injected system call", eb)))
+		return err;
 	if (r.rip != at + 2)
 		return errbuf_set(eb, -EIO, "thread %d: the injected system "
 				  "call did not complete", (int)tid);
@@ -199,7 +215,7 @@ int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
 		struct errbuf *eb)
 {
 	struct user_regs_struct saved, r;
-	int st, resend = 0;
+	int err;
 
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &saved) < 0)
 		return errbuf_set(eb, -errno, "thread %d: reading its "
@@ -211,40 +227,10 @@ int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
 	r.rax = 0;
 	r.eflags &= ~(1ull << 10); /* DF clear: upwards */
 	r.orig_rax = (unsigned long long)-1;
-	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) < 0)
-		return errbuf_set(eb, -errno, "thread %d: setting its "
-				  "registers: %s", (int)tid, strerror(errno));
-	for (;;) {
-		/* Run, not stepped: a step is one iteration of rep. */
-		if (ptrace(PTRACE_CONT, tid, NULL, NULL) < 0) {
-			int e = errno;
-
-			ptrace(PTRACE_SETREGS, tid, NULL, &saved);
-			return errbuf_set(eb, -e, "thread %d: running: %s",
-					  (int)tid, strerror(e));
-		}
-		if (waitpid(tid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			return errbuf_set(eb, -errno, "thread %d: waiting: %s",
-					  (int)tid, strerror(errno));
-		}
-		if (!WIFSTOPPED(st))
-			return errbuf_set(eb, -ESRCH, "thread %d ended while "
-					  "running injected code", (int)tid);
-		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
-			break;
-		/* Another signal: rep resumes where it was; the signal is
-		 * sent again once the registers are back. */
-		if (!(st >> 16))
-			resend = WSTOPSIG(st);
-	}
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0 ||
-	    ptrace(PTRACE_SETREGS, tid, NULL, &saved) < 0)
-		return errbuf_set(eb, -errno, "thread %d: restoring its "
-				  "registers: %s", (int)tid, strerror(errno));
-	if (resend)
-		syscall(SYS_tkill, tid, resend);
+	/* Run, not stepped: a step is one iteration of rep. */
+	if ((err = run_injected(tid, &saved, &r, PTRACE_CONT, "injected code",
+				eb)))
+		return err;
 	if (r.rip != stub + 4 || r.rcx)
 		return errbuf_set(eb, -EIO, "thread %d: the injected fill "
 				  "did not complete", (int)tid);
