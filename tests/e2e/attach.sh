@@ -70,6 +70,26 @@ wait $target
 RC=$?
 expect_rc attach-stopped-target 0
 
+# tinydbg killed outright (SIGKILL: nothing of it runs): the process it
+# attached to is not killed with it, and a guardian it left puts the code
+# back (main's entry and its returns, which the loop never reaches).
+"$sbin" 150 >/dev/null &
+target=$!
+sleep 0.2
+"$TINYDBG" trace -p $target '^main$' >/dev/null 2>"$OUT/attach-kill9.err" &
+tpid=$!
+for _ in $(seq 100); do grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+kill -9 $tpid
+wait $tpid 2>/dev/null
+ok=
+for _ in $(seq 40); do "$OUT/textcmp" $target >/dev/null 2>&1 && { ok=1; break; }; sleep 0.05; done
+[[ -n $ok ]] && pass "attach-kill9: code restored by the guardian" ||
+	fail "attach-kill9: code differs: $("$OUT/textcmp" $target 2>&1 | head -2)"
+wait $target
+RC=$?
+expect_rc attach-kill9-target 0
+
 # Already traced by another tracer: the message names it.
 "$sbin" 300 >/dev/null &
 target=$!

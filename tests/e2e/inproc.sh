@@ -88,6 +88,30 @@ kill -0 $target 2>/dev/null && pass "inproc-attach target runs on" || fail "inpr
 kill $target 2>/dev/null
 wait $target 2>/dev/null
 
+# tinydbg killed outright while a hot function runs through its
+# trampoline on four threads: the target is not killed with it, runs on
+# through the jumps (they need no tinydbg), and the guardian puts its code
+# back; the trampolines stay mapped.
+"$abin" 8000 >"$OUT/inproc-kill9.out" &
+target=$!
+sleep 0.3
+"$TINYDBG" trace --engine inproc -p $target '^work$' >/dev/null 2>"$OUT/inproc-kill9.err" &
+tpid=$!
+for _ in $(seq 100); do grep -q '^>' "$OUT/inproc-kill9.err" 2>/dev/null && break; sleep 0.05; done
+kill -9 $tpid
+wait $tpid 2>/dev/null
+ok=
+for _ in $(seq 40); do "$OUT/textcmp" $target >/dev/null 2>&1 && { ok=1; break; }; sleep 0.05; done
+[[ -n $ok ]] && pass "inproc-kill9: code restored by the guardian" ||
+	fail "inproc-kill9: code differs: $("$OUT/textcmp" $target 2>&1 | head -2)"
+grep -q 'tinydbg-code' /proc/$target/maps 2>/dev/null && pass "inproc-kill9: trampolines stay mapped" ||
+	fail "inproc-kill9: no tinydbg-code mapping (target $(kill -0 $target 2>/dev/null && echo alive || echo gone))"
+wait $target
+RC=$?
+expect_rc inproc-kill9-target 0
+[[ $(cat "$OUT/inproc-kill9.out") == ok ]] && pass "inproc-kill9: the target finished its work" ||
+	fail "inproc-kill9: target printed '$(cat "$OUT/inproc-kill9.out")'"
+
 # Go: entries and ret sites patched too (the agent runs on a stack of its
 # own, found through g's m), the same lines as ptrace prints, recursion,
 # defers, a recovered panic and method wrappers included: every one

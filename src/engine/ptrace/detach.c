@@ -352,5 +352,6 @@ int pt_detach(struct engine *e, bool kill, struct exit_info *ex,
 		detach_held(e);
 	}
 	e->gone = true;
+	e->guard_ok = !err;
 	return err;
 }

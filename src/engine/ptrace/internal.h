@@ -122,6 +122,10 @@ enum pt_pin { PIN_NONE, PIN_TRACER, PIN_BOTH, PIN_AUTO };
 struct engine {
 	pid_t pid;
 	bool launched;    /* our child: kill it rather than leave it behind */
+	/* Attached: the guardian's socket (guardian.c), -1 without one;
+	 * guard_ok once the code is back, or the process gone, for sure. */
+	int guard_fd;
+	bool guard_ok;
 	bool gone;        /* the process has exited (or we detached) */
 	uint64_t bias;
 	int memfd;        /* /proc/PID/mem of the current image */
@@ -317,5 +321,12 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 	      struct errbuf *eb);
 /* Computes e->bias from /proc/PID/auxv and /proc/PID/exe. */
 int pt_read_bias(struct engine *e, struct errbuf *eb);
+
+/* guardian.c: a process that puts an attached target's code back if we
+ * die without doing it. Returns the socket to keep (-1: none could be
+ * started; the attach goes on without). */
+int pt_guardian_start(pid_t pid);
+/* Tells it all is back (then closes fd). */
+void pt_guardian_clean(int fd);
 
 #endif

@@ -29,6 +29,11 @@ long pt_options(const struct engine *e)
 {
 	long o = PT_OPTIONS;
 
+	/* A process we attached to is not ours to kill when we die: its
+	 * guardian restores it (guardian.c). */
+	if (!e->launched && e->guard_fd >= 0)
+		o &= ~(long)PTRACE_O_EXITKILL;
+
 	if (e->order || (e->has_syscalls && !e->sys_stops) || e->filtered)
 		o |= PTRACE_O_TRACESECCOMP;
 	/* An engine whose events wait in a ring (eBPF) drains it at every
@@ -353,9 +358,7 @@ static int attach_scan(struct engine *e, struct errbuf *eb)
 		if (tid <= 0 || pt_thread_find(e, tid))
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, NULL,
-			   (void *)(long)(PT_OPTIONS |
-					  (e->filtered ? PTRACE_O_TRACESECCOMP
-						       : 0))) < 0) {
+			   (void *)pt_options(e)) < 0) {
 			int serr = errno, tr = tracer_of(tid);
 			char comm[64];
 
@@ -420,6 +423,10 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 	e = pt_engine_new(pid);
 	/* Its filter stops need a tracer that takes them (ENOSYS else). */
 	e->filtered = o->filtered;
+	/* Not killed with us (no PTRACE_O_EXITKILL: pt_options): if we
+	 * die, the guardian puts its code back. Before the seize, whose
+	 * options say so. */
+	e->guard_fd = pt_guardian_start(pid);
 	while ((err = attach_scan(e, eb)) > 0)
 		;
 	if (!err && !pt_thread_find(e, pid))
@@ -434,6 +441,7 @@ int pt_attach(struct engine **out, const struct attach_opts *o,
 			ptrace(PTRACE_DETACH, e->threads.items[i].tid, NULL,
 			       (void *)(long)e->threads.items[i].resume_sig);
 		e->gone = true;
+		e->guard_ok = true; /* nothing was changed */
 		ptrace_engine_ops.close(e);
 		return err;
 	}

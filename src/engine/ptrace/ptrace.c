@@ -18,6 +18,7 @@ struct engine *pt_engine_new(pid_t pid)
 
 	e->pid = pid;
 	e->memfd = -1;
+	e->guard_fd = -1;
 	e->cpu = -1;
 	atomic_init(&e->in_run, false);
 	atomic_init(&e->stop, false);
@@ -337,6 +338,12 @@ static void ops_close(struct engine *e)
 		struct exit_info ex;
 		pt_detach(e, e->launched, &ex, NULL);
 	}
+	/* Without its word (a restore that failed) the guardian looks
+	 * for itself. */
+	if (e->guard_ok)
+		pt_guardian_clean(e->guard_fd);
+	else if (e->guard_fd >= 0)
+		close(e->guard_fd);
 	pt_pin_widen(e);
 	for (size_t i = 0; i < e->threads.len; i++)
 		VEC_FREE(&e->threads.items[i].pending);

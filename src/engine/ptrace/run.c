@@ -1042,6 +1042,7 @@ static int on_status(struct engine *e, const struct engine_callbacks *cb,
 			ex->code = WIFEXITED(st) ? WEXITSTATUS(st)
 						 : WTERMSIG(st);
 			e->gone = true;
+			e->guard_ok = true; /* nothing left to restore */
 			return RUN_EXITED;
 		}
 		if (t) {
