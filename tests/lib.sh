@@ -119,3 +119,18 @@ attach_then_signal() {
 	kill -9 $target 2>/dev/null
 	wait $target 2>/dev/null
 }
+
+# kill9_restored NAME TPID TARGET: kills tinydbg (TPID) outright and checks
+# that the guardian it left puts TARGET's code back (tests/tools/textcmp,
+# built as $OUT/textcmp) within 2 s.
+kill9_restored() {
+	local name=$1 tpid=$2 target=$3 i
+	kill -9 $tpid
+	wait $tpid 2>/dev/null
+	for ((i = 0; i < 40; i++)); do
+		"$OUT/textcmp" $target >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	"$OUT/textcmp" $target >"$OUT/$name.cmp" 2>&1 && pass "$name: code restored by the guardian" ||
+		fail "$name: code differs: $(head -2 "$OUT/$name.cmp")"
+}

@@ -80,12 +80,7 @@ sleep 0.2
 tpid=$!
 for _ in $(seq 100); do grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break; sleep 0.05; done
 sleep 0.3
-kill -9 $tpid
-wait $tpid 2>/dev/null
-ok=
-for _ in $(seq 40); do "$OUT/textcmp" $target >/dev/null 2>&1 && { ok=1; break; }; sleep 0.05; done
-[[ -n $ok ]] && pass "attach-kill9: code restored by the guardian" ||
-	fail "attach-kill9: code differs: $("$OUT/textcmp" $target 2>&1 | head -2)"
+kill9_restored attach-kill9 $tpid $target
 wait $target
 RC=$?
 expect_rc attach-kill9-target 0

@@ -98,12 +98,7 @@ sleep 0.3
 "$TINYDBG" trace --engine inproc -p $target '^work$' >/dev/null 2>"$OUT/inproc-kill9.err" &
 tpid=$!
 for _ in $(seq 100); do grep -q '^>' "$OUT/inproc-kill9.err" 2>/dev/null && break; sleep 0.05; done
-kill -9 $tpid
-wait $tpid 2>/dev/null
-ok=
-for _ in $(seq 40); do "$OUT/textcmp" $target >/dev/null 2>&1 && { ok=1; break; }; sleep 0.05; done
-[[ -n $ok ]] && pass "inproc-kill9: code restored by the guardian" ||
-	fail "inproc-kill9: code differs: $("$OUT/textcmp" $target 2>&1 | head -2)"
+kill9_restored inproc-kill9 $tpid $target
 grep -q 'tinydbg-code' /proc/$target/maps 2>/dev/null && pass "inproc-kill9: trampolines stay mapped" ||
 	fail "inproc-kill9: no tinydbg-code mapping (target $(kill -0 $target 2>/dev/null && echo alive || echo gone))"
 wait $target
