@@ -16,11 +16,14 @@ chmod 755 "$RDIR"
 headless() {
 	local name=$1 i
 	shift
+	# A last run's file would give its address until the new server's
+	# shell has truncated it.
+	rm -f "$OUT/$name.hout"
 	"$TINYDBG" "$@" >"$OUT/$name.hout" 2>"$OUT/$name.herr" </dev/null &
 	HPID=$!
 	HADDR=
 	for ((i = 0; i < 100; i++)); do
-		HADDR=$(sed -n 's/^API server listening at: //p' "$OUT/$name.hout")
+		HADDR=$(sed -n 's/^API server listening at: //p' "$OUT/$name.hout" 2>/dev/null)
 		[[ -n $HADDR ]] && break
 		kill -0 $HPID 2>/dev/null || break
 		sleep 0.05
@@ -196,11 +199,12 @@ if command -v dlv >/dev/null && command -v go >/dev/null; then
 	(cd "$FIX/go/flow" && go build -gcflags='all=-N -l' -o "$gbin" .) >"$gbin.log" 2>&1 || fail "remote-dlv: go build flow: $(head -3 "$gbin.log")"
 	re='^main\.(fact|tick)$'
 	run_trace remote-dlv-local trace -e "$gbin" "$re" -- seq
+	rm -f "$OUT/remote-dlv.hout" # a last run's address, else (see headless)
 	dlv exec --headless --api-version=2 --listen 127.0.0.1:0 "$gbin" -- seq >"$OUT/remote-dlv.hout" 2>"$OUT/remote-dlv.herr" </dev/null &
 	HPID=$!
 	HADDR=
 	for ((i = 0; i < 200; i++)); do
-		HADDR=$(sed -n 's/^API server listening at: //p' "$OUT/remote-dlv.hout")
+		HADDR=$(sed -n 's/^API server listening at: //p' "$OUT/remote-dlv.hout" 2>/dev/null)
 		[[ -n $HADDR ]] && break
 		sleep 0.05
 	done
