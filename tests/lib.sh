@@ -96,28 +96,38 @@ no_stray() {
 	fi
 }
 
-# attach_then_signal NAME REGEXP CMD...: starts CMD (a fixture that makes
-# its calls once it gets SIGUSR1), attaches `trace --seq-ids -p` to it,
-# sends SIGUSR1 once the tracer is in, and waits for tinydbg: its stderr in
-# $OUT/NAME.err, its exit code in $RC. The target is killed after.
-attach_then_signal() {
-	local name=$1 re=$2; shift 2
-	local target tpid i
-	"$@" &
-	target=$!
+# attach_signal NAME CMD... -- TRACE-ARGS...: starts CMD (a fixture that
+# makes its calls once it gets SIGUSR1; its stdout in $OUT/NAME.target),
+# attaches `trace -p PID TRACE-ARGS` to it, sends SIGUSR1 once the tracer
+# is in, and waits for tinydbg: its stderr in $OUT/NAME.err, its exit code
+# in $RC. The target's pid is in $ATTACHED (it may still run).
+attach_signal() {
+	local name=$1 cmd=() tpid i
+	shift
+	while [[ $1 != -- ]]; do cmd+=("$1"); shift; done
+	shift
+	"${cmd[@]}" >"$OUT/$name.target" &
+	ATTACHED=$!
 	sleep 0.2
-	timeout -k 5 30 "$TINYDBG" trace --seq-ids -p $target "$re" >/dev/null 2>"$OUT/$name.err" &
+	timeout -k 5 60 "$TINYDBG" trace -p $ATTACHED "$@" >/dev/null 2>"$OUT/$name.err" &
 	tpid=$!
 	for ((i = 0; i < 100; i++)); do
-		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$target/status 2>/dev/null && break
+		grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$ATTACHED/status 2>/dev/null && break
 		sleep 0.05
 	done
 	sleep 0.5
-	kill -USR1 $target
+	kill -USR1 $ATTACHED
 	wait $tpid
 	RC=$?
-	kill -9 $target 2>/dev/null
-	wait $target 2>/dev/null
+}
+
+# attach_then_signal NAME REGEXP CMD...: attach_signal with `--seq-ids
+# REGEXP`; the target is killed after.
+attach_then_signal() {
+	local name=$1 re=$2; shift 2
+	attach_signal "$name" "$@" -- --seq-ids "$re"
+	kill -9 $ATTACHED 2>/dev/null
+	wait $ATTACHED 2>/dev/null
 }
 
 # kill9_restored NAME TPID TARGET: kills tinydbg (TPID) outright and checks

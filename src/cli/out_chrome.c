@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/jsonw.h"
+#include "rpc/jsonw.h"
 #include "base/strbuf.h"
 #include "base/xalloc.h"
 

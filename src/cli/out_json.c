@@ -6,7 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "base/jsonw.h"
+#include "rpc/jsonw.h"
 #include "base/strbuf.h"
 
 /* One value as a tree; text: a buffer to format into. */

@@ -63,21 +63,8 @@ printf '%s\n' '> thread(1): work(1)' '>> thread(1): work => (2)' \
 expect_same forks-off "$OUT/forks-off.want"
 
 # Attached: the same, from a process already running.
-"$bin" wait &
-fk_target=$!
-sleep 0.2
-timeout -k 5 60 "$TINYDBG" trace --seq-ids --follow-forks -p $fk_target '^work$' \
-	>/dev/null 2>"$OUT/forks-attach.err" &
-fk_tracer=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$fk_target/status 2>/dev/null && break
-	sleep 0.05
-done
-sleep 0.5
-kill -USR1 $fk_target
-wait $fk_tracer
-RC=$?
-wait $fk_target 2>/dev/null
+attach_signal forks-attach "$bin" wait -- --seq-ids --follow-forks '^work$'
+wait $ATTACHED 2>/dev/null
 expect_rc forks-attach 5
 fk_expect forks-attach
 no_stray forks-attach "$bin wait"

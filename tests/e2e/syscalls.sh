@@ -67,21 +67,8 @@ else
 fi
 
 # Attached: every call stops; said once; the same events.
-"$sc_bin" wait &
-sc_target=$!
-sleep 0.2
-timeout -k 5 60 "$TINYDBG" trace --seq-ids --syscalls '^(openat|close|getpid)$' -p $sc_target '^opener$' \
-	>/dev/null 2>"$OUT/sc-attach.err" &
-sc_tracer=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$sc_target/status 2>/dev/null && break
-	sleep 0.05
-done
-sleep 0.5
-kill -USR1 $sc_target
-wait $sc_tracer
-RC=$?
-wait $sc_target 2>/dev/null
+attach_signal sc-attach "$sc_bin" wait -- --seq-ids --syscalls '^(openat|close|getpid)$' '^opener$'
+wait $ATTACHED 2>/dev/null
 expect_rc sc-attach 0
 # Under --ebpf the raw syscall tracepoints filter in the kernel: no stops,
 # no note (sc-ebpf-* below check the rest of that path).
@@ -107,30 +94,6 @@ expect_err_line sc-noregexp 'regexp.*or --syscalls'
 
 # --ebpf: the raw syscall tracepoints, filtered in BPF (no stop).
 if [[ $TINYDBG_ENGINE == ebpf ]]; then
-	# sc_ebpf_attach NAME TARGET-ARGS -- TRACE-ARGS...: attaches trace -p
-	# (with TRACE-ARGS) to sysfn TARGET-ARGS, signals it once in; the
-	# target's stdout in $OUT/NAME.target, tinydbg's stderr in NAME.err.
-	sc_ebpf_attach() {
-		local name=$1 targs=() t tr i
-		shift
-		while [[ $1 != -- ]]; do targs+=("$1"); shift; done
-		shift
-		"$sc_bin" "${targs[@]}" >"$OUT/$name.target" &
-		t=$!
-		sleep 0.2
-		timeout -k 5 60 "$TINYDBG" trace "$@" -p $t >/dev/null 2>"$OUT/$name.err" &
-		tr=$!
-		for ((i = 0; i < 100; i++)); do
-			grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$t/status 2>/dev/null && break
-			sleep 0.05
-		done
-		sleep 0.5
-		kill -USR1 $t
-		wait $tr
-		RC=$?
-		wait $t 2>/dev/null
-	}
-
 	# Attached, 50000 unmatched calls: under ptrace each stops twice
 	# (about 30 times slower here); filtered in BPF they run about as
 	# fast as untraced.
@@ -139,7 +102,8 @@ if [[ $TINYDBG_ENGINE == ebpf ]]; then
 	sleep 0.2
 	kill -USR1 $sc_t
 	wait $sc_t
-	sc_ebpf_attach sc-ebpf-spin spin 50000 -- --syscalls '^openat$'
+	attach_signal sc-ebpf-spin "$sc_bin" spin 50000 -- --syscalls '^openat$'
+	wait $ATTACHED 2>/dev/null
 	expect_rc sc-ebpf-spin 0
 	sc_base=$(cat "$OUT/sc-ebpf-spin.base")
 	sc_traced=$(cat "$OUT/sc-ebpf-spin.target")
@@ -167,7 +131,8 @@ if [[ $TINYDBG_ENGINE == ebpf ]]; then
 		pass "sc-ebpf-fallback: the same events" ||
 		{ fail "sc-ebpf-fallback: got:"; cat "$OUT/sc-ebpf-fallback.err" >&2; }
 	export TINYDBG_ENGINE_NOTES=1 TINYDBG_TEST_NO_SYSCALL_TP=1
-	sc_ebpf_attach sc-ebpf-fallback-attach wait -- --seq-ids --syscalls '^(openat|close|getpid)$' '^opener$'
+	attach_signal sc-ebpf-fallback-attach "$sc_bin" wait -- --seq-ids --syscalls '^(openat|close|getpid)$' '^opener$'
+	wait $ATTACHED 2>/dev/null
 	export TINYDBG_ENGINE_NOTES=0; unset TINYDBG_TEST_NO_SYSCALL_TP
 	expect_rc sc-ebpf-fallback-attach 0
 	grep -qE "${sc_note%\$}: every system call of the attached process stops\$" "$OUT/sc-ebpf-fallback-attach.err" &&

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "base/jsonw.h"
+#include "rpc/jsonw.h"
 #include "check.h"
 
 static const char *jsonc(struct json_object *o)

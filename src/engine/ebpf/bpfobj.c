@@ -806,26 +806,26 @@ int bpfobj_sys_select(struct bpfobj *o, int nr, uint32_t entry_plan,
 	return 0;
 }
 
-int bpfobj_sys_pid(struct bpfobj *o, pid_t tgid, bool add)
+/* Puts id in (or takes it out of) a set kept as a hash map's keys. */
+static int set_member(struct bpf_map *m, uint32_t id, bool in)
 {
-	uint32_t k = (uint32_t)tgid, one = 1;
-	int fd = bpf_map__fd(o->skel->maps.tgids);
+	uint32_t one = 1;
+	int fd = bpf_map__fd(m);
 
-	if (add ? bpf_map_update_elem(fd, &k, &one, 0)
-		: bpf_map_delete_elem(fd, &k))
+	if (in ? bpf_map_update_elem(fd, &id, &one, 0)
+	       : bpf_map_delete_elem(fd, &id))
 		return -errno;
 	return 0;
 }
 
+int bpfobj_sys_pid(struct bpfobj *o, pid_t tgid, bool add)
+{
+	return set_member(o->skel->maps.tgids, (uint32_t)tgid, add);
+}
+
 int bpfobj_sys_mute(struct bpfobj *o, pid_t tid, bool mute)
 {
-	uint32_t k = (uint32_t)tid, one = 1;
-	int fd = bpf_map__fd(o->skel->maps.muted);
-
-	if (mute ? bpf_map_update_elem(fd, &k, &one, 0)
-		 : bpf_map_delete_elem(fd, &k))
-		return -errno;
-	return 0;
+	return set_member(o->skel->maps.muted, (uint32_t)tid, mute);
 }
 
 void bpfobj_sys_detach(struct bpfobj *o)

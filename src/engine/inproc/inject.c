@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/ptrace/ptrace.h"
+
 /* The address of a `syscall` instruction (0f 05) in tid's vDSO, or 0. Any
  * such pair will do, even one inside a longer instruction: we execute just
  * those two bytes. */
@@ -107,12 +109,7 @@ int inject_syscall(pid_t tid, long nr, const uint64_t args[6], int64_t *ret,
 				  "registers: %s", (int)tid, strerror(errno));
 	r = saved;
 	r.rax = (unsigned long long)nr;
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.r10 = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
+	ptrace_syscall_args(&r, args);
 	r.rip = at;
 	/* Not in a syscall: no restart logic may rewrite rax or rip. */
 	r.orig_rax = (unsigned long long)-1;

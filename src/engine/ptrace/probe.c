@@ -388,12 +388,7 @@ static int inject_syscall(struct engine *e, struct pt_thread *t, int nr,
 	}
 	if (e->hooks.inject)
 		e->hooks.inject(e->hooks.ctx, tid, true);
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.r10 = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
+	ptrace_syscall_args(&r, args);
 	err = inject_run(e, tid, &r, eb);
 	if (e->hooks.inject)
 		e->hooks.inject(e->hooks.ctx, tid, false);

@@ -10,6 +10,9 @@
 #ifndef TINYDBG_ENGINE_PTRACE_PTRACE_H
 #define TINYDBG_ENGINE_PTRACE_PTRACE_H
 
+#include <stdint.h>
+#include <sys/user.h>
+
 #include "engine/engine.h"
 
 /* e: a ptrace engine. drain(ctx) runs on the engine thread during run:
@@ -100,5 +103,18 @@ int ptrace_engine_write_mem(struct engine *e, uint64_t addr, const void *buf,
  * engine's process (a fork child). */
 int ptrace_engine_poke(pid_t tid, uint64_t addr, const void *buf,
 		       size_t len);
+
+/* A system call's six arguments where the kernel takes them (rdi rsi rdx
+ * r10 r8 r9), for an engine that makes a stopped thread run one. */
+static inline void ptrace_syscall_args(struct user_regs_struct *r,
+				       const uint64_t args[6])
+{
+	r->rdi = args[0];
+	r->rsi = args[1];
+	r->rdx = args[2];
+	r->r10 = args[3];
+	r->r8 = args[4];
+	r->r9 = args[5];
+}
 
 #endif

@@ -1,5 +1,5 @@
 /* jsonw: compact JSON into a strbuf (see jsonw.h). */
-#include "base/jsonw.h"
+#include "rpc/jsonw.h"
 
 #include <inttypes.h>
 #include <string.h>

@@ -9,8 +9,8 @@
  * escaped as json-c escapes them ('"', '\\', \b \f \n \r \t, other control
  * bytes as \u00xx; '/' and bytes above 0x7f as they are), so the output
  * is the same as json_object_to_json_string_ext(PLAIN | NOSLASHESCAPE). */
-#ifndef TINYDBG_BASE_JSONW_H
-#define TINYDBG_BASE_JSONW_H
+#ifndef TINYDBG_RPC_JSONW_H
+#define TINYDBG_RPC_JSONW_H
 
 #include <stdbool.h>
 #include <stdint.h>
