@@ -1,4 +1,4 @@
-/* Injected system calls (src/engine/inproc/inject.c) in a stopped child:
+/* Injected system calls (src/engine/jump/inject.c) in a stopped child:
  * getpid answers its pid, an mmap appears in its maps, a memfd is shared
  * both ways, and the child runs on exactly as before (its registers back,
  * nothing left behind). Needs ptrace rights over a child (always). */
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "engine/inproc/inject.h"
+#include "engine/jump/inject.h"
 
 /* The child: stops, then exits with a code computed from locals that
  * must have survived the injections. */

@@ -29,14 +29,13 @@
 
 #include "arch/x86.h"
 #include "capture/capture.h"
-#include "engine/inproc/inject.h"
-#include "engine/inproc/tramp.h"
+#include "engine/jump/inject.h"
+#include "engine/jump/site.h"
+#include "engine/jump/tramp.h"
 #include "engine/ptrace/ptrace.h"
 
 #include "agent_blob.h"
 
-/* The most of a function read to look for jumps into its first bytes. */
-#define SCAN_MAX (256 * 1024)
 /* The ring, unless --ebpf-ring says: room for a burst of a program as
  * fast as the trampolines while the reader has no CPU (it runs on every
  * one). Its pages are made present up front (the target's memory grows by
@@ -60,67 +59,6 @@ static int64_t mono_ns(void)
 }
 
 /* ---- what is safe to patch ---- */
-
-/* The threads' instruction pointers (all stopped). */
-static size_t thread_rips(pid_t pid, uint64_t **out)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	VEC(uint64_t) v = {0};
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path))) {
-		while ((d = readdir(dir))) {
-			struct user_regs_struct r;
-			pid_t tid = (pid_t)atoi(d->d_name);
-
-			if (tid > 0 &&
-			    ptrace(PTRACE_GETREGS, tid, NULL, &r) == 0)
-				VEC_PUSH(&v, (uint64_t)r.rip);
-		}
-		closedir(dir);
-	}
-	*out = v.items;
-	return v.len;
-}
-
-/* Whether any jump or call in the function's first range lands inside
- * (addr, addr + len). A linear decode: bytes it cannot decode are
- * stepped over one at a time. */
-static bool jumped_into(struct engine *e, const struct probe *p, uint64_t addr,
-			size_t len)
-{
-	uint64_t lo = p->nranges ? p->ranges[0].lo : addr;
-	uint64_t hi = p->nranges ? p->ranges[0].hi : addr + len;
-	uint8_t *code;
-	size_t n, off = 0;
-	bool hit = false;
-
-	if (hi <= lo || hi - lo > SCAN_MAX)
-		return hi > lo; /* too big to check: not patched */
-	n = (size_t)(hi - lo);
-	code = xmalloc(n);
-	if (ptrace_engine_ops.read_mem(e->pt, lo, code, n)) {
-		free(code);
-		return true;
-	}
-	while (off < n && !hit) {
-		struct insn in;
-
-		if (x86_decode(code + off, n - off, lo + off, &in)) {
-			off++;
-			continue;
-		}
-		if ((in.cls == INSN_JMP || in.cls == INSN_JCC ||
-		     in.cls == INSN_CALL || in.cls == INSN_LOOP) &&
-		    in.target > addr && in.target < addr + len)
-			hit = true;
-		off += in.len;
-	}
-	free(code);
-	return hit;
-}
 
 static bool same_fn(const struct probe *a, const struct probe *b)
 {
@@ -199,7 +137,7 @@ static int judge(struct engine *e, size_t i, const uint64_t *rips,
 		if (!e->probes.items[k].dead && same_fn(e->probes.items[k].p, p) &&
 		    e->probes.items[k].p->kind == PROBE_TAILJMP)
 			return -EBUSY;
-	if (jumped_into(e, p, p->addr, (size_t)dlen))
+	if (site_jumped_into(e->pt, p, p->addr, (size_t)dlen))
 		return -EBUSY;
 	f->dlen = (size_t)dlen;
 	memcpy(f->code, code, (size_t)dlen);
@@ -255,152 +193,6 @@ static uint32_t tcb_tid_off(pid_t pid)
 
 /* ---- where the code goes ---- */
 
-struct map_range {
-	uint64_t lo, hi;
-	char path[256];
-};
-
-static size_t read_maps(pid_t pid, struct map_range **out)
-{
-	char name[64], line[4096];
-	VEC(struct map_range) v = {0};
-	FILE *f;
-
-	snprintf(name, sizeof(name), "/proc/%d/maps", (int)pid);
-	if ((f = fopen(name, "re"))) {
-		while (fgets(line, sizeof(line), f)) {
-			unsigned long long lo, hi;
-			struct map_range m = {0};
-			int n = 0;
-
-			if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo,
-				   &hi, &n) < 2)
-				continue;
-			m.lo = lo;
-			m.hi = hi;
-			if (n) {
-				snprintf(m.path, sizeof(m.path), "%s", line + n);
-				m.path[strcspn(m.path, "\n")] = 0;
-			}
-			VEC_PUSH(&v, m);
-		}
-		fclose(f);
-	}
-	*out = v.items;
-	return v.len;
-}
-
-static bool is_free(const struct map_range *m, size_t n, uint64_t lo,
-		    uint64_t hi)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lo < m[i].hi && m[i].lo < hi)
-			return false;
-	return true;
-}
-
-/* A free, page-aligned address for size bytes within reach (±1.5 GiB) of
- * the whole image mapped from the file at addr: just below or just above
- * its mappings, or in the first gap found moving away. 0 if none. */
-static uint64_t near_gap(const struct map_range *m, size_t n, uint64_t addr,
-			 size_t size, uint64_t *img_lo, uint64_t *img_hi)
-{
-	const char *path = NULL;
-	uint64_t lo = addr, hi = addr + 1;
-	const uint64_t reach = 3ull << 29;
-
-	for (size_t i = 0; i < n; i++)
-		if (addr >= m[i].lo && addr < m[i].hi)
-			path = m[i].path;
-	for (size_t i = 0; path && path[0] && i < n; i++)
-		if (!strcmp(m[i].path, path)) {
-			if (m[i].lo < lo)
-				lo = m[i].lo;
-			if (m[i].hi > hi)
-				hi = m[i].hi;
-		}
-	*img_lo = lo;
-	*img_hi = hi;
-	/* Below: each gap's top end, going down. */
-	for (uint64_t at = (lo - size) & ~0xfffull; at + reach > hi && at < lo;
-	     at -= 0x10000) {
-		if (is_free(m, n, at, at + size))
-			return at;
-		if (at < 0x10000 + size)
-			break;
-	}
-	for (uint64_t at = (hi + 0xfff) & ~0xfffull; at < lo + reach;
-	     at += 0x10000)
-		if (is_free(m, n, at, at + size))
-			return at;
-	return 0;
-}
-
-/* Whether tid (stopped) may have a system call injected: not when it is
- * inside one that has yet to return (a syscall-entry stop, or an event
- * stop such as a clone's: rax is -ENOSYS), since that return would
- * overwrite the number we put in rax. A call interrupted by the stop
- * (rax -ERESTART...) is fine: it restarts when the registers are back. */
-static bool injectable(pid_t tid)
-{
-	struct user_regs_struct r;
-
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
-		return false;
-	return !((int64_t)r.orig_rax >= 0 && (int64_t)r.rax == -ENOSYS);
-}
-
-/* A program that has no interpreter (static; Go) is stopped where exec
- * left it: in the execve call's event stop, whose return would overwrite
- * what we inject. One step to the call's exit stop settles it: the
- * program has not run an instruction yet. */
-static void settle_exec(pid_t pid)
-{
-	struct user_regs_struct r;
-	siginfo_t si;
-	int st;
-
-	/* The exec event stop only (not the call's entry stop, after which
-	 * the next stop would be the exec event the ptrace engine waits
-	 * for): the next stop is then the call's exit, ours to take. */
-	if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 ||
-	    si.si_code != (SIGTRAP | (PTRACE_EVENT_EXEC << 8)) ||
-	    ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 ||
-	    (r.orig_rax != SYS_execve && r.orig_rax != SYS_execveat) ||
-	    (int64_t)r.rax != -ENOSYS)
-		return;
-	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) < 0)
-		return;
-	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
-		;
-}
-
-/* A thread of the process in a stop we may inject into (the leader
- * first), or -1. */
-static pid_t inject_tid(struct engine *e)
-{
-	char path[64];
-	struct dirent *d;
-	pid_t found = -1;
-	DIR *dir;
-
-	if (!injectable(e->pid))
-		settle_exec(e->pid);
-	if (injectable(e->pid))
-		return e->pid;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)e->pid);
-	if (!(dir = opendir(path)))
-		return -1;
-	while (found < 0 && (d = readdir(dir))) {
-		pid_t tid = (pid_t)atoi(d->d_name);
-
-		if (tid > 0 && tid != e->pid && injectable(tid))
-			found = tid;
-	}
-	closedir(dir);
-	return found;
-}
-
 /* A region of the image at addr with room for one more trampoline. */
 static struct ip_region *region_for(struct engine *e, uint64_t addr)
 {
@@ -415,7 +207,7 @@ static struct ip_region *region_for(struct engine *e, uint64_t addr)
 }
 
 /* Maps a code region for the image at addr, size bytes. */
-static struct ip_region *region_new(struct engine *e, const struct map_range *m,
+static struct ip_region *region_new(struct engine *e, const struct site_map *m,
 				    size_t n, uint64_t addr, size_t size)
 {
 	struct ip_region r = {0};
@@ -423,13 +215,13 @@ static struct ip_region *region_new(struct engine *e, const struct map_range *m,
 	uint64_t hint;
 	int fd = -1;
 
-	pid_t tid = inject_tid(e);
+	pid_t tid = inject_pick(e->pid);
 
 	size = (size + 0xfff) & ~(size_t)0xfff;
-	hint = near_gap(m, n, addr, size, &r.img_lo, &r.img_hi);
+	hint = site_near_gap(m, n, addr, size, &r.img_lo, &r.img_hi);
 	if (!hint || tid < 0 ||
-	    inject_shared_memfd_at(tid, "tinydbg-code", size, hint,
-				   PROT_READ | PROT_EXEC, &r.at, &fd, &eb))
+	    inject_memfd_at(tid, "tinydbg-code", size, hint,
+			    PROT_READ | PROT_EXEC, MAP_SHARED, &r.at, &fd, &eb))
 		return NULL;
 	r.ours = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
@@ -484,7 +276,7 @@ static int shm_make(struct engine *e)
 			  ~(size_t)4095;
 	size_t size = ring_off + ring;
 	int fd = -1;
-	pid_t tid = inject_tid(e);
+	pid_t tid = inject_pick(e->pid);
 
 	if (tid < 0 || inject_shared_memfd(tid, "tinydbg-ring", size,
 					   &e->shm_at, &fd, &eb))
@@ -600,7 +392,7 @@ static void calibrate(struct engine *e)
 static void ring_warm(struct engine *e, uint64_t stub)
 {
 	struct errbuf eb;
-	pid_t tid = inject_tid(e);
+	pid_t tid = inject_pick(e->pid);
 
 	if (tid >= 0)
 		inject_fill(tid, stub, e->shm_at + e->hdr->ring_off,
@@ -691,7 +483,7 @@ static int patch(struct engine *e, struct plan_fn *f)
  * need: the bytes to ask for when making one. NULL when none can be
  * had. *maps: the target's mappings, read on first need. */
 static struct ip_region *region_near(struct engine *e, uint64_t addr,
-				     size_t need, struct map_range **maps,
+				     size_t need, struct site_map **maps,
 				     size_t *nmaps)
 {
 	struct ip_region *r;
@@ -700,7 +492,7 @@ static struct ip_region *region_near(struct engine *e, uint64_t addr,
 	if (!first && (r = region_for(e, addr)))
 		return r;
 	if (!*maps)
-		*nmaps = read_maps(e->pid, maps);
+		*nmaps = site_read_maps(e->pid, maps);
 	if (first)
 		need += sizeof(agent_blob) + 64 + TRAMP_RETURN_MAX;
 	if (!(r = region_new(e, *maps, *nmaps, addr, need)))
@@ -728,7 +520,7 @@ static bool overlaps_patch(const struct engine *e, uint64_t lo, uint64_t hi)
  * no thread is stopped inside them, no other probe is in them. 0 when
  * done. */
 static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
-		     size_t nrips, size_t need, struct map_range **maps,
+		     size_t nrips, size_t need, struct site_map **maps,
 		     size_t *nmaps)
 {
 	struct ip_eprobe *q = &e->probes.items[i];
@@ -789,8 +581,8 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 /* Notes the mappings there are now (struct engine's known). */
 static void remember_maps(struct engine *e)
 {
-	struct map_range *m = NULL;
-	size_t n = read_maps(e->pid, &m);
+	struct site_map *m = NULL;
+	size_t n = site_read_maps(e->pid, &m);
 
 	e->known.len = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -850,11 +642,11 @@ void ip_late(struct engine *e)
 void ip_setup(struct engine *e)
 {
 	VEC(struct plan_fn) fns = {0};
-	struct map_range *maps = NULL;
+	struct site_map *maps = NULL;
 	uint64_t *rips = NULL;
 	size_t nmaps = 0, nrips, nrets = 0;
 
-	nrips = thread_rips(e->pid, &rips);
+	nrips = site_thread_rips(e->pid, &rips);
 	for (size_t i = 0; i < e->probes.len; i++) {
 		const struct ip_eprobe *q = &e->probes.items[i];
 		struct plan_fn f;

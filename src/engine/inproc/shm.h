@@ -37,8 +37,6 @@
 /* The stack the agent runs on for Go code (a goroutine's stack is too
  * small and moves): per thread, its top 16 bytes a busy word. */
 #define IP_AGENT_STACK 8192
-/* Where runtime.g keeps its m (every Go release since 1.4). */
-#define IP_GO_G_M 0x30
 
 enum ip_slot_state {
 	IP_SLOT_READY = 1, /* a record follows */

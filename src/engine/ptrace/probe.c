@@ -237,6 +237,18 @@ static struct pt_thread *hold_one(struct engine *e, struct errbuf *eb)
 	return NULL;
 }
 
+bool ptrace_engine_group_stopped(const struct engine *e)
+{
+	for (size_t i = 0; i < e->threads.len; i++) {
+		const struct pt_thread *t = &e->threads.items[i];
+
+		if (t->group_stop ||
+		    (t->has_stash && pt_is_group_stop(t->stash)))
+			return true;
+	}
+	return false;
+}
+
 /* A thread taken out of a group-stop to run injected code goes back into
  * it: with the group-stop still in effect, an interrupt traps as one (and
  * PTRACE_LISTEN, which the run uses on it, accepts nothing else). */

@@ -95,6 +95,12 @@ void ptrace_overlay_callbacks(struct ptrace_overlay *o,
 /* e: a ptrace engine. h is copied; NULL removes the hooks. */
 void ptrace_engine_set_hooks(struct engine *e, const struct ptrace_hooks *h);
 
+/* Whether a thread of the process is held in a group-stop (stopped by
+ * SIGSTOP before we came, or a fork child handed over): code run on it
+ * from outside this engine would take it out of the stop behind the run
+ * loop's back. */
+bool ptrace_engine_group_stopped(const struct engine *e);
+
 /* Writes the process's memory, read-only code included. */
 int ptrace_engine_write_mem(struct engine *e, uint64_t addr, const void *buf,
 			    size_t len);

@@ -9,8 +9,8 @@
  *
  * A trampoline is written into a buffer that will live at a known address
  * of the target (relative jumps are computed from it). */
-#ifndef TINYDBG_ENGINE_INPROC_TRAMP_H
-#define TINYDBG_ENGINE_INPROC_TRAMP_H
+#ifndef TINYDBG_ENGINE_JUMP_TRAMP_H
+#define TINYDBG_ENGINE_JUMP_TRAMP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +22,9 @@ struct tramp_buf {
 	size_t cap;
 	uint64_t at;  /* the target's address of p[0] */
 };
+
+/* Where runtime.g keeps its m (every Go release since 1.4). */
+#define TRAMP_GO_G_M 0x30
 
 /* The most bytes tramp_entry writes for one function. */
 #define TRAMP_ENTRY_MAX 384
@@ -64,6 +67,15 @@ int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
 		  const uint8_t *ret_bytes, size_t ret_len,
 		  const struct tramp_agent *ag);
+
+/* For a uprobe on a nop instead of an agent (the eBPF engine's jumps):
+ * writes at b a 5-byte nop, which the kernel's uprobe optimises into a
+ * call (about 1.3 µs a hit, against 5 for an int3 it emulates on this
+ * kind of machine), then the dlen displaced bytes code[0..dlen) relocated
+ * and a jump back to probe_addr + dlen. A uprobe on the nop sees every
+ * register as at probe_addr but rip. Returns 0, -ENOSPC or -ERANGE. */
+int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
+		    const uint8_t *code, size_t dlen);
 
 /* Writes the return trampoline at b: reached by a ret to a rewritten
  * return address, with the results in their registers; calls

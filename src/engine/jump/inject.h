@@ -1,6 +1,6 @@
-/* inject: making a stopped thread of the target do things for us — the
- * first step of the in-process engine (issue 13), which maps its code page
- * and its ring into the target this way.
+/* inject: making a stopped thread of the target do things for us — how
+ * the engines that jump (inproc, and ebpf's jumps to a nop) map their
+ * code pages, and inproc its ring, into the target.
  *
  * A system call is injected by pointing the thread at a `syscall`
  * instruction of the vDSO (code no thread can be changing, so other
@@ -11,8 +11,8 @@
  * thread afterwards (it is delivered when the thread resumes).
  *
  * Nothing here prints; errors go to the errbuf. */
-#ifndef TINYDBG_ENGINE_INPROC_INJECT_H
-#define TINYDBG_ENGINE_INPROC_INJECT_H
+#ifndef TINYDBG_ENGINE_JUMP_INJECT_H
+#define TINYDBG_ENGINE_JUMP_INJECT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,11 +39,13 @@ int inject_shared_memfd(pid_t tid, const char *name, size_t size,
 			uint64_t *target_addr, int *our_fd,
 			struct errbuf *eb);
 
-/* The same, mapped in the target with prot, at hint exactly when not 0
- * (MAP_FIXED_NOREPLACE: -EEXIST when something is there). */
-int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
-			   uint64_t hint, int prot, uint64_t *target_addr,
-			   int *our_fd, struct errbuf *eb);
+/* The same, mapped in the target with prot and map (MAP_SHARED, or
+ * MAP_PRIVATE: the target then sees our writes to the memfd only in the
+ * pages it has not written, nor had a uprobe written to), at hint exactly
+ * when not 0 (MAP_FIXED_NOREPLACE: -EEXIST when something is there). */
+int inject_memfd_at(pid_t tid, const char *name, size_t size, uint64_t hint,
+		    int prot, int map, uint64_t *target_addr, int *our_fd,
+		    struct errbuf *eb);
 
 /* Runs `rep stosq; int3` at stub (4 bytes of the target's code) on
  * stopped thread tid: len bytes (a multiple of 8) of zeros written at
@@ -51,5 +53,10 @@ int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
  * Returns 0 or a negative errno. */
 int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
 		struct errbuf *eb);
+
+/* A thread of process pid in a stop we may inject into (the leader
+ * first; a program stopped in its exec's event stop is first stepped to
+ * the call's exit), or -1. Every thread is stopped. */
+pid_t inject_pick(pid_t pid);
 
 #endif

@@ -1,10 +1,12 @@
 /* inject: system calls run by a stopped thread of the target (inject.h). */
-#include "engine/inproc/inject.h"
+#include "engine/jump/inject.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -144,14 +146,13 @@ int inject_shared_memfd(pid_t tid, const char *name, size_t size,
 			uint64_t *target_addr, int *our_fd,
 			struct errbuf *eb)
 {
-	return inject_shared_memfd_at(tid, name, size, 0,
-				      PROT_READ | PROT_WRITE, target_addr,
-				      our_fd, eb);
+	return inject_memfd_at(tid, name, size, 0, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, target_addr, our_fd, eb);
 }
 
-int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
-			   uint64_t hint, int prot, uint64_t *target_addr,
-			   int *our_fd, struct errbuf *eb)
+int inject_memfd_at(pid_t tid, const char *name, size_t size, uint64_t hint,
+		    int prot, int map, uint64_t *target_addr, int *our_fd,
+		    struct errbuf *eb)
 {
 	struct user_regs_struct r;
 	size_t nlen = strlen(name) + 1;
@@ -187,7 +188,7 @@ int inject_shared_memfd_at(pid_t tid, const char *name, size_t size,
 				 (int)tid, strerror((int)-ret));
 	if (!err)
 		err = inject_mmap(tid, hint, size, prot,
-				  MAP_SHARED | (hint ? MAP_FIXED_NOREPLACE : 0),
+				  map | (hint ? MAP_FIXED_NOREPLACE : 0),
 				  (int)fd, target_addr, eb);
 	if (!err && hint && *target_addr != hint)
 		err = errbuf_set(eb, -EEXIST, "mmap in thread %d: not at %#llx",
@@ -233,3 +234,68 @@ int inject_fill(pid_t tid, uint64_t stub, uint64_t addr, size_t len,
 				  "did not complete", (int)tid);
 	return 0;
 }
+/* Whether tid (stopped) may have a system call injected: not when it is
+ * inside one that has yet to return (a syscall-entry stop, or an event
+ * stop such as a clone's: rax is -ENOSYS), since that return would
+ * overwrite the number we put in rax. A call interrupted by the stop
+ * (rax -ERESTART...) is fine: it restarts when the registers are back. */
+static bool injectable(pid_t tid)
+{
+	struct user_regs_struct r;
+
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) < 0)
+		return false;
+	return !((int64_t)r.orig_rax >= 0 && (int64_t)r.rax == -ENOSYS);
+}
+
+/* A program that has no interpreter (static; Go) is stopped where exec
+ * left it: in the execve call's event stop, whose return would overwrite
+ * what we inject. One step to the call's exit stop settles it: the
+ * program has not run an instruction yet. */
+static void settle_exec(pid_t pid)
+{
+	struct user_regs_struct r;
+	siginfo_t si;
+	int st;
+
+	/* The exec event stop only (not the call's entry stop, after which
+	 * the next stop would be the exec event the ptrace engine waits
+	 * for): the next stop is then the call's exit, ours to take. */
+	if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 ||
+	    si.si_code != (SIGTRAP | (PTRACE_EVENT_EXEC << 8)) ||
+	    ptrace(PTRACE_GETREGS, pid, NULL, &r) < 0 ||
+	    (r.orig_rax != SYS_execve && r.orig_rax != SYS_execveat) ||
+	    (int64_t)r.rax != -ENOSYS)
+		return;
+	if (ptrace(PTRACE_SYSCALL, pid, NULL, NULL) < 0)
+		return;
+	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* A thread of the process in a stop we may inject into (the leader
+ * first), or -1. */
+pid_t inject_pick(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	pid_t found = -1;
+	DIR *dir;
+
+	if (!injectable(pid))
+		settle_exec(pid);
+	if (injectable(pid))
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return -1;
+	while (found < 0 && (d = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid > 0 && tid != pid && injectable(tid))
+			found = tid;
+	}
+	closedir(dir);
+	return found;
+}
+

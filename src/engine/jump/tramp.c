@@ -1,11 +1,10 @@
 /* tramp: trampolines as machine code (tramp.h). */
-#include "engine/inproc/tramp.h"
+#include "engine/jump/tramp.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "arch/x86.h"
-#include "engine/inproc/shm.h"
 
 /* The frame: 8 bytes (where the flags once went), then FRAME bytes below
  * them. With rsp = 8 mod 16 at a function's entry (the return address
@@ -264,7 +263,7 @@ static int call_agent(struct tramp_buf *b, uint32_t id,
 	/* Go: m = g->m; r12 = go_stack_fn(m), on this stack (a few bytes
 	 * of it: the goroutine's, which the frame already took 500 of). */
 	static const uint8_t get_m[] = {
-		0x49, 0x8b, 0x7e, IP_GO_G_M, /* mov IP_GO_G_M(%r14),%rdi */
+		0x49, 0x8b, 0x7e, TRAMP_GO_G_M, /* mov TRAMP_GO_G_M(%r14),%rdi */
 		0x49, 0x89, 0xfd,            /* mov %rdi,%r13 */
 	};
 	static const uint8_t switch_to[] = {
@@ -307,6 +306,35 @@ int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 	 * the flags. */
 	if ((err = save(b, FRAME + 8, probe_addr, ag->xmm)) ||
 	    (err = call_agent(b, id, ag)) || (err = restore(b, ag->xmm)) ||
+	    (err = relocate_all(b, code, dlen, probe_addr)))
+		goto fail;
+	if (b->len + 5 > b->cap) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	if (!tramp_reaches(here(b), probe_addr + dlen)) {
+		err = -ERANGE;
+		goto fail;
+	}
+	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
+	b->len += 5;
+	return 0;
+fail:
+	b->len = start;
+	return err;
+}
+
+/* The 5-byte nop (nopl 0x0(%rax,%rax,1)) the kernel's uprobe optimises
+ * into a call. */
+static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+
+int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
+		    const uint8_t *code, size_t dlen)
+{
+	size_t start = b->len;
+	int err;
+
+	if ((err = put(b, nop5, sizeof(nop5))) ||
 	    (err = relocate_all(b, code, dlen, probe_addr)))
 		goto fail;
 	if (b->len + 5 > b->cap) {

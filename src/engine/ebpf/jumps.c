@@ -1,0 +1,262 @@
+/* jumps: entries patched with a jump to a nop the kernel optimises
+ * (jumps.h). */
+#include "engine/ebpf/jumps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "arch/x86.h"
+#include "base/errbuf.h"
+#include "engine/jump/inject.h"
+#include "engine/jump/tramp.h"
+#include "engine/ptrace/ptrace.h"
+
+/* A trampoline's room: the nop, at most 16 displaced bytes grown by
+ * relocation (a short jcc becomes 6), the jump back; 16-aligned. */
+#define SLOT 64
+/* A region's size: 1024 trampolines; another is made when it is full. */
+#define REGION_SIZE (SLOT * 1024)
+
+static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+
+void jumps_init(struct jumps *j, struct engine *pt, pid_t pid)
+{
+	memset(j, 0, sizeof(*j));
+	j->pt = pt;
+	j->pid = pid;
+}
+
+void jumps_begin(struct jumps *j)
+{
+	free(j->maps);
+	j->maps = NULL;
+	j->nmaps = 0;
+}
+
+void jumps_end(struct jumps *j)
+{
+	/* The uprobes about to go in copy the pages they are on: a later
+	 * batch's trampolines, written to the memfd, would not show there. */
+	for (size_t i = 0; i < j->regions.len; i++) {
+		struct jump_region *r = &j->regions.items[i];
+
+		r->used = (r->used + 0xfff) & ~(size_t)0xfff;
+	}
+	free(j->maps);
+	j->maps = NULL;
+	j->nmaps = 0;
+}
+
+/* A region for the image at addr with room for one more trampoline. */
+static struct jump_region *region_for(struct jumps *j, uint64_t addr)
+{
+	for (size_t i = 0; i < j->regions.len; i++) {
+		struct jump_region *r = &j->regions.items[i];
+
+		if (addr >= r->img_lo && addr < r->img_hi &&
+		    r->size - r->used >= SLOT && tramp_reaches(addr, r->at) &&
+		    tramp_reaches(r->at + r->size, addr))
+			return r;
+	}
+	return NULL;
+}
+
+/* Maps a new region near the image at addr: a memfd created in the
+ * target by one of its stopped threads, mapped private there, shared
+ * here. */
+static struct jump_region *region_new(struct jumps *j, uint64_t addr)
+{
+	struct jump_region r = {.fd = -1};
+	struct errbuf eb;
+	uint64_t hint;
+	pid_t tid;
+	int err;
+
+	if (!j->maps)
+		j->nmaps = site_read_maps(j->pid, &j->maps);
+	hint = site_near_gap(j->maps, j->nmaps, addr, REGION_SIZE, &r.img_lo,
+			     &r.img_hi);
+	if (!hint || (tid = inject_pick(j->pid)) < 0)
+		return NULL;
+	if (j->mute)
+		j->mute(j->mute_ctx, tid, true);
+	err = inject_memfd_at(tid, "tinydbg-nops", REGION_SIZE, hint,
+			      PROT_READ | PROT_EXEC, MAP_PRIVATE, &r.at, &r.fd,
+			      &eb);
+	if (j->mute)
+		j->mute(j->mute_ctx, tid, false);
+	if (err)
+		return NULL;
+	/* The maps read before are stale now: a later region must not
+	 * take the same gap. */
+	free(j->maps);
+	j->maps = NULL;
+	r.ours = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      r.fd, 0);
+	if (r.ours == MAP_FAILED) {
+		close(r.fd);
+		return NULL;
+	}
+	r.size = REGION_SIZE;
+	snprintf(r.path, sizeof(r.path), "/proc/%d/fd/%d", (int)getpid(),
+		 r.fd);
+	VEC_PUSH(&j->regions, r);
+	return &j->regions.items[j->regions.len - 1];
+}
+
+/* How many bytes at p's entry a jump displaces, their bytes in code: or
+ * a negative errno when they cannot move (tramp_displaced), or hold a
+ * call or a jump (a call-site or tail-call probe may come for them
+ * later, and a breakpoint inside the jump would break it). */
+static int displaced(struct jumps *j, const struct probe *p, uint8_t *code)
+{
+	size_t avail = 16, off = 0;
+	int dlen;
+
+	if (p->nranges && p->ranges[0].hi > p->addr &&
+	    p->ranges[0].hi - p->addr < avail)
+		avail = (size_t)(p->ranges[0].hi - p->addr);
+	memset(code, 0, 16);
+	if (ptrace_engine_ops.read_mem(j->pt, p->addr, code, avail))
+		return -EFAULT;
+	if (!memcmp(code, nop5, 5))
+		return -EEXIST; /* a nop already: the uprobe goes there */
+	if ((dlen = tramp_displaced(code, avail, p->addr)) < 0)
+		return dlen;
+	while (off < (size_t)dlen) {
+		struct insn in;
+
+		if (x86_decode(code + off, (size_t)dlen - off, p->addr + off,
+			       &in) ||
+		    in.cls == INSN_CALL || in.cls == INSN_JMP)
+			return -ENOTSUP;
+		off += in.len;
+	}
+	return dlen;
+}
+
+const struct jump *jumps_add(struct jumps *j, const struct probe *p,
+			     const uint64_t *rips, size_t nrips,
+			     bool (*busy)(void *ctx, const struct probe *p,
+					  uint64_t lo, uint64_t hi),
+			     void *ctx)
+{
+	struct jump jp = {.addr = p->addr};
+	struct jump_region *r;
+	struct tramp_buf b;
+	uint8_t code[16], jmp[16];
+	int len;
+
+	if (p->kind != PROBE_ENTRY || (len = displaced(j, p, code)) < 0 ||
+	    jumps_over(j, p->addr, p->addr + (uint64_t)len))
+		return NULL;
+	for (size_t k = 0; k < nrips; k++)
+		if (rips[k] > p->addr && rips[k] < p->addr + (uint64_t)len)
+			return NULL;
+	if (busy(ctx, p, p->addr, p->addr + (uint64_t)len) ||
+	    site_jumped_into(j->pt, p, p->addr, (size_t)len))
+		return NULL;
+	if (!(r = region_for(j, p->addr)) && !(r = region_new(j, p->addr)))
+		return NULL;
+	b = (struct tramp_buf){r->ours + r->used, 0, SLOT, r->at + r->used};
+	if (tramp_nop_entry(&b, p->addr, code, (size_t)len) ||
+	    !tramp_reaches(p->addr, b.at))
+		return NULL;
+	/* The jump, then int3s: nothing runs the rest of the displaced
+	 * bytes any more (nothing jumps into them). */
+	tramp_jmp5(jmp, p->addr, b.at);
+	memset(jmp + 5, 0xcc, (size_t)len - 5);
+	if (ptrace_engine_write_mem(j->pt, p->addr, jmp, (size_t)len))
+		return NULL;
+	jp.len = (uint8_t)len;
+	memcpy(jp.orig, code, (size_t)len);
+	jp.nop = b.at;
+	jp.nop_off = r->used;
+	jp.region = (size_t)(r - j->regions.items);
+	r->used += SLOT;
+	VEC_PUSH(&j->jumps, jp);
+	return &j->jumps.items[j->jumps.len - 1];
+}
+
+const struct jump *jumps_at(const struct jumps *j, uint64_t addr)
+{
+	for (size_t i = 0; i < j->jumps.len; i++)
+		if (j->jumps.items[i].addr == addr)
+			return &j->jumps.items[i];
+	return NULL;
+}
+
+const struct jump *jumps_over(const struct jumps *j, uint64_t lo,
+			      uint64_t hi)
+{
+	for (size_t i = 0; i < j->jumps.len; i++) {
+		const struct jump *jp = &j->jumps.items[i];
+
+		if (lo < jp->addr + jp->len && jp->addr < hi)
+			return jp;
+	}
+	return NULL;
+}
+
+const char *jumps_path(const struct jumps *j, const struct jump *jp)
+{
+	return j->regions.items[jp->region].path;
+}
+
+void jumps_undo(struct jumps *j, uint64_t addr)
+{
+	for (size_t i = 0; i < j->jumps.len; i++) {
+		const struct jump *jp = &j->jumps.items[i];
+
+		if (jp->addr != addr)
+			continue;
+		/* The trampoline stays: a thread may be in it. */
+		ptrace_engine_write_mem(j->pt, jp->addr, jp->orig, jp->len);
+		j->jumps.items[i] = j->jumps.items[--j->jumps.len];
+		return;
+	}
+}
+
+void jumps_restore(struct jumps *j)
+{
+	for (size_t i = 0; i < j->jumps.len; i++) {
+		const struct jump *jp = &j->jumps.items[i];
+
+		ptrace_engine_write_mem(j->pt, jp->addr, jp->orig, jp->len);
+	}
+	j->jumps.len = 0;
+}
+
+void jumps_restore_child(const struct jumps *j, pid_t child)
+{
+	for (size_t i = 0; i < j->jumps.len; i++) {
+		const struct jump *jp = &j->jumps.items[i];
+
+		ptrace_engine_poke(child, jp->addr, jp->orig, jp->len);
+		ptrace_engine_poke(child, jp->nop, nop5, sizeof(nop5));
+	}
+}
+
+void jumps_drop(struct jumps *j)
+{
+	for (size_t i = 0; i < j->regions.len; i++) {
+		munmap(j->regions.items[i].ours, j->regions.items[i].size);
+		close(j->regions.items[i].fd);
+	}
+	j->regions.len = 0;
+	j->jumps.len = 0;
+	free(j->maps);
+	j->maps = NULL;
+	j->nmaps = 0;
+}
+
+void jumps_free(struct jumps *j)
+{
+	jumps_drop(j);
+	VEC_FREE(&j->regions);
+	VEC_FREE(&j->jumps);
+}
