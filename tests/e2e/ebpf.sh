@@ -86,30 +86,40 @@ notes=$(grep -c '^tinydbg: note: eBPF: 1 of 4 uprobes are on an instruction the 
 	pass "ebpf-note-stepped: one note, 3 calls each" ||
 	fail "ebpf-note-stepped: $notes notes: $(head -3 "$OUT/ebpf-note-stepped.err")"
 
-# Entries jump to a 5-byte nop of ours that carries the uprobe, which the
-# kernel optimises (engine/ebpf/jumps.h): attached to four threads calling
-# work (its first instruction a rip-relative load, relocated), work's
-# first byte is a jmp and the nops' page is mapped while traced; Ctrl-C
+# Entries and ret sites jump to a 5-byte nop of ours that carries the
+# uprobe, which the kernel optimises (engine/ebpf/jumps.h): attached to
+# four threads calling work (its first instruction a rip-relative load,
+# relocated) from run, work's first byte is a jmp and the nops' page is
+# mapped while traced, with three trampolines (work's entry, whose returns
+# a uretprobe on its nop catches; run's entry and its ret site); Ctrl-C
 # puts the code back, and the target runs on and finishes right.
 cc -O2 -o "$OUT/textcmp" "$ROOT/tests/tools/textcmp.c" || fail "build textcmp"
 tbin=$(build "$FIX/c/threads.c" gcc:-O2:pie)
 "$tbin" 8000 >"$OUT/ebpf-jump.target" &
 target=$!
 sleep 0.3
-timeout -k 5 30 "$TINYDBG" trace --ebpf -p $target '^work$' >"$OUT/ebpf-jump.out" 2>"$OUT/ebpf-jump.err" &
+timeout -k 5 30 "$TINYDBG" trace --ebpf -p $target '^(work|run)$' >"$OUT/ebpf-jump.out" 2>"$OUT/ebpf-jump.err" &
 tpid=$!
-for _ in $(seq 100); do grep -q '^>> thread' "$OUT/ebpf-jump.err" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 100); do grep -q '^>> thread.*: run => ' "$OUT/ebpf-jump.err" 2>/dev/null && break; sleep 0.05; done
 base=$(awk -v p="$tbin" '$6 == p && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' /proc/$target/maps)
 off=$(nm "$tbin" | awk '$3 == "work" { print $1 }')
 byte=$(dd if=/proc/$target/mem bs=1 count=1 iflag=skip_bytes skip=$((0x$base + 0x$off)) 2>/dev/null | od -An -tx1 | tr -d ' ')
 [[ $byte == e9 ]] && pass "ebpf-jump: work's entry jumps while traced" || fail "ebpf-jump: work's first byte is '$byte' (base $base, offset $off)"
-grep -q 'memfd:tinydbg-nops' /proc/$target/maps && pass "ebpf-jump: the nops' page is mapped" ||
+range=$(awk '/memfd:tinydbg-nops/ { print $1; exit }' /proc/$target/maps)
+if [[ -n $range ]]; then
+	pass "ebpf-jump: the nops' page is mapped"
+	# One 64-byte slot per trampoline (jumps.c's SLOT), the rest zeros.
+	n=$(od -An -v -tx1 -w64 "/proc/$target/map_files/$range" | grep -vc '^\( 00\)*$')
+	[[ $n == 3 ]] && pass "ebpf-jump: 3 trampolines" || fail "ebpf-jump: $n trampolines, want 3"
+else
 	fail "ebpf-jump: no tinydbg-nops mapping"
+fi
 kill -INT $tpid
 wait $tpid
 RC=$?
 expect_rc ebpf-jump 130
-grep -Eq '^>> thread\([0-9]+\): work => \([0-9]+\)$' "$OUT/ebpf-jump.err" && pass "ebpf-jump: traced" ||
+grep -Eq '^>> thread\([0-9]+\): work => \([0-9]+\)$' "$OUT/ebpf-jump.err" &&
+	grep -Eq '^>> thread\([0-9]+\): run => \(' "$OUT/ebpf-jump.err" && pass "ebpf-jump: traced" ||
 	fail "ebpf-jump: $(head -3 "$OUT/ebpf-jump.err")"
 "$OUT/textcmp" $target >"$OUT/ebpf-jump.cmp" && pass "ebpf-jump: code restored" ||
 	fail "ebpf-jump: code differs: $(head -3 "$OUT/ebpf-jump.cmp")"

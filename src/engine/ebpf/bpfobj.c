@@ -417,9 +417,9 @@ int bpfobj_plan(struct bpfobj *o, const struct cap_plan *p, uint32_t *id,
 /* ---- probes and links ---- */
 
 static int bobj_slot_set(struct bpfobj *o, uint32_t slot, uint32_t plan,
-			 bool on)
+			 int32_t sp_bias, bool on)
 {
-	struct capbpf_probe v = { .plan = plan, .on = on };
+	struct capbpf_probe v = {.plan = plan, .on = on, .sp_bias = sp_bias};
 
 	if (bpf_map_update_elem(bpf_map__fd(o->skel->maps.probes), &slot, &v,
 				0))
@@ -452,7 +452,7 @@ static void bobj_link_close(struct bpfobj *o, struct bobj_link *l)
 		struct bobj_slot *s = &o->slots.items[l->slots[i]];
 
 		if (s->on)
-			bobj_slot_set(o, l->slots[i], 0, false);
+			bobj_slot_set(o, l->slots[i], 0, 0, false);
 		s->used = s->on = false;
 		VEC_PUSH(&o->free_slots, l->slots[i]);
 	}
@@ -587,7 +587,8 @@ int bpfobj_attach(struct bpfobj *o, pid_t pid, const struct bpfobj_probe *p,
 		}
 		/* off until every link exists: nothing recorded from a
 		 * failed attach */
-		if ((err = bobj_slot_set(o, slot_of[i], p[i].plan, false))) {
+		if ((err = bobj_slot_set(o, slot_of[i], p[i].plan,
+					 p[i].sp_bias, false))) {
 			err = errbuf_set(eb, err, "storing a probe: %s",
 					 strerror(-err));
 			i++;
@@ -625,7 +626,8 @@ int bpfobj_attach(struct bpfobj *o, pid_t pid, const struct bpfobj_probe *p,
 	if (err)
 		goto undo;
 	for (i = 0; i < n; i++) {
-		if ((err = bobj_slot_set(o, slot_of[i], p[i].plan, true))) {
+		if ((err = bobj_slot_set(o, slot_of[i], p[i].plan,
+					 p[i].sp_bias, true))) {
 			err = errbuf_set(eb, err, "switching a probe on: %s",
 					 strerror(-err));
 			i = n;
@@ -646,7 +648,7 @@ undo:
 		struct bobj_slot *s = &o->slots.items[slot_of[j]];
 
 		if (s->used) {
-			bobj_slot_set(o, slot_of[j], 0, false);
+			bobj_slot_set(o, slot_of[j], 0, 0, false);
 			s->used = s->on = false;
 			VEC_PUSH(&o->free_slots, slot_of[j]);
 		}
@@ -680,7 +682,7 @@ void bpfobj_detach(struct bpfobj *o, const uint32_t *ids, size_t n)
 		    !bsearch(&s->id, sorted, n, sizeof(*sorted), bobj_cmp_u32))
 			continue;
 		/* off first: its records stop here, whatever the link */
-		bobj_slot_set(o, (uint32_t)i, 0, false);
+		bobj_slot_set(o, (uint32_t)i, 0, 0, false);
 		s->on = false;
 		l = &o->links.items[s->link];
 		if (--l->live == 0)
@@ -697,7 +699,7 @@ void bpfobj_detach_all(struct bpfobj *o)
 {
 	for (size_t i = 0; i < o->slots.len; i++)
 		if (o->slots.items[i].on) {
-			bobj_slot_set(o, (uint32_t)i, 0, false);
+			bobj_slot_set(o, (uint32_t)i, 0, 0, false);
 			o->slots.items[i].on = false;
 		}
 	for (size_t i = 0; i < o->links.len; i++)

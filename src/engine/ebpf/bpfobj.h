@@ -46,14 +46,17 @@ int bpfobj_plan(struct bpfobj *o, const struct cap_plan *p, uint32_t *id,
 		struct errbuf *eb);
 
 /* One uprobe: at file offset .offset of the file .path (an ELF image the
- * process pid maps), running plan .plan, its records carrying
- * .probe_id (the record's hdr.probe is .probe_id). .ret: a uretprobe (at
- * a function's first instruction, fires as it returns). */
+ * process pid maps, or a memfd of code), running plan .plan, its records
+ * carrying .probe_id (the record's hdr.probe is .probe_id). .ret: a
+ * uretprobe (at a function's first instruction, fires as it returns).
+ * .sp_bias: added to the stack pointer the probe sees, for the plan and
+ * the record. */
 struct bpfobj_probe {
 	const char *path;
 	uint64_t offset;
 	uint32_t probe_id;
 	uint32_t plan;
+	int32_t sp_bias;
 	bool ret;
 };
 

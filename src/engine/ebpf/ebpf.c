@@ -14,12 +14,12 @@
  * callback that may have added probes). A probe the kernel refuses falls
  * back to a ptrace breakpoint and is counted.
  *
- * An entry's uprobe goes on a 5-byte nop of ours that the entry jumps to,
- * where the kernel optimises it: about 1.3 µs a hit here against 5 on an
- * int3 it emulates and 10 on one it single-steps (jumps.h). Only where
- * that is safe, and only while every thread is stopped (a run's start, an
- * exec); a later library's entries, and entries too short for the jump,
- * keep their uprobe where it is.
+ * An entry's or a ret's uprobe goes on a 5-byte nop of ours that the code
+ * jumps to, where the kernel optimises it: about 1.3 µs a hit here
+ * against 5 on an int3 it emulates and 10 on one it single-steps
+ * (jumps.h). Only where that is safe, and only while every thread is
+ * stopped (a run's start, an exec); a later library's code, and code too
+ * short for the jump, keep their uprobe where it is.
  *
  * --syscalls: the raw_syscalls tracepoints, filtered in BPF by process and
  * call, each call's prototype compiled into a capture plan (the strings
@@ -61,6 +61,7 @@ struct eb_probe {
 	bool hijack;   /* a return caught by a uretprobe at p->hijack_at */
 	bool jumped;   /* its uprobe is on the nop its site jumps to */
 	bool nop5;     /* its site is a 5-byte nop (the kernel rewrites it) */
+	int32_t sp_bias; /* a jumped ret site's (struct jump) */
 	char *path;    /* the file mapped at the probe's address */
 	uint64_t off;  /* its offset in it */
 };
@@ -259,8 +260,8 @@ static bool holds_int3(struct engine *e, uint64_t addr)
 	return b == 0xcc;
 }
 
-/* Takes the jump serving addr out (every thread stopped): the uprobes on
- * its nop go back to addr, queued anew. */
+/* Takes the jump serving addr (an entry, a ret) out (every thread
+ * stopped): the uprobes on its nop go back to addr, queued anew. */
 static void unjump(struct engine *e, uint64_t addr)
 {
 	for (size_t i = 0; i < e->probes.len; i++) {
@@ -274,6 +275,7 @@ static void unjump(struct engine *e, uint64_t addr)
 		if (ep->attached)
 			bpfobj_detach(e->bo, &id, 1);
 		ep->attached = ep->jumped = false;
+		ep->sp_bias = 0;
 		if (ep->dead || ep->off == UINT64_MAX)
 			continue;
 		free(ep->path);
@@ -313,6 +315,7 @@ static int ops_insert_probe(struct engine *e, const struct probe *p,
 		}
 		ep.path = xstrdup(jumps_path(&e->jumps, jp));
 		ep.off = jp->nop_off;
+		ep.sp_bias = jp->sp_bias;
 		VEC_PUSH(&e->queue, (uint32_t)e->probes.len);
 		VEC_PUSH(&e->probes, ep);
 		return 0;
@@ -345,9 +348,9 @@ stop:
 	    jp->addr != p->addr) {
 		if (e->cb)
 			return errbuf_set(eb, -EBUSY,
-					  "%#" PRIx64 " is inside an entry patched with a jump",
+					  "%#" PRIx64 " is inside code patched with a jump",
 					  p->addr);
-		unjump(e, jp->addr);
+		unjump(e, jp->site);
 	}
 	/* The queued uprobes that must now take stops too. */
 	for (size_t i = 0; i < e->queue.len; i++) {
@@ -455,6 +458,7 @@ static void onto_nop(struct engine *e, struct eb_probe *ep,
 		     const struct jump *jp)
 {
 	ep->jumped = true;
+	ep->sp_bias = jp->sp_bias;
 	if (ep->off == UINT64_MAX)
 		return; /* a uretprobe shared with another way out */
 	free(ep->path);
@@ -462,9 +466,9 @@ static void onto_nop(struct engine *e, struct eb_probe *ep,
 	ep->off = jp->nop_off;
 }
 
-/* The queued entry uprobes whose entries can jump to a nop of ours
- * (jumps.h), and the uretprobes of their returns, moved there. Every
- * thread is stopped. */
+/* The queued entry and ret uprobes whose code can jump to a nop of ours
+ * (jumps.h), and the uretprobes of the entries' returns, moved there.
+ * Every thread is stopped. */
 static void place_jumps(struct engine *e)
 {
 	uint64_t *rips = NULL;
@@ -474,8 +478,7 @@ static void place_jumps(struct engine *e)
 	for (size_t i = 0; i < e->queue.len && !any; i++) {
 		const struct eb_probe *ep = &e->probes.items[e->queue.items[i]];
 
-		any = !ep->dead && !ep->attached && ep->bpf && !ep->hijack &&
-		      ep->p->kind == PROBE_ENTRY;
+		any = !ep->dead && !ep->attached && ep->bpf && !ep->hijack;
 	}
 	/* A region is mapped by a system call a stopped thread makes: not
 	 * one in a group-stop (the uprobes serve those entries as they are). */
@@ -488,13 +491,16 @@ static void place_jumps(struct engine *e)
 		const struct jump *jp;
 
 		if (ep->dead || ep->attached || !ep->bpf || ep->hijack ||
-		    ep->jumped || ep->p->kind != PROBE_ENTRY)
+		    ep->jumped ||
+		    !(ep->p->kind == PROBE_ENTRY ||
+		      (ep->p->kind == PROBE_RETURN && ep->p->patch_lo)))
 			continue;
 		if (!(jp = jumps_add(&e->jumps, ep->p, rips, nrips, busy_at,
 				     e)))
 			continue;
 		onto_nop(e, ep, jp);
-		for (size_t k = 0; k < e->queue.len; k++) {
+		for (size_t k = 0; ep->p->kind == PROBE_ENTRY &&
+				   k < e->queue.len; k++) {
 			struct eb_probe *r = &e->probes.items[e->queue.items[k]];
 
 			if (!r->dead && r->hijack && !r->jumped &&
@@ -543,6 +549,7 @@ static void queue_flush(struct engine *e, bool stopped)
 		bp[n].offset = ep->off;
 		bp[n].probe_id = e->queue.items[i];
 		bp[n].ret = ep->hijack;
+		bp[n].sp_bias = ep->sp_bias;
 		n++;
 	}
 	if (n && bpfobj_attach(e->bo, e->pid, bp, n, &eb)) {

@@ -11,12 +11,14 @@
 
 #include "arch/x86.h"
 #include "base/errbuf.h"
+#include "capture/record.h"
 #include "engine/jump/inject.h"
 #include "engine/jump/tramp.h"
 #include "engine/ptrace/ptrace.h"
 
 /* A trampoline's room: the nop, at most 16 displaced bytes grown by
- * relocation (a short jcc becomes 6), the jump back; 16-aligned. */
+ * relocation (a short jcc becomes 6), the jump back (or for a ret site:
+ * two lea of 8 bytes and the ret); 16-aligned. */
 #define SLOT 64
 /* A region's size: 1024 trampolines; another is made when it is full. */
 #define REGION_SIZE (SLOT * 1024)
@@ -139,53 +141,172 @@ static int displaced(struct jumps *j, const struct probe *p, uint8_t *code)
 	return dlen;
 }
 
+/* The bytes a jump at ret site p's patch_lo displaces, in code: the
+ * instructions up to the ret and the ret (and, when patch_lo is the ret,
+ * the padding after it up to 5); *dlen: those before the ret, *rlen: the
+ * ret's. Returns their count, or a negative errno. */
+static int ret_displaced(struct jumps *j, const struct probe *p,
+			 uint8_t *code, size_t *dlen, size_t *rlen)
+{
+	uint64_t lo = p->patch_lo;
+	struct insn in;
+	size_t len, off = 0;
+
+	if (!lo || lo > p->addr || p->addr - lo > 10)
+		return -ENOTSUP;
+	*dlen = (size_t)(p->addr - lo);
+	memset(code, 0, 16);
+	if (ptrace_engine_ops.read_mem(j->pt, lo, code, 16) &&
+	    ptrace_engine_ops.read_mem(j->pt, lo, code, *dlen + 3))
+		return -EFAULT;
+	if (x86_decode(code + *dlen, 3, p->addr, &in) || in.cls != INSN_RET)
+		return -ENOTSUP;
+	*rlen = in.len;
+	len = *dlen + in.len;
+	if (!*dlen && len < 5)
+		len = 5; /* padding after the ret (struct probe's patch_lo) */
+	if (len < 5 || len > 16)
+		return -ENOTSUP;
+	/* No call or jump: a probe may come for one later. */
+	while (off < *dlen) {
+		if (x86_decode(code + off, *dlen - off, lo + off, &in) ||
+		    in.cls == INSN_CALL || in.cls == INSN_JMP)
+			return -ENOTSUP;
+		off += in.len;
+	}
+	return (int)len;
+}
+
+/* Whether p's function (its first range, at most 4 KiB of it) calls
+ * nothing: decoded linearly; a function too big to read counts as a
+ * caller. */
+static bool is_leaf(struct jumps *j, const struct probe *p)
+{
+	uint64_t lo = p->ranges[0].lo, hi = p->ranges[0].hi;
+	uint8_t code[4096];
+	size_t n, off = 0;
+
+	if (hi <= lo || hi - lo > sizeof(code))
+		return false;
+	n = (size_t)(hi - lo);
+	if (ptrace_engine_ops.read_mem(j->pt, lo, code, n))
+		return false;
+	while (off < n) {
+		struct insn in;
+
+		if (x86_decode(code + off, n - off, lo + off, &in)) {
+			off++;
+			continue;
+		}
+		if (in.cls == INSN_CALL)
+			return false;
+		off += in.len;
+	}
+	return true;
+}
+
+/* How far below the ret's stack pointer a uprobe on p's ret site must
+ * run (tramp_nop_retsite): past the red zone and past every byte below
+ * it that p's plan reads (a Go result at -N lives in the popped frame).
+ * 0 when too far: a Go goroutine's stack has only its guard below a
+ * frame, and a function that skips the stack check may not even have
+ * that. */
+static int32_t below_for(struct jumps *j, const struct probe *p)
+{
+	uint64_t deepest = 0;
+	uint8_t b[8];
+
+	for (uint32_t k = 0; p->plan && k < p->plan->nops; k++) {
+		const struct cap_num *a = &p->plan->ops[k].addr;
+
+		if (a->src == CAP_SRC_REG && a->reg == CAP_REG_RSP &&
+		    a->disp < 0 && (uint64_t)-a->disp > deepest)
+			deepest = (uint64_t)-a->disp;
+	}
+	deepest = (deepest + 8 + 15) & ~15ull;
+	if (deepest < 128)
+		deepest = 128;
+	if (!p->go)
+		return deepest <= 4096 ? (int32_t)deepest : 0;
+	/* Go: the function checks its stack at entry (cmp 0x10(%r14),%rsp,
+	 * or %r12 after lea -n(%rsp),%r12), which leaves StackGuard (928
+	 * bytes) below its frame; the kernel's call pushes some 64. */
+	if (!p->nranges || deepest > 768 ||
+	    ptrace_engine_ops.read_mem(j->pt, p->ranges[0].lo, b, sizeof(b)))
+		return 0;
+	if (!memcmp(b, "\x49\x3b\x66\x10", 4) ||
+	    (b[0] == 0x4c && b[1] == 0x8d && b[2] == 0x64 && b[3] == 0x24))
+		return (int32_t)deepest;
+	/* A leaf with a small frame skips the check: its caller's left it
+	 * StackSmall (128 bytes) below the frame and the linker keeps a
+	 * chain of such functions within StackLimit (800); a leaf is the
+	 * chain's end. Only the runtime chains nosplit functions deep. */
+	return is_leaf(j, p) ? (int32_t)deepest : 0;
+}
+
 const struct jump *jumps_add(struct jumps *j, const struct probe *p,
 			     const uint64_t *rips, size_t nrips,
 			     bool (*busy)(void *ctx, const struct probe *p,
 					  uint64_t lo, uint64_t hi),
 			     void *ctx)
 {
-	struct jump jp = {.addr = p->addr};
+	bool entry = p->kind == PROBE_ENTRY;
+	struct jump jp = {.site = p->addr};
 	struct jump_region *r;
 	struct tramp_buf b;
 	uint8_t code[16], jmp[16];
+	size_t dlen = 0, rlen = 0, nop_at = 0;
 	int len;
 
-	if (p->kind != PROBE_ENTRY || (len = displaced(j, p, code)) < 0 ||
-	    jumps_over(j, p->addr, p->addr + (uint64_t)len))
+	if (entry) {
+		jp.addr = p->addr;
+		len = displaced(j, p, code);
+	} else if (p->kind == PROBE_RETURN && p->patch_lo &&
+		   (jp.sp_bias = below_for(j, p))) {
+		jp.addr = p->patch_lo;
+		len = ret_displaced(j, p, code, &dlen, &rlen);
+	} else {
+		return NULL;
+	}
+	if (len < 0 || jumps_at(j, p->addr) ||
+	    jumps_over(j, jp.addr, jp.addr + (uint64_t)len))
 		return NULL;
 	for (size_t k = 0; k < nrips; k++)
-		if (rips[k] > p->addr && rips[k] < p->addr + (uint64_t)len)
+		if (rips[k] > jp.addr && rips[k] < jp.addr + (uint64_t)len)
 			return NULL;
-	if (busy(ctx, p, p->addr, p->addr + (uint64_t)len) ||
-	    site_jumped_into(j->pt, p, p->addr, (size_t)len))
+	/* A ret site's bytes: no branch lands in them (struct probe's
+	 * patch_lo). */
+	if (busy(ctx, p, jp.addr, jp.addr + (uint64_t)len) ||
+	    (entry && site_jumped_into(j->pt, p, jp.addr, (size_t)len)))
 		return NULL;
-	if (!(r = region_for(j, p->addr)) && !(r = region_new(j, p->addr)))
+	if (!(r = region_for(j, jp.addr)) && !(r = region_new(j, jp.addr)))
 		return NULL;
 	b = (struct tramp_buf){r->ours + r->used, 0, SLOT, r->at + r->used};
-	if (tramp_nop_entry(&b, p->addr, code, (size_t)len) ||
-	    !tramp_reaches(p->addr, b.at))
+	if ((entry ? tramp_nop_entry(&b, jp.addr, code, (size_t)len)
+		   : tramp_nop_retsite(&b, jp.addr, code, dlen, code + dlen,
+				       rlen, jp.sp_bias, &nop_at)) ||
+	    !tramp_reaches(jp.addr, b.at))
 		return NULL;
 	/* The jump, then int3s: nothing runs the rest of the displaced
 	 * bytes any more (nothing jumps into them). */
-	tramp_jmp5(jmp, p->addr, b.at);
+	tramp_jmp5(jmp, jp.addr, b.at);
 	memset(jmp + 5, 0xcc, (size_t)len - 5);
-	if (ptrace_engine_write_mem(j->pt, p->addr, jmp, (size_t)len))
+	if (ptrace_engine_write_mem(j->pt, jp.addr, jmp, (size_t)len))
 		return NULL;
 	jp.len = (uint8_t)len;
 	memcpy(jp.orig, code, (size_t)len);
-	jp.nop = b.at;
-	jp.nop_off = r->used;
+	jp.nop = b.at + nop_at;
+	jp.nop_off = r->used + nop_at;
 	jp.region = (size_t)(r - j->regions.items);
 	r->used += SLOT;
 	VEC_PUSH(&j->jumps, jp);
 	return &j->jumps.items[j->jumps.len - 1];
 }
 
-const struct jump *jumps_at(const struct jumps *j, uint64_t addr)
+const struct jump *jumps_at(const struct jumps *j, uint64_t site)
 {
 	for (size_t i = 0; i < j->jumps.len; i++)
-		if (j->jumps.items[i].addr == addr)
+		if (j->jumps.items[i].site == site)
 			return &j->jumps.items[i];
 	return NULL;
 }
@@ -207,12 +328,12 @@ const char *jumps_path(const struct jumps *j, const struct jump *jp)
 	return j->regions.items[jp->region].path;
 }
 
-void jumps_undo(struct jumps *j, uint64_t addr)
+void jumps_undo(struct jumps *j, uint64_t site)
 {
 	for (size_t i = 0; i < j->jumps.len; i++) {
 		const struct jump *jp = &j->jumps.items[i];
 
-		if (jp->addr != addr)
+		if (jp->site != site)
 			continue;
 		/* The trampoline stays: a thread may be in it. */
 		ptrace_engine_write_mem(j->pt, jp->addr, jp->orig, jp->len);

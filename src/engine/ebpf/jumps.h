@@ -1,5 +1,5 @@
-/* jumps: function entries patched with a jump to a 5-byte nop of ours
- * that carries their uprobe, so the kernel optimises it.
+/* jumps: function entries and ret sites patched with a jump to a 5-byte
+ * nop of ours that carries their uprobe, so the kernel optimises it.
  *
  * Why: on this kind of machine (a VM) an int3 trap costs some 5 µs, so a
  * uprobe on a `push %rbp` the kernel emulates costs 5 µs a hit, and one it
@@ -19,10 +19,14 @@
  * uprobes go in, whose int3s copy the target's page: a later batch starts
  * on a new page.
  *
- * Not ret sites: the kernel's call into its page pushes onto the stack
- * below the stack pointer, where at a ret the popped frame still holds
- * what a return's plan and the unwinder read (Go's results at -N, the
- * saved rbp of gcc's CFI). At an entry nothing there is live.
+ * Ret sites the same way (for Go, where uretprobes are wrong, and C
+ * functions that call others): [the instructions before the ret; nop;
+ * ret]. The kernel's call into its page pushes onto the stack below the
+ * stack pointer, where at a ret the popped frame still holds what a
+ * return's plan and the unwinder read (Go's results at -N, the saved
+ * rbp of gcc's CFI): the nop runs with the stack pointer moved below
+ * that, and the BPF program adds it back (sp_bias). At an entry nothing
+ * below the stack pointer is live.
  *
  * Patches go in only while every thread is stopped (a run's start, an
  * exec) and come out the same way (detach; a fork child's copy). Nothing
@@ -39,9 +43,13 @@
 #include "engine/engine.h"
 #include "engine/jump/site.h"
 
-/* A patched entry. */
+/* A patched entry or ret site. */
 struct jump {
-	uint64_t addr;     /* the function's entry: the jump */
+	uint64_t site;     /* the probe's address: the entry, or the ret */
+	uint64_t addr;     /* the jump: the entry, or the ret site's
+	                    * patch_lo */
+	int32_t sp_bias;   /* a ret site's: what its uprobe must add to the
+	                    * stack pointer it sees (tramp_nop_retsite) */
 	uint8_t len;       /* bytes displaced (the jump, then int3s) */
 	uint8_t orig[16];  /* their bytes before */
 	uint64_t nop;      /* the target's address of the trampoline's nop */
@@ -84,8 +92,11 @@ void jumps_begin(struct jumps *j);
  * instructions can run elsewhere and are neither a call nor a jump (a
  * probe may come for those), no thread is stopped inside them, nothing
  * jumps into them, and busy(ctx, p, lo, hi) says no other probe is in
- * [lo, hi). rips: the threads' instruction pointers. Returns the jump
- * (valid until the next jumps_add), or NULL (the entry unchanged). */
+ * [lo, hi). Or p's ret site (PROBE_RETURN with a patch_lo): the same,
+ * the trampoline [the instructions before the ret; nop below the stack
+ * the plan reads; ret]. rips: the threads' instruction pointers.
+ * Returns the jump (valid until the next jumps_add), or NULL (the code
+ * unchanged). */
 const struct jump *jumps_add(struct jumps *j, const struct probe *p,
 			     const uint64_t *rips, size_t nrips,
 			     bool (*busy)(void *ctx, const struct probe *p,
@@ -94,16 +105,16 @@ const struct jump *jumps_add(struct jumps *j, const struct probe *p,
 
 void jumps_end(struct jumps *j);
 
-/* The jump at the entry addr, or NULL. */
-const struct jump *jumps_at(const struct jumps *j, uint64_t addr);
+/* The jump serving the probe address site (an entry, a ret), or NULL. */
+const struct jump *jumps_at(const struct jumps *j, uint64_t site);
 /* A jump whose displaced bytes meet [lo, hi), or NULL. */
 const struct jump *jumps_over(const struct jumps *j, uint64_t lo,
 			      uint64_t hi);
 /* The uprobe path of jump's nop. */
 const char *jumps_path(const struct jumps *j, const struct jump *jp);
 
-/* Takes the jump at addr out (every thread stopped). */
-void jumps_undo(struct jumps *j, uint64_t addr);
+/* Takes the jump serving site out (every thread stopped). */
+void jumps_undo(struct jumps *j, uint64_t site);
 
 /* Every entry's bytes back (detaching: every thread stopped). */
 void jumps_restore(struct jumps *j);

@@ -353,6 +353,28 @@ fail:
 	return err;
 }
 
+int tramp_nop_retsite(struct tramp_buf *b, uint64_t lo, const uint8_t *code,
+		      size_t dlen, const uint8_t *ret_bytes, size_t ret_len,
+		      int32_t below, size_t *nop_at)
+{
+	size_t start = b->len;
+	int err;
+
+	/* lea, not sub: the flags are the function's. */
+	if ((err = relocate_all(b, code, dlen, lo)) ||
+	    (err = lea_rsp(b, 4, -below)))
+		goto fail;
+	*nop_at = b->len;
+	if ((err = put(b, nop5, sizeof(nop5))) ||
+	    (err = lea_rsp(b, 4, below)) ||
+	    (err = put(b, ret_bytes, ret_len)))
+		goto fail;
+	return 0;
+fail:
+	b->len = start;
+	return err;
+}
+
 int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 		  const uint8_t *code, size_t dlen, uint64_t ret_addr,
 		  const uint8_t *ret_bytes, size_t ret_len,

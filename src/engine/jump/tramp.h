@@ -77,6 +77,17 @@ int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
 		    const uint8_t *code, size_t dlen);
 
+/* The same for a ret site reached by a jump from lo: the code[0..dlen)
+ * up to the ret relocated, the stack pointer moved below bytes down, the
+ * nop (at b->p + *nop_at), the stack pointer back, the ret (ret_bytes,
+ * ret_len). The kernel's optimised uprobe pushes onto the stack: moved
+ * down first, it leaves the popped frame below the ret's stack pointer,
+ * which a return's values and the unwinder read, as it was (a uprobe
+ * there sees rsp lower by below). */
+int tramp_nop_retsite(struct tramp_buf *b, uint64_t lo, const uint8_t *code,
+		      size_t dlen, const uint8_t *ret_bytes, size_t ret_len,
+		      int32_t below, size_t *nop_at);
+
 /* Writes the return trampoline at b: reached by a ret to a rewritten
  * return address, with the results in their registers; calls
  * return_fn(regs) (regs[7]: where the return address was), which gives

@@ -366,7 +366,7 @@ enum rec_src { SRC_UPROBE, SRC_SYS_ENTER, SRC_SYS_EXIT };
  * src says what ctx is and how the registers are filled (inlined per
  * caller: the other ways vanish). */
 static __always_inline int emit(void *ctx, enum rec_src src, __u32 plan,
-				__u64 probe)
+				__u64 probe, __s64 sp_bias)
 {
 	__u64 level, pending, tgid, size, fl;
 	__u32 zero = 0, si, i;
@@ -411,7 +411,7 @@ static __always_inline int emit(void *ctx, enum rec_src src, __u32 plan,
 		h->regs[4] = r->si;
 		h->regs[5] = r->di;
 		h->regs[6] = r->bp;
-		h->regs[7] = r->sp;
+		h->regs[7] = r->sp + sp_bias;
 		h->regs[8] = r->r8;
 		h->regs[9] = r->r9;
 		h->regs[10] = r->r10;
@@ -493,7 +493,7 @@ static __always_inline int capture_hit(struct pt_regs *ctx)
 	pr = bpf_map_lookup_elem(&probes, &slot);
 	if (!pr || !pr->on)
 		return 0;
-	return emit(ctx, SRC_UPROBE, pr->plan, (__u32)cookie);
+	return emit(ctx, SRC_UPROBE, pr->plan, (__u32)cookie, pr->sp_bias);
 }
 
 /* Whether the current process is one traced: every other process's calls
@@ -546,7 +546,7 @@ int sys_enter(__u64 *ctx)
 	c.args[4] = r.r8;
 	c.args[5] = r.r9;
 	return emit(&c, SRC_SYS_ENTER, sc->plan[0],
-		    CAPBPF_SYS_PROBE | (__u64)id);
+		    CAPBPF_SYS_PROBE | (__u64)id, 0);
 }
 
 SEC("raw_tracepoint/sys_exit")
@@ -568,7 +568,7 @@ int sys_exit(__u64 *ctx)
 	if (!(sc = sys_selected(c.id)))
 		return 0;
 	return emit(&c, SRC_SYS_EXIT, sc->plan[1],
-		    CAPBPF_SYS_PROBE | CAPBPF_SYS_EXIT | nr);
+		    CAPBPF_SYS_PROBE | CAPBPF_SYS_EXIT | nr, 0);
 }
 
 /* Attached with one perf-event link per probe. */

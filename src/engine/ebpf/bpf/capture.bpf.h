@@ -15,10 +15,14 @@
 /* One entry of the `probes` map (array, indexed by slot): the plan to run
  * and whether the probe is live. A probe detached while its multi-uprobe
  * link stays (other probes of the link are still wanted) is switched off
- * here: its hits then produce nothing. */
+ * here: its hits then produce nothing. sp_bias: added to the stack
+ * pointer the uprobe sees (a uprobe on a ret site's nop of ours, which
+ * runs below the stack the plan reads: engine/ebpf/jumps.h). */
 struct capbpf_probe {
 	__u32 plan;
 	__u32 on;
+	__s32 sp_bias;
+	__u32 pad;
 };
 
 #define CAPBPF_MAX_PLANS 4096
