@@ -21,14 +21,22 @@ now() { date +%s%N; }
 time_ns() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo $((t1 - t0)); }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 declare -A US
-# measure NAME BIN N CMD...: µs per call of CMD (which ends with BIN's N)
+# measure NAME BIN N CMD...: µs per call of CMD (which ends with BIN's
+# count): from two run lengths, N and 2N, so that the start-up (loading
+# symbols; for eBPF the program and its ring too, ~0.1 s) cancels out,
+# the untraced program's own time taken away. For reference, the N run's
+# whole time over N as well (start-up included).
 measure() {
 	local name=$1 bin=$2 n=$3; shift 3
-	local t b
-	t=$(for _ in $(seq "$RUNS"); do time_ns "$@" "$n"; done | median)
-	b=$(for _ in $(seq "$RUNS"); do time_ns "$bin" "$n"; done | median)
-	US[$name]=$(awk -v t="$t" -v b="$b" -v n="$n" 'BEGIN { printf "%.3f", (t - b) / n / 1000 }')
-	printf '%-34s %8d calls  %9.3f us/call\n' "$name" "$n" "${US[$name]}"
+	local t1 t2 b1 b2
+	t1=$(for _ in $(seq "$RUNS"); do time_ns "$@" "$n"; done | median)
+	t2=$(for _ in $(seq "$RUNS"); do time_ns "$@" $((2 * n)); done | median)
+	b1=$(for _ in $(seq "$RUNS"); do time_ns "$bin" "$n"; done | median)
+	b2=$(for _ in $(seq "$RUNS"); do time_ns "$bin" $((2 * n)); done | median)
+	US[$name]=$(awk -v a="$t1" -v b="$t2" -v c="$b1" -v d="$b2" -v n="$n" \
+		'BEGIN { printf "%.3f", (b - a - (d - c)) / n / 1000 }')
+	printf '%-34s %8d calls  %9.3f us/call  (%.3f with start-up)\n' "$name" "$n" "${US[$name]}" \
+		"$(awk -v t="$t1" -v b="$b1" -v n="$n" 'BEGIN { printf "%.3f", (t - b) / n / 1000 }')"
 }
 bpftrace_run() { # BIN N
 	bpftrace -q -e "uprobe:$1:f { printf(\"%d\n\", arg0); } uretprobe:$1:f { printf(\"%d\n\", retval); }" -c "$1 $2"

@@ -197,12 +197,8 @@ static int relocate(struct tramp_buf *b, const struct insn *in)
 		put32(k + 16, (uint32_t)(ra >> 32));
 		if ((err = put(b, k, sizeof(k))))
 			return err;
-		c[0] = 0xe9;
-		d = (int64_t)(in->target - (here(b) + 5));
-		if (d < INT32_MIN || d > INT32_MAX)
-			return -ERANGE;
-		put32(c + 1, (uint32_t)(int32_t)d);
-		return put(b, c, 5);
+		/* Then a jump to the callee. */
+		__attribute__((fallthrough));
 	}
 	case INSN_JMP:
 		c[0] = 0xe9;
@@ -296,6 +292,24 @@ static int call_agent(struct tramp_buf *b, uint32_t id,
 	return 0;
 }
 
+/* An entry trampoline's end: the displaced bytes code[0..dlen) (from
+ * addr) relocated, then the jump back to addr + dlen. */
+static int displaced_and_back(struct tramp_buf *b, const uint8_t *code,
+			      size_t dlen, uint64_t addr)
+{
+	int err;
+
+	if ((err = relocate_all(b, code, dlen, addr)))
+		return err;
+	if (b->len + 5 > b->cap)
+		return -ENOSPC;
+	if (!tramp_reaches(here(b), addr + dlen))
+		return -ERANGE;
+	tramp_jmp5(b->p + b->len, here(b), addr + dlen);
+	b->len += 5;
+	return 0;
+}
+
 int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 		const uint8_t *code, size_t dlen, const struct tramp_agent *ag)
 {
@@ -306,21 +320,8 @@ int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 	 * the flags. */
 	if ((err = save(b, FRAME + 8, probe_addr, ag->xmm)) ||
 	    (err = call_agent(b, id, ag)) || (err = restore(b, ag->xmm)) ||
-	    (err = relocate_all(b, code, dlen, probe_addr)))
-		goto fail;
-	if (b->len + 5 > b->cap) {
-		err = -ENOSPC;
-		goto fail;
-	}
-	if (!tramp_reaches(here(b), probe_addr + dlen)) {
-		err = -ERANGE;
-		goto fail;
-	}
-	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
-	b->len += 5;
-	return 0;
-fail:
-	b->len = start;
+	    (err = displaced_and_back(b, code, dlen, probe_addr)))
+		b->len = start;
 	return err;
 }
 
@@ -335,21 +336,8 @@ int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
 	int err;
 
 	if ((err = put(b, nop5, sizeof(nop5))) ||
-	    (err = relocate_all(b, code, dlen, probe_addr)))
-		goto fail;
-	if (b->len + 5 > b->cap) {
-		err = -ENOSPC;
-		goto fail;
-	}
-	if (!tramp_reaches(here(b), probe_addr + dlen)) {
-		err = -ERANGE;
-		goto fail;
-	}
-	tramp_jmp5(b->p + b->len, here(b), probe_addr + dlen);
-	b->len += 5;
-	return 0;
-fail:
-	b->len = start;
+	    (err = displaced_and_back(b, code, dlen, probe_addr)))
+		b->len = start;
 	return err;
 }
 
