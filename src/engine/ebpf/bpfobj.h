@@ -56,8 +56,8 @@ struct bpfobj_probe {
 	uint64_t offset;
 	uint32_t probe_id;
 	uint32_t plan;
-	int32_t sp_bias;
 	bool ret;
+	int32_t sp_bias;
 };
 
 /* Attaches n probes for process pid (its threads; not other processes),
