@@ -138,3 +138,26 @@ if grep -Eq '^tinydbg: unable to set tracepoint on function trapped: 0x[0-9a-f]+
 else
 	fail "ebpf-int3: $(head -3 "$OUT/ebpf-int3.err")"
 fi
+
+# A library loaded with dlopen after the start: its entries jump to nops
+# too, patched at the loader's rendezvous, before any of its code runs
+# (main is traced so that the regexp matches at the start).
+dlib=$OUT/ebpf-lib
+mkdir -p "$dlib"
+cc -g -O0 -fPIC -shared -I"$FIX/c" -o "$dlib/libplugin.so" "$FIX/c/lib/plugin.c" || fail "build libplugin.so"
+dhold=$(build "$FIX/c/dlhold.c" gcc:-O0:pie -ldl) || fail "build dlhold"
+timeout -k 5 30 "$TINYDBG" trace --ebpf -e "$dhold" '^(plug_add|main)$' -- "$dlib/libplugin.so" 100 >"$OUT/ebpf-jump-dl.out" 2>"$OUT/ebpf-jump-dl.err" &
+tpid=$!
+for _ in $(seq 100); do grep -q '^>> thread.*plug_add' "$OUT/ebpf-jump-dl.err" 2>/dev/null && break; sleep 0.05; done
+dpid=$(grep -m1 -oE '^> thread\([0-9]+' "$OUT/ebpf-jump-dl.err" | grep -oE '[0-9]+$')
+base=$(awk -v p="$dlib/libplugin.so" '$6 == p && $3 == "00000000" { split($1, a, "-"); print a[1]; exit }' /proc/$dpid/maps 2>/dev/null)
+off=$(nm "$dlib/libplugin.so" | awk '$3 == "plug_add" { print $1 }')
+byte=
+[[ -n $base ]] && byte=$(dd if=/proc/$dpid/mem bs=1 count=1 iflag=skip_bytes skip=$((0x$base + 0x$off)) 2>/dev/null | od -An -tx1 | tr -d ' ')
+[[ $byte == e9 ]] && pass "ebpf-jump-dl: plug_add's entry jumps" || fail "ebpf-jump-dl: plug_add's first byte is '$byte' (pid '$dpid', base '$base')"
+wait $tpid
+RC=$?
+expect_rc ebpf-jump-dl 0
+n=$(grep -cE '^>> thread\([0-9]+\): plug_add => \([0-9]+\)$' "$OUT/ebpf-jump-dl.err")
+[[ $n == 100 && $(cat "$OUT/ebpf-jump-dl.out") == 5050 ]] && pass "ebpf-jump-dl: 100 calls traced, the program right" ||
+	fail "ebpf-jump-dl: $n returns, the program printed '$(cat "$OUT/ebpf-jump-dl.out")'"

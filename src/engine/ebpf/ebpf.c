@@ -18,8 +18,10 @@
  * jumps to, where the kernel optimises it: about 1.3 µs a hit here
  * against 5 on an int3 it emulates and 10 on one it single-steps
  * (jumps.h). Only where that is safe, and only while every thread is
- * stopped (a run's start, an exec); a later library's code, and code too
- * short for the jump, keep their uprobe where it is.
+ * stopped (a run's start, an exec), or in a library the loader's
+ * rendezvous announces (its code has not run yet); probes added during a
+ * run elsewhere, and code too short for the jump, keep their uprobe where
+ * it is.
  *
  * --syscalls: the raw_syscalls tracepoints, filtered in BPF by process and
  * call, each call's prototype compiled into a capture plan (the strings
@@ -71,6 +73,10 @@ struct eb_map {
 	char *path;
 };
 
+struct eb_span {
+	uint64_t lo, hi;
+};
+
 struct engine {
 	struct engine *pt;     /* the ptrace engine underneath */
 	struct bpfobj *bo;
@@ -80,6 +86,10 @@ struct engine {
 	VEC(struct eb_map) maps;     /* /proc/PID/maps, file mappings */
 	struct prefault pf;          /* the image pages made present */
 	struct jumps jumps;          /* entries jumping to a nop of ours */
+	/* The mappings when code was last patched: code outside them is
+	 * new (a library the loader's rendezvous announces), and no thread
+	 * can be in it yet. */
+	VEC(struct eb_span) known;
 	uint8_t *fix;                /* a hijacked return's record, fixed */
 	size_t fix_cap;
 
@@ -466,10 +476,41 @@ static void onto_nop(struct engine *e, struct eb_probe *ep,
 	ep->off = jp->nop_off;
 }
 
+/* Notes the mappings there are now (struct engine's known). */
+static void remember_maps(struct engine *e)
+{
+	struct site_map *m = NULL;
+	size_t n = site_read_maps(e->pid, &m);
+
+	e->known.len = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct eb_span sp = {m[i].lo, m[i].hi};
+
+		VEC_PUSH(&e->known, sp);
+	}
+	free(m);
+}
+
+static bool known_at(const struct engine *e, uint64_t addr)
+{
+	for (size_t i = 0; i < e->known.len; i++)
+		if (addr >= e->known.items[i].lo && addr < e->known.items[i].hi)
+			return true;
+	return false;
+}
+
+/* Where place_jumps may patch. */
+enum place {
+	PLACE_NONE, /* threads run anywhere */
+	PLACE_ALL,  /* every thread is stopped */
+	PLACE_NEW,  /* at the loader's rendezvous (its thread stopped): in
+	             * images mapped since the last placement only, whose
+	             * code has not run (their constructors come after) */
+};
+
 /* The queued entry and ret uprobes whose code can jump to a nop of ours
- * (jumps.h), and the uretprobes of the entries' returns, moved there.
- * Every thread is stopped. */
-static void place_jumps(struct engine *e)
+ * (jumps.h), and the uretprobes of the entries' returns, moved there. */
+static void place_jumps(struct engine *e, enum place where)
 {
 	uint64_t *rips = NULL;
 	size_t nrips = 0;
@@ -493,7 +534,8 @@ static void place_jumps(struct engine *e)
 		if (ep->dead || ep->attached || !ep->bpf || ep->hijack ||
 		    ep->jumped ||
 		    !(ep->p->kind == PROBE_ENTRY ||
-		      (ep->p->kind == PROBE_RETURN && ep->p->patch_lo)))
+		      (ep->p->kind == PROBE_RETURN && ep->p->patch_lo)) ||
+		    (where == PLACE_NEW && known_at(e, ep->p->addr)))
 			continue;
 		if (!(jp = jumps_add(&e->jumps, ep->p, rips, nrips, busy_at,
 				     e)))
@@ -513,9 +555,9 @@ static void place_jumps(struct engine *e)
 }
 
 /* Attaches the queued uprobes: in one batch when the kernel takes it,
- * else one by one, and a probe it refuses becomes a breakpoint. stopped:
- * every thread is (entries may then jump to a nop: place_jumps). */
-static void queue_flush(struct engine *e, bool stopped)
+ * else one by one, and a probe it refuses becomes a breakpoint. where:
+ * what code may jump to a nop first (place_jumps). */
+static void queue_flush(struct engine *e, enum place where)
 {
 	struct bpfobj_probe *bp;
 	bool *stepped;
@@ -524,8 +566,8 @@ static void queue_flush(struct engine *e, bool stopped)
 
 	if (!e->queue.len)
 		return;
-	if (stopped)
-		place_jumps(e);
+	if (where != PLACE_NONE)
+		place_jumps(e, where);
 	bp = xcalloc(e->queue.len, sizeof(*bp));
 	stepped = xcalloc(e->queue.len, sizeof(*stepped));
 	for (size_t i = 0; i < e->queue.len; i++) {
@@ -595,6 +637,7 @@ static void ops_forget_probes(struct engine *e, uint64_t lo, uint64_t hi)
 	if (ids.len)
 		bpfobj_detach(e->bo, ids.items, ids.len);
 	VEC_FREE(&ids);
+	jumps_forget(&e->jumps, lo, hi);
 	ptrace_engine_ops.forget_probes(e->pt, lo, hi);
 	maps_clear(e);
 }
@@ -776,7 +819,9 @@ static void after_hit(void *ctx, const struct hit *h)
 	 * before the thread goes on, and its pages present (prefault.h). */
 	if (h->probe->sync)
 		prefault_images(&e->pf, e->pid);
-	queue_flush(e, false);
+	queue_flush(e, h->probe->sync ? PLACE_NEW : PLACE_NONE);
+	if (h->probe->sync)
+		remember_maps(e);
 }
 
 static void before_exec(void *ctx)
@@ -790,7 +835,10 @@ static void before_exec(void *ctx)
 
 static void after_exec(void *ctx)
 {
-	queue_flush(ctx, true);
+	struct engine *e = ctx;
+
+	remember_maps(e);
+	queue_flush(e, PLACE_ALL);
 }
 
 static int ops_run(struct engine *e, const struct engine_callbacks *cb,
@@ -809,7 +857,8 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 					.after_exec = after_exec};
 	ptrace_overlay_callbacks(&e->ov, &e->wrap);
 	prefault_images(&e->pf, e->pid);
-	queue_flush(e, true);
+	remember_maps(e);
+	queue_flush(e, PLACE_ALL);
 	ptrace_engine_set_drain(e->pt, drain, e);
 	reader_start(e);
 	err = ptrace_engine_ops.run(e->pt, &e->wrap, ex, eb);
@@ -1050,6 +1099,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->maps);
 	prefault_free(&e->pf);
 	jumps_free(&e->jumps);
+	VEC_FREE(&e->known);
 	free(e->fix);
 	free(e);
 }

@@ -342,6 +342,13 @@ void jumps_undo(struct jumps *j, uint64_t site)
 	}
 }
 
+void jumps_forget(struct jumps *j, uint64_t lo, uint64_t hi)
+{
+	for (size_t i = 0; i < j->jumps.len; i++)
+		if (j->jumps.items[i].addr >= lo && j->jumps.items[i].addr < hi)
+			j->jumps.items[i--] = j->jumps.items[--j->jumps.len];
+}
+
 void jumps_restore(struct jumps *j)
 {
 	for (size_t i = 0; i < j->jumps.len; i++) {

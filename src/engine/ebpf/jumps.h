@@ -28,9 +28,11 @@
  * that, and the BPF program adds it back (sp_bias). At an entry nothing
  * below the stack pointer is live.
  *
- * Patches go in only while every thread is stopped (a run's start, an
- * exec) and come out the same way (detach; a fork child's copy). Nothing
- * here prints. */
+ * Patches go in only while no thread can be in the code: every thread
+ * stopped (a run's start, an exec), or code the loader has just mapped
+ * (its rendezvous; nothing of it has run). They come out with every
+ * thread stopped (detach; a fork child's copy), or are forgotten with
+ * their code (an unloaded library). Nothing here prints. */
 #ifndef TINYDBG_ENGINE_EBPF_JUMPS_H
 #define TINYDBG_ENGINE_EBPF_JUMPS_H
 
@@ -115,6 +117,10 @@ const char *jumps_path(const struct jumps *j, const struct jump *jp);
 
 /* Takes the jump serving site out (every thread stopped). */
 void jumps_undo(struct jumps *j, uint64_t site);
+
+/* The code in [lo, hi) is gone (a library unloaded): its jumps are
+ * forgotten, nothing put back. */
+void jumps_forget(struct jumps *j, uint64_t lo, uint64_t hi);
 
 /* Every entry's bytes back (detaching: every thread stopped). */
 void jumps_restore(struct jumps *j);
