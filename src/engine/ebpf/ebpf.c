@@ -73,9 +73,6 @@ struct eb_map {
 	char *path;
 };
 
-struct eb_span {
-	uint64_t lo, hi;
-};
 
 struct engine {
 	struct engine *pt;     /* the ptrace engine underneath */
@@ -89,7 +86,7 @@ struct engine {
 	/* The mappings when code was last patched: code outside them is
 	 * new (a library the loader's rendezvous announces), and no thread
 	 * can be in it yet. */
-	VEC(struct eb_span) known;
+	struct site_known known;
 	uint8_t *fix;                /* a hijacked return's record, fixed */
 	size_t fix_cap;
 
@@ -476,29 +473,6 @@ static void onto_nop(struct engine *e, struct eb_probe *ep,
 	ep->off = jp->nop_off;
 }
 
-/* Notes the mappings there are now (struct engine's known). */
-static void remember_maps(struct engine *e)
-{
-	struct site_map *m = NULL;
-	size_t n = site_read_maps(e->pid, &m);
-
-	e->known.len = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct eb_span sp = {m[i].lo, m[i].hi};
-
-		VEC_PUSH(&e->known, sp);
-	}
-	free(m);
-}
-
-static bool known_at(const struct engine *e, uint64_t addr)
-{
-	for (size_t i = 0; i < e->known.len; i++)
-		if (addr >= e->known.items[i].lo && addr < e->known.items[i].hi)
-			return true;
-	return false;
-}
-
 /* Where place_jumps may patch. */
 enum place {
 	PLACE_NONE, /* threads run anywhere */
@@ -535,7 +509,7 @@ static void place_jumps(struct engine *e, enum place where)
 		    ep->jumped ||
 		    !(ep->p->kind == PROBE_ENTRY ||
 		      (ep->p->kind == PROBE_RETURN && ep->p->patch_lo)) ||
-		    (where == PLACE_NEW && known_at(e, ep->p->addr)))
+		    (where == PLACE_NEW && site_known_at(&e->known, ep->p->addr)))
 			continue;
 		if (!(jp = jumps_add(&e->jumps, ep->p, rips, nrips, busy_at,
 				     e)))
@@ -821,7 +795,7 @@ static void after_hit(void *ctx, const struct hit *h)
 		prefault_images(&e->pf, e->pid);
 	queue_flush(e, h->probe->sync ? PLACE_NEW : PLACE_NONE);
 	if (h->probe->sync)
-		remember_maps(e);
+		site_known_read(&e->known, e->pid);
 }
 
 static void before_exec(void *ctx)
@@ -837,7 +811,7 @@ static void after_exec(void *ctx)
 {
 	struct engine *e = ctx;
 
-	remember_maps(e);
+	site_known_read(&e->known, e->pid);
 	queue_flush(e, PLACE_ALL);
 }
 
@@ -857,7 +831,7 @@ static int ops_run(struct engine *e, const struct engine_callbacks *cb,
 					.after_exec = after_exec};
 	ptrace_overlay_callbacks(&e->ov, &e->wrap);
 	prefault_images(&e->pf, e->pid);
-	remember_maps(e);
+	site_known_read(&e->known, e->pid);
 	queue_flush(e, PLACE_ALL);
 	ptrace_engine_set_drain(e->pt, drain, e);
 	reader_start(e);
@@ -1099,7 +1073,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->maps);
 	prefault_free(&e->pf);
 	jumps_free(&e->jumps);
-	VEC_FREE(&e->known);
+	site_known_free(&e->known);
 	free(e->fix);
 	free(e);
 }

@@ -268,7 +268,7 @@ static void ops_close(struct engine *e)
 	VEC_FREE(&e->retired);
 	VEC_FREE(&e->probes);
 	VEC_FREE(&e->patches);
-	VEC_FREE(&e->known);
+	site_known_free(&e->known);
 	free(e->expand);
 	free(e);
 }

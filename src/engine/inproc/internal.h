@@ -13,6 +13,7 @@
 #include "base/xalloc.h"
 #include "engine/engine.h"
 #include "engine/inproc/shm.h"
+#include "engine/jump/site.h"
 #include "engine/ptrace/ptrace.h"
 
 /* Probes the shared table holds: later ones take breakpoints. */
@@ -35,10 +36,6 @@ struct ip_eprobe {
 	bool dead;
 };
 
-/* A mapping of the target's. */
-struct ip_span {
-	uint64_t lo, hi;
-};
 
 /* An entry patched with a jump: its bytes before. */
 struct ip_patch {
@@ -64,7 +61,7 @@ struct engine {
 	bool in_sync_hit;  /* the debugger is handling a sync hit */
 	/* The file-backed mappings known at the last setup or rendezvous:
 	 * code outside them is new, and no thread can be in it yet. */
-	VEC(struct ip_span) known;
+	struct site_known known;
 	bool live;         /* the agent is in and its patches are */
 	uint64_t enter_fn; /* the agent's entry points in the target (0:
 	                    * not in yet) */

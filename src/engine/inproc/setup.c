@@ -578,29 +578,6 @@ static int patch_ret(struct engine *e, size_t i, const uint64_t *rips,
 	return 0;
 }
 
-/* Notes the mappings there are now (struct engine's known). */
-static void remember_maps(struct engine *e)
-{
-	struct site_map *m = NULL;
-	size_t n = site_read_maps(e->pid, &m);
-
-	e->known.len = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct ip_span sp = {m[i].lo, m[i].hi};
-
-		VEC_PUSH(&e->known, sp);
-	}
-	free(m);
-}
-
-static bool known_at(const struct engine *e, uint64_t addr)
-{
-	for (size_t i = 0; i < e->known.len; i++)
-		if (addr >= e->known.items[i].lo && addr < e->known.items[i].hi)
-			return true;
-	return false;
-}
-
 void ip_late(struct engine *e)
 {
 	size_t before = e->nfallback + e->nretfallback, old = 0;
@@ -613,8 +590,9 @@ void ip_late(struct engine *e)
 			continue;
 		/* A function whose entry and ret sites are all new, or a
 		 * breakpoint; setup below judges them as at a start. */
-		if (known_at(e, q->p->addr) ||
-		    (q->p->nranges && known_at(e, q->p->ranges[0].lo))) {
+		if (site_known_at(&e->known, q->p->addr) ||
+		    (q->p->nranges &&
+		     site_known_at(&e->known, q->p->ranges[0].lo))) {
 			if (q->p->plan && !q->p->sync)
 				old++;
 			to_ptrace(e, i);
@@ -626,7 +604,7 @@ void ip_late(struct engine *e)
 	if (any)
 		ip_setup(e);
 	else
-		remember_maps(e);
+		site_known_read(&e->known, e->pid);
 	/* Said once per library, as the start's note is. */
 	old += e->nfallback + e->nretfallback - before;
 	if (old && e->cb && e->cb->on_note) {
@@ -687,7 +665,7 @@ void ip_setup(struct engine *e)
 rest:
 	free(rips);
 	VEC_FREE(&fns);
-	remember_maps(e);
+	site_known_read(&e->known, e->pid);
 	for (size_t i = 0; i < e->probes.len; i++)
 		if (!e->probes.items[i].dead &&
 		    e->probes.items[i].how == HOW_QUEUED) {

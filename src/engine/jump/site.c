@@ -152,3 +152,30 @@ uint64_t site_near_gap(const struct site_map *m, size_t n, uint64_t addr,
 	return 0;
 }
 
+
+void site_known_read(struct site_known *k, pid_t pid)
+{
+	struct site_map *m = NULL;
+	size_t n = site_read_maps(pid, &m);
+
+	k->spans.len = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct site_span sp = {m[i].lo, m[i].hi};
+
+		VEC_PUSH(&k->spans, sp);
+	}
+	free(m);
+}
+
+bool site_known_at(const struct site_known *k, uint64_t addr)
+{
+	for (size_t i = 0; i < k->spans.len; i++)
+		if (addr >= k->spans.items[i].lo && addr < k->spans.items[i].hi)
+			return true;
+	return false;
+}
+
+void site_known_free(struct site_known *k)
+{
+	VEC_FREE(&k->spans);
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/xalloc.h"
 #include "engine/engine.h"
 
 /* The instruction pointers of pid's threads (all stopped under ptrace),
@@ -40,5 +41,22 @@ size_t site_read_maps(pid_t pid, struct site_map **out);
  * span), or 0. */
 uint64_t site_near_gap(const struct site_map *m, size_t n, uint64_t addr,
 		       size_t size, uint64_t *img_lo, uint64_t *img_hi);
+
+/* The spans of a process's mappings at one moment: code outside them
+ * was mapped since (a library the loader's rendezvous announces), and no
+ * thread can be in it before its constructors run. */
+struct site_span {
+	uint64_t lo, hi;
+};
+
+struct site_known {
+	VEC(struct site_span) spans;
+};
+
+/* Replaces k's spans by pid's mappings now. */
+void site_known_read(struct site_known *k, pid_t pid);
+/* Whether addr was mapped when k was read. */
+bool site_known_at(const struct site_known *k, uint64_t addr);
+void site_known_free(struct site_known *k);
 
 #endif
