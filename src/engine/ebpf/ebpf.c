@@ -52,6 +52,7 @@
 #include "engine/ebpf/jumps.h"
 #include "engine/ebpf/prefault.h"
 #include "engine/ebpf/sys.h"
+#include "engine/jump/tramp.h"
 #include "engine/ptrace/ptrace.h"
 
 /* One probe the debugger inserted. */
@@ -400,8 +401,6 @@ static bool kernel_steps(struct engine *e, uint64_t addr)
 	return true;
 }
 
-static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-
 /* Whether the instruction at addr is the 5-byte nop that the kernel
  * rewrites into a call at the uprobe's first hit. */
 static bool at_nop5(struct engine *e, uint64_t addr)
@@ -409,7 +408,7 @@ static bool at_nop5(struct engine *e, uint64_t addr)
 	uint8_t b[5];
 
 	return !ptrace_engine_ops.read_mem(e->pt, addr, b, sizeof(b)) &&
-	       !memcmp(b, nop5, sizeof(b));
+	       !memcmp(b, tramp_nop5, sizeof(b));
 }
 
 /* The notes the queue's flushes have for the user, once each. */
@@ -500,7 +499,6 @@ static void place_jumps(struct engine *e, enum place where)
 	if (!any || ptrace_engine_group_stopped(e->pt))
 		return;
 	nrips = site_thread_rips(e->pid, &rips);
-	jumps_begin(&e->jumps);
 	for (size_t i = 0; i < e->queue.len; i++) {
 		struct eb_probe *ep = &e->probes.items[e->queue.items[i]];
 		const struct jump *jp;
@@ -936,7 +934,7 @@ static void on_restore_child(void *ctx, pid_t child)
 			ptrace_engine_poke(child,
 					   ep->hijack ? ep->p->hijack_at
 						      : ep->p->addr,
-					   nop5, sizeof(nop5));
+					   tramp_nop5, sizeof(tramp_nop5));
 	}
 }
 

@@ -23,20 +23,11 @@
 /* A region's size: 1024 trampolines; another is made when it is full. */
 #define REGION_SIZE (SLOT * 1024)
 
-static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
-
 void jumps_init(struct jumps *j, struct engine *pt, pid_t pid)
 {
 	memset(j, 0, sizeof(*j));
 	j->pt = pt;
 	j->pid = pid;
-}
-
-void jumps_begin(struct jumps *j)
-{
-	free(j->maps);
-	j->maps = NULL;
-	j->nmaps = 0;
 }
 
 void jumps_end(struct jumps *j)
@@ -116,7 +107,7 @@ static struct jump_region *region_new(struct jumps *j, uint64_t addr)
  * later, and a breakpoint inside the jump would break it). */
 static int displaced(struct jumps *j, const struct probe *p, uint8_t *code)
 {
-	size_t avail = 16, off = 0;
+	size_t avail = 16;
 	int dlen;
 
 	if (p->nranges && p->ranges[0].hi > p->addr &&
@@ -125,20 +116,12 @@ static int displaced(struct jumps *j, const struct probe *p, uint8_t *code)
 	memset(code, 0, 16);
 	if (ptrace_engine_ops.read_mem(j->pt, p->addr, code, avail))
 		return -EFAULT;
-	if (!memcmp(code, nop5, 5))
+	if (!memcmp(code, tramp_nop5, sizeof(tramp_nop5)))
 		return -EEXIST; /* a nop already: the uprobe goes there */
 	if ((dlen = tramp_displaced(code, avail, p->addr)) < 0)
 		return dlen;
-	while (off < (size_t)dlen) {
-		struct insn in;
-
-		if (x86_decode(code + off, (size_t)dlen - off, p->addr + off,
-			       &in) ||
-		    in.cls == INSN_CALL || in.cls == INSN_JMP)
-			return -ENOTSUP;
-		off += in.len;
-	}
-	return dlen;
+	return site_moves_freely(code, (size_t)dlen, p->addr) ? dlen
+							      : -ENOTSUP;
 }
 
 /* The bytes a jump at ret site p's patch_lo displaces, in code: the
@@ -150,7 +133,7 @@ static int ret_displaced(struct jumps *j, const struct probe *p,
 {
 	uint64_t lo = p->patch_lo;
 	struct insn in;
-	size_t len, off = 0;
+	size_t len;
 
 	if (!lo || lo > p->addr || p->addr - lo > 10)
 		return -ENOTSUP;
@@ -165,44 +148,9 @@ static int ret_displaced(struct jumps *j, const struct probe *p,
 	len = *dlen + in.len;
 	if (!*dlen && len < 5)
 		len = 5; /* padding after the ret (struct probe's patch_lo) */
-	if (len < 5 || len > 16)
+	if (len < 5 || len > 16 || !site_moves_freely(code, *dlen, lo))
 		return -ENOTSUP;
-	/* No call or jump: a probe may come for one later. */
-	while (off < *dlen) {
-		if (x86_decode(code + off, *dlen - off, lo + off, &in) ||
-		    in.cls == INSN_CALL || in.cls == INSN_JMP)
-			return -ENOTSUP;
-		off += in.len;
-	}
 	return (int)len;
-}
-
-/* Whether p's function (its first range, at most 4 KiB of it) calls
- * nothing: decoded linearly; a function too big to read counts as a
- * caller. */
-static bool is_leaf(struct jumps *j, const struct probe *p)
-{
-	uint64_t lo = p->ranges[0].lo, hi = p->ranges[0].hi;
-	uint8_t code[4096];
-	size_t n, off = 0;
-
-	if (hi <= lo || hi - lo > sizeof(code))
-		return false;
-	n = (size_t)(hi - lo);
-	if (ptrace_engine_ops.read_mem(j->pt, lo, code, n))
-		return false;
-	while (off < n) {
-		struct insn in;
-
-		if (x86_decode(code + off, n - off, lo + off, &in)) {
-			off++;
-			continue;
-		}
-		if (in.cls == INSN_CALL)
-			return false;
-		off += in.len;
-	}
-	return true;
 }
 
 /* How far below the ret's stack pointer a uprobe on p's ret site must
@@ -241,7 +189,7 @@ static int32_t below_for(struct jumps *j, const struct probe *p)
 	 * StackSmall (128 bytes) below the frame and the linker keeps a
 	 * chain of such functions within StackLimit (800); a leaf is the
 	 * chain's end. Only the runtime chains nosplit functions deep. */
-	return is_leaf(j, p) ? (int32_t)deepest : 0;
+	return site_calls(j->pt, p) ? 0 : (int32_t)deepest;
 }
 
 const struct jump *jumps_add(struct jumps *j, const struct probe *p,
@@ -365,7 +313,8 @@ void jumps_restore_child(const struct jumps *j, pid_t child)
 		const struct jump *jp = &j->jumps.items[i];
 
 		ptrace_engine_poke(child, jp->addr, jp->orig, jp->len);
-		ptrace_engine_poke(child, jp->nop, nop5, sizeof(nop5));
+		ptrace_engine_poke(child, jp->nop, tramp_nop5,
+				   sizeof(tramp_nop5));
 	}
 }
 

@@ -85,11 +85,8 @@ struct jumps {
 
 void jumps_init(struct jumps *j, struct engine *pt, pid_t pid);
 
-/* A batch of patches (every thread stopped): jumps_begin, then
- * jumps_add for each entry, then jumps_end before any of their uprobes
- * goes in. */
-void jumps_begin(struct jumps *j);
-
+/* A batch of patches: jumps_add for each entry or ret site, then
+ * jumps_end before any of their uprobes goes in. */
 /* Patches p's entry (PROBE_ENTRY) when that is safe: its first
  * instructions can run elsewhere and are neither a call nor a jump (a
  * probe may come for those), no thread is stopped inside them, nothing

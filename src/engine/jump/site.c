@@ -39,41 +39,83 @@ size_t site_thread_rips(pid_t pid, uint64_t **out)
 	return v.len;
 }
 
-/* Whether any jump or call in the function's first range lands inside
- * (addr, addr + len). A linear decode: bytes it cannot decode are
- * stepped over one at a time. */
-bool site_jumped_into(struct engine *pt, const struct probe *p, uint64_t addr,
-		      size_t len)
+/* Decodes p's first range (its whole code when it has none: [addr,
+ * addr + len)) linearly, bytes it cannot decode stepped over one at a
+ * time, until hit(ctx, insn) says so. Returns whether it did; a range
+ * too big or unreadable is given as too_big. */
+static bool scan(struct engine *pt, const struct probe *p, uint64_t addr,
+		 size_t len, bool too_big,
+		 bool (*hit)(const struct insn *in, uint64_t addr, size_t len))
 {
 	uint64_t lo = p->nranges ? p->ranges[0].lo : addr;
 	uint64_t hi = p->nranges ? p->ranges[0].hi : addr + len;
 	uint8_t *code;
 	size_t n, off = 0;
-	bool hit = false;
+	bool found = false;
 
-	if (hi <= lo || hi - lo > SCAN_MAX)
-		return hi > lo; /* too big to check: not patched */
+	if (hi <= lo)
+		return false;
+	if (hi - lo > SCAN_MAX)
+		return too_big;
 	n = (size_t)(hi - lo);
 	code = xmalloc(n);
 	if (ptrace_engine_ops.read_mem(pt, lo, code, n)) {
 		free(code);
-		return true;
+		return too_big;
 	}
-	while (off < n && !hit) {
+	while (off < n && !found) {
 		struct insn in;
 
 		if (x86_decode(code + off, n - off, lo + off, &in)) {
 			off++;
 			continue;
 		}
-		if ((in.cls == INSN_JMP || in.cls == INSN_JCC ||
-		     in.cls == INSN_CALL || in.cls == INSN_LOOP) &&
-		    in.target > addr && in.target < addr + len)
-			hit = true;
+		found = hit(&in, addr, len);
 		off += in.len;
 	}
 	free(code);
-	return hit;
+	return found;
+}
+
+static bool lands_inside(const struct insn *in, uint64_t addr, size_t len)
+{
+	return (in->cls == INSN_JMP || in->cls == INSN_JCC ||
+		in->cls == INSN_CALL || in->cls == INSN_LOOP) &&
+	       in->target > addr && in->target < addr + len;
+}
+
+bool site_jumped_into(struct engine *pt, const struct probe *p, uint64_t addr,
+		      size_t len)
+{
+	/* Too big to check, or unreadable: not patched. */
+	return scan(pt, p, addr, len, true, lands_inside);
+}
+
+static bool is_call(const struct insn *in, uint64_t addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+	return in->cls == INSN_CALL;
+}
+
+bool site_calls(struct engine *pt, const struct probe *p)
+{
+	return !p->nranges || scan(pt, p, 0, 0, true, is_call);
+}
+
+bool site_moves_freely(const uint8_t *code, size_t n, uint64_t addr)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		struct insn in;
+
+		if (x86_decode(code + off, n - off, addr + off, &in) ||
+		    in.cls == INSN_CALL || in.cls == INSN_JMP)
+			return false;
+		off += in.len;
+	}
+	return true;
 }
 
 size_t site_read_maps(pid_t pid, struct site_map **out)

@@ -27,6 +27,16 @@ size_t site_thread_rips(pid_t pid, uint64_t **out);
 bool site_jumped_into(struct engine *pt, const struct probe *p, uint64_t addr,
 		      size_t len);
 
+/* Whether p's function (its first range) calls anything: a linear
+ * decode, as above; a function with no range, too big or unreadable
+ * counts as a caller. */
+bool site_calls(struct engine *pt, const struct probe *p);
+
+/* Whether code[0..n) (at addr) holds neither a call nor a jump, nor
+ * bytes that do not decode: a probe may come later for a call site or a
+ * tail call, and a breakpoint inside a jump would break it. */
+bool site_moves_freely(const uint8_t *code, size_t n, uint64_t addr);
+
 /* A mapping of /proc/PID/maps. */
 struct site_map {
 	uint64_t lo, hi;

@@ -325,9 +325,7 @@ int tramp_entry(struct tramp_buf *b, uint32_t id, uint64_t probe_addr,
 	return err;
 }
 
-/* The 5-byte nop (nopl 0x0(%rax,%rax,1)) the kernel's uprobe optimises
- * into a call. */
-static const uint8_t nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+const uint8_t tramp_nop5[5] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
 
 int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
 		    const uint8_t *code, size_t dlen)
@@ -335,7 +333,7 @@ int tramp_nop_entry(struct tramp_buf *b, uint64_t probe_addr,
 	size_t start = b->len;
 	int err;
 
-	if ((err = put(b, nop5, sizeof(nop5))) ||
+	if ((err = put(b, tramp_nop5, sizeof(tramp_nop5))) ||
 	    (err = displaced_and_back(b, code, dlen, probe_addr)))
 		b->len = start;
 	return err;
@@ -353,7 +351,7 @@ int tramp_nop_retsite(struct tramp_buf *b, uint64_t lo, const uint8_t *code,
 	    (err = lea_rsp(b, 4, -below)))
 		goto fail;
 	*nop_at = b->len;
-	if ((err = put(b, nop5, sizeof(nop5))) ||
+	if ((err = put(b, tramp_nop5, sizeof(tramp_nop5))) ||
 	    (err = lea_rsp(b, 4, below)) ||
 	    (err = put(b, ret_bytes, ret_len)))
 		goto fail;

@@ -68,6 +68,10 @@ int tramp_retsite(struct tramp_buf *b, uint32_t id, uint64_t lo,
 		  const uint8_t *ret_bytes, size_t ret_len,
 		  const struct tramp_agent *ag);
 
+/* The 5-byte nop (nopl 0x0(%rax,%rax,1)) that the kernel's uprobe
+ * optimises into a call at its first hit. */
+extern const uint8_t tramp_nop5[5];
+
 /* For a uprobe on a nop instead of an agent (the eBPF engine's jumps):
  * writes at b a 5-byte nop, which the kernel's uprobe optimises into a
  * call (about 1.3 µs a hit, against 5 for an int3 it emulates on this
